@@ -1,0 +1,49 @@
+# ribbon-book: two commands do everything.
+#   make book   build the executed HTML book into _build/html
+#   make test   unit, property and chapter tests, then the strict book build
+# Both create .venv from pyproject.toml + constraints.txt when it is missing or stale.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JOBS   ?= 2
+
+export RIBBONLIB_LEDGER_DIR := $(CURDIR)/_build/ledger
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: book test venv clean lock bench
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	@echo "Book written to $(CURDIR)/_build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider tests
+	$(BIN)/jupyter-book build . --all --warningiserror --nitpick --keep-going
+	@echo "Book written to $(CURDIR)/_build/html/index.html"
+
+bench: $(STAMP)
+	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+# Re-resolve the exact versions from the ranges in pyproject.toml.
+lock:
+	rm -rf /tmp/ribbon-lock && $(PYTHON) -m venv /tmp/ribbon-lock
+	/tmp/ribbon-lock/bin/python -m pip install --quiet --upgrade "pip>=24"
+	/tmp/ribbon-lock/bin/python -m pip install --quiet ".[book,test]"
+	{ echo "# Exact versions of every package in the book's environment (pip constraints)."; \
+	  echo "# Regenerate with: make lock   (after changing the ranges in pyproject.toml)"; \
+	  /tmp/ribbon-lock/bin/python -m pip freeze --exclude ribbonlib; } > constraints.txt
+
+clean:
+	rm -rf _build

@@ -1,0 +1,31 @@
+"""ribbonlib: closed forms, bounds and checks behind the ribbon-book.
+
+Submodules
+----------
+check      checks that raise and are recorded for the verification ledger
+embedding  Bhattacharyya distances and intensive PCA (InPCA)
+spectra    eigenvalue families and data spectra
+dynamics   gradient descent (closed form and explicit), SGD, kernel GD
+cloud      the cloud of training trajectories: samples and exact covariance
+bounds     Zolotarev / displacement-rank bounds and the cloud-spectrum sandwich
+kernels    RBF, Laplace and arc-cosine kernels
+sgd        exact second moments of online SGD
+
+Importing ribbonlib has no side effects (no plotting, no global state beyond the
+in-memory list of check outcomes).
+"""
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+_SUBMODULES = ("check", "embedding", "spectra", "dynamics", "cloud", "bounds", "kernels", "sgd")
+
+__all__ = list(_SUBMODULES) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return import_module(f"ribbonlib.{name}")
+    raise AttributeError(f"module 'ribbonlib' has no attribute {name!r}")
