@@ -1,0 +1,91 @@
+"""ribbonlib.check: checks raise with informative messages and are recorded."""
+
+from __future__ import annotations
+
+import json
+
+import mpmath
+import numpy as np
+import pytest
+
+from ribbonlib import check
+
+
+@pytest.fixture(autouse=True)
+def fresh(monkeypatch, tmp_path):
+    monkeypatch.setenv(check.LEDGER_ENV, str(tmp_path))
+    check.clear()
+    check.set_chapter("unit")
+    yield tmp_path
+    check.clear()
+
+
+def test_close_passes_and_records(fresh):
+    out = check.close("one third", 1 / 3, 0.3333333333333333, rtol=1e-15, method="by hand")
+    assert out.passed and out.chapter == "unit" and out.kind == "close"
+    rows = [json.loads(x) for x in (fresh / "unit.jsonl").read_text().splitlines()]
+    assert rows[0]["name"] == "one third" and rows[0]["method"] == "by hand"
+
+
+def test_close_failure_names_check_and_numbers():
+    with pytest.raises(check.CheckFailed, match=r"'pi is three'.*relative error 4\.5\d+e-02"):
+        check.close("pi is three", 3.0, np.pi, rtol=1e-3)
+    assert not check.outcomes()[-1].passed
+    assert issubclass(check.CheckFailed, AssertionError)
+
+
+def test_close_nan_fails():
+    with pytest.raises(check.CheckFailed, match="NaN"):
+        check.close("nan", [1.0, np.nan], [1.0, 1.0], rtol=1.0)
+
+
+def test_close_atol_and_zero_expected():
+    check.close("zero", [0.0, 1e-20], [0.0, 0.0], rtol=0.0, atol=1e-18)
+    with pytest.raises(check.CheckFailed):
+        check.close("exact zero", [1e-300], [0.0], rtol=0.5)
+
+
+def test_close_high_precision():
+    with mpmath.workdps(60):
+        a = np.array([mpmath.mpf(1) / 3])
+        b = np.array([mpmath.mpf("0.33333333333333333333333333333333333333333333333")])
+        out = check.close("mp", a, b, rtol=mpmath.mpf("1e-45"))
+        assert out.error < 1e-45
+        with pytest.raises(check.CheckFailed):
+            check.close("mp fails", a, b, rtol=1e-50)
+
+
+def test_less_equal_passes_fails_and_reports_ratio():
+    out = check.less_equal("bound", [1.0, 2.0], [2.0, 2.0])
+    assert out.error == pytest.approx(1.0)
+    with pytest.raises(check.CheckFailed, match=r"1 of 2 entries exceed"):
+        check.less_equal("broken bound", [1.0, 3.0], [2.0, 2.0])
+    with mpmath.workdps(60):
+        tiny = mpmath.mpf("1e-55")
+        check.less_equal("mp bound", np.array([tiny]), np.array([2 * tiny]))
+        with pytest.raises(check.CheckFailed):
+            check.less_equal("mp broken", np.array([3 * tiny]), np.array([2 * tiny]))
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(name="", actual=1, expected=1, rtol=0.1), "name"),
+        (dict(name="x", actual=1, expected=1, rtol=-1.0), "rtol"),
+        (dict(name="x", actual=1, expected=1, rtol=np.inf), "rtol"),
+        (dict(name="x", actual=[1, 2], expected=[1, 2, 3], rtol=0.1), "broadcast"),
+        (dict(name="x", actual=[], expected=[], rtol=0.1), "empty"),
+        (dict(name="x", actual="a", expected=1, rtol=0.1), "numeric"),
+    ],
+)
+def test_close_validates(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        check.close(**kwargs)
+
+
+def test_set_chapter_starts_ledger_afresh(fresh):
+    check.close("a", 1.0, 1.0, rtol=0.0)
+    check.set_chapter("unit")
+    assert (fresh / "unit.jsonl").read_text() == ""
+    with pytest.raises(ValueError):
+        check.set_chapter("  ")

@@ -1,0 +1,149 @@
+"""ribbonlib.embedding: distances against direct evaluation, InPCA laws, validation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ribbonlib import embedding as E
+
+
+def direct(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """Definition, evaluated one pair at a time."""
+    return np.array([[-np.mean(np.log(np.sum(np.sqrt(p * q), axis=-1))) for q in Q] for p in P])
+
+
+def dirichlet(seed: int, m: int, n: int, c: int, conc: float = 1.0) -> np.ndarray:
+    return np.random.default_rng(seed).dirichlet(np.full(c, conc), size=(m, n))
+
+
+@pytest.mark.parametrize("m,mq,n,c", [(3, 4, 5, 2), (130, 7, 40, 3), (260, 129, 17, 10)])
+def test_bhattacharyya_matches_definition(m, mq, n, c):
+    P, Q = dirichlet(0, m, n, c), dirichlet(1, mq, n, c)
+    np.testing.assert_allclose(E.bhattacharyya(P, Q), direct(P, Q), rtol=1e-12, atol=1e-14)
+
+
+def test_bhattacharyya_symmetric_case_crosses_tiles():
+    P = dirichlet(2, 300, 33, 4)
+    D = E.bhattacharyya(P)
+    np.testing.assert_allclose(D, direct(P, P) * (1 - np.eye(300)), rtol=1e-12, atol=1e-14)
+    assert np.array_equal(D, D.T) and np.all(np.diag(D) == 0)
+
+
+def test_bhattacharyya_tiny_coefficients_do_not_underflow():
+    # Coefficients ~1e-40 per sample: a product of 16 would underflow to 0.
+    n, c = 40, 2
+    P = np.zeros((1, n, c)); P[..., 0] = 1 - 1e-80; P[..., 1] = 1e-80
+    Q = P[:, :, ::-1].copy()
+    expected = -np.log(2 * np.sqrt(1e-80 * (1 - 1e-80)))
+    np.testing.assert_allclose(E.bhattacharyya(P, Q), [[expected]], rtol=1e-12)
+
+
+def test_disjoint_supports_give_infinite_distance():
+    P = np.zeros((2, 3, 2)); P[0, :, 0] = 1; P[1, :, 1] = 1
+    D = E.bhattacharyya(P)
+    assert D[0, 1] == np.inf and D[0, 0] == 0
+
+
+@given(st.integers(0, 10_000), st.integers(1, 6), st.integers(1, 9), st.integers(2, 5))
+def test_bhattacharyya_properties(seed, m, n, c):
+    P = dirichlet(seed, m, n, c, conc=0.7)
+    D = E.bhattacharyya(P)
+    assert np.all(D >= 0) and np.array_equal(D, D.T)
+    # identical models are at distance 0, and d_B <= -log(min BC) is finite for full support
+    assert np.all(np.isfinite(D))
+
+
+def test_gaussian_distance_formula_and_validation():
+    mu1, mu2 = np.array([0.0, 1.0, 2.0]), np.array([1.0, 1.0, 0.0])
+    assert E.bhattacharyya_gaussian(mu1, mu2, 0.5) == pytest.approx(np.mean((mu1 - mu2) ** 2) / (8 * 0.25))
+    with pytest.raises(ValueError, match="sigma"):
+        E.bhattacharyya_gaussian(mu1, mu2, 0.0)
+    with pytest.raises(ValueError, match="finite"):
+        E.bhattacharyya_gaussian([np.nan], [0.0], 1.0)
+
+
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (np.ones((2, 3)), "shape"),
+        (-np.ones((1, 2, 2)), r"\[0, 1\]"),
+        (np.full((1, 2, 2), np.nan), "finite"),
+        (np.full((1, 2, 2), 0.4), "sum to 1"),
+    ],
+)
+def test_bhattacharyya_rejects_bad_probabilities(bad, match):
+    with pytest.raises(ValueError, match=match):
+        E.bhattacharyya(bad)
+
+
+def test_bhattacharyya_rejects_mismatched_samples():
+    with pytest.raises(ValueError, match="share samples"):
+        E.bhattacharyya(dirichlet(0, 2, 3, 2), dirichlet(0, 2, 4, 2))
+
+
+def test_inpca_of_euclidean_points_is_pca():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((40, 3)) * [3.0, 1.0, 0.2]
+    D = ((X[:, None] - X[None]) ** 2).sum(-1)
+    res = E.inpca(D)
+    Xc = X - X.mean(0)
+    pca = np.sort(np.linalg.eigvalsh(Xc.T @ Xc))[::-1]
+    np.testing.assert_allclose(res.eigenvalues[:3], pca, rtol=1e-10)
+    assert np.all(np.abs(res.eigenvalues[3:]) < 1e-9 * pca[0])
+    assert res.explained_stress(3) == pytest.approx(1.0, abs=1e-12)
+
+
+@given(st.integers(0, 10_000), st.integers(2, 12), st.integers(1, 8))
+def test_inpca_reconstructs_distances_and_embeds_base_points(seed, m, n):
+    P = dirichlet(seed, m, n, 3, conc=2.0)
+    D = E.bhattacharyya(P)
+    res = E.inpca(D)
+    C = res.coords
+    Drec = (res.signature * (C[:, None, :] - C[None, :, :]) ** 2).sum(-1)
+    scale = max(np.max(D), 1e-300)
+    assert np.max(np.abs(Drec - D)) <= 1e-10 * scale
+    assert np.max(np.abs(res.embed(D) - C)) <= 1e-8 * np.sqrt(scale)
+    stresses = [res.explained_stress(k) for k in range(m + 1)]
+    assert stresses[0] == 0.0 and abs(stresses[-1] - 1.0) < 1e-12
+    assert np.all(np.diff(stresses) >= -1e-15)
+    assert np.all(np.diff(np.abs(res.eigenvalues)) <= 1e-15 * scale)
+
+
+def test_explained_stress_new_equals_base_value_on_base_points():
+    P = dirichlet(5, 20, 6, 4)
+    D = E.bhattacharyya(P)
+    res = E.inpca(D)
+    for k in (1, 2, 5):
+        assert res.explained_stress_new(D, D, k) == pytest.approx(res.explained_stress(k), abs=1e-10)
+
+
+def test_explained_stress_formula():
+    mu = np.array([3.0, -2.0, 1.0])
+    assert E.explained_stress(mu, 1) == pytest.approx(1 - np.sqrt(1 - 9 / 14))
+    with pytest.raises(ValueError, match="k must be"):
+        E.explained_stress(mu, 4)
+    with pytest.raises(ValueError, match="sorted"):
+        E.explained_stress(np.array([1.0, 3.0]), 1)
+
+
+@pytest.mark.parametrize(
+    "D,match",
+    [
+        (np.zeros((2, 3)), "square"),
+        (np.array([[0.0, 1.0], [2.0, 0.0]]), "symmetric"),
+        (np.array([[1.0, 1.0], [1.0, 0.0]]), "zero diagonal"),
+        (np.array([[0.0, np.inf], [np.inf, 0.0]]), "finite"),
+    ],
+)
+def test_inpca_rejects_bad_distance_matrices(D, match):
+    with pytest.raises(ValueError, match=match):
+        E.inpca(D)
+
+
+def test_embed_rejects_wrong_shape():
+    res = E.inpca(np.array([[0.0, 1.0], [1.0, 0.0]]))
+    with pytest.raises(ValueError, match="D_new"):
+        res.embed(np.zeros((1, 3)))
