@@ -93,6 +93,13 @@ class Outcome:
     size: int
     passed: bool
 
+    def __repr__(self) -> str:  # shown under a chapter's cell: short and readable
+        status = "passed" if self.passed else "FAILED"
+        if self.kind == "close":
+            tol = f"rtol {self.tolerance:.1e}" + (f", atol {self.atol:.1e}" if self.atol else "")
+            return f"check {status}: {self.name} | largest relative error {self.error:.2e} ({tol})"
+        return f"check {status}: {self.name} | largest value/bound {self.error:.3g} (must be <= 1)"
+
 
 _OUTCOMES: list[Outcome] = []
 _CHAPTER: list[str] = [os.environ.get(CHAPTER_ENV, "")]
