@@ -44,6 +44,18 @@ lock:
 	{ echo "# Exact versions of every package in the book's environment (pip constraints)."; \
 	  echo "# Regenerate with: make lock   (after changing the ranges in pyproject.toml)"; \
 	  /tmp/ribbon-lock/bin/python -m pip freeze --exclude ribbonlib; } > constraints.txt
+	$(PYTHON) -c "$$ENVYML"
+
+# environment.yml mirrors constraints.txt (checked by tests/test_environment.py).
+define ENVYML
+pins = [l.strip() for l in open('constraints.txt') if l.strip() and not l.startswith('#')]
+head = ['# Conda / Binder environment of ribbon-book. The pip pins mirror constraints.txt',
+        '# exactly (tests/test_environment.py checks this); regenerate both with `make lock`.',
+        'name: ribbon-book', 'channels:', '  - conda-forge', 'dependencies:', '  - python=3.11',
+        '  - pip', '  - pip:', '      - -e .']
+open('environment.yml', 'w').write('\n'.join(head + ['      - ' + p for p in pins]) + '\n')
+endef
+export ENVYML
 
 clean:
 	rm -rf _build
