@@ -10,7 +10,6 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
 export RIBBONLIB_LEDGER_DIR := $(CURDIR)/_build/ledger
-export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: book test venv clean lock bench
@@ -28,8 +27,10 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "Book written to $(CURDIR)/_build/html/index.html"
 
+# Each chapter is executed once, from scratch, by its test; the test stores the executed
+# notebook in the book's execution cache, so the strict build renders these fresh outputs.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider tests
+	RIBBONLIB_PRIME_CACHE=$(CURDIR)/_build/.jupyter_cache $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider tests
 	$(BIN)/jupyter-book build . --all --warningiserror --nitpick --keep-going
 	@echo "Book written to $(CURDIR)/_build/html/index.html"
 

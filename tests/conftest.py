@@ -1,9 +1,7 @@
-import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 from hypothesis import settings  # noqa: E402
 

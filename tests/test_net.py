@@ -58,7 +58,7 @@ def test_false_claim_fails_chapter_test_and_book_build(tmp_path):
         execute_chapter(broken, ledger_dir=tmp_path / "ledger")
     assert "CheckFailed" in str(info.value) and FALSE_CLAIM in str(info.value)
 
-    env = dict(os.environ, RIBBONLIB_LEDGER_DIR=str(tmp_path / "ledger-build"), MPLBACKEND="Agg")
+    env = dict(os.environ, RIBBONLIB_LEDGER_DIR=str(tmp_path / "ledger-build"))
     jb = Path(sys.executable).with_name("jupyter-book")
     proc = subprocess.run(
         [str(jb), "build", str(book), "--all", "-W", "-n", "--keep-going"],
