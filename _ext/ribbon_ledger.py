@@ -1,0 +1,451 @@
+"""Sphinx extension: the book's verification ledger.
+
+While a chapter executes, every :func:`ribbonlib.check.close` and
+:func:`ribbonlib.check.less_equal` appends one JSON line to
+``$RIBBONLIB_LEDGER_DIR/<chapter>.jsonl`` (``check.set_chapter`` empties that file when
+the chapter starts). With ``execute_notebooks: cache`` a chapter whose code did not
+change is not executed again, so its file from the last execution stays valid.
+
+This extension
+
+* makes the page that holds the ledger (``ledger_docname``, default ``"ledger"``) be
+  read on every build, and *last*, after every chapter has executed
+  (``env-get-outdated`` and ``env-before-read-docs``);
+* sets ``RIBBONLIB_LEDGER_DIR`` to ``<build dir>/ledger`` when it is not set, before any
+  chapter executes, so that a bare ``jupyter-book build`` records outcomes too;
+* provides the ``verification-ledger`` directive, which renders a summary per chapter
+  (``:table: summary``) or one row per check (``:table: checks``, the default);
+* fails the build, with an error naming the cause, when a recorded check failed, when
+  a chapter that runs checks left no ledger file, or when a ledger file is unreadable.
+
+The pure functions (:func:`expected_chapters`, :func:`load_ledger`, :func:`table_rows`,
+:func:`summary_rows`) need no Sphinx and are unit-tested in ``tests/test_ledger.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+LEDGER_ENV = "RIBBONLIB_LEDGER_DIR"
+
+#: Columns of the table with one row per check.
+CHECK_COLUMNS = ("Chapter", "Claim", "Method", "Measured error", "Tolerance", "Status")
+#: Columns of the summary table.
+SUMMARY_COLUMNS = ("Chapter", "Checks", "Passed", "Failed", "Closest to its tolerance")
+
+_SET_CHAPTER = re.compile(r"""set_chapter\(\s*(?:chapter\s*=\s*)?["']([^"']+)["']\s*\)""")
+
+
+class LedgerError(Exception):
+    """The ledger cannot certify the book (a failed or missing check record)."""
+
+
+# --------------------------------------------------------------------- pure helpers
+
+
+def ledger_filename(chapter: str) -> str:
+    """File name that :mod:`ribbonlib.check` uses for ``chapter`` (same sanitising)."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in chapter) or "unnamed"
+    return f"{safe}.jsonl"
+
+
+def expected_chapters(sources: dict[str, str]) -> dict[str, str | None]:
+    """Which documents run checks, and under which chapter identifier.
+
+    Parameters
+    ----------
+    sources : dict
+        ``docname -> source text`` of the pages of the book.
+
+    Returns
+    -------
+    dict
+        ``docname -> chapter`` for every page that declares a chapter with
+        ``check.set_chapter("...")`` or calls a check; the chapter is ``None`` when the
+        page checks without declaring its chapter (its outcomes are not recorded).
+    """
+    found: dict[str, str | None] = {}
+    for docname in sorted(sources):
+        text = sources[docname]
+        if "{code-cell}" not in text and '"cell_type": "code"' not in text:
+            continue  # only executed pages record outcomes
+        match = _SET_CHAPTER.search(text)
+        if match:
+            found[docname] = match.group(1)
+        elif re.search(r"\bcheck\.(?:close|less_equal)\(", text):
+            found[docname] = None
+    return found
+
+
+@dataclass
+class Ledger:
+    """The recorded outcomes of the chapters of a book.
+
+    Attributes
+    ----------
+    records : list of dict
+        One dict per check (the fields of ``ribbonlib.check.Outcome``) plus
+        ``docname``, in chapter order and, within a chapter, in execution order.
+    chapters : list of tuple
+        ``(docname, chapter, n_checks, n_passed, worst)`` per chapter, where ``worst`` is
+        the largest fraction of its tolerance that a check used (``nan`` if none is defined).
+    problems : list of str
+        Everything that stops the ledger from certifying the book.
+    """
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    chapters: list[tuple[str, str, int, int, float]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Number of recorded checks."""
+        return len(self.records)
+
+    @property
+    def passed(self) -> int:
+        """Number of recorded checks that held."""
+        return sum(bool(r.get("passed")) for r in self.records)
+
+    @property
+    def failed(self) -> int:
+        """Number of recorded checks that did not hold."""
+        return self.total - self.passed
+
+    def totals_text(self) -> str:
+        """One sentence with the totals."""
+        n_ch = len(self.chapters)
+        text = (
+            f"{self.total} checks recorded in {n_ch} chapter{'s' if n_ch != 1 else ''}: "
+            f"{self.passed} passed, {self.failed} failed."
+        )
+        if self.problems:
+            text += f" {len(self.problems)} problem(s) stop this ledger from certifying the book."
+        return text
+
+
+_FIELDS = ("name", "chapter", "kind", "method", "error", "tolerance", "atol", "worst", "size", "passed")
+
+
+def _read_jsonl(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    records, problems = [], []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{path}:{lineno}: not a JSON line ({exc.msg})")
+            continue
+        missing = [f for f in _FIELDS if f not in rec] if isinstance(rec, dict) else list(_FIELDS)
+        if missing:
+            problems.append(f"{path}:{lineno}: record lacks {', '.join(missing)}")
+            continue
+        records.append(rec)
+    return records, problems
+
+
+def _ratio(rec: dict[str, Any]) -> float:
+    """Fraction of its tolerance a check used (1 = only just passed; nan if undefined).
+
+    ``close``: the recorded ``worst``, ``max |a - e| / (atol + rtol |e|)``.
+    ``less_equal``: the largest ``value / bound``.
+    """
+    key = "worst" if rec.get("kind") == "close" else "error"
+    try:
+        return float(rec[key])
+    except (TypeError, ValueError, KeyError):
+        return math.nan
+
+
+def load_ledger(ledger_dir: str | os.PathLike[str] | None, expected: dict[str, str | None]) -> Ledger:
+    """Read the ledger files of the expected chapters.
+
+    Parameters
+    ----------
+    ledger_dir : path or None
+        The folder ``RIBBONLIB_LEDGER_DIR``.
+    expected : dict
+        ``docname -> chapter`` from :func:`expected_chapters`.
+
+    Returns
+    -------
+    Ledger
+        Records in order of ``docname``; ``problems`` lists every failed check, every
+        missing or unreadable file and every page that checks without a chapter.
+    """
+    ledger = Ledger()
+    folder = Path(ledger_dir) if ledger_dir else None
+    if folder is None:
+        if expected:
+            ledger.problems.append(f"{LEDGER_ENV} is not set: no check outcome was recorded")
+        return ledger
+    for docname in sorted(expected):
+        chapter = expected[docname]
+        if chapter is None:
+            ledger.problems.append(
+                f"{docname}: runs checks but never calls check.set_chapter(...), so its "
+                "outcomes are not recorded"
+            )
+            continue
+        path = folder / ledger_filename(chapter)
+        if not path.is_file():
+            ledger.problems.append(
+                f"{docname}: chapter {chapter!r} runs checks but left no ledger file {path} "
+                "(the chapter was executed, or taken from the execution cache, without recording "
+                "into this folder: `make clean && make book` executes every chapter afresh)"
+            )
+            continue
+        records, problems = _read_jsonl(path)
+        ledger.problems.extend(problems)
+        if not records and not problems:
+            ledger.problems.append(f"{docname}: ledger file {path} is empty although the chapter runs checks")
+        n_ok = 0
+        worst = math.nan
+        for rec in records:
+            rec = dict(rec, docname=docname)
+            ledger.records.append(rec)
+            if rec["passed"]:
+                n_ok += 1
+            else:
+                ledger.problems.append(
+                    f"{docname}: check FAILED: {rec['name']!r} "
+                    f"({format_error(rec)}; tolerance {format_tolerance(rec)})"
+                )
+            r = _ratio(rec)
+            if not math.isnan(r) and (math.isnan(worst) or r > worst):
+                worst = r
+        ledger.chapters.append((docname, chapter, len(records), n_ok, worst))
+    return ledger
+
+
+def _num(x: Any, fmt: str) -> str:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if math.isnan(v):
+        return "n/a"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return format(v, fmt)
+
+
+def format_error(rec: dict[str, Any]) -> str:
+    """The measured error of one record, in words."""
+    n = int(rec.get("size", 1) or 1)
+    over = f" over {n} entries" if n > 1 else ""
+    if rec["kind"] == "close":
+        rtol, atol = float(rec["tolerance"]), float(rec.get("atol", 0.0) or 0.0)
+        if rtol == 0 and atol > 0:  # a purely absolute tolerance: show the absolute error
+            return f"{_num(float(rec['worst']) * atol, '.2e')} absolute{over}"
+        return f"{_num(rec['error'], '.2e')} relative{over}"
+    return f"value/bound {_num(rec['error'], '.3g')}{over}"
+
+
+def format_tolerance(rec: dict[str, Any]) -> str:
+    """The tolerance of one record, in words."""
+    if rec["kind"] == "close":
+        parts = []
+        if float(rec["tolerance"]) > 0 or not float(rec.get("atol", 0.0) or 0.0) > 0:
+            parts.append(f"rtol {_num(rec['tolerance'], '.1e')}")
+        if float(rec.get("atol", 0.0) or 0.0) > 0:
+            parts.append(f"atol {_num(rec['atol'], '.1e')}")
+        return ", ".join(parts)
+    return "value/bound <= 1"
+
+
+def table_rows(ledger: Ledger) -> list[tuple[str, str, str, str, str, str]]:
+    """Rows of the per-check table: chapter, claim, method, error, tolerance, status."""
+    return [
+        (
+            r["chapter"],
+            r["name"],
+            r["method"] or "not stated",
+            format_error(r),
+            format_tolerance(r),
+            "passed" if r["passed"] else "FAILED",
+        )
+        for r in ledger.records
+    ]
+
+
+def summary_rows(ledger: Ledger) -> list[tuple[str, str, str, str, str]]:
+    """Rows of the summary table, then a totals row."""
+    rows = []
+    for _doc, chapter, n, n_ok, worst in ledger.chapters:
+        rows.append((chapter, str(n), str(n_ok), str(n - n_ok), _worst_text(worst)))
+    all_worst = [w for *_rest, w in ledger.chapters if not math.isnan(w)]
+    rows.append(("total", str(ledger.total), str(ledger.passed), str(ledger.failed),
+                 _worst_text(max(all_worst) if all_worst else math.nan)))
+    return rows
+
+
+def _worst_text(w: float) -> str:
+    if math.isnan(w):
+        return "n/a"
+    return f"{_num(100 * w, '.3g')}% of tolerance"
+
+
+# --------------------------------------------------------------------- Sphinx part
+
+
+def _sphinx_setup(app):  # noqa: C901 - all Sphinx glue in one place
+    from docutils import nodes
+    from docutils.parsers.rst import directives
+    from sphinx import addnodes
+    from sphinx.errors import SphinxError
+    from sphinx.util import logging
+    from sphinx.util.docutils import SphinxDirective
+
+    logger = logging.getLogger(__name__)
+
+    class LedgerBuildError(SphinxError):
+        category = "Verification ledger"
+
+    def ledger_dir(app_) -> str | None:
+        return os.environ.get(LEDGER_ENV) or None
+
+    def on_config_inited(app_, config) -> None:
+        if not os.environ.get(LEDGER_ENV):
+            # Before any chapter executes: kernels inherit this environment.
+            folder = Path(app_.outdir).parent / "ledger"
+            os.environ[LEDGER_ENV] = str(folder)
+            logger.info(f"[ledger] {LEDGER_ENV} not set; recording check outcomes in {folder}")
+
+    def on_outdated(app_, env, added, changed, removed):
+        name = app_.config.ledger_docname
+        if name in env.found_docs and name not in added and name not in changed:
+            return [name]  # the ledger is read on every build
+        return []
+
+    def on_before_read(app_, env, docnames: list[str]) -> None:
+        name = app_.config.ledger_docname
+        if name in docnames:
+            docnames.remove(name)
+            docnames.append(name)  # after every chapter has executed
+
+    def current_ledger(env) -> Ledger:
+        cached = env.temp_data.get("ribbon_ledger")
+        if cached is None:
+            sources = {}
+            for doc in sorted(env.found_docs):
+                if doc == env.config.ledger_docname:
+                    continue
+                path = Path(env.doc2path(doc))
+                if path.suffix in (".md", ".ipynb") and path.is_file():
+                    sources[doc] = path.read_text(encoding="utf-8")
+            cached = load_ledger(ledger_dir(None), expected_chapters(sources))
+            env.temp_data["ribbon_ledger"] = cached
+        return cached
+
+    def text_cell(text: str, strong: bool = False):
+        entry = nodes.entry()
+        para = nodes.paragraph()
+        para += nodes.strong(text=text) if strong else nodes.Text(text)
+        entry += para
+        return entry
+
+    def doc_cell(env, docname: str, label: str):
+        entry = nodes.entry()
+        para = nodes.paragraph()
+        ref = addnodes.pending_xref(
+            "", nodes.inline(text=label), refdomain="std", reftype="doc",
+            reftarget="/" + docname, refexplicit=True, refwarn=True, refdoc=env.docname,
+        )
+        para += ref
+        entry += para
+        return entry
+
+    def make_table(columns, rows, docnames, widths, env, classes):
+        table = nodes.table(classes=["ribbon-ledger", *classes])
+        group = nodes.tgroup(cols=len(columns))
+        table += group
+        for w in widths:
+            group += nodes.colspec(colwidth=w)
+        head = nodes.thead()
+        hrow = nodes.row()
+        for c in columns:
+            hrow += text_cell(c)
+        head += hrow
+        group += head
+        body = nodes.tbody()
+        for row, doc in zip(rows, docnames):
+            r = nodes.row()
+            for j, value in enumerate(row):
+                if j == 0 and doc:
+                    r += doc_cell(env, doc, value)
+                else:
+                    r += text_cell(value, strong=(value == "FAILED"))
+            body += r
+        group += body
+        return table
+
+    class VerificationLedger(SphinxDirective):
+        has_content = False
+        option_spec = {"table": lambda arg: directives.choice(arg, ("checks", "summary"))}
+
+        def run(self):
+            env = self.env
+            ledger = current_ledger(env)
+            kind = self.options.get("table", "checks")
+            out: list[nodes.Node] = []
+            if not env.temp_data.get("ribbon_ledger_reported"):
+                env.temp_data["ribbon_ledger_reported"] = True
+                for problem in ledger.problems:
+                    logger.error(f"[ledger] {problem}", location=self.get_location())
+                store = getattr(env, "ribbon_ledger_problems", {})
+                store[env.docname] = list(ledger.problems)
+                env.ribbon_ledger_problems = store
+                logger.info(f"[ledger] {ledger.totals_text()}")
+            if kind == "summary":
+                out.append(nodes.paragraph(text=ledger.totals_text()))
+                rows = summary_rows(ledger)
+                docs = [d for d, *_ in ledger.chapters] + [None]
+                out.append(make_table(SUMMARY_COLUMNS, rows, docs, (30, 10, 10, 10, 20), env, ["ledger-summary"]))
+            else:
+                rows = table_rows(ledger)
+                docs = [r["docname"] for r in ledger.records]
+                out.append(make_table(CHECK_COLUMNS, rows, docs, (14, 34, 24, 14, 10, 8), env, ["ledger-checks"]))
+            return out
+
+    def on_purge(app_, env, docname):
+        store = getattr(env, "ribbon_ledger_problems", None)
+        if store:
+            store.pop(docname, None)
+
+    def on_merge(app_, env, docnames, other):  # parallel read support
+        store = getattr(env, "ribbon_ledger_problems", {})
+        store.update(getattr(other, "ribbon_ledger_problems", {}))
+        env.ribbon_ledger_problems = store
+
+    def on_finished(app_, exception):
+        if exception is not None or app_.builder is None:
+            return
+        store = getattr(app_.env, "ribbon_ledger_problems", {}) or {}
+        problems = [p for doc in sorted(store) for p in store[doc]]
+        if problems:
+            raise LedgerBuildError(
+                "the book is not verified:\n  " + "\n  ".join(problems)
+            )
+
+    app.add_config_value("ledger_docname", "ledger", "env")
+    app.add_directive("verification-ledger", VerificationLedger)
+    app.connect("config-inited", on_config_inited)
+    app.connect("env-get-outdated", on_outdated)
+    app.connect("env-before-read-docs", on_before_read)
+    app.connect("env-purge-doc", on_purge)
+    app.connect("env-merge-info", on_merge)
+    app.connect("build-finished", on_finished)
+
+
+def setup(app) -> dict[str, Any]:
+    """Register the ledger directive and the build hooks."""
+    _sphinx_setup(app)
+    return {"version": "1.0", "parallel_read_safe": False, "parallel_write_safe": True}
