@@ -10,6 +10,7 @@ cloud      the cloud of training trajectories: samples and exact covariance
 bounds     Zolotarev / displacement-rank bounds and the cloud-spectrum sandwich
 kernels    RBF, Laplace and arc-cosine kernels
 sgd        exact second moments of online SGD
+phase      certified bounds on the cloud spectrum, sweeps and the hyper-ribbon criterion
 
 Importing ribbonlib has no side effects (no plotting, no global state beyond the
 in-memory list of check outcomes).
@@ -20,7 +21,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("check", "embedding", "spectra", "dynamics", "cloud", "bounds", "kernels", "sgd")
+_SUBMODULES = ("check", "embedding", "spectra", "dynamics", "cloud", "bounds", "kernels", "sgd", "phase")
 
 __all__ = list(_SUBMODULES) + ["__version__"]
 

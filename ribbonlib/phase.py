@@ -26,10 +26,9 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from . import _validate
+from . import _validate, cloud
 
 __all__ = [
-    "mode_factors",
     "signal_and_noise",
     "cloud_spectrum_bounds",
     "bounds_grid",
@@ -65,79 +64,12 @@ def _check_precision(precision: Any) -> int | None:
 # ------------------------------------------------------------------- closed forms
 
 
-def mode_factors(lam: Any, eta: float, steps: int, *, precision: int | None = None):
-    """Per-mode time averages of the gradient-descent contraction.
-
-    Parameters
-    ----------
-    lam : array_like, shape (d,)
-        Eigenvalues ``λ_k > 0``.
-    eta : float
-        Learning rate, ``0 < eta·max(lam) < 2``.
-    steps : int
-        Number of steps ``T >= 1``; the trajectory has ``T + 1`` points.
-    precision : int, optional
-        Decimal digits for mpmath; float64 when omitted.
-
-    Returns
-    -------
-    r : ndarray, shape (d,)
-        ``r_k = 1 − η λ_k``.
-    g : ndarray, shape (d, d)
-        ``G_kl = (1/(T+1)) Σ_t (r_k r_l)^t``.
-    m : ndarray, shape (d,)
-        ``m_k = (1/(T+1)) Σ_t r_k^t``.
-    """
-    lam_arr = _validate.eigenvalues(lam)
-    eta_val = _validate.learning_rate(eta, np.asarray(lam_arr, dtype=float))
-    T = _validate.integer(steps, "steps", low=1)
-    prec = _check_precision(precision)
-    if prec is None:
-        r = 1.0 - eta_val * np.asarray(lam_arr, dtype=float)
-        return r, _geo_mean(np.multiply.outer(r, r), T), _geo_mean(r, T)
-    with mpmath.workdps(prec + 10):
-        eta_mp = mpmath.mpf(eta) if not isinstance(eta, mpmath.mpf) else eta
-        r = np.array([1 - eta_mp * mpmath.mpf(x) for x in lam_arr], dtype=object)
-        d = r.size
-        g = np.empty((d, d), dtype=object)
-        for k in range(d):
-            for l in range(k, d):
-                g[k, l] = g[l, k] = _geo_mean_mp(r[k] * r[l], T)
-        m = np.array([_geo_mean_mp(x, T) for x in r], dtype=object)
-    return r, g, m
-
-
-def _geo_mean(x: np.ndarray, T: int) -> np.ndarray:
-    """``(1/(T+1)) Σ_{t=0}^T x^t`` for ``|x| < 1``, elementwise, without cancellation."""
-    x = np.asarray(x, dtype=float)
-    n = T + 1
-    out = np.empty_like(x)
-    small = np.abs(1.0 - x) < 1e-3  # near 1: the series in (1 - x) avoids 0/0
-    xs = x[~small]
-    out[~small] = (1.0 - xs**n) / (n * (1.0 - xs))
-    # (1 - x^n)/(n (1 - x)) = mean of x^t; for x close to 1 sum explicitly in log form
-    if np.any(small):
-        xb = x[small]
-        logx = np.log(xb)
-        # mean_t exp(t log x) = expm1(n log x) / (n expm1(log x)) (log x < 0)
-        out[small] = np.expm1(n * logx) / (n * np.expm1(logx))
-    return out
-
-
-def _geo_mean_mp(x, T: int):
-    n = T + 1
-    if x == 1:
-        return mpmath.mpf(1)
-    return (1 - x**n) / (n * (1 - x))
-
-
 def signal_and_noise(lam: Any, b: Any, s: float, eta: float, steps: int, *,
                      precision: int | None = None):
     """The two parts of the cloud covariance ``C = S + diag(noise)``.
 
-    Uses :mod:`ribbonlib.cloud` when it is available, and otherwise the same closed
-    forms: ``S_kl = sqrt(λ_k λ_l) b_k b_l (G_kl − m_k m_l)`` and
-    ``noise_k = (s²/d) λ_k G_kk``.
+    ``S`` is :func:`ribbonlib.cloud.signal_covariance` and ``noise`` is
+    :func:`ribbonlib.cloud.noise_variances`.
 
     Parameters
     ----------
@@ -157,39 +89,10 @@ def signal_and_noise(lam: Any, b: Any, s: float, eta: float, steps: int, *,
     S : ndarray, shape (d, d)
     noise : ndarray, shape (d,)
     """
-    lam_arr, b_arr, s_val, eta_val, T = _check_inputs(lam, b, s, eta, steps)
+    _check_inputs(lam, b, s, eta, steps)
     prec = _check_precision(precision)
-    try:  # the library's own implementation, once present
-        from . import cloud  # noqa: PLC0415
-
-        kw = {} if prec is None else {"precision": prec}
-        S = cloud.signal_covariance(lam, b, eta, steps, **kw)
-        noise = cloud.noise_variances(lam, s, eta, steps, **kw)
-        return np.asarray(S), np.asarray(noise)
-    except (ImportError, AttributeError):
-        pass
-    return _signal_and_noise_local(lam_arr, b_arr, s, eta, T, prec)
-
-
-def _signal_and_noise_local(lam_arr, b_arr, s, eta, T, prec):
-    d = len(lam_arr)
-    if prec is None:
-        lam_f = np.asarray(lam_arr, dtype=float)
-        _, g, m = mode_factors(lam_f, eta, T)
-        u = np.sqrt(lam_f) * b_arr
-        S = (u[:, None] * u[None, :]) * (g - np.outer(m, m))
-        noise = (float(s) ** 2 / d) * lam_f * np.diag(g)
-        return S, noise
-    _, g, m = mode_factors(lam_arr, eta, T, precision=prec)
-    with mpmath.workdps(prec + 10):
-        lam_mp = [mpmath.mpf(x) for x in lam_arr]
-        u = [mpmath.sqrt(l) * mpmath.mpf(float(bb)) for l, bb in zip(lam_mp, b_arr)]
-        S = np.empty((d, d), dtype=object)
-        for k in range(d):
-            for l in range(k, d):
-                S[k, l] = S[l, k] = u[k] * u[l] * (g[k, l] - m[k] * m[l])
-        s_mp = mpmath.mpf(s) if not isinstance(s, mpmath.mpf) else s
-        noise = np.array([s_mp**2 / d * lam_mp[k] * g[k, k] for k in range(d)], dtype=object)
+    S = cloud.signal_covariance(lam, b, eta, steps, precision=prec)
+    noise = cloud.noise_variances(lam, s, eta, steps, precision=prec)
     return S, noise
 
 
@@ -458,7 +361,7 @@ def spectra_grid(lams: Any, b: Any, s_values: Any, eta: float, steps: Any) -> np
     s2 = s_arr**2
     idx = np.arange(d)
     for a in range(A):
-        S, n_hat = _signal_and_noise_local(L[a], b_arr, 1.0, eta_val, T_list[a], None)
+        S, n_hat = signal_and_noise(L[a], b_arr, 1.0, eta_val, T_list[a])
         C = np.broadcast_to(S, (s_arr.size, d, d)).copy()
         C[:, idx, idx] += s2[:, None] * n_hat[None, :]
         out[a] = np.linalg.eigvalsh(C)[:, ::-1]
@@ -482,7 +385,7 @@ def bounds_grid(lams: Any, b: Any, s_values: Any, eta: float, steps: Any):
     upper = np.empty_like(lower)
     trace = np.empty((A, s_arr.size))
     for a in range(A):
-        S, n_hat = _signal_and_noise_local(L[a], b_arr, 1.0, eta_val, T_list[a], None)
+        S, n_hat = signal_and_noise(L[a], b_arr, 1.0, eta_val, T_list[a])
         lower[a], upper[a] = _float_bounds(S, n_hat, s_arr**2, T_list[a])
         trace[a] = np.trace(S) + s_arr**2 * n_hat.sum()
     return lower, upper, trace

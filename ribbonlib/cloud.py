@@ -1,0 +1,392 @@
+"""The cloud of gradient-descent trajectories and its exact covariance.
+
+``M`` initialisations ``v_kᵀ w_0 = ξ_jk ~ N(0, s²/d)`` (i.i.d.) are trained for ``T``
+steps. Every step of every run is a point of the cloud, with coordinates (MATH.md §3)
+
+.. math:: z_k(j, t) = \\sqrt{\\lambda_k}\\,\\big(b_k (1 - r_k^t) + r_k^t \\xi_{jk}\\big),
+          \\qquad r_k = 1 - \\eta\\lambda_k,
+
+(the predictions of the linear model, up to the constant ``sqrt(N)/(sqrt(8) σ)`` that
+turns Euclidean distances into Bhattacharyya distances). All ``M (T + 1)`` points are
+weighted equally. Averaged over the initialisations, the centred covariance of the
+cloud is ``C = S + diag(n)`` with
+
+* signal ``S_kl = sqrt(λ_k λ_l) b_k b_l (G_kl − m_k m_l)``,
+* noise ``n_k = (s²/d) λ_k G_kk``,
+* ``G_kl = (1/(T+1)) Σ_t (r_k r_l)^t`` and ``m_k = (1/(T+1)) Σ_t r_k^t``.
+
+:func:`covariance`, :func:`signal_covariance` and :func:`noise_variances` evaluate these
+closed forms without cancellation (float64), or in mpmath with ``precision=``;
+:func:`sample` and :func:`sample_moments` build the cloud itself by iterating the
+gradient-descent update, the independent computation they are checked against.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mpmath
+import numpy as np
+
+from . import _geometric, _validate
+from .dynamics import MAX_ENTRIES
+
+__all__ = [
+    "time_averages",
+    "covariance",
+    "signal_covariance",
+    "noise_variances",
+    "sample",
+    "sample_moments",
+]
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def _common(lam: Any, eta: Any, steps: Any, precision: Any):
+    lam_v = _validate.eigenvalues(lam)
+    lam_f = np.asarray(lam_v, dtype=float)
+    eta_v = _validate.learning_rate(eta, lam_f)
+    T = _validate.integer(steps, "steps", low=0)
+    prec = None if precision is None else _validate.integer(precision, "precision", low=16)
+    return lam_v, lam_f, eta_v, T, prec
+
+
+def _mp_vector(x: Any) -> list:
+    """Entries as mpf: floats exactly (their binary value), mpf and strings as given."""
+    arr = np.asarray(x, dtype=object).ravel()
+    return [mpmath.mpf(v) if not isinstance(v, (np.floating, np.integer)) else mpmath.mpf(float(v)) for v in arr]
+
+
+def _vector_any(x: Any, name: str, d: int) -> np.ndarray:
+    """Validate a length-``d`` vector of floats or of mpmath numbers (kept as given)."""
+    arr = np.asarray(x)
+    if arr.dtype == object:
+        try:
+            as_float = np.array([float(v) for v in arr.ravel()]).reshape(arr.shape)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must hold real numbers") from None
+        _validate.vector(as_float, name, d)
+        return arr
+    return _validate.vector(arr, name, d)
+
+
+def _mp_eta(eta: Any):
+    return eta if isinstance(eta, mpmath.mpf) else mpmath.mpf(float(eta))
+
+
+def _mp_time(lam_v: Any, eta: Any, T: int, prec: int):
+    """``(G, m, Cov)`` as nested lists of mpf, accurate to ``prec`` digits."""
+    n = T + 1
+    with mpmath.workdps(prec + 5):
+        lam_mp = _mp_vector(lam_v)
+        a = [_mp_eta(eta) * x for x in lam_mp]
+        guard = _geometric.guard_digits(a, n)
+    with mpmath.workdps(prec + guard):
+        lam_mp = _mp_vector(lam_v)
+        a = [_mp_eta(eta) * x for x in lam_mp]
+        G, m, C = _geometric.time_covariance_mp(a, n)
+    return lam_mp, G, m, C
+
+
+def _round(values, prec: int) -> np.ndarray:
+    with mpmath.workdps(prec):
+        return np.array([[+x for x in row] for row in values] if isinstance(values[0], list)
+                        else [+x for x in values], dtype=object)
+
+
+# ----------------------------------------------------------------------- closed forms
+
+
+def time_averages(lam: Any, eta: float, steps: int, *, precision: int | None = None):
+    """The time averages that the cloud covariance is made of.
+
+    Parameters
+    ----------
+    lam : array_like, shape (d,)
+        Eigenvalues ``λ_k > 0``.
+    eta : float
+        Learning rate, ``0 < η·max(λ) < 2``.
+    steps : int
+        ``T >= 0``; the averages run over ``t = 0..T``.
+    precision : int, optional
+        Decimal digits (``>= 16``) for mpmath; float64 when omitted.
+
+    Returns
+    -------
+    G : numpy.ndarray, shape (d, d)
+        ``G_kl = (1/(T+1)) Σ_t (r_k r_l)^t``.
+    m : numpy.ndarray, shape (d,)
+        ``m_k = (1/(T+1)) Σ_t r_k^t``.
+    cov : numpy.ndarray, shape (d, d)
+        ``G_kl − m_k m_l``, the covariance over ``t`` of ``r_k^t`` and ``r_l^t``.
+
+    Notes
+    -----
+    float64: ``G`` and ``m`` are accurate to a few ulp (``log1p``/``expm1`` forms);
+    ``cov`` to a few ulp of ``G_kl + m_k m_l``, and to a few ulp of its own value when
+    both modes are slow (``n·|log r| <= 1``, ``r > 0``), where a power series with exact
+    rational coefficients replaces the cancelling difference. With ``precision`` the
+    closed forms run in mpmath with enough guard digits for the same cancellations,
+    and the results (object arrays of ``mpmath.mpf``) are accurate to ``precision``
+    digits.
+    """
+    lam_v, lam_f, eta_v, T, prec = _common(lam, eta, steps, precision)
+    if prec is None:
+        return _geometric.time_covariance(eta_v * lam_f, T + 1)
+    _, G, m, C = _mp_time(lam_v, eta, T, prec)
+    return _round(G, prec), _round(m, prec), _round(C, prec)
+
+
+def signal_covariance(lam: Any, b: Any, eta: float, steps: int, *,
+                      precision: int | None = None) -> np.ndarray:
+    """The signal part ``S`` of the cloud covariance.
+
+    Parameters
+    ----------
+    lam : array_like, shape (d,)
+        Eigenvalues ``λ_k > 0`` (any order; not re-sorted).
+    b : array_like, shape (d,)
+        Ground truth in the eigenbasis.
+    eta : float
+        Learning rate, ``0 < η·max(λ) < 2``.
+    steps : int
+        ``T >= 0``.
+    precision : int, optional
+        Decimal digits (``>= 16``); returns an object array of ``mpmath.mpf``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (d, d)
+        ``S_kl = sqrt(λ_k λ_l) b_k b_l (G_kl − m_k m_l)``: the covariance, over the
+        ``T + 1`` steps, of the noiseless trajectory ``sqrt(λ_k) b_k (1 − r_k^t)``.
+        Positive semi-definite, rank at most ``min(d, T)``.
+
+    Raises
+    ------
+    ValueError
+        For non-positive or non-finite ``lam``, ``b`` of the wrong length or
+        non-finite, ``η·max(λ) >= 2``, ``steps < 0`` or ``precision < 16``.
+    """
+    lam_v, lam_f, eta_v, T, prec = _common(lam, eta, steps, precision)
+    if prec is None:
+        b_a = _validate.vector(b, "b", lam_f.size)
+        _, _, cov = _geometric.time_covariance(eta_v * lam_f, T + 1)
+        u = np.sqrt(lam_f) * b_a
+        return np.outer(u, u) * cov
+    b_v = _vector_any(b, "b", lam_f.size)
+    lam_mp, _, _, C = _mp_time(lam_v, eta, T, prec)
+    d = len(lam_mp)
+    with mpmath.workdps(prec + 10):
+        b_mp = _mp_vector(b_v)
+        u = [mpmath.sqrt(lam_mp[k]) * b_mp[k] for k in range(d)]
+        S = [[u[k] * u[l] * C[k][l] for l in range(d)] for k in range(d)]
+    return _round(S, prec)
+
+
+def noise_variances(lam: Any, s: float, eta: float, steps: int, *,
+                    n_inits: int | None = None, precision: int | None = None) -> np.ndarray:
+    """The initialisation-noise diagonal of the cloud covariance.
+
+    Parameters
+    ----------
+    lam : array_like, shape (d,)
+        Eigenvalues ``λ_k > 0``.
+    s : float
+        Initial weight scale ``>= 0``: ``v_kᵀ w_0 ~ N(0, s²/d)``.
+    eta : float
+        Learning rate, ``0 < η·max(λ) < 2``.
+    steps : int
+        ``T >= 0``.
+    n_inits : int, optional
+        Number of initialisations ``M >= 1`` of a finite cloud. When given, returns the
+        expected noise diagonal of the cloud centred on its own sample mean,
+        ``n_k − (s²/d) λ_k m_k² / M``; when omitted, the ``M → ∞`` value ``n_k``.
+    precision : int, optional
+        Decimal digits (``>= 16``); returns an object array of ``mpmath.mpf``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (d,)
+        ``n_k = (s²/d) λ_k G_kk``.
+    """
+    lam_v, lam_f, eta_v, T, prec = _common(lam, eta, steps, precision)
+    s_v = _validate.finite_real(s, "s", low=0.0)
+    M = None if n_inits is None else _validate.integer(n_inits, "n_inits", low=1)
+    d = lam_f.size
+    if prec is None:
+        G, m, _ = _geometric.time_covariance(eta_v * lam_f, T + 1)
+        g = np.diag(G) - (0.0 if M is None else m**2 / M)
+        return (s_v**2 / d) * lam_f * g
+    lam_mp, G, m, _ = _mp_time(lam_v, eta, T, prec)
+    with mpmath.workdps(prec + 10):
+        s_mp = s if isinstance(s, mpmath.mpf) else mpmath.mpf(float(s))
+        out = [s_mp**2 / d * lam_mp[k] * (G[k][k] - (0 if M is None else m[k] ** 2 / M)) for k in range(d)]
+    return _round(out, prec)
+
+
+def covariance(lam: Any, b: Any, s: float, eta: float, steps: int, *,
+               n_inits: int | None = None, precision: int | None = None) -> np.ndarray:
+    """Expected centred covariance ``C = S + diag(n)`` of the cloud of trajectories.
+
+    Parameters
+    ----------
+    lam : array_like, shape (d,)
+        Eigenvalues ``λ_k > 0`` (any order; not re-sorted).
+    b : array_like, shape (d,)
+        Ground truth in the eigenbasis.
+    s : float
+        Initial weight scale ``>= 0``.
+    eta : float
+        Learning rate, ``0 < η·max(λ) < 2``.
+    steps : int
+        ``T >= 0``.
+    n_inits : int, optional
+        For a finite cloud of ``M`` initialisations centred on its own mean: the
+        expectation of its (population-normalised) covariance, which is ``C`` minus
+        ``diag((s²/d) λ_k m_k²)/M``. Omitted: the ``M → ∞`` covariance ``C``.
+    precision : int, optional
+        Decimal digits (``>= 16``); returns an object array of ``mpmath.mpf``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (d, d)
+        ``C = signal_covariance(...) + diag(noise_variances(...))``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`signal_covariance`, and for ``s < 0`` or ``n_inits < 1``.
+    """
+    S = signal_covariance(lam, b, eta, steps, precision=precision)
+    noise = noise_variances(lam, s, eta, steps, n_inits=n_inits, precision=precision)
+    C = S.copy()
+    idx = np.arange(C.shape[0])
+    if precision is None:
+        C[idx, idx] += noise
+        return C
+    with mpmath.workdps(int(precision)):
+        for k in idx:
+            C[k, k] = C[k, k] + noise[k]
+    return C
+
+
+# ----------------------------------------------------------------------- sampled clouds
+
+
+def _cloud_inputs(lam, b, s, eta, steps, n_inits, seed):
+    lam_f = np.asarray(_validate.eigenvalues(lam), dtype=float)
+    d = lam_f.size
+    b_a = _validate.vector(b, "b", d)
+    s_v = _validate.finite_real(s, "s", low=0.0)
+    eta_v = _validate.learning_rate(eta, lam_f)
+    T = _validate.integer(steps, "steps", low=0)
+    M = _validate.integer(n_inits, "n_inits", low=1)
+    rng = np.random.default_rng(_validate.seed(seed))
+    xi = rng.standard_normal((M, d)) * (s_v / np.sqrt(d))
+    return lam_f, b_a, eta_v, T, xi
+
+
+def _trajectories(lam_f, b_a, eta_v, T, xi) -> np.ndarray:
+    """``(M, T+1, d)`` cloud coordinates by iterating ``c ← c − ηλ(c − b)``."""
+    M, d = xi.shape
+    out = np.empty((M, T + 1, d))
+    root = np.sqrt(lam_f)
+    step = eta_v * lam_f
+    c = xi.copy()
+    out[:, 0, :] = root * c
+    for t in range(1, T + 1):
+        c -= step * (c - b_a)
+        out[:, t, :] = root * c
+    return out
+
+
+def sample(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int, seed: int) -> np.ndarray:
+    """A sampled cloud of gradient-descent trajectories.
+
+    The initial coordinates ``ξ_j ~ N(0, (s²/d) I)`` are drawn with
+    ``numpy.random.default_rng(seed)`` and each run is *iterated*,
+    ``c_{t+1} = c_t − ηλ (c_t − b)`` (not evaluated from the closed form), so that
+    statistics of the sample are an independent check of :func:`covariance`.
+
+    Parameters
+    ----------
+    lam, b : array_like, shape (d,)
+        Eigenvalues ``λ_k > 0`` and ground truth in the eigenbasis.
+    s : float
+        Initial weight scale ``>= 0``.
+    eta : float
+        Learning rate, ``0 < η·max(λ) < 2``.
+    steps : int
+        ``T >= 0``.
+    n_inits : int
+        Number of initialisations ``M >= 1``.
+    seed : int
+        Seed of the initialisations.
+
+    Returns
+    -------
+    numpy.ndarray, shape (M·(T+1), d)
+        Row ``j·(T+1) + t`` holds ``z(j, t) = sqrt(λ) ∘ c_t`` of run ``j``.
+
+    Raises
+    ------
+    ValueError
+        For invalid parameters, or a cloud of more than ``MAX_ENTRIES`` numbers (use
+        :func:`sample_moments`, which streams).
+    """
+    lam_f, b_a, eta_v, T, xi = _cloud_inputs(lam, b, s, eta, steps, n_inits, seed)
+    M, d = xi.shape
+    if M * (T + 1) * d > MAX_ENTRIES:
+        raise ValueError(
+            f"a cloud of n_inits*(steps+1)*d = {M * (T + 1) * d:,} numbers exceeds {MAX_ENTRIES:,}; "
+            "use cloud.sample_moments, which streams over the initialisations"
+        )
+    return _trajectories(lam_f, b_a, eta_v, T, xi).reshape(M * (T + 1), d)
+
+
+def sample_moments(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int, seed: int,
+                   *, chunk_entries: int = 4_000_000) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and centred covariance of a sampled cloud, streamed over initialisations.
+
+    Draws exactly the same cloud as :func:`sample` (same ``seed``) but never holds more
+    than about ``chunk_entries`` coordinates at once. The moments of the chunks are
+    merged with the pairwise update of Chan, Golub and LeVeque, which avoids the
+    cancellation of ``E[zzᵀ] − E[z]E[z]ᵀ``.
+
+    Parameters
+    ----------
+    lam, b, s, eta, steps, n_inits, seed
+        As in :func:`sample`.
+    chunk_entries : int, optional
+        Largest number of coordinates materialised at once, ``>= d·(T+1)``.
+
+    Returns
+    -------
+    mean : numpy.ndarray, shape (d,)
+        Mean of all ``M (T+1)`` points.
+    cov : numpy.ndarray, shape (d, d)
+        Their covariance with population normalisation (divided by ``M (T+1)``): the
+        same as ``numpy.cov(sample(...).T, bias=True)`` up to round-off.
+    """
+    lam_f, b_a, eta_v, T, xi = _cloud_inputs(lam, b, s, eta, steps, n_inits, seed)
+    M, d = xi.shape
+    per_run = (T + 1) * d
+    ce = _validate.integer(chunk_entries, "chunk_entries", low=per_run)
+    runs = max(1, ce // per_run)
+    count = 0
+    mean = np.zeros(d)
+    scatter = np.zeros((d, d))
+    for j0 in range(0, M, runs):
+        Z = _trajectories(lam_f, b_a, eta_v, T, xi[j0:j0 + runs]).reshape(-1, d)
+        nb = Z.shape[0]
+        mb = Z.mean(axis=0)
+        Zc = Z - mb
+        sb = Zc.T @ Zc
+        delta = mb - mean
+        tot = count + nb
+        scatter += sb + np.outer(delta, delta) * (count * nb / tot)
+        mean += delta * (nb / tot)
+        count = tot
+    return mean, scatter / count

@@ -1,0 +1,304 @@
+"""Gradient descent on the linear model, in closed form and by explicit iteration.
+
+With ``Σ = XᵀX/N = Σ_k λ_k v_k v_kᵀ`` and targets ``y = X w*``, gradient descent on
+``L(w) = ‖Xw − y‖²/(2N)`` is ``w_{t+1} = w_t − η Σ (w_t − w*)``. In the eigenbasis each
+mode relaxes on its own (MATH.md §2):
+
+.. math:: v_k^\\top w_t = b_k + r_k^t\\,(v_k^\\top w_0 - b_k), \\qquad r_k = 1 - \\eta\\lambda_k,
+
+which converges iff ``0 < η λ_k < 2`` for every mode. :func:`gd_modes` evaluates this
+closed form; :func:`run_gd`, :func:`run_sgd` and :func:`run_kernel_gd` iterate the
+updates explicitly (the independent computations the book checks it against).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _geometric, _validate
+
+__all__ = ["gd_modes", "gd_loss", "run_gd", "run_sgd", "run_kernel_gd"]
+
+#: Largest number of array entries a function materialises (2 GB of float64).
+MAX_ENTRIES = 250_000_000
+
+
+def _check_size(entries: int, what: str) -> None:
+    if entries > MAX_ENTRIES:
+        raise ValueError(
+            f"{what} would hold {entries:,} numbers (more than {MAX_ENTRIES:,}); "
+            "use fewer steps, fewer initialisations or a smaller problem"
+        )
+
+
+def gd_modes(lam: Any, b: Any, c0: Any, eta: float, steps: int) -> np.ndarray:
+    """Closed-form gradient-descent trajectory in the eigenbasis.
+
+    Parameters
+    ----------
+    lam : array_like, shape (d,)
+        Eigenvalues ``λ_k > 0`` of ``Σ`` (any order).
+    b : array_like, shape (d,)
+        Ground truth in the eigenbasis, ``b_k = v_kᵀ w*``.
+    c0 : array_like, shape (d,) or (M, d)
+        Initial coordinates ``v_kᵀ w_0`` (one row per initialisation when 2-D).
+    eta : float
+        Learning rate, ``0 < η·max(λ) < 2``.
+    steps : int
+        Number of steps ``T >= 0``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (T+1, d) or (M, T+1, d)
+        ``v_kᵀ w_t = b_k + r_k^t (c0_k − b_k)`` for ``t = 0..T``, evaluated as
+        ``c0_k + (1 − r_k^t)(b_k − c0_k)`` with ``1 − r_k^t = −expm1(t·log1p(−ηλ_k))``
+        (sign-corrected for ``ηλ_k > 1``): accurate to a few ulp for every ``t``, also
+        when ``ηλ_k`` is tiny.
+
+    Raises
+    ------
+    ValueError
+        For non-positive or non-finite ``lam``, ``b`` or ``c0`` of the wrong shape or
+        non-finite, ``η·max(λ) >= 2`` (divergence) or ``steps < 0``.
+    """
+    lam_a = np.asarray(_validate.eigenvalues(lam), dtype=float)
+    d = lam_a.size
+    b_a = _validate.vector(b, "b", d)
+    c = np.asarray(c0, dtype=float)
+    if c.ndim not in (1, 2) or c.shape[-1] != d:
+        raise ValueError(f"c0 must have shape ({d},) or (M, {d}), got shape {c.shape}")
+    if not np.all(np.isfinite(c)):
+        raise ValueError("c0 must be finite; found non-finite entries")
+    eta_v = _validate.learning_rate(eta, lam_a)
+    T = _validate.integer(steps, "steps", low=0)
+    _check_size(c.size * (T + 1), "the trajectory")
+    L, sign = _geometric.log_abs_r(eta_v * lam_a)
+    # v_kᵀw_t = c0_k + (1 − r_k^t)(b_k − c0_k), with 1 − r^t = −expm1(t log r): accurate
+    # to a few ulp also while r^t is close to 1 (slow modes, early times).
+    om = _geometric.one_minus_powers(L[None, :], sign[None, :], np.arange(T + 1)[:, None])  # (T+1, d)
+    if c.ndim == 1:
+        return c[None, :] + om * (b_a - c)[None, :]
+    return c[:, None, :] + om[None, :, :] * (b_a[None, :] - c)[:, None, :]
+
+
+def gd_loss(lam: Any, b: Any, c0: Any, eta: float, steps: int) -> np.ndarray:
+    """Closed-form training loss ``L(w_t) = ½ Σ_k λ_k r_k^(2t) (c0_k − b_k)²``.
+
+    Parameters are those of :func:`gd_modes` (``c0`` 1-D or 2-D).
+
+    Returns
+    -------
+    numpy.ndarray, shape (T+1,) or (M, T+1)
+        The loss ``‖X w_t − y‖²/(2N)`` at ``t = 0..T`` for noiseless targets
+        ``y = X w*``.
+    """
+    lam_a = np.asarray(_validate.eigenvalues(lam), dtype=float)
+    d = lam_a.size
+    b_a = _validate.vector(b, "b", d)
+    c = np.asarray(c0, dtype=float)
+    if c.ndim not in (1, 2) or c.shape[-1] != d or not np.all(np.isfinite(c)):
+        raise ValueError(f"c0 must be a finite array of shape ({d},) or (M, {d}), got shape {c.shape}")
+    eta_v = _validate.learning_rate(eta, lam_a)
+    T = _validate.integer(steps, "steps", low=0)
+    _check_size(c.size * (T + 1), "the loss curve")
+    L, sign = _geometric.log_abs_r(eta_v * lam_a)
+    r2t = _geometric.powers(2.0 * L[None, :], np.ones_like(sign)[None, :], np.arange(T + 1)[:, None])
+    e2 = (c - b_a) ** 2
+    return 0.5 * (r2t * lam_a[None, :]) @ e2.T if c.ndim == 1 else 0.5 * e2 * lam_a[None, :] @ r2t.T
+
+
+def _data(X: Any, y: Any, w0: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    A = np.asarray(X, dtype=float)
+    if A.ndim != 2 or min(A.shape) == 0:
+        raise ValueError(f"X must be a non-empty 2-D array (samples, features), got shape {A.shape}")
+    if not np.all(np.isfinite(A)):
+        raise ValueError("X must be finite; found non-finite entries")
+    N, d = A.shape
+    yy = _validate.vector(y, "y", N)
+    ww = _validate.vector(w0, "w0", d)
+    return A, yy, ww
+
+
+def _largest_eigenvalue(X: np.ndarray) -> float:
+    """``λ_max(XᵀX/N)`` from the largest singular value of ``X``."""
+    return float(np.linalg.norm(X, 2) ** 2 / X.shape[0])
+
+
+def run_gd(X: Any, y: Any, w0: Any, eta: float, steps: int) -> np.ndarray:
+    """Explicit gradient descent ``w_{t+1} = w_t − (η/N) Xᵀ(X w_t − y)``.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Training inputs.
+    y : array_like, shape (N,)
+        Targets.
+    w0 : array_like, shape (d,)
+        Initial weights.
+    eta : float
+        Learning rate, ``0 < η·λ_max(XᵀX/N) < 2``.
+    steps : int
+        Number of steps ``T >= 0``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (T+1, d)
+        The weights ``w_0, …, w_T``.
+
+    Raises
+    ------
+    ValueError
+        For inputs of the wrong shape or non-finite, ``steps < 0``, or
+        ``η·λ_max >= 2`` (gradient descent diverges).
+    """
+    A, yy, w = _data(X, y, w0)
+    N, d = A.shape
+    eta_v = _validate.learning_rate(eta, np.array([_largest_eigenvalue(A)]))
+    T = _validate.integer(steps, "steps", low=0)
+    _check_size(d * (T + 1), "the trajectory")
+    out = np.empty((T + 1, d))
+    out[0] = w
+    step = eta_v / N
+    for t in range(T):
+        w = w - step * (A.T @ (A @ w - yy))
+        out[t + 1] = w
+    return out
+
+
+def run_sgd(
+    X: Any,
+    y: Any,
+    w0: Any,
+    eta: float,
+    steps: int,
+    batch_size: int,
+    seed: int,
+    *,
+    replace: bool = True,
+) -> np.ndarray:
+    """Mini-batch stochastic gradient descent on the squared loss.
+
+    At every step a batch ``B_t`` of ``batch_size`` sample indices is drawn and
+    ``w_{t+1} = w_t − (η/B) Σ_{i∈B_t} x_i (x_iᵀ w_t − y_i)``. The mean update is the
+    gradient-descent update.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Training inputs.
+    y : array_like, shape (N,)
+        Targets (label noise, if any, is part of ``y``).
+    w0 : array_like, shape (d,)
+        Initial weights.
+    eta : float
+        Learning rate, ``0 < η·λ_max(XᵀX/N) < 2`` (the mean must converge; the
+        fluctuations may still diverge for large ``η``: that raises, see below).
+    steps : int
+        Number of steps ``T >= 0``.
+    batch_size : int
+        ``1 <= B``; with ``replace=False`` also ``B <= N``.
+    seed : int
+        Seed of the batch draws (``numpy.random.default_rng``).
+    replace : bool, optional
+        ``True`` (default): the ``B`` indices are drawn independently and uniformly
+        (with replacement), so the update noise has covariance ``1/B`` times that of
+        one sample. ``False``: a uniformly random subset of ``B`` distinct indices per
+        step.
+
+    Returns
+    -------
+    numpy.ndarray, shape (T+1, d)
+        The weights ``w_0, …, w_T``.
+
+    Raises
+    ------
+    ValueError
+        For bad shapes or values, ``η·λ_max >= 2``, and when the iteration leaves the
+        finite numbers (the second moments of SGD diverge for this ``η`` and ``B``).
+    """
+    A, yy, w = _data(X, y, w0)
+    N, d = A.shape
+    eta_v = _validate.learning_rate(eta, np.array([_largest_eigenvalue(A)]))
+    T = _validate.integer(steps, "steps", low=0)
+    B = _validate.integer(batch_size, "batch_size", low=1)
+    if not replace and B > N:
+        raise ValueError(f"batch_size must be in [1, N = {N}] when replace=False, got {B}")
+    rng = np.random.default_rng(_validate.seed(seed))
+    _check_size(d * (T + 1), "the trajectory")
+    out = np.empty((T + 1, d))
+    out[0] = w
+    step = eta_v / B
+    for t in range(T):
+        idx = rng.integers(0, N, size=B) if replace else rng.choice(N, size=B, replace=False)
+        Xb = A[idx]
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below
+            w = w - step * (Xb.T @ (Xb @ w - yy[idx]))
+        out[t + 1] = w
+        if not np.all(np.isfinite(w)):
+            raise ValueError(
+                f"SGD diverged at step {t + 1}: eta = {eta_v!r} is too large for batch_size = {B} "
+                "(the second moments grow without bound; see ribbonlib.sgd for the stability threshold)"
+            )
+    return out
+
+
+def run_kernel_gd(K: Any, y: Any, f0: Any, eta: float, steps: int) -> np.ndarray:
+    """Gradient descent in function space on the training set.
+
+    ``f_{t+1} = f_t − (η/N) K (f_t − y)``: the predictions of a kernel machine trained
+    by gradient descent on the squared loss, with kernel (Gram) matrix ``K``.
+
+    Parameters
+    ----------
+    K : array_like, shape (N, N)
+        Symmetric positive semi-definite kernel matrix.
+    y : array_like, shape (N,)
+        Targets.
+    f0 : array_like, shape (N,)
+        Initial predictions on the training set.
+    eta : float
+        Learning rate, ``0 < η·λ_max(K/N) < 2``.
+    steps : int
+        Number of steps ``T >= 0``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (T+1, N)
+        The predictions ``f_0, …, f_T``.
+
+    Raises
+    ------
+    ValueError
+        If ``K`` is not square, not finite, not symmetric (relative asymmetry above
+        1e-10) or has an eigenvalue below ``−1e-10·λ_max`` (not positive
+        semi-definite); if ``y`` or ``f0`` have the wrong length; if
+        ``η·λ_max(K/N) >= 2`` or ``steps < 0``.
+    """
+    Km = np.asarray(K, dtype=float)
+    if Km.ndim != 2 or Km.shape[0] != Km.shape[1] or Km.shape[0] == 0:
+        raise ValueError(f"K must be a square (N, N) kernel matrix, got shape {Km.shape}")
+    if not np.all(np.isfinite(Km)):
+        raise ValueError("K must be finite; found non-finite entries")
+    N = Km.shape[0]
+    scale = max(float(np.max(np.abs(Km))), np.finfo(float).tiny)
+    asym = float(np.max(np.abs(Km - Km.T)))
+    if asym > 1e-10 * scale:
+        raise ValueError(f"K must be symmetric; largest |K - K.T| is {asym:.3g} (relative {asym / scale:.3g})")
+    Km = 0.5 * (Km + Km.T)
+    ev = np.linalg.eigvalsh(Km) / N
+    if ev[0] < -1e-10 * max(ev[-1], np.finfo(float).tiny):
+        raise ValueError(f"K must be positive semi-definite; its smallest eigenvalue/N is {ev[0]:.3g}")
+    yy = _validate.vector(y, "y", N)
+    f = _validate.vector(f0, "f0", N)
+    eta_v = _validate.learning_rate(eta, np.array([max(ev[-1], np.finfo(float).tiny)]))
+    T = _validate.integer(steps, "steps", low=0)
+    _check_size(N * (T + 1), "the trajectory")
+    out = np.empty((T + 1, N))
+    out[0] = f
+    step = eta_v / N
+    for t in range(T):
+        f = f - step * (Km @ (f - yy))
+        out[t + 1] = f
+    return out

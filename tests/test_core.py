@@ -1,0 +1,297 @@
+"""ribbonlib.spectra, .dynamics and .cloud: closed forms against independent computations."""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ribbonlib import cloud, dynamics, spectra
+
+
+def f64(x) -> np.ndarray:
+    return np.array(x, dtype=float)
+
+
+# --------------------------------------------------------------------------- spectra
+
+
+def test_spectra_families():
+    np.testing.assert_allclose(spectra.power_law(4, 2.0, scale=3.0), 3.0 / np.array([1, 4, 9, 16]), rtol=1e-15)
+    np.testing.assert_allclose(spectra.exponential(4, 0.5), [1, 0.5, 0.25, 0.125], rtol=0)
+    assert np.all(spectra.power_law(5, 0.0) == 1.0)
+
+
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: spectra.power_law(0, 1.0), "d must be"),
+        (lambda: spectra.power_law(3, -1.0), "alpha"),
+        (lambda: spectra.power_law(3, 1.0, scale=0.0), "scale"),
+        (lambda: spectra.power_law(10, 1e4), "underflow"),
+        (lambda: spectra.exponential(3, 1.0), "q must be in"),
+        (lambda: spectra.exponential(3, np.nan), "q must be finite"),
+        (lambda: spectra.of_data(np.ones(3)), "2-D"),
+        (lambda: spectra.of_data([[1.0, np.inf]]), "finite"),
+    ],
+)
+def test_spectra_validation(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("N,d", [(50, 6), (3, 7)])
+def test_of_data_matches_eigh(N, d):
+    X = np.random.default_rng(0).standard_normal((N, d)) * np.linspace(3, 0.1, d)
+    lam, V = spectra.of_data(X)
+    Sigma = X.T @ X / N
+    ref = np.sort(np.linalg.eigvalsh(Sigma))[::-1]
+    np.testing.assert_allclose(lam, np.clip(ref, 0, None), atol=1e-13 * ref[0])
+    np.testing.assert_allclose(V.T @ V, np.eye(d), atol=1e-13)
+    np.testing.assert_allclose(Sigma @ V, V * lam, atol=1e-12 * ref[0])
+    assert np.all(np.diff(lam) <= 0) and np.all(lam[min(N, d):] == 0)
+
+
+# -------------------------------------------------------------------------- dynamics
+
+
+def iterate_modes(lam, b, c0, eta, T):
+    out = [np.array(c0, dtype=float)]
+    for _ in range(T):
+        c = out[-1]
+        out.append(c - eta * lam * (c - b))
+    return np.array(out)
+
+
+@given(st.integers(0, 10_000), st.integers(1, 8), st.integers(0, 60), st.floats(0.01, 1.99))
+def test_gd_modes_equals_iteration(seed, d, T, eta_frac):
+    rng = np.random.default_rng(seed)
+    lam = np.exp(rng.uniform(-6, 0, d))
+    b, c0 = rng.standard_normal(d), rng.standard_normal(d)
+    eta = eta_frac / lam.max()
+    closed = dynamics.gd_modes(lam, b, c0, eta, T)
+    np.testing.assert_allclose(closed, iterate_modes(lam, b, c0, eta, T), rtol=1e-11, atol=1e-11)
+
+
+def test_gd_modes_special_rates_and_batches():
+    lam = np.array([1.0, 0.5, 1.5])  # eta = 1: r = 0, 0.5, -0.5
+    b, c0 = np.array([1.0, 2.0, 3.0]), np.zeros(3)
+    out = dynamics.gd_modes(lam, b, c0, 1.0, 3)
+    np.testing.assert_allclose(out[0], c0)
+    np.testing.assert_allclose(out[1], [1.0, 1.0, 4.5])
+    np.testing.assert_allclose(out, iterate_modes(lam, b, c0, 1.0, 3), rtol=1e-15)
+    many = dynamics.gd_modes(lam, b, np.stack([c0, b]), 1.0, 3)
+    assert many.shape == (2, 4, 3) and np.allclose(many[1], b)
+
+
+def test_gd_modes_tiny_rates_keep_relative_accuracy():
+    lam = np.array([1e-14])
+    out = dynamics.gd_modes(lam, [1.0], [0.0], 1.0, 10**6)
+    with mpmath.workdps(40):
+        r = 1 - mpmath.mpf(1e-14)
+        exact = float(1 - r ** 10**6)
+    assert abs(out[-1, 0] - exact) <= 4 * np.finfo(float).eps * exact
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(lam=[1.0, -1.0]), "lam must be > 0"),
+        (dict(lam=[1.0, np.nan]), "finite"),
+        (dict(b=[1.0]), "b must be"),
+        (dict(c0=np.zeros((2, 3))), "c0 must have shape"),
+        (dict(eta=2.0), "to converge"),
+        (dict(eta=0.0), "eta must be in"),
+        (dict(steps=-1), "steps must be"),
+    ],
+)
+def test_gd_modes_validation(kwargs, match):
+    args = dict(lam=[1.0, 0.5], b=[1.0, 1.0], c0=[0.0, 0.0], eta=0.5, steps=3) | kwargs
+    with pytest.raises(ValueError, match=match):
+        dynamics.gd_modes(**args)
+
+
+def linear_problem(seed=0, N=30, d=5):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, d)) * np.linspace(2, 0.3, d)
+    w_star = rng.standard_normal(d)
+    return X, X @ w_star, w_star, 0.1 * rng.standard_normal(d)
+
+
+def test_run_gd_agrees_with_closed_form_and_loss():
+    X, y, w_star, w0 = linear_problem()
+    lam, V = spectra.of_data(X)
+    eta = 1.5 / lam[0]
+    W = dynamics.run_gd(X, y, w0, eta, 80)
+    modes = dynamics.gd_modes(lam, V.T @ w_star, V.T @ w0, eta, 80)
+    np.testing.assert_allclose(W @ V, modes, atol=1e-13)
+    loss = np.sum((W @ X.T - y) ** 2, axis=1) / (2 * X.shape[0])
+    np.testing.assert_allclose(dynamics.gd_loss(lam, V.T @ w_star, V.T @ w0, eta, 80), loss,
+                               rtol=1e-9, atol=1e-28)
+    with pytest.raises(ValueError, match="to converge"):
+        dynamics.run_gd(X, y, w0, 2.0 / lam[0], 5)
+
+
+def test_run_sgd_full_batch_is_gd_and_seeded():
+    X, y, _, w0 = linear_problem(1)
+    N = X.shape[0]
+    eta = 0.5 / spectra.of_data(X)[0][0]
+    full = dynamics.run_sgd(X, y, w0, eta, 40, N, seed=0, replace=False)
+    np.testing.assert_allclose(full, dynamics.run_gd(X, y, w0, eta, 40), rtol=1e-12, atol=1e-14)
+    a = dynamics.run_sgd(X, y, w0, eta, 40, 3, seed=7)
+    assert np.array_equal(a, dynamics.run_sgd(X, y, w0, eta, 40, 3, seed=7))
+    assert not np.array_equal(a, dynamics.run_sgd(X, y, w0, eta, 40, 3, seed=8))
+
+
+def test_run_sgd_divergence_and_validation():
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((50, 2))
+    X[0] *= 300.0  # one huge sample: stable on average, multiplies w by ~ -95 when drawn alone
+    y = X @ np.ones(2)
+    eta = 1.9 / spectra.of_data(X)[0][0]
+    with pytest.raises(ValueError, match="SGD diverged"):
+        dynamics.run_sgd(X, y, np.zeros(2), eta, 20_000, 1, seed=0)
+    with pytest.raises(ValueError, match="batch_size"):
+        dynamics.run_sgd(X, y, np.zeros(2), 1e-4, 3, 0, seed=0)
+    with pytest.raises(ValueError, match="batch_size must be in"):
+        dynamics.run_sgd(X, y, np.zeros(2), 1e-4, 3, 201, seed=0, replace=False)
+    with pytest.raises(ValueError, match="seed"):
+        dynamics.run_sgd(X, y, np.zeros(2), 1e-4, 3, 2, seed=-1)
+
+
+def test_run_kernel_gd_with_linear_kernel_is_gd_on_predictions():
+    X, y, _, w0 = linear_problem(3)
+    K = X @ X.T
+    eta = 1.2 / spectra.of_data(X)[0][0]
+    F = dynamics.run_kernel_gd(K, y, X @ w0, eta, 50)
+    np.testing.assert_allclose(F, dynamics.run_gd(X, y, w0, eta, 50) @ X.T, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "K,match",
+    [
+        (np.ones((2, 3)), "square"),
+        (np.array([[1.0, 0.5], [0.0, 1.0]]), "symmetric"),
+        (np.array([[1.0, 2.0], [2.0, 1.0]]), "positive semi-definite"),
+        (np.array([[1.0, np.nan], [np.nan, 1.0]]), "finite"),
+    ],
+)
+def test_run_kernel_gd_validation(K, match):
+    with pytest.raises(ValueError, match=match):
+        dynamics.run_kernel_gd(K, np.zeros(K.shape[0]), np.zeros(K.shape[0]), 0.1, 2)
+
+
+def test_step_count_guard():
+    with pytest.raises(ValueError, match="numbers"):
+        dynamics.gd_modes(np.ones(1000), np.ones(1000), np.zeros((1000, 1000)), 0.5, 1000)
+
+
+# ----------------------------------------------------------------------------- cloud
+
+
+def brute_force_time_averages(lam, eta, T):
+    """Explicit sums over t = 0..T in 50-digit arithmetic."""
+    with mpmath.workdps(50):
+        r = [1 - mpmath.mpf(eta) * mpmath.mpf(x) for x in lam]
+        n = T + 1
+        m = [sum(x**t for t in range(n)) / n for x in r]
+        G = [[sum((x * y) ** t for t in range(n)) / n for y in r] for x in r]
+        C = [[G[k][l] - m[k] * m[l] for l in range(len(r))] for k in range(len(r))]
+        return f64(G), f64(m), f64(C)
+
+
+@pytest.mark.parametrize("T", [0, 1, 2, 7, 40])
+def test_time_averages_against_explicit_sums(T):
+    lam = np.array([1.0, 0.7, 0.3, 1e-3, 1e-9])
+    G, m, C = cloud.time_averages(lam, 1.6, T)  # r from -0.6 to ~1
+    Gb, mb, Cb = brute_force_time_averages(lam, 1.6, T)
+    np.testing.assert_allclose(G, Gb, rtol=1e-14)
+    np.testing.assert_allclose(m, mb, rtol=1e-14)
+    np.testing.assert_allclose(C, Cb, rtol=1e-12, atol=1e-300)
+
+
+@given(st.integers(0, 10_000), st.integers(1, 10), st.integers(0, 2_000_000), st.floats(0.05, 1.99))
+def test_time_covariance_componentwise_against_mpmath(seed, d, T, eta):
+    rng = np.random.default_rng(seed)
+    lam = np.exp(rng.uniform(np.log(1e-12), 0, d))
+    lam[0] = 1.0
+    G, m, C = cloud.time_averages(lam, eta, T)
+    Gm, mm, Cm = (f64(x) for x in cloud.time_averages(lam, eta, T, precision=30))
+    np.testing.assert_allclose(G, Gm, rtol=1e-14)
+    np.testing.assert_allclose(m, mm, rtol=1e-14)
+    np.testing.assert_allclose(C, Cm, rtol=5e-14, atol=0)
+
+
+def test_covariance_parts_structure():
+    lam = spectra.power_law(12, 1.3)
+    b = np.linspace(1, -1, 12)
+    S = cloud.signal_covariance(lam, b, 0.7, 5)
+    assert np.allclose(S, S.T) and np.linalg.matrix_rank(S, tol=1e-12 * np.abs(S).max()) <= 5
+    assert np.linalg.eigvalsh(S).min() >= -1e-15 * np.abs(S).max()
+    n = cloud.noise_variances(lam, 0.5, 0.7, 5)
+    np.testing.assert_allclose(cloud.covariance(lam, b, 0.5, 0.7, 5), S + np.diag(n), rtol=0, atol=0)
+    assert np.all(cloud.signal_covariance(lam, b, 0.7, 0) == 0)
+    assert np.all(cloud.noise_variances(lam, 0.0, 0.7, 5) == 0)
+    Gd = np.diag(cloud.time_averages(lam, 0.7, 5)[0])
+    np.testing.assert_allclose(n, 0.25 / 12 * lam * Gd, rtol=1e-15)
+
+
+def test_covariance_high_precision_agrees_with_float():
+    lam = spectra.exponential(6, 0.1)
+    b = np.ones(6)
+    C64 = cloud.covariance(lam, b, 1.0, 1.0, 30, n_inits=10)
+    Cmp = cloud.covariance(lam, b, 1.0, 1.0, 30, n_inits=10, precision=50)
+    assert Cmp.dtype == object and isinstance(Cmp[0, 0], mpmath.mpf)
+    np.testing.assert_allclose(C64, f64(Cmp), rtol=1e-13, atol=1e-16 * np.abs(C64).max())
+
+
+def test_sample_is_iterated_cloud_and_moments_stream():
+    lam, b = spectra.power_law(5, 1.0), np.ones(5)
+    Z = cloud.sample(lam, b, 2.0, 0.9, 7, 30, seed=4)
+    assert Z.shape == (30 * 8, 5)
+    runs = Z.reshape(30, 8, 5) / np.sqrt(lam)
+    for j in (0, 29):
+        np.testing.assert_allclose(runs[j], dynamics.gd_modes(lam, b, runs[j, 0], 0.9, 7), rtol=1e-13, atol=1e-14)
+    mean, cov = cloud.sample_moments(lam, b, 2.0, 0.9, 7, 30, seed=4, chunk_entries=8 * 5 * 4)
+    np.testing.assert_allclose(mean, Z.mean(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(cov, np.cov(Z.T, bias=True), rtol=1e-12, atol=1e-15)
+    assert np.array_equal(Z, cloud.sample(lam, b, 2.0, 0.9, 7, 30, seed=4))
+
+
+def test_finite_cloud_expectation_by_exact_average_over_initialisations():
+    # With M = 2 initialisations the expected sample covariance is a quadratic form
+    # in the Gaussian draws; average it exactly over a symmetric quadrature of the
+    # draws instead of sampling: every xi coordinate takes the values +-sqrt(3)*s/sqrt(d)
+    # and 0 with weights 1/6, 1/6, 2/3 (exact for polynomials of degree <= 5).
+    lam, b, s, eta, T = np.array([1.0, 0.3]), np.array([0.5, -1.0]), 0.8, 0.6, 4
+    d, M = 2, 2
+    nodes = np.array([-np.sqrt(3), 0.0, np.sqrt(3)]) * s / np.sqrt(d)
+    weights = np.array([1, 4, 1]) / 6
+    expected = np.zeros((d, d))
+    grids = np.meshgrid(*([np.arange(3)] * (M * d)), indexing="ij")
+    for idx in zip(*(g.ravel() for g in grids)):
+        xi = nodes[list(idx)].reshape(M, d)
+        wgt = np.prod(weights[list(idx)])
+        Z = np.concatenate([np.sqrt(lam) * dynamics.gd_modes(lam, b, x, eta, T) for x in xi])
+        expected += wgt * np.cov(Z.T, bias=True)
+    np.testing.assert_allclose(cloud.covariance(lam, b, s, eta, T, n_inits=M), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: cloud.covariance([1.0], [1.0, 2.0], 1.0, 0.5, 3), "b must be"),
+        (lambda: cloud.covariance([1.0], [1.0], -1.0, 0.5, 3), "s must be"),
+        (lambda: cloud.covariance([1.0], [1.0], 1.0, 0.5, 3, n_inits=0), "n_inits"),
+        (lambda: cloud.covariance([1.0], [1.0], 1.0, 0.5, 3, precision=5), "precision"),
+        (lambda: cloud.signal_covariance([0.0], [1.0], 0.5, 3), "lam must be > 0"),
+        (lambda: cloud.signal_covariance([1.0], [1.0], 2.5, 3), "to converge"),
+        (lambda: cloud.sample([1.0], [1.0], 1.0, 0.5, 10**6, 10**4, seed=0), "sample_moments"),
+        (lambda: cloud.sample_moments([1.0], [1.0], 1.0, 0.5, 10, 3, seed=0, chunk_entries=2), "chunk_entries"),
+    ],
+)
+def test_cloud_validation(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
