@@ -1,0 +1,885 @@
+"""Kernel machines: kernel matrices, random features, the NTK, and the map to the linear theory.
+
+Gradient descent on the squared loss in function space, on the ``N`` training inputs,
+
+.. math:: f_{t+1} = f_t - \\frac{\\eta}{N} K (f_t - y),
+
+is the gradient descent of the linear model with the eigenvalues ``κ_k`` of ``K/N`` in
+place of those of ``Σ = XᵀX/N`` (MATH.md §6). This module provides
+
+* kernel matrices: :func:`rbf`, :func:`laplace`, the arc-cosine kernels :func:`arccos`
+  of order 0, 1, 2 (Cho and Saul) and the neural tangent kernel :func:`ntk_relu` of a
+  two-layer ReLU network;
+* seeded random features whose Gram matrices estimate these kernels without bias
+  (:func:`arccos_features`, :func:`fourier_features`) and the finite-width two-layer
+  ReLU network at initialisation (:func:`two_layer_relu`), with the exact entrywise
+  variance of its empirical NTK (:func:`empirical_ntk_variance`);
+* the map from a kernel matrix, targets and the covariance of the random initial
+  function to the ``lam``, ``b`` and ``s`` of :mod:`ribbonlib.cloud`
+  (:func:`linear_equivalent`), the cloud coordinates (:func:`project`) and the cloud
+  covariance for an initial function of any covariance (:func:`cloud_covariance`);
+* small helpers for real data: :func:`standardise`, :func:`median_length_scale`,
+  :func:`fit_power_law`.
+
+Conventions
+-----------
+The arc-cosine kernel of order ``n`` is
+
+.. math:: k_n(x, y) = 2\\,\\mathbb{E}_{w \\sim N(0, I)}\\big[\\Theta(w\\cdot x)\\Theta(w\\cdot y)
+          (w\\cdot x)^n (w\\cdot y)^n\\big] = \\frac{1}{\\pi}\\lVert x\\rVert^n \\lVert y\\rVert^n J_n(\\theta),
+
+the definition of Cho and Saul (2009) *including* their factor 2, whose closed form is
+their ``(1/π)‖x‖^n‖y‖^n J_n(θ)``: the two expressions are equal (there is no extra
+factor), so that ``k_n(x, x) = (2n − 1)!! ‖x‖^(2n)`` (``E[u^(2n)]`` of a Gaussian ``u``
+of variance ``‖x‖²``; 1, ``‖x‖²``, ``3‖x‖⁴``). In particular ``k_1/2`` is the covariance
+``E[relu(w·x) relu(w·y)]`` of one ReLU unit.
+
+The two-layer ReLU network is ``f(x) = sqrt(2/m) Σ_j a_j relu(w_j·x)`` with
+``a_j ~ N(0, 1)``, ``w_j ~ N(0, I_d)`` independent (NTK parametrisation with the He
+factor ``sqrt 2``; inputs enter unscaled, so scale them beforehand, e.g. with
+:func:`standardise`). Its output covariance (NNGP kernel) is ``k_1`` at every width and
+its neural tangent kernel is ``k_1(x, y) + (x·y) k_0(x, y)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.spatial.distance import cdist
+
+from . import _validate, cloud
+
+__all__ = [
+    "rbf",
+    "laplace",
+    "median_length_scale",
+    "arccos_angular",
+    "arccos",
+    "ntk_relu",
+    "arccos_features",
+    "fourier_features",
+    "TwoLayerReLU",
+    "two_layer_relu",
+    "empirical_ntk_variance",
+    "KernelSpectrum",
+    "spectrum",
+    "LinearEquivalent",
+    "linear_equivalent",
+    "project",
+    "FunctionCloud",
+    "cloud_covariance",
+    "standardise",
+    "fit_power_law",
+]
+
+#: Orders of the arc-cosine kernel with a closed form here.
+ARCCOS_ORDERS = (0, 1, 2)
+
+#: Largest number of entries a function materialises (as in :mod:`ribbonlib.dynamics`).
+MAX_ENTRIES = 250_000_000
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def _inputs(X: Any, name: str = "X") -> np.ndarray:
+    A = np.asarray(X, dtype=float)
+    if A.ndim != 2 or A.shape[0] == 0 or A.shape[1] == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D array (samples, features), got shape {A.shape}")
+    if not np.all(np.isfinite(A)):
+        raise ValueError(f"{name} must be finite; found non-finite entries")
+    return A
+
+
+def _pair(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+    A = _inputs(X, "X")
+    if Y is None:
+        return A, A, True
+    B = _inputs(Y, "Y")
+    if B.shape[1] != A.shape[1]:
+        raise ValueError(f"Y must have the same number of features as X ({A.shape[1]}), got shape {B.shape}")
+    return A, B, False
+
+
+def _length_scale(length_scale: Any) -> float:
+    return _validate.finite_real(length_scale, "length_scale", low=0.0, low_open=True)
+
+
+def _order(order: Any) -> int:
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or int(order) not in ARCCOS_ORDERS:
+        raise ValueError(f"order must be one of {ARCCOS_ORDERS} (the supported arc-cosine orders), got {order!r}")
+    return int(order)
+
+
+def _size(entries: int, what: str) -> None:
+    if entries > MAX_ENTRIES:
+        raise ValueError(f"{what} would hold {entries:,} numbers (more than {MAX_ENTRIES:,}); use fewer inputs or features")
+
+
+def _kernel_matrix(K: Any, name: str = "K") -> np.ndarray:
+    Km = np.asarray(K, dtype=float)
+    if Km.ndim != 2 or Km.shape[0] != Km.shape[1] or Km.shape[0] == 0:
+        raise ValueError(f"{name} must be a square (N, N) kernel matrix, got shape {Km.shape}")
+    if not np.all(np.isfinite(Km)):
+        raise ValueError(f"{name} must be finite; found non-finite entries")
+    scale = max(float(np.max(np.abs(Km))), np.finfo(float).tiny)
+    asym = float(np.max(np.abs(Km - Km.T)))
+    if asym > 1e-10 * scale:
+        raise ValueError(f"{name} must be symmetric; largest |{name} - {name}.T| is {asym:.3g} (relative {asym / scale:.3g})")
+    return 0.5 * (Km + Km.T)
+
+
+# ------------------------------------------------------------------- stationary kernels
+
+
+def rbf(X: Any, Y: Any = None, *, length_scale: float) -> np.ndarray:
+    """Gaussian (RBF) kernel matrix ``exp(−‖x − y‖² / (2 ℓ²))``.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Inputs, one row per sample.
+    Y : array_like, shape (N', d), optional
+        Second set of inputs; ``X`` when omitted (the Gram matrix, symmetric with unit
+        diagonal).
+    length_scale : float
+        ``ℓ > 0``, keyword-only and required: there is no scale-free default (for
+        standardised inputs see :func:`standardise` and :func:`median_length_scale`).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, N')
+        Entries in ``(0, 1]`` (in float64 they underflow to 0 once
+        ``‖x − y‖²/(2ℓ²)`` exceeds about 745); squared distances are computed directly
+        (no ``‖x‖² + ‖y‖² − 2x·y`` cancellation), so each entry is accurate to a few ulp.
+
+    Raises
+    ------
+    ValueError
+        For non-finite or non-2-D inputs, different numbers of features, or
+        ``length_scale`` not in ``(0, inf)``.
+    """
+    A, B, same = _pair(X, Y)
+    ell = _length_scale(length_scale)
+    _size(A.shape[0] * B.shape[0], "the kernel matrix")
+    D2 = cdist(A, B, "sqeuclidean")
+    K = np.exp(-D2 / (2.0 * ell * ell))
+    if same:
+        K = 0.5 * (K + K.T)
+    return K
+
+
+def laplace(X: Any, Y: Any = None, *, length_scale: float) -> np.ndarray:
+    """Laplace (exponential) kernel matrix ``exp(−‖x − y‖ / ℓ)``, Euclidean norm.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Inputs.
+    Y : array_like, shape (N', d), optional
+        Second set of inputs; ``X`` when omitted.
+    length_scale : float
+        ``ℓ > 0``, keyword-only and required.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, N')
+        Entries in ``(0, 1]`` (0 in float64 beyond ``‖x − y‖/ℓ`` of about 745).
+
+    Raises
+    ------
+    ValueError
+        As :func:`rbf`.
+    """
+    A, B, same = _pair(X, Y)
+    ell = _length_scale(length_scale)
+    _size(A.shape[0] * B.shape[0], "the kernel matrix")
+    K = np.exp(-cdist(A, B, "euclidean") / ell)
+    if same:
+        K = 0.5 * (K + K.T)
+    return K
+
+
+def median_length_scale(X: Any) -> float:
+    """Median Euclidean distance between distinct rows of ``X`` (the median heuristic).
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Inputs, ``N >= 2``.
+
+    Returns
+    -------
+    float
+        The median of ``‖x_i − x_j‖`` over ``i < j``; ``> 0``.
+
+    Raises
+    ------
+    ValueError
+        For fewer than two rows, non-finite input, or all rows equal (median 0).
+    """
+    A = _inputs(X)
+    if A.shape[0] < 2:
+        raise ValueError(f"X must have at least 2 rows for a median distance, got {A.shape[0]}")
+    D = cdist(A, A, "euclidean")
+    med = float(np.median(D[np.triu_indices(A.shape[0], 1)]))
+    if med <= 0.0:
+        raise ValueError("X has median pairwise distance 0 (more than half of the pairs coincide); no length scale")
+    return med
+
+
+# --------------------------------------------------------------------- arc-cosine kernels
+
+
+def arccos_angular(theta: Any, order: int = 1) -> np.ndarray:
+    """The angular factor ``J_n(θ)`` of the arc-cosine kernel of order ``n``.
+
+    ``J_0 = π − θ``, ``J_1 = sin θ + (π − θ) cos θ``,
+    ``J_2 = 3 sin θ cos θ + (π − θ)(1 + 2 cos² θ)``; in general
+    ``J_n(θ) = 2^n n! ∫_{θ−π/2}^{π/2} cos^n φ cos^n(φ − θ) dφ`` (the angular integral
+    left after the radial one in the Gaussian expectation).
+
+    Parameters
+    ----------
+    theta : array_like
+        Angles in ``[0, π]``.
+    order : int, optional
+        ``n`` in ``{0, 1, 2}``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``J_n(θ)``, same shape as ``theta``, with ``J_n(0) = π (2n − 1)!!`` and
+        ``J_n(π) = 0``. Accurate to a few ulp of ``J_n(0)`` in absolute terms; near
+        ``θ = π``, where ``J_n`` vanishes like ``(π − θ)^(2n+1)``, the relative accuracy
+        is lower.
+
+    Raises
+    ------
+    ValueError
+        For an unsupported order or angles outside ``[0, π]`` or not finite.
+    """
+    n = _order(order)
+    t = np.asarray(theta, dtype=float)
+    if not np.all(np.isfinite(t)) or np.any(t < 0.0) or np.any(t > np.pi):
+        raise ValueError("theta must hold finite angles in [0, pi]")
+    rest = np.pi - t
+    if n == 0:
+        return rest
+    c, s = np.cos(t), np.sin(t)
+    if n == 1:
+        return s + rest * c
+    return 3.0 * s * c + rest * (1.0 + 2.0 * c * c)
+
+
+def _angles(A: np.ndarray, B: np.ndarray, nA: np.ndarray, nB: np.ndarray, same: bool) -> np.ndarray:
+    """Angles between rows, ``θ = 2 atan2(‖x̂ − ŷ‖, ‖x̂ + ŷ‖)`` (accurate near 0 and π)."""
+    Ua = A / np.where(nA > 0, nA, 1.0)[:, None]
+    Ub = B / np.where(nB > 0, nB, 1.0)[:, None]
+    minus = cdist(Ua, Ub, "euclidean")
+    plus = cdist(Ua, -Ub, "euclidean")
+    theta = 2.0 * np.arctan2(minus, plus)
+    if same:
+        theta = 0.5 * (theta + theta.T)
+        np.fill_diagonal(theta, 0.0)
+    return np.clip(theta, 0.0, np.pi)
+
+
+def arccos(X: Any, Y: Any = None, order: int = 1) -> np.ndarray:
+    """Arc-cosine kernel matrix of Cho and Saul, ``k_n = 2 E_w[Θ(w·x)Θ(w·y)(w·x)^n (w·y)^n]``.
+
+    With ``w ~ N(0, I_d)`` this equals ``(1/π) ‖x‖^n ‖y‖^n J_n(θ)``, ``θ`` the angle
+    between ``x`` and ``y`` (:func:`arccos_angular`). Normalisation:
+    ``k_n(x, x) = (2n − 1)!! ‖x‖^(2n)`` (``k_0(x, x) = 1``, ``k_1(x, x) = ‖x‖²``,
+    ``k_2(x, x) = 3‖x‖⁴``); ``k_1/2`` is the covariance of one ReLU unit
+    ``relu(w·x)`` and ``k_0/2`` that of one step unit ``Θ(w·x)``.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Inputs.
+    Y : array_like, shape (N', d), optional
+        Second set of inputs; ``X`` when omitted.
+    order : int, optional
+        ``n`` in ``{0, 1, 2}`` (default 1, the NNGP kernel of a ReLU layer).
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, N')
+        The kernel matrix. Angles are computed as ``2 atan2(‖x̂ − ŷ‖, ‖x̂ + ŷ‖)``, so
+        identical and nearly parallel inputs lose no accuracy (``k_n(x, x)`` is exact to
+        a few ulp).
+
+    Raises
+    ------
+    ValueError
+        For non-finite or non-2-D inputs, different numbers of features, an order other
+        than 0, 1, 2, or (order 0 only) a zero row, whose angle with anything is
+        undefined. For order 1 and 2 a zero row gives a zero row of the kernel.
+    """
+    n = _order(order)
+    A, B, same = _pair(X, Y)
+    _size(A.shape[0] * B.shape[0], "the kernel matrix")
+    nA = np.linalg.norm(A, axis=1)
+    nB = nA if same else np.linalg.norm(B, axis=1)
+    if n == 0 and (np.any(nA == 0.0) or np.any(nB == 0.0)):
+        raise ValueError("X and Y must have non-zero rows for order 0 (the angle of a zero vector is undefined)")
+    theta = _angles(A, B, nA, nB, same)
+    K = arccos_angular(theta, n) / np.pi
+    if n:
+        K = K * np.outer(nA**n, nB**n)
+    return K
+
+
+def ntk_relu(X: Any, Y: Any = None) -> np.ndarray:
+    """Neural tangent kernel of the two-layer ReLU network at infinite width.
+
+    For ``f(x) = sqrt(2/m) Σ_j a_j relu(w_j·x)`` (``a_j ~ N(0,1)``, ``w_j ~ N(0, I)``)
+    the tangent kernel ``Σ_params ∂f(x) ∂f(y)`` converges, as ``m → ∞``, to
+
+    ``Θ(x, y) = k_1(x, y) + (x·y) k_0(x, y)``:
+
+    the read-out weights contribute the NNGP kernel ``k_1`` and the hidden weights
+    ``(x·y) k_0``.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Inputs (non-zero rows).
+    Y : array_like, shape (N', d), optional
+        Second set of inputs; ``X`` when omitted.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, N')
+
+    Raises
+    ------
+    ValueError
+        As :func:`arccos` with order 0.
+    """
+    A, B, same = _pair(X, Y)
+    k0 = arccos(A, None if same else B, order=0)
+    k1 = arccos(A, None if same else B, order=1)
+    K = k1 + (A @ B.T) * k0
+    if same:
+        K = 0.5 * (K + K.T)
+    return K
+
+
+# ------------------------------------------------------------------------ random features
+
+
+def _width(width: Any) -> int:
+    return _validate.integer(width, "width", low=1)
+
+
+def arccos_features(X: Any, order: int, width: int, seed: int) -> np.ndarray:
+    """Random features whose Gram matrix estimates :func:`arccos` without bias.
+
+    ``Φ_ij = sqrt(2/m) Θ(w_j·x_i) (w_j·x_i)^n`` with ``w_j ~ N(0, I_d)`` i.i.d.
+    (``numpy.random.default_rng(seed)``, drawn as an ``(m, d)`` array), so that
+    ``E[Φ Φᵀ] = k_n`` and ``m·Φ_ij Φ_lj`` (``j = 1..m``) are ``m`` i.i.d. samples with
+    mean ``k_n(x_i, x_l)``. The same ``seed``, ``width`` and number of features give the
+    same weights, so features of two input sets built with them are jointly valid.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Inputs.
+    order : int
+        ``n`` in ``{0, 1, 2}``.
+    width : int
+        Number of features ``m >= 1``.
+    seed : int
+        Seed of the weights.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, m)
+
+    Raises
+    ------
+    ValueError
+        For bad inputs, order, width or seed.
+    """
+    A = _inputs(X)
+    n = _order(order)
+    m = _width(width)
+    _size(A.shape[0] * m + m * A.shape[1], "the feature matrix")
+    W = np.random.default_rng(_validate.seed(seed)).standard_normal((m, A.shape[1]))
+    U = A @ W.T
+    pos = U > 0.0
+    F = pos.astype(float) if n == 0 else np.where(pos, U, 0.0) ** n
+    return F * np.sqrt(2.0 / m)
+
+
+def fourier_features(X: Any, width: int, seed: int, *, length_scale: float, kernel: str = "rbf") -> np.ndarray:
+    """Random Fourier features: ``E[Φ Φᵀ]`` is the RBF or the Laplace kernel.
+
+    ``Φ_ij = sqrt(2/m) cos(ω_j·x_i + β_j)`` with ``β_j ~ U(0, 2π)`` and, for the RBF
+    kernel, ``ω_j ~ N(0, I/ℓ²)``; for the Laplace kernel ``ω_j = g_j / (ℓ |c_j|)`` with
+    ``g_j ~ N(0, I)`` and ``c_j ~ N(0, 1)`` (a multivariate Cauchy vector, whose
+    characteristic function is ``exp(−‖δ‖/ℓ)``). Since
+    ``E_β[2 cos(a + β) cos(b + β)] = cos(a − b)``, ``E[Φ Φᵀ]`` is
+    ``E_ω[cos(ω·(x − y))]``, the kernel (Bochner's theorem).
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Inputs.
+    width : int
+        Number of features ``m >= 1``.
+    seed : int
+        Seed of ``ω`` and ``β``.
+    length_scale : float
+        ``ℓ > 0``.
+    kernel : {"rbf", "laplace"}, optional
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, m)
+
+    Raises
+    ------
+    ValueError
+        For bad inputs, width, seed, length scale or kernel name.
+    """
+    A = _inputs(X)
+    m = _width(width)
+    ell = _length_scale(length_scale)
+    if kernel not in ("rbf", "laplace"):
+        raise ValueError(f"kernel must be 'rbf' or 'laplace', got {kernel!r}")
+    _size(A.shape[0] * m + m * A.shape[1], "the feature matrix")
+    rng = np.random.default_rng(_validate.seed(seed))
+    Om = rng.standard_normal((m, A.shape[1])) / ell
+    if kernel == "laplace":
+        Om = Om / np.abs(rng.standard_normal(m))[:, None]
+    beta = rng.uniform(0.0, 2.0 * np.pi, size=m)
+    return np.sqrt(2.0 / m) * np.cos(A @ Om.T + beta[None, :])
+
+
+@dataclass(frozen=True)
+class TwoLayerReLU:
+    """A two-layer ReLU network ``f(x) = sqrt(2/m) Σ_j a_j relu(w_j·x)`` at initialisation.
+
+    Attributes
+    ----------
+    output : numpy.ndarray, shape (N,)
+        ``f_0(x_i)``, the initial function on the inputs; over the draw of the weights
+        its covariance is ``k_1`` (:func:`arccos`, order 1) at every width.
+    ntk : numpy.ndarray, shape (N, N)
+        The empirical tangent kernel ``Σ_params ∂f(x_i) ∂f(x_l)``; its expectation is
+        :func:`ntk_relu`.
+    nngp : numpy.ndarray, shape (N, N)
+        The read-out part ``(2/m) Σ_j relu(w_j·x_i) relu(w_j·x_l)`` of ``ntk``, an
+        unbiased estimate of ``k_1``.
+    width : int
+        ``m``.
+    """
+
+    output: np.ndarray
+    ntk: np.ndarray
+    nngp: np.ndarray
+    width: int
+
+
+def two_layer_relu(X: Any, width: int, seed: int) -> TwoLayerReLU:
+    """Draw a two-layer ReLU network of the given width and evaluate it on ``X``.
+
+    The hidden weights ``W`` (``(m, d)``, ``N(0, 1)`` entries) are drawn first and the
+    read-out ``a`` (``(m,)``) second, from ``numpy.random.default_rng(seed)``. With
+    ``u_ij = w_j·x_i``, the tangent kernel is
+    ``(2/m) Σ_j [relu(u_ij) relu(u_lj) + a_j² Θ(u_ij) Θ(u_lj) x_i·x_l]``.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Inputs.
+    width : int
+        Number of hidden units ``m >= 1``.
+    seed : int
+        Seed of the weights.
+
+    Returns
+    -------
+    TwoLayerReLU
+
+    Raises
+    ------
+    ValueError
+        For bad inputs, width or seed.
+    """
+    A = _inputs(X)
+    m = _width(width)
+    _size(A.shape[0] * m + m * A.shape[1], "the hidden layer")
+    rng = np.random.default_rng(_validate.seed(seed))
+    W = rng.standard_normal((m, A.shape[1]))
+    a = rng.standard_normal(m)
+    U = A @ W.T
+    R = np.maximum(U, 0.0)
+    S = (U > 0.0).astype(float)
+    c = 2.0 / m
+    out = np.sqrt(c) * (R @ a)
+    nngp = c * (R @ R.T)
+    ntk = nngp + (A @ A.T) * (c * ((S * a**2) @ S.T))
+    nngp = 0.5 * (nngp + nngp.T)
+    ntk = 0.5 * (ntk + ntk.T)
+    return TwoLayerReLU(output=out, ntk=ntk, nngp=nngp, width=m)
+
+
+def empirical_ntk_variance(X: Any, width: int) -> np.ndarray:
+    """Exact entrywise variance of the empirical NTK of :func:`two_layer_relu`.
+
+    The empirical kernel is the mean of ``m`` i.i.d. one-unit terms
+    ``g = 2 [relu(u) relu(v) + a² Θ(u) Θ(v) c]`` (``u = w·x``, ``v = w·y``, ``c = x·y``).
+    From ``E[relu(u)² relu(v)²] = k_2/2``, ``E[a² relu(u) relu(v)] = k_1/2`` and
+    ``E[a⁴ Θ(u) Θ(v)] = 3 k_0/2``:
+
+    ``Var g = 2 k_2 + 4 c k_1 + 6 c² k_0 − (k_1 + c k_0)²``,
+
+    and the empirical kernel has variance ``Var g / m``. Hence
+    ``E‖Θ_m − Θ‖_F² = Σ_il Var g / m``: the Frobenius error falls exactly like
+    ``1/sqrt(m)``.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Inputs (non-zero rows).
+    width : int
+        ``m >= 1``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, N)
+        ``Var[Θ_m(x_i, x_l)]``.
+    """
+    A = _inputs(X)
+    m = _width(width)
+    k0, k1, k2 = (arccos(A, order=n) for n in ARCCOS_ORDERS)
+    c = A @ A.T
+    mean = k1 + c * k0
+    var = 2.0 * k2 + 4.0 * c * k1 + 6.0 * c * c * k0 - mean * mean
+    return np.maximum(0.5 * (var + var.T), 0.0) / m
+
+
+# --------------------------------------------------------- map to the linear theory
+
+
+@dataclass(frozen=True)
+class KernelSpectrum:
+    """Eigen-decomposition of ``K/N``.
+
+    Attributes
+    ----------
+    lam : numpy.ndarray, shape (N,)
+        Eigenvalues ``κ_k`` of ``K/N`` in decreasing order (round-off negatives kept).
+    U : numpy.ndarray, shape (N, N)
+        Orthonormal eigenvectors ``u_k`` as columns.
+    """
+
+    lam: np.ndarray
+    U: np.ndarray
+
+
+def spectrum(K: Any) -> KernelSpectrum:
+    """Eigenvalues (decreasing) and eigenvectors of ``K/N`` for a symmetric ``K``.
+
+    Parameters
+    ----------
+    K : array_like, shape (N, N)
+        Symmetric kernel matrix (relative asymmetry at most 1e-10; it is symmetrised).
+
+    Returns
+    -------
+    KernelSpectrum
+
+    Raises
+    ------
+    ValueError
+        For a non-square, non-finite or non-symmetric ``K``.
+    """
+    Km = _kernel_matrix(K)
+    w, V = np.linalg.eigh(Km / Km.shape[0])
+    return KernelSpectrum(lam=w[::-1].copy(), U=V[:, ::-1].copy())
+
+
+@dataclass(frozen=True)
+class LinearEquivalent:
+    """A kernel machine written as the linear model of :mod:`ribbonlib.cloud`.
+
+    Attributes
+    ----------
+    lam : numpy.ndarray, shape (d,)
+        The kept eigenvalues ``κ_k`` of ``K/N``, decreasing (all ``> rtol·κ_1``).
+    b : numpy.ndarray, shape (d,)
+        ``b_k = u_kᵀ y / sqrt(N κ_k)``, the targets in the role of the ground truth.
+    s : float
+        ``σ_0 sqrt(d)``: with ``f_0`` of covariance ``σ_0² K``, the coefficients
+        ``ξ_k = u_kᵀ f_0 / sqrt(N κ_k)`` have variance ``σ_0² = s²/d``, as ``v_kᵀ w_0``.
+    U : numpy.ndarray, shape (N, d)
+        The kept eigenvectors; :func:`project` gives the cloud coordinates.
+    dropped : int
+        Number of modes left out (eigenvalue ``<= rtol·κ_1``).
+    dropped_signal : float
+        ``Σ_dropped (u_kᵀ y)²/N``: the part of the target's mean square the kernel cannot
+        fit in the kept modes (it moves at most ``η κ_k T`` of the way in ``T`` steps).
+    """
+
+    lam: np.ndarray
+    b: np.ndarray
+    s: float
+    U: np.ndarray
+    dropped: int
+    dropped_signal: float
+
+
+def linear_equivalent(K: Any, y: Any, sigma0: float = 1.0, *, rtol: float = 1e-10) -> LinearEquivalent:
+    """Map kernel gradient descent to the ``lam``, ``b``, ``s`` of the linear theory.
+
+    In the eigenbasis ``K/N = Σ_k κ_k u_k u_kᵀ``, kernel gradient descent
+    ``f_{t+1} = f_t − (η/N) K (f_t − y)`` is, mode by mode, the gradient descent of the
+    linear model with ``λ_k = κ_k``, and its cloud coordinates
+    ``z_k = u_kᵀ f / sqrt(N)`` are ``sqrt(κ_k)(b_k (1 − r_k^t) + r_k^t ξ_k)``
+    with ``b_k = u_kᵀ y / sqrt(N κ_k)`` and ``ξ_k = u_kᵀ f_0 / sqrt(N κ_k)``. If the
+    initial function has mean 0 and covariance ``σ_0² K`` (a Gaussian process, or a
+    random-feature network whose features have Gram expectation ``K``), the ``ξ_k`` are
+    uncorrelated with variance ``σ_0²``: ``s = σ_0 sqrt(d)`` in the convention
+    ``v_kᵀ w_0 ~ N(0, s²/d)``. Then ``ribbonlib.cloud.covariance(lam, b, s, eta, steps)``
+    is the covariance of the cloud in the coordinates of :func:`project`.
+
+    Modes with ``κ_k <= rtol·κ_1`` are dropped: their eigenvectors are not resolved in
+    float64 and they barely move (``η κ_k T ≪ 1``).
+
+    Parameters
+    ----------
+    K : array_like, shape (N, N)
+        Symmetric positive semi-definite kernel matrix.
+    y : array_like, shape (N,)
+        Targets.
+    sigma0 : float, optional
+        ``σ_0 >= 0``, the scale of the initial function (covariance ``σ_0² K``).
+    rtol : float, optional
+        Relative cut on the eigenvalues, in ``[1e-14, 1)``.
+
+    Returns
+    -------
+    LinearEquivalent
+
+    Raises
+    ------
+    ValueError
+        For a bad ``K`` (also: an eigenvalue below ``−1e-10·κ_1``, not positive
+        semi-definite; or ``K = 0``), ``y`` of the wrong length or non-finite,
+        ``sigma0 < 0`` or ``rtol`` out of range.
+    """
+    spec = spectrum(K)
+    N = spec.U.shape[0]
+    yy = _validate.vector(y, "y", N)
+    s0 = _validate.finite_real(sigma0, "sigma0", low=0.0)
+    cut = _validate.finite_real(rtol, "rtol", low=1e-14, high=1.0, high_open=True)
+    top = float(spec.lam[0])
+    if top <= 0.0:
+        raise ValueError("K must have a positive eigenvalue (K = 0 has no dynamics)")
+    if spec.lam[-1] < -1e-10 * top:
+        raise ValueError(f"K must be positive semi-definite; its smallest eigenvalue/N is {spec.lam[-1]:.3g}")
+    keep = spec.lam > cut * top
+    lam = spec.lam[keep]
+    U = spec.U[:, keep]
+    proj = spec.U.T @ yy
+    b = proj[keep] / np.sqrt(N * lam)
+    dropped_signal = float(np.sum(proj[~keep] ** 2) / N)
+    return LinearEquivalent(lam=lam, b=b, s=s0 * np.sqrt(lam.size), U=U,
+                            dropped=int(np.sum(~keep)), dropped_signal=dropped_signal)
+
+
+def project(F: Any, U: Any) -> np.ndarray:
+    """Cloud coordinates ``z = Uᵀ f / sqrt(N)`` of predictions on the training set.
+
+    Parameters
+    ----------
+    F : array_like, shape (..., N)
+        Predictions, e.g. the ``(T+1, N)`` output of
+        :func:`ribbonlib.dynamics.run_kernel_gd`.
+    U : array_like, shape (N, d)
+        Orthonormal columns (e.g. ``LinearEquivalent.U``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., d)
+        ``z_k = u_kᵀ f / sqrt(N)``. Squared Euclidean distances between these
+        coordinates (over all ``N`` modes) are ``‖f − f'‖²/N``, i.e. ``8σ²`` times the
+        per-sample Bhattacharyya distance of the Gaussian models with means ``f``.
+    """
+    Um = np.asarray(U, dtype=float)
+    if Um.ndim != 2 or Um.shape[0] == 0 or not np.all(np.isfinite(Um)):
+        raise ValueError(f"U must be a finite (N, d) array, got shape {Um.shape}")
+    Fm = np.asarray(F, dtype=float)
+    if Fm.ndim < 1 or Fm.shape[-1] != Um.shape[0]:
+        raise ValueError(f"F must have last axis of length N = {Um.shape[0]}, got shape {Fm.shape}")
+    if not np.all(np.isfinite(Fm)):
+        raise ValueError("F must be finite; found non-finite entries")
+    return Fm @ Um / np.sqrt(Um.shape[0])
+
+
+@dataclass(frozen=True)
+class FunctionCloud:
+    """Expected covariance of a cloud of kernel gradient-descent trajectories.
+
+    Attributes
+    ----------
+    cov : numpy.ndarray, shape (d, d)
+        ``S + Q∘G`` (minus ``Q∘(m mᵀ)/M`` for a cloud of ``M`` initialisations centred on
+        its own mean), in the coordinates ``z = Uᵀ f / sqrt(N)``.
+    signal : numpy.ndarray, shape (d, d)
+        ``S``, as :func:`ribbonlib.cloud.signal_covariance`.
+    Q : numpy.ndarray, shape (d, d)
+        Covariance of the initial coordinates, ``Uᵀ P U / N`` for ``Cov f_0 = P``.
+    U : numpy.ndarray, shape (N, d)
+        The kept eigenvectors of ``K/N``.
+    lam : numpy.ndarray, shape (d,)
+        The kept eigenvalues.
+    dropped_variance : float
+        ``tr P / N − tr Q``: variance of the initial function in the dropped modes, which
+        stays (almost) frozen; it adds at most this much to the total variance.
+    """
+
+    cov: np.ndarray
+    signal: np.ndarray
+    Q: np.ndarray
+    U: np.ndarray
+    lam: np.ndarray
+    dropped_variance: float
+
+
+def cloud_covariance(K: Any, y: Any, init_cov: Any, eta: float, steps: int, *,
+                     n_inits: int | None = None, rtol: float = 1e-10) -> FunctionCloud:
+    """Cloud covariance of kernel gradient descent for an initial function of any covariance.
+
+    For ``f_0`` with mean 0 and covariance ``P`` (e.g. ``σ_0²`` times the NNGP kernel when
+    ``K`` is the NTK), the coordinates ``ζ = Uᵀ f_0 / sqrt(N)`` have covariance
+    ``Q = Uᵀ P U / N`` and the cloud covariance is ``S + Q∘G``, the Hadamard product
+    with ``G_kl = (1/(T+1)) Σ_t (r_k r_l)^t``; for ``P = σ_0² K`` it reduces to
+    :func:`ribbonlib.cloud.covariance` with the parameters of :func:`linear_equivalent`.
+
+    Parameters
+    ----------
+    K : array_like, shape (N, N)
+        Symmetric positive semi-definite kernel matrix of the dynamics.
+    y : array_like, shape (N,)
+        Targets.
+    init_cov : array_like, shape (N, N)
+        Covariance ``P`` of the initial function (symmetric positive semi-definite).
+    eta : float
+        Learning rate, ``0 < η·κ_1 < 2``.
+    steps : int
+        ``T >= 0``.
+    n_inits : int, optional
+        ``M >= 1``: the expectation of a finite cloud centred on its own mean.
+    rtol : float, optional
+        Eigenvalue cut of :func:`linear_equivalent`.
+
+    Returns
+    -------
+    FunctionCloud
+
+    Raises
+    ------
+    ValueError
+        As :func:`linear_equivalent`, for a bad ``init_cov`` (shape, symmetry, an
+        eigenvalue below ``−1e-10`` of its largest), ``η`` out of range, ``steps < 0``
+        or ``n_inits < 1``.
+    """
+    le = linear_equivalent(K, y, 1.0, rtol=rtol)
+    N = le.U.shape[0]
+    P = _kernel_matrix(init_cov, "init_cov")
+    if P.shape[0] != N:
+        raise ValueError(f"init_cov must have shape ({N}, {N}) like K, got {P.shape}")
+    ev = np.linalg.eigvalsh(P)
+    if ev[0] < -1e-10 * max(abs(ev[-1]), np.finfo(float).tiny):
+        raise ValueError(f"init_cov must be positive semi-definite; its smallest eigenvalue is {ev[0]:.3g}")
+    M = None if n_inits is None else _validate.integer(n_inits, "n_inits", low=1)
+    G, m, _ = cloud.time_averages(le.lam, eta, steps)
+    S = cloud.signal_covariance(le.lam, le.b, eta, steps)
+    Q = le.U.T @ P @ le.U / N
+    Q = 0.5 * (Q + Q.T)
+    noise = Q * G
+    if M is not None:
+        noise = noise - Q * np.outer(m, m) / M
+    return FunctionCloud(cov=S + noise, signal=S, Q=Q, U=le.U, lam=le.lam,
+                         dropped_variance=float(np.trace(P) / N - np.trace(Q)))
+
+
+# ------------------------------------------------------------------------- real data
+
+
+def standardise(X: Any) -> np.ndarray:
+    """Centre and scale each feature, drop constant ones, and divide by ``sqrt(d)``.
+
+    Each column is shifted to mean 0 and divided by its standard deviation (population
+    normalisation); columns with zero standard deviation are removed; the result is
+    divided by ``sqrt(d')`` with ``d'`` the number of kept columns, so that the mean
+    squared norm of the rows is exactly 1.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Raw inputs, ``N >= 2``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (N, d')
+
+    Raises
+    ------
+    ValueError
+        For non-finite input, fewer than two rows, or all columns constant.
+    """
+    A = _inputs(X)
+    if A.shape[0] < 2:
+        raise ValueError(f"X must have at least 2 rows to standardise, got {A.shape[0]}")
+    sd = A.std(axis=0)
+    keep = sd > 0.0
+    if not np.any(keep):
+        raise ValueError("X has no feature with non-zero variance")
+    Z = (A[:, keep] - A[:, keep].mean(axis=0)) / sd[keep]
+    return Z / np.sqrt(keep.sum())
+
+
+def fit_power_law(lam: Any, k_min: int, k_max: int) -> tuple[float, float]:
+    """Least-squares fit of ``log λ_k = log c − α log k`` over ``k_min <= k <= k_max``.
+
+    Parameters
+    ----------
+    lam : array_like, shape (n,)
+        Eigenvalues in decreasing order; those in the fit range must be ``> 0``.
+    k_min, k_max : int
+        One-based index range, ``1 <= k_min < k_max <= n``.
+
+    Returns
+    -------
+    alpha : float
+        The decay exponent ``α``.
+    c : float
+        The prefactor ``c``.
+
+    Raises
+    ------
+    ValueError
+        For a bad range or non-positive eigenvalues in it.
+    """
+    arr = np.asarray(lam, dtype=float)
+    if arr.ndim != 1 or arr.size < 2:
+        raise ValueError(f"lam must be a 1-D array of at least 2 eigenvalues, got shape {arr.shape}")
+    lo = _validate.integer(k_min, "k_min", low=1)
+    hi = _validate.integer(k_max, "k_max", low=lo + 1)
+    if hi > arr.size:
+        raise ValueError(f"k_max must be <= len(lam) = {arr.size}, got {hi}")
+    seg = arr[lo - 1:hi]
+    if not np.all(np.isfinite(seg)) or np.any(seg <= 0):
+        raise ValueError(f"lam must be finite and > 0 for k in [{lo}, {hi}]")
+    k = np.arange(lo, hi + 1, dtype=float)
+    slope, icpt = np.polyfit(np.log(k), np.log(seg), 1)
+    return float(-slope), float(np.exp(icpt))
