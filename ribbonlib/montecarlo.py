@@ -1,0 +1,272 @@
+"""Exact sampling statistics of finite clouds of gradient-descent trajectories.
+
+A cloud of ``M`` initialisations (:func:`ribbonlib.cloud.sample`) centred on its own
+mean has the population-normalised covariance
+
+.. math:: \\hat C = \\frac{1}{M(T+1)} \\sum_{j,t} (z(j,t) - \\bar z)(z(j,t) - \\bar z)^\\top .
+
+Writing ``z_k(j,t) = a_k(t) + c_k(t) ξ_jk`` with ``a_k(t) = sqrt(λ_k) b_k (1 − r_k^t)``,
+``c_k(t) = sqrt(λ_k) r_k^t`` and ``ξ_jk ~ N(0, σ²)``, ``σ² = s²/d``, the estimator is an
+exact sum of a constant, a linear and a quadratic form in the Gaussian draws:
+
+.. math:: \\hat C_{kl} = S_{kl} + A_{kl}\\bar\\xi_l + A_{lk}\\bar\\xi_k
+          + g_{kl} Q_{kl} - \\bar c_k \\bar c_l \\bar\\xi_k \\bar\\xi_l,
+
+with ``Q = ΞᵀΞ/M`` (``Ξ`` the ``M × d`` draws), ``ξ̄`` the mean draw,
+``g_kl = sqrt(λ_k λ_l) G_kl``, ``c̄_k = sqrt(λ_k) m_k`` and
+``A_kl = −sqrt(λ_k λ_l) b_k (G_kl − m_k m_l)``. The linear and quadratic parts are
+uncorrelated (odd Gaussian moments vanish), and the variance of a Gaussian quadratic
+form ``xᵀBx`` is ``2σ⁴ tr(B²)``. This gives the variance of every entry, and of every
+bilinear form ``uᵀĈv``, in closed form (:func:`entry_variances`, :func:`form_variances`):
+the standard errors that Monte-Carlo checks of :func:`ribbonlib.cloud.covariance` need,
+with no estimate of their own to account for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _validate, cloud
+
+__all__ = [
+    "entry_variances",
+    "form_variances",
+    "mean_variances",
+    "eigen_standard_errors",
+    "replicate_moments",
+]
+
+
+def _inputs(lam: Any, b: Any, s: Any, eta: Any, steps: Any, n_inits: Any):
+    lam_f = np.asarray(_validate.eigenvalues(lam), dtype=float)
+    d = lam_f.size
+    b_a = _validate.vector(b, "b", d)
+    s_v = _validate.finite_real(s, "s", low=0.0)
+    eta_v = _validate.learning_rate(eta, lam_f)
+    T = _validate.integer(steps, "steps", low=0)
+    M = _validate.integer(n_inits, "n_inits", low=1)
+    return lam_f, b_a, s_v * s_v / d, eta_v, T, M
+
+
+def _blocks(lam_f, b_a, eta_v, T):
+    """``g``, ``Γ = sqrt(λλ)∘(G − m mᵀ)``, ``A`` and ``c̄`` of the module docstring."""
+    G, m, cov = cloud.time_averages(lam_f, eta_v, T)
+    root = np.sqrt(lam_f)
+    scale = np.outer(root, root)
+    g = scale * G
+    gamma = scale * cov
+    A = -b_a[:, None] * gamma
+    return g, gamma, A, root * m
+
+
+def entry_variances(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int) -> np.ndarray:
+    """Variance of every entry of the covariance of a cloud of ``M`` initialisations.
+
+    Parameters
+    ----------
+    lam : array_like, shape (d,)
+        Eigenvalues ``λ_k > 0``.
+    b : array_like, shape (d,)
+        Ground truth in the eigenbasis.
+    s : float
+        Initial weight scale ``>= 0``.
+    eta : float
+        Learning rate, ``0 < η·max(λ) < 2``.
+    steps : int
+        ``T >= 0``.
+    n_inits : int
+        Number of initialisations ``M >= 1``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (d, d)
+        ``Var Ĉ_kl`` over the draws of the initialisations, where ``Ĉ`` is the
+        population-normalised covariance of the cloud centred on its own mean (what
+        :func:`ribbonlib.cloud.sample_moments` returns; its expectation is
+        ``cloud.covariance(..., n_inits=M)``)::
+
+            (1 + δ_kl) [ σ² (A_kl² + A_lk²) / M + σ⁴ ((M − 1) g_kl² + Γ_kl²) / M² ]
+
+        with ``σ² = s²/d``, ``g_kl = sqrt(λ_k λ_l) G_kl``,
+        ``Γ_kl = sqrt(λ_k λ_l)(G_kl − m_k m_l)`` and ``A_kl = −b_k Γ_kl``. Every term is
+        non-negative, so float64 keeps full relative accuracy.
+
+    Raises
+    ------
+    ValueError
+        For non-positive or non-finite ``lam``, ``b`` of the wrong length, ``s < 0``,
+        ``η·max(λ) >= 2``, ``steps < 0`` or ``n_inits < 1``.
+    """
+    lam_f, b_a, sig2, eta_v, T, M = _inputs(lam, b, s, eta, steps, n_inits)
+    g, gamma, A, _ = _blocks(lam_f, b_a, eta_v, T)
+    lin = sig2 * (A**2 + A.T**2) / M
+    quad = sig2**2 * ((M - 1) * g**2 + gamma**2) / M**2
+    out = lin + quad
+    idx = np.arange(lam_f.size)
+    out[idx, idx] *= 2.0
+    return out
+
+
+def _columns(x: Any, name: str, d: int) -> tuple[np.ndarray, bool]:
+    arr = np.asarray(x, dtype=float)
+    single = arr.ndim == 1
+    if single:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] != d or arr.shape[1] == 0:
+        raise ValueError(f"{name} must have shape (d,) or (d, p) with d = {d} and p >= 1, got {np.shape(x)}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite; found non-finite entries")
+    return arr, single
+
+
+def form_variances(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int,
+                   u: Any, v: Any = None) -> np.ndarray | float:
+    """Variance of the bilinear forms ``uᵀĈv`` of the covariance of a finite cloud.
+
+    Parameters
+    ----------
+    lam, b, s, eta, steps, n_inits
+        As in :func:`entry_variances`.
+    u : array_like, shape (d,) or (d, p)
+        Fixed (non-random) vectors, one per column.
+    v : array_like, shape like ``u``, optional
+        Second vectors; ``v = u`` when omitted (the quadratic forms ``uᵀĈu``, e.g. the
+        first-order fluctuation of an eigenvalue along its eigenvector).
+
+    Returns
+    -------
+    float or numpy.ndarray, shape (p,)
+        ``Var(u_iᵀ Ĉ v_i)`` for each column ``i``::
+
+            σ² |w|² / M + 2σ⁴ [ (M − 1) tr(H²) + tr(H_Γ²) ] / M²
+
+        with ``w = v∘(Aᵀu) + u∘(Aᵀv)``, ``H = sym(diag(u) g diag(v))`` and
+        ``H_Γ = sym(diag(u) Γ diag(v))`` (notation of :func:`entry_variances`). With
+        ``u = e_k`` and ``v = e_l`` this is ``entry_variances(...)[k, l]``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`entry_variances`, and for ``u`` or ``v`` of the wrong shape or not finite.
+    """
+    lam_f, b_a, sig2, eta_v, T, M = _inputs(lam, b, s, eta, steps, n_inits)
+    d = lam_f.size
+    U, single = _columns(u, "u", d)
+    if v is None:
+        V = U
+    else:
+        V, single_v = _columns(v, "v", d)
+        if V.shape != U.shape or single_v != single:
+            raise ValueError(f"v must have the same shape as u, {np.shape(u)}; got {np.shape(v)}")
+    g, gamma, A, _ = _blocks(lam_f, b_a, eta_v, T)
+    W = V * (A.T @ U) + U * (A.T @ V)
+    lin = sig2 * np.sum(W**2, axis=0) / M
+
+    def tr_sym_sq(K: np.ndarray) -> np.ndarray:
+        # tr(H²) for H = sym(diag(u) K diag(v)), K symmetric:
+        # [ (u²)ᵀ K∘K (v²) + (u∘v)ᵀ K∘K (u∘v) ] / 2
+        K2 = K * K
+        uv = U * V
+        return (np.sum((U**2) * (K2 @ V**2), axis=0) + np.sum(uv * (K2 @ uv), axis=0)) / 2.0
+
+    quad = 2.0 * sig2**2 * ((M - 1) * tr_sym_sq(g) + tr_sym_sq(gamma)) / M**2
+    out = lin + quad
+    return float(out[0]) if single else out
+
+
+def mean_variances(lam: Any, s: float, eta: float, steps: int, n_inits: int) -> np.ndarray:
+    """Variance of the cloud mean ``z̄_k`` over the draws of ``M`` initialisations.
+
+    Parameters
+    ----------
+    lam, s, eta, steps, n_inits
+        As in :func:`entry_variances`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (d,)
+        ``(s²/d) λ_k m_k² / M`` (the coordinates of ``z̄`` are independent); its mean is
+        ``sqrt(λ_k) b_k (1 − m_k)``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`entry_variances`.
+    """
+    lam_f, _, sig2, eta_v, T, M = _inputs(lam, np.zeros(np.size(lam)), s, eta, steps, n_inits)
+    _, m, _ = cloud.time_averages(lam_f, eta_v, T)
+    return sig2 * lam_f * m**2 / M
+
+
+def eigen_standard_errors(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int):
+    """Eigen-decomposition of ``E Ĉ`` and the first-order standard error of each eigenvalue.
+
+    Parameters
+    ----------
+    lam, b, s, eta, steps, n_inits
+        As in :func:`entry_variances`.
+
+    Returns
+    -------
+    mu : numpy.ndarray, shape (d,)
+        Eigenvalues of ``E Ĉ = cloud.covariance(..., n_inits=M)``, descending.
+    vectors : numpy.ndarray, shape (d, d)
+        The matching orthonormal eigenvectors (columns).
+    se : numpy.ndarray, shape (d,)
+        ``sqrt(Var(v_iᵀ Ĉ v_i))``: to first order in ``Ĉ − E Ĉ`` the sampled
+        eigenvalue ``μ_i(Ĉ)`` is ``μ_i + v_iᵀ(Ĉ − E Ĉ)v_i``, whose standard deviation this
+        is. The second-order remainder is at most ``‖Ĉ − E Ĉ‖² / (gap_i − 2‖Ĉ − E Ĉ‖)``
+        (Kato–Temple), with ``gap_i`` the distance of ``μ_i`` to the rest of the spectrum.
+
+    Raises
+    ------
+    ValueError
+        As :func:`entry_variances`.
+    """
+    lam_f, b_a, _, eta_v, T, M = _inputs(lam, b, s, eta, steps, n_inits)
+    C = cloud.covariance(lam_f, b_a, s, eta_v, T, n_inits=M)
+    mu, vecs = np.linalg.eigh(C)
+    mu, vecs = mu[::-1], vecs[:, ::-1]
+    se = np.sqrt(form_variances(lam_f, b_a, s, eta_v, T, M, vecs))
+    return mu, vecs, se
+
+
+def replicate_moments(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int,
+                      n_reps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Means and covariances of independent sampled clouds.
+
+    Each replicate is :func:`ribbonlib.cloud.sample_moments` (iterated gradient descent)
+    with its own child of ``numpy.random.SeedSequence(seed)``, so replicates are
+    independent and the whole set is reproducible.
+
+    Parameters
+    ----------
+    lam, b, s, eta, steps, n_inits
+        As in :func:`entry_variances`.
+    n_reps : int
+        Number of independent clouds, ``>= 1``.
+    seed : int
+        Seed ``>= 0`` of the parent seed sequence.
+
+    Returns
+    -------
+    means : numpy.ndarray, shape (n_reps, d)
+    covs : numpy.ndarray, shape (n_reps, d, d)
+        Population-normalised covariances of the clouds, each centred on its own mean.
+
+    Raises
+    ------
+    ValueError
+        As :func:`entry_variances`, and for ``n_reps < 1`` or a negative seed.
+    """
+    lam_f, b_a, _, eta_v, T, M = _inputs(lam, b, s, eta, steps, n_inits)
+    R = _validate.integer(n_reps, "n_reps", low=1)
+    children = np.random.SeedSequence(_validate.integer(seed, "seed", low=0)).spawn(R)
+    d = lam_f.size
+    means = np.empty((R, d))
+    covs = np.empty((R, d, d))
+    for i, child in enumerate(children):
+        means[i], covs[i] = cloud.sample_moments(lam_f, b_a, s, eta_v, T, M, seed=child)
+    return means, covs
