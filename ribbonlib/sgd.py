@@ -1,0 +1,736 @@
+"""Exact second moments of stochastic gradient descent on the linear model.
+
+Online SGD with mini-batches of size ``B``: at every step ``B`` fresh inputs
+``x ~ N(0, Σ)`` with labels ``y = xᵀw* + ε`` (``Var ε = σ_ε²``, the *label noise*) are
+drawn and ``w_{t+1} = w_t − (η/B) Σ_b x_b (x_bᵀ w_t − y_b)``. The error
+``e_t = w_t − w*`` has mean ``(I − ηΣ)^t E e_0`` (gradient descent) and second moment
+``P_t = E[e_t e_tᵀ]`` obeying the closed linear recursion (MATH.md §7)
+
+.. math:: P_{t+1} = (I-\\eta\\Sigma)P_t(I-\\eta\\Sigma)
+          + \\frac{\\eta^2}{B}\\big(\\mathcal M(P_t) - \\Sigma P_t\\Sigma\\big)
+          + \\frac{\\eta^2}{B}\\sigma_\\varepsilon^2\\Sigma,
+          \\qquad \\mathcal M(P) = 2\\Sigma P\\Sigma + \\operatorname{tr}(\\Sigma P)\\,\\Sigma .
+
+In the eigenbasis of ``Σ`` the diagonal ``p_k = v_kᵀ P v_k`` obeys
+``p_{t+1} = A p_t + σ_ε² u`` with ``A = diag(D) + u λᵀ``,
+``D_k = r_k² + η²λ_k²/B``, ``r_k = 1 − ηλ_k`` and ``u = η² λ / B``. Hence
+
+* stability: the second moments stay bounded iff ``F(η) < 1`` (and every
+  ``(B+1)ηλ_k < 2B``), with ``F(η) = Σ_k ηλ_k / (2B − (B+1)ηλ_k)``
+  (:func:`stability_function`, :func:`stability_threshold`);
+* the stationary floor is ``p_k^∞ = σ_ε² η / ((2B − (B+1)ηλ_k)(1 − F))``
+  (:func:`stationary_floor`).
+
+:func:`mode_second_moments` iterates the diagonal recursion, :func:`simulate_online`
+runs many independent online-SGD trajectories at once (the Monte-Carlo reference),
+:func:`dataset_second_moments` gives the exact moments for mini-batches drawn from a
+finite data set (what :func:`ribbonlib.dynamics.run_sgd` does), and
+:func:`cloud_covariance` the expected covariance of a cloud of SGD trajectories.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+from scipy.optimize import brentq
+
+from . import _validate, cloud
+from .dynamics import MAX_ENTRIES
+
+__all__ = [
+    "stability_function",
+    "stability_threshold",
+    "threshold_bounds",
+    "diagonal_map",
+    "mode_second_moments",
+    "stationary_floor",
+    "simulate_online",
+    "DatasetMoments",
+    "dataset_second_moments",
+    "FluctuationParts",
+    "fluctuation_parts",
+    "fluctuation_covariance",
+    "cloud_covariance",
+]
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def _lam(lam: Any) -> np.ndarray:
+    return np.asarray(_validate.eigenvalues(lam), dtype=float)
+
+
+def _batch(batch_size: Any) -> int:
+    return _validate.integer(batch_size, "batch_size", low=1)
+
+
+def _check_size(entries: int, what: str) -> None:
+    if entries > MAX_ENTRIES:
+        raise ValueError(
+            f"{what} would hold {entries:,} numbers (more than {MAX_ENTRIES:,}); "
+            "use fewer steps, fewer runs or a smaller problem"
+        )
+
+
+def _F(lam: np.ndarray, eta: float, B: int) -> float:
+    """``F(η) = Σ ηλ/(2B − (B+1)ηλ)``, ``inf`` when a denominator is ``<= 0``."""
+    a = eta * lam
+    den = 2.0 * B - (B + 1.0) * a
+    if np.any(den <= 0):
+        return float("inf")
+    return float(np.sum(a / den))
+
+
+def _stable_eta(lam: np.ndarray, eta: Any, B: int, name: str = "eta") -> float:
+    """Validate ``eta > 0`` and that the SGD second moments stay bounded."""
+    val = _validate.finite_real(eta, name, low=0.0, low_open=True)
+    if _F(lam, val, B) >= 1.0:
+        eta_c = _threshold(lam, B)
+        raise ValueError(
+            f"{name} must be below the SGD stability threshold {eta_c:.6g} for batch_size = {B} "
+            f"(the second moments diverge for larger {name}); got {name} = {val!r}"
+        )
+    return val
+
+
+# ----------------------------------------------------------------------- stability
+
+
+def stability_function(lam: Any, eta: float, batch_size: int) -> float:
+    """The function whose crossing of 1 is the SGD stability threshold.
+
+    Parameters
+    ----------
+    lam : array_like, shape (d,)
+        Eigenvalues ``λ_k > 0`` of ``Σ``.
+    eta : float
+        Learning rate ``> 0``.
+    batch_size : int
+        Mini-batch size ``B >= 1``.
+
+    Returns
+    -------
+    float
+        ``F(η) = Σ_k ηλ_k / (2B − (B+1)ηλ_k)`` when every denominator is positive,
+        ``inf`` otherwise. The diagonal second-moment map has spectral radius ``< 1``
+        iff ``F(η) < 1``; ``F/(1 − F)`` is also the stationary excess loss in units of
+        ``σ_ε²/2``.
+    """
+    lam_f = _lam(lam)
+    B = _batch(batch_size)
+    val = _validate.finite_real(eta, "eta", low=0.0, low_open=True)
+    return _F(lam_f, val, B)
+
+
+def _threshold(lam: np.ndarray, B: int) -> float:
+    lo, hi = _bounds(lam, B)
+    # The bracket is attained for a flat spectrum (lower end) and for one mode (upper
+    # end); there F(end) = 1 up to round-off and the end point is the answer.
+    f_lo, f_hi = _F(lam, lo, B) - 1.0, _F(lam, hi, B) - 1.0
+    if f_lo >= 0.0:
+        return lo
+    if f_hi <= 0.0:
+        return hi
+    return float(brentq(lambda e: _F(lam, e, B) - 1.0, lo, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps,
+                        maxiter=500))
+
+
+def _bounds(lam: np.ndarray, B: int) -> tuple[float, float]:
+    tr = float(np.sum(lam))
+    top = float(np.max(lam))
+    lower = 2.0 * B / (tr + (B + 1.0) * top)
+    upper = min(2.0 * B / tr, 2.0 * B / ((B + 2.0) * top))
+    return lower, upper
+
+
+def stability_threshold(lam: Any, batch_size: Any) -> float | np.ndarray:
+    """Largest learning rate for which the second moments of online SGD stay bounded.
+
+    Parameters
+    ----------
+    lam : array_like, shape (d,)
+        Eigenvalues ``λ_k > 0`` of ``Σ``.
+    batch_size : int or array_like of int
+        Mini-batch size(s) ``B >= 1``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``η_c(B)``, the unique root of ``F(η) = 1`` (:func:`stability_function`) in
+        ``(0, 2B/((B+1)λ_max))``, to a few ulp (Brent's method inside the bracket of
+        :func:`threshold_bounds`). It increases with ``B`` and tends to the
+        gradient-descent threshold ``2/λ_max`` as ``B → ∞``.
+
+    Raises
+    ------
+    ValueError
+        For invalid ``lam`` or a batch size that is not an integer ``>= 1``.
+    """
+    lam_f = _lam(lam)
+    if np.ndim(batch_size) == 0:
+        return _threshold(lam_f, _batch(batch_size))
+    Bs = np.asarray(batch_size)
+    return np.array([_threshold(lam_f, _batch(b.item())) for b in Bs.ravel()]).reshape(Bs.shape)
+
+
+def threshold_bounds(lam: Any, batch_size: int) -> tuple[float, float]:
+    """Closed-form bracket of the SGD stability threshold.
+
+    Parameters
+    ----------
+    lam : array_like, shape (d,)
+        Eigenvalues ``λ_k > 0``.
+    batch_size : int
+        ``B >= 1``.
+
+    Returns
+    -------
+    lower, upper : float
+        ``2B/(tr Σ + (B+1)λ_max) <= η_c <= min(2B/tr Σ, 2B/((B+2)λ_max))``.
+    """
+    return _bounds(_lam(lam), _batch(batch_size))
+
+
+def diagonal_map(lam: Any, eta: float, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The linear map of the diagonal second-moment recursion in the eigenbasis.
+
+    Parameters
+    ----------
+    lam : array_like, shape (d,)
+        Eigenvalues ``λ_k > 0``.
+    eta : float
+        Learning rate ``> 0`` (not checked for stability: this is the map whose
+        spectral radius decides it).
+    batch_size : int
+        ``B >= 1``.
+
+    Returns
+    -------
+    A : numpy.ndarray, shape (d, d)
+        ``diag(r² + η²λ²/B) + (η²/B) λ λᵀ``, so that ``p_{t+1} = A p_t + σ_ε² u``.
+    u : numpy.ndarray, shape (d,)
+        ``η² λ / B``, the label-noise forcing per unit ``σ_ε²``.
+    """
+    lam_f = _lam(lam)
+    B = _batch(batch_size)
+    val = _validate.finite_real(eta, "eta", low=0.0, low_open=True)
+    a = val * lam_f
+    u = val * a / B
+    A = np.diag((1.0 - a) ** 2 + a * a / B) + np.outer(u, lam_f)
+    return A, u
+
+
+# ---------------------------------------------------------------------- moments
+
+
+def _diag_coefficients(lam: np.ndarray, eta: float, B: int) -> tuple[np.ndarray, np.ndarray]:
+    a = eta * lam
+    D = (1.0 - a) ** 2 + a * a / B
+    u = eta * a / B
+    return D, u
+
+
+def mode_second_moments(lam: Any, p0: Any, eta: float, batch_size: int, steps: int,
+                        label_noise: float = 0.0) -> np.ndarray:
+    """Exact per-mode second moments of online SGD with Gaussian inputs.
+
+    Parameters
+    ----------
+    lam : array_like, shape (d,)
+        Eigenvalues ``λ_k > 0`` of the input covariance ``Σ`` (any order).
+    p0 : array_like, shape (d,)
+        Initial second moments ``E[(v_kᵀ(w_0 − w*))²] >= 0``.
+    eta : float
+        Learning rate, ``0 < η < η_c(B)`` (:func:`stability_threshold`).
+    batch_size : int
+        Mini-batch size ``B >= 1``.
+    steps : int
+        Number of steps ``T >= 0``.
+    label_noise : float, optional
+        Variance ``σ_ε² >= 0`` of the label noise.
+
+    Returns
+    -------
+    numpy.ndarray, shape (T+1, d)
+        ``E[(v_kᵀ(w_t − w*))²]`` for ``t = 0..T``, from the recursion
+        ``p_{t+1} = (r² + η²λ²/B) p_t + (η²/B) λ (λ·p_t + σ_ε²)``. Every term is
+        non-negative, so the iteration is accurate to ``O(t·u)`` relative
+        (``u`` the unit round-off).
+
+    Raises
+    ------
+    ValueError
+        For invalid ``lam``, ``p0`` negative, non-finite or of the wrong length,
+        ``batch_size < 1``, ``steps < 0``, ``label_noise < 0``, or ``η >= η_c(B)``
+        (the second moments diverge).
+    """
+    lam_f = _lam(lam)
+    d = lam_f.size
+    p = _validate.vector(p0, "p0", d)
+    if np.any(p < 0):
+        raise ValueError(f"p0 must be >= 0 (second moments); smallest entry is {p.min()!r}")
+    B = _batch(batch_size)
+    eta_v = _stable_eta(lam_f, eta, B)
+    T = _validate.integer(steps, "steps", low=0)
+    s2 = _validate.finite_real(label_noise, "label_noise", low=0.0)
+    _check_size(d * (T + 1), "the second moments")
+    D, u = _diag_coefficients(lam_f, eta_v, B)
+    out = np.empty((T + 1, d))
+    out[0] = p
+    for t in range(T):
+        p = D * p + u * (lam_f @ p + s2)
+        out[t + 1] = p
+    return out
+
+
+def stationary_floor(lam: Any, eta: float, batch_size: int, label_noise: float) -> np.ndarray:
+    """Stationary per-mode second moments of online SGD with label noise.
+
+    Parameters
+    ----------
+    lam : array_like, shape (d,)
+        Eigenvalues ``λ_k > 0``.
+    eta : float
+        Learning rate, ``0 < η < η_c(B)``.
+    batch_size : int
+        ``B >= 1``.
+    label_noise : float
+        ``σ_ε² >= 0``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (d,)
+        ``p_k^∞ = σ_ε² η / ((2B − (B+1)ηλ_k)(1 − F(η)))``, the fixed point of the
+        diagonal recursion (Sherman--Morrison on ``I − A``). For ``ηλ_k ≪ 1`` it is
+        ``σ_ε² η/(2B)`` to leading order: a floor set by ``η/B``.
+    """
+    lam_f = _lam(lam)
+    B = _batch(batch_size)
+    eta_v = _stable_eta(lam_f, eta, B)
+    s2 = _validate.finite_real(label_noise, "label_noise", low=0.0)
+    a = eta_v * lam_f
+    den = 2.0 * B - (B + 1.0) * a
+    F = float(np.sum(a / den))
+    return s2 * eta_v / (den * (1.0 - F))
+
+
+# ------------------------------------------------------------------- simulation
+
+
+def simulate_online(lam: Any, b: Any, c0: Any, eta: float, batch_size: int, steps: int, seed: Any,
+                    label_noise: float = 0.0, times: Any = None) -> np.ndarray:
+    """Many independent runs of online mini-batch SGD with fresh Gaussian inputs.
+
+    Works in the eigenbasis of ``Σ`` (exact: the coordinates ``v_kᵀx`` of
+    ``x ~ N(0, Σ)`` are independent ``N(0, λ_k)``). Every step of every run draws
+    ``B`` fresh inputs and label noises and applies
+    ``c_{t+1} = c_t − (η/B) Σ_b x_b (x_bᵀ(c_t − b) − ε_b)``, all runs at once.
+
+    Parameters
+    ----------
+    lam : array_like, shape (d,)
+        Eigenvalues ``λ_k > 0``.
+    b : array_like, shape (d,)
+        Ground truth in the eigenbasis.
+    c0 : array_like, shape (M, d)
+        Initial coordinates ``v_kᵀw_0`` of the ``M`` runs.
+    eta : float
+        Learning rate, ``0 < η·max(λ) < 2`` (the mean converges). Above the SGD
+        threshold the runs may still be simulated; a ``ValueError`` is raised if they
+        leave the finite numbers.
+    batch_size : int
+        ``B >= 1``.
+    steps : int
+        ``T >= 0``.
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+    label_noise : float, optional
+        ``σ_ε² >= 0``.
+    times : array_like of int, optional
+        Steps to record (each in ``0..T``); all ``T+1`` steps when omitted.
+
+    Returns
+    -------
+    numpy.ndarray, shape (M, len(times), d)
+        ``v_kᵀ w_t`` of every run at the recorded steps.
+    """
+    lam_f = _lam(lam)
+    d = lam_f.size
+    b_a = _validate.vector(b, "b", d)
+    c = np.array(c0, dtype=float)
+    if c.ndim != 2 or c.shape[1] != d or c.shape[0] == 0:
+        raise ValueError(f"c0 must have shape (M, {d}) with M >= 1, got shape {c.shape}")
+    if not np.all(np.isfinite(c)):
+        raise ValueError("c0 must be finite; found non-finite entries")
+    eta_v = _validate.learning_rate(eta, lam_f)
+    B = _batch(batch_size)
+    T = _validate.integer(steps, "steps", low=0)
+    sig = np.sqrt(_validate.finite_real(label_noise, "label_noise", low=0.0))
+    if times is None:
+        rec = np.arange(T + 1)
+    else:
+        rec = np.asarray(times)
+        if rec.ndim != 1 or rec.size == 0 or rec.dtype.kind not in "iu" or rec.min() < 0 or rec.max() > T:
+            raise ValueError(f"times must be a non-empty 1-D array of integers in [0, steps = {T}]")
+    M = c.shape[0]
+    _check_size(M * rec.size * d, "the recorded trajectories")
+    _check_size(M * B * d, "one mini-batch of all runs")
+    rng = np.random.default_rng(_validate.seed(seed))
+    slot = {int(t): [i for i, s in enumerate(rec) if s == t] for t in np.unique(rec)}
+    out = np.empty((M, rec.size, d))
+    root = np.sqrt(lam_f)
+    step = eta_v / B
+    for t in range(T + 1):
+        if t in slot:
+            out[:, slot[t], :] = c[:, None, :]
+        if t == T:
+            break
+        x = rng.standard_normal((M, B, d)) * root
+        with np.errstate(over="ignore", invalid="ignore"):
+            res = np.einsum("mbd,md->mb", x, c - b_a)
+            if sig > 0:
+                res -= sig * rng.standard_normal((M, B))
+            c = c - step * np.einsum("mbd,mb->md", x, res)
+        if not np.all(np.isfinite(c)):
+            raise ValueError(
+                f"online SGD diverged at step {t + 1}: eta = {eta_v!r} is far above the stability "
+                f"threshold {_threshold(lam_f, B):.6g} for batch_size = {B}"
+            )
+    return out
+
+
+# ------------------------------------------------------------- finite data set
+
+
+@dataclass(frozen=True)
+class DatasetMoments:
+    """Exact moments of mini-batch SGD on a finite data set.
+
+    Attributes
+    ----------
+    w_hat : numpy.ndarray, shape (d,)
+        The minimum-norm least-squares solution ``ŵ`` (the fixed point of the mean).
+    mean : numpy.ndarray, shape (T+1, d)
+        ``E[w_t − ŵ] = (I − ηΣ)^t (E w_0 − ŵ)``.
+    second : numpy.ndarray, shape (T+1, d, d)
+        ``P_t = E[(w_t − ŵ)(w_t − ŵ)ᵀ]``.
+    kappa : float
+        The batch factor: ``1/B`` with replacement, ``(N−B)/(B(N−1))`` without.
+    """
+
+    w_hat: np.ndarray
+    mean: np.ndarray
+    second: np.ndarray
+    kappa: float
+
+
+def dataset_second_moments(X: Any, y: Any, w0_mean: Any, w0_cov: Any, eta: float, batch_size: int,
+                           steps: int, *, replace: bool = True) -> DatasetMoments:
+    """Exact first and second moments of mini-batch SGD on a finite data set.
+
+    The batches are those of :func:`ribbonlib.dynamics.run_sgd`: ``B`` indices drawn
+    uniformly and independently at every step (``replace=True``), or ``B`` distinct
+    indices (``replace=False``). With ``Σ = XᵀX/N``, the least-squares solution ``ŵ``,
+    the residuals ``ρ_i = y_i − x_iᵀŵ`` and ``e_t = w_t − ŵ``,
+
+    ``P_{t+1} = R P_t R + η²κ(𝓜(P_t) − ΣP_tΣ) − 2η²κ K(m_t) + η²κ Ξ``,
+
+    with ``R = I − ηΣ``, ``𝓜(P) = (1/N) Σ_i (x_iᵀPx_i) x_i x_iᵀ``,
+    ``K(m) = (1/N) Σ_i ρ_i (x_iᵀm) x_i x_iᵀ``, ``Ξ = (1/N) Σ_i ρ_i² x_i x_iᵀ`` and the
+    batch factor ``κ`` (see :class:`DatasetMoments`).
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Training inputs.
+    y : array_like, shape (N,)
+        Targets (label noise, if any, is part of ``y`` and fixed).
+    w0_mean : array_like, shape (d,)
+        Mean of the initial weights.
+    w0_cov : float or array_like, shape (d, d)
+        Covariance of the initial weights: a variance ``>= 0`` (times the identity)
+        or a symmetric positive semi-definite matrix.
+    eta : float
+        Learning rate, ``0 < η·λ_max(Σ) < 2``.
+    batch_size : int
+        ``B >= 1``; ``B <= N`` when ``replace=False``.
+    steps : int
+        ``T >= 0``.
+    replace : bool, optional
+        As in :func:`ribbonlib.dynamics.run_sgd`.
+
+    Returns
+    -------
+    DatasetMoments
+
+    Raises
+    ------
+    ValueError
+        For bad shapes or values, and when the second moments overflow (``η`` far
+        above the SGD stability threshold of the data set).
+    """
+    A = np.asarray(X, dtype=float)
+    if A.ndim != 2 or min(A.shape) == 0:
+        raise ValueError(f"X must be a non-empty 2-D array (samples, features), got shape {A.shape}")
+    if not np.all(np.isfinite(A)):
+        raise ValueError("X must be finite; found non-finite entries")
+    N, d = A.shape
+    yy = _validate.vector(y, "y", N)
+    mu0 = _validate.vector(w0_mean, "w0_mean", d)
+    if np.ndim(w0_cov) == 0:
+        P0 = _validate.finite_real(w0_cov, "w0_cov", low=0.0) * np.eye(d)
+    else:
+        P0 = np.asarray(w0_cov, dtype=float)
+        if P0.shape != (d, d) or not np.all(np.isfinite(P0)):
+            raise ValueError(f"w0_cov must be a finite ({d}, {d}) matrix or a variance >= 0, got shape {P0.shape}")
+        scale = max(float(np.max(np.abs(P0))), np.finfo(float).tiny)
+        if np.max(np.abs(P0 - P0.T)) > 1e-12 * scale or np.linalg.eigvalsh(0.5 * (P0 + P0.T))[0] < -1e-12 * scale:
+            raise ValueError("w0_cov must be symmetric positive semi-definite")
+        P0 = 0.5 * (P0 + P0.T)
+    Sigma = A.T @ A / N
+    eta_v = _validate.learning_rate(eta, np.array([float(np.linalg.norm(A, 2) ** 2 / N)]))
+    B = _batch(batch_size)
+    if not replace and B > N:
+        raise ValueError(f"batch_size must be in [1, N = {N}] when replace=False, got {B}")
+    T = _validate.integer(steps, "steps", low=0)
+    _check_size(d * d * (T + 1), "the second moments")
+    if replace:
+        kappa = 1.0 / B
+    else:
+        kappa = 0.0 if B == N else (N - B) / (B * (N - 1.0))
+    w_hat = np.linalg.lstsq(A, yy, rcond=None)[0]
+    rho = yy - A @ w_hat
+    R = np.eye(d) - eta_v * Sigma
+    Xi = (A * (rho**2)[:, None]).T @ A / N
+    m = mu0 - w_hat
+    P = P0 + np.outer(m, m)
+    means = np.empty((T + 1, d))
+    out = np.empty((T + 1, d, d))
+    means[0], out[0] = m, P
+    c = eta_v * eta_v * kappa
+    for t in range(T):
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+            q = np.einsum("ij,jk,ik->i", A, P, A)  # x_iᵀ P x_i
+            Mq = (A * q[:, None]).T @ A / N
+            K = (A * (rho * (A @ m))[:, None]).T @ A / N
+            P = R @ P @ R + c * (Mq - Sigma @ P @ Sigma - 2.0 * K + Xi)
+        P = 0.5 * (P + P.T)
+        m = R @ m
+        if not np.all(np.isfinite(P)):
+            raise ValueError(f"the second moments overflowed at step {t + 1}: eta = {eta_v!r} is far above "
+                             f"the SGD stability threshold for batch_size = {B}")
+        means[t + 1], out[t + 1] = m, P
+    return DatasetMoments(w_hat=w_hat, mean=means, second=out, kappa=float(kappa))
+
+
+# ------------------------------------------------------------------------ clouds
+
+
+class FluctuationParts(NamedTuple):
+    """The SGD part of the cloud covariance, split by its linear sources.
+
+    The fluctuation covariance is ``signal + s²·init + σ_ε²·label`` (all ``(d, d)``,
+    in cloud coordinates ``z_k = sqrt(λ_k) v_kᵀw``).
+    """
+
+    signal: np.ndarray
+    init: np.ndarray
+    label: np.ndarray
+
+
+def _cloud_args(lam, b, eta, batch_size, steps, n_inits):
+    lam_f = _lam(lam)
+    d = lam_f.size
+    b_a = _validate.vector(b, "b", d)
+    B = _batch(batch_size)
+    eta_v = _stable_eta(lam_f, eta, B)
+    T = _validate.integer(steps, "steps", low=0)
+    M = None if n_inits is None else _validate.integer(n_inits, "n_inits", low=1)
+    return lam_f, b_a, eta_v, B, T, M
+
+
+def _tail_sums(r: np.ndarray, T: int) -> np.ndarray:
+    """``h[n, k] = Σ_{τ=1}^{n} r_k^τ`` for ``n = 0..T``."""
+    pw = np.empty((T + 1, r.size))
+    pw[0] = 0.0
+    if T:
+        pw[1:] = r[None, :] ** np.arange(1, T + 1)[:, None]
+    return np.cumsum(pw, axis=0)
+
+
+def _diag_excess(lam, eta, B, T, c0, s2, h):
+    """Time sums of the SGD excess ``x_t = p_t − r^{2t} c0`` of the diagonal.
+
+    Returns ``(Σ_t x_t, Σ_t x_t (1 + 2 h_{T−t}))``.
+    """
+    D, u = _diag_coefficients(lam, eta, B)
+    r2 = (1.0 - eta * lam) ** 2
+    v = eta * eta * lam * lam / B
+    x = np.zeros(lam.size)
+    r2t = np.ones(lam.size)
+    plain = np.zeros(lam.size)
+    weighted = np.zeros(lam.size)
+    for t in range(T + 1):
+        plain += x
+        weighted += x * (1.0 + 2.0 * h[T - t])
+        if t == T:
+            break
+        p = x + r2t * c0
+        x = D * x + v * r2t * c0 + u * (lam @ p + s2)
+        r2t = r2t * r2
+    return plain, weighted
+
+
+def _offdiag_excess(lam, eta, B, T, h):
+    """Time sums of ``δ_t = a^t − c^t`` (``a = r_k r_l + η²λ_kλ_l/B``, ``c = r_k r_l``)."""
+    r = 1.0 - eta * lam
+    c = np.outer(r, r)
+    gap = eta * eta * np.outer(lam, lam) / B
+    a = c + gap
+    delta = np.zeros_like(c)
+    ct = np.ones_like(c)
+    plain = np.zeros_like(c)
+    weighted = np.zeros_like(c)
+    for t in range(T + 1):
+        plain += delta
+        weighted += delta * (1.0 + h[T - t][:, None] + h[T - t][None, :])
+        if t == T:
+            break
+        delta = a * delta + gap * ct
+        ct = ct * c
+    return plain, weighted
+
+
+def fluctuation_parts(lam: Any, b: Any, eta: float, batch_size: int, steps: int, *,
+                      n_inits: int | None = None) -> FluctuationParts:
+    """The SGD fluctuation part of the cloud covariance, split by its sources.
+
+    With ``e_t = V ᵀ(w_t − w*)`` in the eigenbasis, ``Q_t = Cov(e_t)`` exceeds its
+    gradient-descent value ``(s²/d) diag(r^{2t})`` by ``X_t`` (positive semi-definite),
+    with diagonal ``x_t`` from the diagonal recursion and off-diagonal entries
+    ``((r_k r_l + η²λ_kλ_l/B)^t − (r_k r_l)^t) b_k b_l``. The fluctuation covariance
+    of the cloud is ``Λ^{1/2} ((1/(T+1)) Σ_t X_t) Λ^{1/2}``; it is linear in
+    ``b bᵀ``, ``s²`` and ``σ_ε²``, and this function returns the three coefficients.
+
+    Parameters
+    ----------
+    lam : array_like, shape (d,)
+        Eigenvalues ``λ_k > 0``.
+    b : array_like, shape (d,)
+        Ground truth in the eigenbasis (the runs start from ``E w_0 = 0``).
+    eta : float
+        Learning rate, ``0 < η < η_c(B)``.
+    batch_size : int
+        ``B >= 1``.
+    steps : int
+        ``T >= 0``.
+    n_inits : int, optional
+        For a cloud of ``M`` runs centred on its own mean: subtract the expected
+        ``Λ^{1/2} Cov(ē) Λ^{1/2} / M`` of the SGD excess, where
+        ``Cov(ē_t', ē_t) = R^{t'−t} Q_t`` gives
+        ``Cov(ē)_kl = (1/(T+1)²) Σ_t X_t,kl (1 + h_k(T−t) + h_l(T−t))``,
+        ``h_k(n) = Σ_{τ=1}^{n} r_k^τ``.
+
+    Returns
+    -------
+    FluctuationParts
+        ``(signal, init, label)``, each ``(d, d)``.
+    """
+    lam_f, b_a, eta_v, B, T, M = _cloud_args(lam, b, eta, batch_size, steps, n_inits)
+    d = lam_f.size
+    _check_size(4 * d * d, "the fluctuation covariance")
+    r = 1.0 - eta_v * lam_f
+    h = _tail_sums(r, T)
+    n = T + 1
+    root = np.sqrt(lam_f)
+    scale = np.outer(root, root)
+
+    def finish(plain, weighted):
+        out = plain / n
+        if M is not None:
+            out = out - weighted / (n * n * M)
+        return scale * out
+
+    off_p, off_w = _offdiag_excess(lam_f, eta_v, B, T, h)
+    bb = np.outer(b_a, b_a)
+    off_p, off_w = off_p * bb, off_w * bb
+    parts = []
+    for c0, s2 in ((b_a**2, 0.0), (np.full(d, 1.0 / d), 0.0), (np.zeros(d), 1.0)):
+        dp, dw = _diag_excess(lam_f, eta_v, B, T, c0, s2, h)
+        parts.append((np.diag(dp), np.diag(dw)))
+    idx = np.arange(d)
+    off_p[idx, idx] = 0.0
+    off_w[idx, idx] = 0.0
+    signal = finish(off_p + parts[0][0], off_w + parts[0][1])
+    return FluctuationParts(signal=signal, init=finish(*parts[1]), label=finish(*parts[2]))
+
+
+def fluctuation_covariance(lam: Any, b: Any, s: float, eta: float, batch_size: int, steps: int,
+                           label_noise: float = 0.0, *, n_inits: int | None = None) -> np.ndarray:
+    """The SGD fluctuation part ``F`` of the cloud covariance (see :func:`fluctuation_parts`).
+
+    Parameters
+    ----------
+    lam, b : array_like, shape (d,)
+        Eigenvalues and ground truth in the eigenbasis.
+    s : float
+        Initial weight scale ``>= 0``, ``v_kᵀw_0 ~ N(0, s²/d)``.
+    eta : float
+        Learning rate, ``0 < η < η_c(B)``.
+    batch_size : int
+        ``B >= 1``.
+    steps : int
+        ``T >= 0``.
+    label_noise : float, optional
+        ``σ_ε² >= 0``.
+    n_inits : int, optional
+        As in :func:`fluctuation_parts`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (d, d)
+        ``F = signal + s²·init + σ_ε²·label``, positive semi-definite.
+    """
+    s_v = _validate.finite_real(s, "s", low=0.0)
+    s2 = _validate.finite_real(label_noise, "label_noise", low=0.0)
+    parts = fluctuation_parts(lam, b, eta, batch_size, steps, n_inits=n_inits)
+    return parts.signal + s_v**2 * parts.init + s2 * parts.label
+
+
+def cloud_covariance(lam: Any, b: Any, s: float, eta: float, batch_size: int, steps: int,
+                     label_noise: float = 0.0, *, n_inits: int | None = None) -> np.ndarray:
+    """Expected centred covariance of a cloud of online-SGD trajectories.
+
+    ``C_SGD = S + diag(n) + F``: the gradient-descent signal and initialisation noise
+    of :func:`ribbonlib.cloud.covariance` (the mean of SGD follows gradient descent)
+    plus the fluctuation part :func:`fluctuation_covariance`. Exact for online SGD with
+    Gaussian inputs (all ``M (T+1)`` points weighted equally, population
+    normalisation).
+
+    Parameters
+    ----------
+    lam, b : array_like, shape (d,)
+        Eigenvalues ``λ_k > 0`` and ground truth in the eigenbasis.
+    s : float
+        Initial weight scale ``>= 0``.
+    eta : float
+        Learning rate, ``0 < η < η_c(B)``.
+    batch_size : int
+        ``B >= 1``.
+    steps : int
+        ``T >= 0``.
+    label_noise : float, optional
+        ``σ_ε² >= 0``.
+    n_inits : int, optional
+        Expected covariance of a cloud of ``M`` runs centred on its own mean; omitted:
+        ``M → ∞``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (d, d)
+    """
+    F = fluctuation_covariance(lam, b, s, eta, batch_size, steps, label_noise, n_inits=n_inits)
+    return cloud.covariance(lam, b, s, eta, steps, n_inits=n_inits) + F
