@@ -1,6 +1,7 @@
 # ribbon-book: two commands do everything.
 #   make book   build the executed HTML book into _build/html
-#   make test   unit, property and chapter tests, then the strict book build
+#   make test   unit, property and chapter tests, the strict book build, then the tests
+#               of the built HTML (offline math rendering in headless Chromium, links)
 # Both create .venv from pyproject.toml + constraints.txt when it is missing or stale.
 
 PYTHON ?= python3
@@ -12,7 +13,10 @@ JOBS   ?= 2
 export RIBBONLIB_LEDGER_DIR := $(CURDIR)/_build/ledger
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test venv clean lock bench
+CHROMIUM ?= chromium
+export CHROMIUM
+
+.PHONY: book test venv clean lock bench assets chromium
 
 venv: $(STAMP)
 
@@ -23,15 +27,32 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 > /dev/null
 	touch $(STAMP)
 
-book: $(STAMP)
+# MathJax, the ipywidgets manager and RequireJS, pinned in tools/offline-assets.toml,
+# fetched from the npm registry into _vendor/ (ignored by git) unless already there; the
+# build copies them into _build/html so that the book reads without network. If the
+# registry cannot be reached this says so and the build falls back to the CDN.
+assets: $(STAMP)
+	$(BIN)/python tools/fetch_offline_assets.py
+
+# Debian's headless-capable Chromium for tests/html, installed when missing (as root).
+chromium:
+	@command -v $(CHROMIUM) > /dev/null || { \
+	  echo "Installing Debian's chromium for the tests of the built HTML"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; }
+	@command -v $(CHROMIUM) > /dev/null || { \
+	  echo "chromium is missing and could not be installed (apt-get install chromium, as root)"; exit 1; }
+
+book: $(STAMP) assets
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "Book written to $(CURDIR)/_build/html/index.html"
 
 # Each chapter is executed once, from scratch, by its test; the test stores the executed
 # notebook in the book's execution cache, so the strict build renders these fresh outputs.
-test: $(STAMP)
-	RIBBONLIB_PRIME_CACHE=$(CURDIR)/_build/.jupyter_cache $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider tests
+# tests/html checks that build, so it runs after it (and fails if there is no build).
+test: $(STAMP) assets chromium
+	RIBBONLIB_PRIME_CACHE=$(CURDIR)/_build/.jupyter_cache $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider --ignore=tests/html tests
 	$(BIN)/jupyter-book build . --all --warningiserror --nitpick --keep-going
+	$(BIN)/python -m pytest -p no:cacheprovider tests/html
 	@echo "Book written to $(CURDIR)/_build/html/index.html"
 
 bench: $(STAMP)
