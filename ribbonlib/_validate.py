@@ -52,6 +52,8 @@ def finite_real(x: Any, name: str, *, low: float | None = None, high: float | No
     val = float(x)
     lo = "(" if low_open else "["
     hi = ")" if high_open else "]"
+    lo = "(" if low is None else lo
+    hi = ")" if high is None else hi
     rng = f"{lo}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi}"
     if not math.isfinite(val):
         raise ValueError(f"{name} must be finite, in {rng}; got {x!r}")
