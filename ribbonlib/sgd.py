@@ -4,7 +4,7 @@ Online SGD with mini-batches of size ``B``: at every step ``B`` fresh inputs
 ``x ~ N(0, Σ)`` with labels ``y = xᵀw* + ε`` (``Var ε = σ_ε²``, the *label noise*) are
 drawn and ``w_{t+1} = w_t − (η/B) Σ_b x_b (x_bᵀ w_t − y_b)``. The error
 ``e_t = w_t − w*`` has mean ``(I − ηΣ)^t E e_0`` (gradient descent) and second moment
-``P_t = E[e_t e_tᵀ]`` obeying the closed linear recursion (MATH.md §7)
+``P_t = E[e_t e_tᵀ]`` obeying the closed linear recursion
 
 .. math:: P_{t+1} = (I-\\eta\\Sigma)P_t(I-\\eta\\Sigma)
           + \\frac{\\eta^2}{B}\\big(\\mathcal M(P_t) - \\Sigma P_t\\Sigma\\big)
@@ -434,12 +434,12 @@ def dataset_second_moments(X: Any, y: Any, w0_mean: Any, w0_cov: Any, eta: float
     The batches are those of :func:`ribbonlib.dynamics.run_sgd`: ``B`` indices drawn
     uniformly and independently at every step (``replace=True``), or ``B`` distinct
     indices (``replace=False``). With ``Σ = XᵀX/N``, the least-squares solution ``ŵ``,
-    the residuals ``ρ_i = y_i − x_iᵀŵ`` and ``e_t = w_t − ŵ``,
+    the residuals ``ε̂_i = y_i − x_iᵀŵ`` and ``e_t = w_t − ŵ``,
 
     ``P_{t+1} = R P_t R + η²κ(𝓜(P_t) − ΣP_tΣ) − 2η²κ K(m_t) + η²κ Ξ``,
 
     with ``R = I − ηΣ``, ``𝓜(P) = (1/N) Σ_i (x_iᵀPx_i) x_i x_iᵀ``,
-    ``K(m) = (1/N) Σ_i ρ_i (x_iᵀm) x_i x_iᵀ``, ``Ξ = (1/N) Σ_i ρ_i² x_i x_iᵀ`` and the
+    ``K(m) = (1/N) Σ_i ε̂_i (x_iᵀm) x_i x_iᵀ``, ``Ξ = (1/N) Σ_i ε̂_i² x_i x_iᵀ`` and the
     batch factor ``κ`` (see :class:`DatasetMoments`).
 
     Parameters
