@@ -17,7 +17,8 @@ with ``Q = ΞᵀΞ/M`` (``Ξ`` the ``M × d`` draws), ``ξ̄`` the mean draw,
 ``A_kl = −sqrt(λ_k λ_l) b_k (G_kl − m_k m_l)``. The linear and quadratic parts are
 uncorrelated (odd Gaussian moments vanish), and the variance of a Gaussian quadratic
 form ``xᵀBx`` is ``2σ⁴ tr(B²)``. This gives the variance of every entry, and of every
-bilinear form ``uᵀĈv``, in closed form (:func:`entry_variances`, :func:`form_variances`):
+bilinear form ``uᵀĈv`` and linear functional ``Σ W_kl Ĉ_kl``, in closed form
+(:func:`entry_variances`, :func:`form_variances`, :func:`functional_variance`):
 the standard errors that Monte-Carlo checks of :func:`ribbonlib.cloud.covariance` need,
 with no estimate of their own to account for.
 """
@@ -33,6 +34,7 @@ from . import _validate, cloud
 __all__ = [
     "entry_variances",
     "form_variances",
+    "functional_variance",
     "mean_variances",
     "eigen_standard_errors",
     "replicate_moments",
@@ -174,6 +176,45 @@ def form_variances(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: 
     quad = 2.0 * sig2**2 * ((M - 1) * tr_sym_sq(g) + tr_sym_sq(gamma)) / M**2
     out = lin + quad
     return float(out[0]) if single else out
+
+
+def functional_variance(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int,
+                        weights: Any) -> float:
+    """Variance of a linear functional ``Σ_kl W_kl Ĉ_kl`` of the covariance of a finite cloud.
+
+    Parameters
+    ----------
+    lam, b, s, eta, steps, n_inits
+        As in :func:`entry_variances`.
+    weights : array_like, shape (d, d)
+        The weights ``W``; only their symmetric part matters (``Ĉ`` is symmetric), so
+        ``W = I`` gives the variance of the total variance ``tr Ĉ`` of the cloud.
+
+    Returns
+    -------
+    float
+        ``σ² |2 (W∘A)ᵀ 1|² / M + 2σ⁴ [ (M − 1) ‖W∘g‖_F² + ‖W∘Γ‖_F² ] / M²`` with ``W``
+        symmetrised and ``∘`` the entrywise product (notation of :func:`entry_variances`).
+        With ``W = sym(u vᵀ)`` this is ``form_variances(..., u, v)``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`entry_variances`, and for ``weights`` of the wrong shape or not finite.
+    """
+    lam_f, b_a, sig2, eta_v, T, M = _inputs(lam, b, s, eta, steps, n_inits)
+    d = lam_f.size
+    W = np.asarray(weights, dtype=float)
+    if W.shape != (d, d):
+        raise ValueError(f"weights must have shape (d, d) = ({d}, {d}), got {W.shape}")
+    if not np.all(np.isfinite(W)):
+        raise ValueError("weights must be finite; found non-finite entries")
+    W = (W + W.T) / 2.0
+    g, gamma, A, _ = _blocks(lam_f, b_a, eta_v, T)
+    w = 2.0 * np.sum(W * A, axis=0)
+    lin = sig2 * float(w @ w) / M
+    quad = 2.0 * sig2**2 * ((M - 1) * np.sum((W * g) ** 2) + np.sum((W * gamma) ** 2)) / M**2
+    return float(lin + quad)
 
 
 def mean_variances(lam: Any, s: float, eta: float, steps: int, n_inits: int) -> np.ndarray:

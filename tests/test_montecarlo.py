@@ -74,6 +74,11 @@ def test_variances_equal_exact_gaussian_moments(lam, b, s, eta, T, M):
     e1 = _gauss_expect(form, xs, var)
     exact_form = float(_gauss_expect(form**2, xs, var) - e1**2)
     assert montecarlo.form_variances(*args, u, v) == pytest.approx(exact_form, rel=1e-13)
+    W = np.array([[(k + 1) * (l + 2) % 5 - 2 for l in range(d)] for k in range(d)], dtype=float)
+    func = sp.expand(sum(int(W[k, l]) * C[k][l] for k in range(d) for l in range(d)))
+    e1 = _gauss_expect(func, xs, var)
+    exact_func = float(_gauss_expect(func**2, xs, var) - e1**2)
+    assert montecarlo.functional_variance(*args, W) == pytest.approx(exact_func, rel=1e-13)
 
 
 lams = st.lists(st.floats(1e-6, 1.0), min_size=1, max_size=6)
@@ -108,6 +113,8 @@ def test_variance_is_exactly_a_over_m_plus_c_over_m_squared(lam, eta, T, s, seed
     assert slope1 == pytest.approx(slope2, rel=1e-7, abs=1e-12 * Ms[0] * var[0])
     assert montecarlo.form_variances(lam, b, s, eta, T, 5, u, v) == pytest.approx(
         montecarlo.form_variances(lam, b, s, eta, T, 5, v, u), rel=1e-13)
+    assert montecarlo.functional_variance(lam, b, s, eta, T, 5, np.outer(u, v)) == pytest.approx(
+        montecarlo.form_variances(lam, b, s, eta, T, 5, u, v), rel=1e-10)
 
 
 def test_no_initialisation_noise_means_no_sampling_error():
@@ -132,6 +139,10 @@ def test_monte_carlo_replicates_agree_with_exact_moments():
     kurt = np.mean(dev**4, axis=0) / np.mean(dev**2, axis=0) ** 2
     assert np.all(np.abs(emp / V - 1) <= 5 * np.sqrt((kurt - 1) / R))
     np.testing.assert_allclose(np.var(means, axis=0, ddof=1) / vm, 1, atol=5 * np.sqrt(2 / R))
+    tr = np.trace(covs, axis1=1, axis2=2)
+    v_tr = montecarlo.functional_variance(lam, b, s, eta, T, M, np.eye(3))
+    k_tr = np.mean((tr - tr.mean()) ** 4) / np.var(tr) ** 2
+    assert abs(np.var(tr, ddof=1) / v_tr - 1) <= 5 * np.sqrt((k_tr - 1) / R)
 
 
 def test_eigen_standard_errors_are_forms_along_eigenvectors():
@@ -166,6 +177,7 @@ def test_replicates_are_reproducible_and_independent():
          "same shape"),
         (lambda: montecarlo.form_variances([1.0, 0.5], [1.0, 1.0], 1.0, 0.5, 3, 2, [np.nan, 0.0]), "finite"),
         (lambda: montecarlo.mean_variances([1.0], 1.0, 0.5, 3, 1.5), "n_inits"),
+        (lambda: montecarlo.functional_variance([1.0, 0.5], [1.0, 1.0], 1.0, 0.5, 3, 2, np.eye(3)), "weights must"),
         (lambda: montecarlo.replicate_moments([1.0], [1.0], 1.0, 0.5, 3, 2, 0, seed=1), "n_reps"),
         (lambda: montecarlo.replicate_moments([1.0], [1.0], 1.0, 0.5, 3, 2, 2, seed=-1), "seed"),
     ],
