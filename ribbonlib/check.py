@@ -14,7 +14,9 @@ ledger) can list the checks of every chapter; :func:`set_chapter` starts that fi
 afresh when a chapter begins to execute.
 
 Both checks accept float64 arrays and arrays of :class:`mpmath.mpf` (object dtype),
-so that identities can be verified far below double precision.
+so that identities can be verified far below double precision. The comparison runs at
+a working precision that keeps every digit of the inputs and resolves the tolerance
+(whatever mpmath's global precision is), so a 60-digit check really compares 60 digits.
 """
 
 from __future__ import annotations
@@ -200,6 +202,34 @@ def _validate_name(name: str) -> None:
         raise ValueError("name must be a non-empty string describing the claim")
 
 
+def _working_bits(*values: Any, rtol: Any = 0.0) -> int:
+    """Binary precision for comparing ``values``: none of their digits is rounded away.
+
+    mpmath rounds every operation (and every ``mpf(x)`` conversion) to the current
+    working precision, 53 bits by default; a comparison of 60-digit numbers done there
+    would only see their first 16 digits. This returns the largest mantissa length of
+    the mpmath entries, the bits a relative tolerance ``rtol`` resolves, or the current
+    precision, whichever is largest, plus 64 guard bits.
+    """
+    bits = mpmath.mp.prec
+    for value in values:
+        arr = np.asarray(value, dtype=object) if not isinstance(value, np.ndarray) else value
+        if arr.dtype != object:
+            continue
+        for x in arr.ravel():
+            if isinstance(x, mpmath.mpf):
+                bits = max(bits, int(x._mpf_[3]))
+            elif isinstance(x, int):
+                bits = max(bits, x.bit_length())
+    try:
+        tol = float(rtol)
+    except (TypeError, ValueError, OverflowError):
+        tol = 0.0
+    if 0.0 < tol < 1.0:
+        bits = max(bits, int(math.ceil(-math.log2(tol))))
+    return bits + 64
+
+
 def close(
     name: str,
     actual: Any,
@@ -237,6 +267,11 @@ def close(
     ValueError
         For a bad tolerance, non-numeric input or shapes that do not broadcast.
     """
+    with mpmath.workprec(_working_bits(actual, expected, rtol=rtol)):
+        return _close(name, actual, expected, rtol=rtol, atol=atol, method=method)
+
+
+def _close(name: str, actual: Any, expected: Any, *, rtol: Any, atol: Any, method: str) -> Outcome:
     _validate_name(name)
     for arg, tol in (("rtol", rtol), ("atol", atol)):
         if not (isinstance(tol, (int, float, np.floating, np.integer)) or isinstance(tol, mpmath.mpf)):
@@ -334,6 +369,11 @@ def less_equal(name: str, value: Any, bound: Any, *, method: str = "") -> Outcom
     CheckFailed
         If some entry exceeds its bound or a NaN appears.
     """
+    with mpmath.workprec(_working_bits(value, bound)):
+        return _less_equal(name, value, bound, method=method)
+
+
+def _less_equal(name: str, value: Any, bound: Any, *, method: str) -> Outcome:
     _validate_name(name)
     v = _as_array(name, "value", value)
     b = _as_array(name, "bound", bound)

@@ -89,3 +89,21 @@ def test_set_chapter_starts_ledger_afresh(fresh):
     assert (fresh / "unit.jsonl").read_text() == ""
     with pytest.raises(ValueError):
         check.set_chapter("  ")
+
+
+def test_high_precision_checks_do_not_depend_on_global_precision():
+    # Values built at 50 digits, compared at mpmath's default 15-digit precision:
+    # a 1e-30 discrepancy must still be seen.
+    with mpmath.workdps(50):
+        a = mpmath.mpf(1) / 3
+        e = a + mpmath.mpf("1e-30")
+        v, b = mpmath.mpf(1) + mpmath.mpf("1e-40"), mpmath.mpf(1)
+    assert mpmath.mp.dps == 15
+    with pytest.raises(check.CheckFailed):
+        check.close("1e-30 apart", np.array([a], dtype=object), np.array([e], dtype=object), rtol=1e-45)
+    out = check.close("1e-30 apart, loose", np.array([a], dtype=object), np.array([e], dtype=object), rtol=1e-29)
+    assert 1e-30 < out.error < 1e-29
+    with pytest.raises(check.CheckFailed):
+        check.less_equal("1 + 1e-40 <= 1", np.array([v], dtype=object), np.array([b], dtype=object))
+    with pytest.raises(check.CheckFailed):
+        check.close("exact", np.array([v], dtype=object), np.array([b], dtype=object), rtol=0.0)
