@@ -16,8 +16,9 @@ place of those of ``Σ = XᵀX/N`` (MATH.md §6). This module provides
   variance of its empirical NTK (:func:`empirical_ntk_variance`);
 * the map from a kernel matrix, targets and the covariance of the random initial
   function to the ``lam``, ``b`` and ``s`` of :mod:`ribbonlib.cloud`
-  (:func:`linear_equivalent`), the cloud coordinates (:func:`project`) and the cloud
-  covariance for an initial function of any covariance (:func:`cloud_covariance`);
+  (:func:`linear_equivalent`), the cloud coordinates (:func:`project`), the cloud
+  covariance for an initial function of any covariance (:func:`cloud_covariance`) and
+  the covariance of a sampled cloud with its standard errors (:func:`cloud_moments`);
 * small helpers for real data: :func:`standardise`, :func:`median_length_scale`,
   :func:`fit_power_law`.
 
@@ -25,10 +26,11 @@ Conventions
 -----------
 The arc-cosine kernel of order ``n`` is
 
-.. math:: k_n(x, y) = 2\\,\\mathbb{E}_{w \\sim N(0, I)}\\big[\\Theta(w\\cdot x)\\Theta(w\\cdot y)
+.. math:: k_n(x, y) = 2\\,\\mathbb{E}_{w \\sim N(0, I)}\\big[H(w\\cdot x)H(w\\cdot y)
           (w\\cdot x)^n (w\\cdot y)^n\\big] = \\frac{1}{\\pi}\\lVert x\\rVert^n \\lVert y\\rVert^n J_n(\\theta),
 
-the definition of Cho and Saul (2009) *including* their factor 2, whose closed form is
+with ``H`` the Heaviside step: the definition of Cho and Saul (2009) *including* their
+factor 2, whose closed form is
 their ``(1/π)‖x‖^n‖y‖^n J_n(θ)``: the two expressions are equal (there is no extra
 factor), so that ``k_n(x, x) = (2n − 1)!! ‖x‖^(2n)`` (``E[u^(2n)]`` of a Gaussian ``u``
 of variance ``‖x‖²``; 1, ``‖x‖²``, ``3‖x‖⁴``). In particular ``k_1/2`` is the covariance
@@ -70,6 +72,8 @@ __all__ = [
     "project",
     "FunctionCloud",
     "cloud_covariance",
+    "CloudMoments",
+    "cloud_moments",
     "standardise",
     "fit_power_law",
 ]
@@ -288,13 +292,13 @@ def _angles(A: np.ndarray, B: np.ndarray, nA: np.ndarray, nB: np.ndarray, same: 
 
 
 def arccos(X: Any, Y: Any = None, order: int = 1) -> np.ndarray:
-    """Arc-cosine kernel matrix of Cho and Saul, ``k_n = 2 E_w[Θ(w·x)Θ(w·y)(w·x)^n (w·y)^n]``.
+    """Arc-cosine kernel matrix of Cho and Saul, ``k_n = 2 E_w[H(w·x)H(w·y)(w·x)^n (w·y)^n]``.
 
     With ``w ~ N(0, I_d)`` this equals ``(1/π) ‖x‖^n ‖y‖^n J_n(θ)``, ``θ`` the angle
     between ``x`` and ``y`` (:func:`arccos_angular`). Normalisation:
     ``k_n(x, x) = (2n − 1)!! ‖x‖^(2n)`` (``k_0(x, x) = 1``, ``k_1(x, x) = ‖x‖²``,
     ``k_2(x, x) = 3‖x‖⁴``); ``k_1/2`` is the covariance of one ReLU unit
-    ``relu(w·x)`` and ``k_0/2`` that of one step unit ``Θ(w·x)``.
+    ``relu(w·x)`` and ``k_0/2`` that of one step unit ``H(w·x)`` (``H`` the Heaviside step).
 
     Parameters
     ----------
@@ -379,7 +383,7 @@ def _width(width: Any) -> int:
 def arccos_features(X: Any, order: int, width: int, seed: int) -> np.ndarray:
     """Random features whose Gram matrix estimates :func:`arccos` without bias.
 
-    ``Φ_ij = sqrt(2/m) Θ(w_j·x_i) (w_j·x_i)^n`` with ``w_j ~ N(0, I_d)`` i.i.d.
+    ``Φ_ij = sqrt(2/m) H(w_j·x_i) (w_j·x_i)^n`` with ``w_j ~ N(0, I_d)`` i.i.d.
     (``numpy.random.default_rng(seed)``, drawn as an ``(m, d)`` array), so that
     ``E[Φ Φᵀ] = k_n`` and ``m·Φ_ij Φ_lj`` (``j = 1..m``) are ``m`` i.i.d. samples with
     mean ``k_n(x_i, x_l)``. The same ``seed``, ``width`` and number of features give the
@@ -492,7 +496,7 @@ def two_layer_relu(X: Any, width: int, seed: int) -> TwoLayerReLU:
     The hidden weights ``W`` (``(m, d)``, ``N(0, 1)`` entries) are drawn first and the
     read-out ``a`` (``(m,)``) second, from ``numpy.random.default_rng(seed)``. With
     ``u_ij = w_j·x_i``, the tangent kernel is
-    ``(2/m) Σ_j [relu(u_ij) relu(u_lj) + a_j² Θ(u_ij) Θ(u_lj) x_i·x_l]``.
+    ``(2/m) Σ_j [relu(u_ij) relu(u_lj) + a_j² H(u_ij) H(u_lj) x_i·x_l]``.
 
     Parameters
     ----------
@@ -534,9 +538,9 @@ def empirical_ntk_variance(X: Any, width: int) -> np.ndarray:
     """Exact entrywise variance of the empirical NTK of :func:`two_layer_relu`.
 
     The empirical kernel is the mean of ``m`` i.i.d. one-unit terms
-    ``g = 2 [relu(u) relu(v) + a² Θ(u) Θ(v) c]`` (``u = w·x``, ``v = w·y``, ``c = x·y``).
+    ``g = 2 [relu(u) relu(v) + a² H(u) H(v) c]`` (``u = w·x``, ``v = w·y``, ``c = x·y``).
     From ``E[relu(u)² relu(v)²] = k_2/2``, ``E[a² relu(u) relu(v)] = k_1/2`` and
-    ``E[a⁴ Θ(u) Θ(v)] = 3 k_0/2``:
+    ``E[a⁴ H(u) H(v)] = 3 k_0/2``:
 
     ``Var g = 2 k_2 + 4 c k_1 + 6 c² k_0 − (k_1 + c k_0)²``,
 
@@ -810,6 +814,87 @@ def cloud_covariance(K: Any, y: Any, init_cov: Any, eta: float, steps: int, *,
         noise = noise - Q * np.outer(m, m) / M
     return FunctionCloud(cov=S + noise, signal=S, Q=Q, U=le.U, lam=le.lam,
                          dropped_variance=float(np.trace(P) / N - np.trace(Q)))
+
+
+@dataclass(frozen=True)
+class CloudMoments:
+    """Covariance of a sampled cloud of runs, with standard errors.
+
+    Attributes
+    ----------
+    cov : numpy.ndarray, shape (p, p)
+        Population-normalised covariance of the first ``p`` coordinates over all
+        ``M (T+1)`` points.
+    se : numpy.ndarray, shape (p, p)
+        Standard error of each entry of ``cov`` (see :func:`cloud_moments`).
+    total : float
+        Total variance (trace of the covariance) over all ``d`` coordinates.
+    total_se : float
+        Its standard error.
+    n_runs : int
+        ``M``.
+    """
+
+    cov: np.ndarray
+    se: np.ndarray
+    total: float
+    total_se: float
+    n_runs: int
+
+
+def cloud_moments(runs: Any, block: int | None = None) -> CloudMoments:
+    """Sample covariance of a cloud of independent runs and its standard errors.
+
+    The cloud is all ``T + 1`` points of ``M`` runs, equally weighted. Points of one
+    run are correlated, runs are independent; so write the covariance as
+    ``Ĉ = (1/M) Σ_j A_j − z̄ z̄ᵀ`` with ``A_j = (1/(T+1)) Σ_t z_jt z_jtᵀ``,
+    ``m_j = (1/(T+1)) Σ_t z_jt`` and ``z̄ = (1/M) Σ_j m_j``. To first order in the
+    fluctuations, ``Ĉ − E Ĉ = (1/M) Σ_j (ψ_j − E ψ_j)`` with
+    ``ψ_j = A_j − m_j z̄ᵀ − z̄ m_jᵀ``, a mean of ``M`` i.i.d. terms: the standard error
+    of each entry is the sample standard deviation of ``ψ_j`` over runs divided by
+    ``sqrt(M)``. (The ``O(1/M)`` bias of ``Ĉ`` is not an error: compare with the
+    expectation of a cloud of ``M`` runs, e.g. ``n_inits=M`` in
+    :func:`ribbonlib.cloud.covariance`.)
+
+    Parameters
+    ----------
+    runs : array_like, shape (M, T+1, d)
+        Cloud coordinates of ``M >= 2`` runs.
+    block : int, optional
+        Number ``p`` of leading coordinates whose full covariance is returned
+        (default: all ``d``).
+
+    Returns
+    -------
+    CloudMoments
+
+    Raises
+    ------
+    ValueError
+        For a non-finite array, not 3-D, fewer than two runs, or ``block`` outside
+        ``[1, d]``.
+    """
+    Z = np.asarray(runs, dtype=float)
+    if Z.ndim != 3 or Z.shape[0] < 2 or Z.shape[1] == 0 or Z.shape[2] == 0:
+        raise ValueError(f"runs must have shape (M >= 2, T+1, d), got {Z.shape}")
+    if not np.all(np.isfinite(Z)):
+        raise ValueError("runs must be finite; found non-finite entries")
+    M, n, d = Z.shape
+    p = d if block is None else _validate.integer(block, "block", low=1)
+    if p > d:
+        raise ValueError(f"block must be in [1, d = {d}], got {p}")
+    mj = Z.mean(axis=1)                                  # (M, d)
+    mu = mj.mean(axis=0)
+    B = Z[:, :, :p]
+    A = np.einsum("jtk,jtl->jkl", B, B) / n              # (M, p, p)
+    cov = A.mean(axis=0) - np.outer(mu[:p], mu[:p])
+    psi = A - mj[:, :p, None] * mu[None, None, :p] - mu[None, :p, None] * mj[:, None, :p]
+    se = psi.std(axis=0, ddof=1) / np.sqrt(M)
+    a_tot = np.mean(np.sum(Z * Z, axis=2), axis=1)       # (M,)
+    total = float(a_tot.mean() - mu @ mu)
+    psi_tot = a_tot - 2.0 * (mj @ mu)
+    total_se = float(psi_tot.std(ddof=1) / np.sqrt(M))
+    return CloudMoments(cov=0.5 * (cov + cov.T), se=0.5 * (se + se.T), total=total, total_se=total_se, n_runs=M)
 
 
 # ------------------------------------------------------------------------- real data

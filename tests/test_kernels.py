@@ -197,17 +197,28 @@ def test_cloud_covariance_against_simulation():
     y = np.cos(3 * X[:, 0] * 2)
     fc = kernels.cloud_covariance(K, y, P, eta=1.0 / np.linalg.eigvalsh(K / 20)[-1], steps=15, n_inits=800)
     eta = 1.0 / fc.lam[0]
-    runs = [kernels.project(dynamics.run_kernel_gd(K, y, kernels.two_layer_relu(X, 8, seed=j).output, eta, 15), fc.U)
-            for j in range(800)]
-    Z = np.concatenate(runs)
-    C_hat = np.cov(Z.T, bias=True)
-    A = np.array([r.T @ r / r.shape[0] for r in runs])
-    mj = np.array([r.mean(axis=0) for r in runs])
-    mu = mj.mean(axis=0)
-    psi = A - mj[:, :, None] * mu[None, None, :] - mu[None, :, None] * mj[:, None, :]
-    se = psi.std(axis=0) / np.sqrt(len(runs))
+    runs = np.array([kernels.project(dynamics.run_kernel_gd(K, y, kernels.two_layer_relu(X, 8, seed=j).output,
+                                                           eta, 15), fc.U) for j in range(800)])
+    mom = kernels.cloud_moments(runs)
+    np.testing.assert_allclose(mom.cov, np.cov(runs.reshape(-1, runs.shape[2]).T, bias=True), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(mom.total, np.trace(mom.cov), rtol=1e-10)
     k = bonferroni(fc.cov.size)
-    assert np.all(np.abs(C_hat - fc.cov) <= k * se + 1e-12 * np.abs(fc.cov).max())
+    assert np.all(np.abs(mom.cov - fc.cov) <= k * mom.se + 1e-12 * np.abs(fc.cov).max())
+    assert abs(mom.total - np.trace(fc.cov)) <= bonferroni(1) * mom.total_se
+
+
+def test_cloud_moments_standard_error_is_calibrated():
+    """Independent clouds: the spread of the estimates matches the reported standard error."""
+    rng = np.random.default_rng(14)
+    lam, b = np.array([1.0, 0.3]), np.array([1.0, -0.5])
+    est, ses = [], []
+    for rep in range(200):
+        Z = cloud.sample(lam, b, 1.0, 0.8, 10, 60, seed=rep).reshape(60, 11, 2)
+        mom = kernels.cloud_moments(Z)
+        est.append(mom.cov[0, 1])
+        ses.append(mom.se[0, 1])
+    ratio = np.std(est) / np.mean(ses)
+    assert 0.8 < ratio < 1.2   # 200 replicas: the ratio is known to about 5 %
 
 
 def test_project_distances_are_prediction_distances():
@@ -267,6 +278,8 @@ def test_standardise_and_fit():
         (lambda: kernels.cloud_covariance(np.eye(2), np.ones(2), np.eye(2), 4.0, 3), "eta must satisfy"),
         (lambda: kernels.project(np.ones(3), np.eye(2)), "last axis of length N = 2"),
         (lambda: kernels.standardise(np.ones((4, 2))), "no feature with non-zero variance"),
+        (lambda: kernels.cloud_moments(np.ones((1, 3, 2))), "M >= 2"),
+        (lambda: kernels.cloud_moments(np.ones((2, 3, 2)), block=3), "block must be in"),
         (lambda: kernels.median_length_scale(np.ones((3, 2))), "median pairwise distance 0"),
         (lambda: kernels.fit_power_law([1.0, 0.5, 0.0], 1, 3), "> 0 for k in"),
         (lambda: kernels.fit_power_law([1.0, 0.5], 2, 2), "k_max must be an integer >= 3"),
