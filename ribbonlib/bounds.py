@@ -585,7 +585,10 @@ def ribbon_intervals(lam: Any, eta: float, *, precision: int | None = None):
     """
     h = cayley_nodes(lam, eta, precision=precision)
     lo, hi = min(h), max(h)
-    return (lo, hi), (-hi, -lo)
+    if precision is None:
+        return (lo, hi), (-hi, -lo)
+    with mpmath.workdps(int(precision)):  # negation rounds to the context's precision
+        return (lo, hi), (-hi, -lo)
 
 
 def contraction_intervals(lam: Any, eta: float, *, precision: int | None = None):

@@ -246,6 +246,10 @@ def test_intervals_of_the_cloud():
     # gamma = (1 - r1 r2)^2 / ((1 - r1^2)(1 - r2^2))
     r1, r2 = E
     assert bounds.cross_ratio(E, F) == pytest.approx((1 - r1 * r2) ** 2 / ((1 - r1**2) * (1 - r2**2)), rel=1e-12)
+    # with precision, both frames agree to the working precision (Moebius invariance)
+    g1 = bounds.cross_ratio(*bounds.contraction_intervals(lam, 0.5, precision=60), precision=60)
+    g2 = bounds.cross_ratio(*bounds.ribbon_intervals(lam, 0.5, precision=60), precision=60)
+    assert abs(g1 - g2) <= mpmath.mpf(10) ** -50 * g1
     # negative contraction factors are fine in the Cayley frame
     E3, F3 = bounds.ribbon_intervals(lam, 1.5)
     assert 0 < E3[0] < 1 < E3[1] and F3 == (-E3[1], -E3[0])
