@@ -12,6 +12,12 @@ JOBS   ?= 2
 
 export RIBBONLIB_LEDGER_DIR := $(CURDIR)/_build/ledger
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# One BLAS thread per process: the chapters make many small matrix products, which
+# threads only slow down, and `pytest -n $(JOBS)` already uses every core. It also fixes
+# the order of floating-point sums, so a rebuild prints the same digits.
+export OPENBLAS_NUM_THREADS := 1
+export OMP_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
 
 CHROMIUM ?= chromium
 export CHROMIUM

@@ -256,8 +256,9 @@ def run_kernel_gd(K: Any, y: Any, f0: Any, eta: float, steps: int) -> np.ndarray
         Symmetric positive semi-definite kernel matrix.
     y : array_like, shape (N,)
         Targets.
-    f0 : array_like, shape (N,)
-        Initial predictions on the training set.
+    f0 : array_like, shape (N,) or (M, N)
+        Initial predictions on the training set; one row per run when 2-D (the kernel
+        is then validated once and all runs advance together by matrix products).
     eta : float
         Learning rate, ``0 < η·λ_max(K/N) < 2``.
     steps : int
@@ -265,15 +266,15 @@ def run_kernel_gd(K: Any, y: Any, f0: Any, eta: float, steps: int) -> np.ndarray
 
     Returns
     -------
-    numpy.ndarray, shape (T+1, N)
-        The predictions ``f_0, …, f_T``.
+    numpy.ndarray, shape (T+1, N) or (M, T+1, N)
+        The predictions ``f_0, …, f_T`` (of every run).
 
     Raises
     ------
     ValueError
         If ``K`` is not square, not finite, not symmetric (relative asymmetry above
         1e-10) or has an eigenvalue below ``−1e-10·λ_max`` (not positive
-        semi-definite); if ``y`` or ``f0`` have the wrong length; if
+        semi-definite); if ``y`` or ``f0`` have the wrong shape or are not finite; if
         ``η·λ_max(K/N) >= 2`` or ``steps < 0``.
     """
     Km = np.asarray(K, dtype=float)
@@ -291,14 +292,19 @@ def run_kernel_gd(K: Any, y: Any, f0: Any, eta: float, steps: int) -> np.ndarray
     if ev[0] < -1e-10 * max(ev[-1], np.finfo(float).tiny):
         raise ValueError(f"K must be positive semi-definite; its smallest eigenvalue/N is {ev[0]:.3g}")
     yy = _validate.vector(y, "y", N)
-    f = _validate.vector(f0, "f0", N)
+    F = np.asarray(f0, dtype=float)
+    if F.ndim not in (1, 2) or F.shape[-1] != N:
+        raise ValueError(f"f0 must have shape ({N},) or (M, {N}), got shape {F.shape}")
+    if not np.all(np.isfinite(F)):
+        raise ValueError("f0 must be finite; found non-finite entries")
     eta_v = _validate.learning_rate(eta, np.array([max(ev[-1], np.finfo(float).tiny)]))
     T = _validate.integer(steps, "steps", low=0)
-    _check_size(N * (T + 1), "the trajectory")
-    out = np.empty((T + 1, N))
-    out[0] = f
+    _check_size(F.size * (T + 1), "the trajectory")
+    runs = F.reshape(-1, N).copy()
+    out = np.empty((runs.shape[0], T + 1, N))
+    out[:, 0] = runs
     step = eta_v / N
     for t in range(T):
-        f = f - step * (Km @ (f - yy))
-        out[t + 1] = f
-    return out
+        runs -= step * ((runs - yy) @ Km)  # K is symmetric: (K (f − y))ᵀ = (f − y)ᵀ K
+        out[:, t + 1] = runs
+    return out[0] if F.ndim == 1 else out

@@ -167,6 +167,12 @@ def test_run_kernel_gd_with_linear_kernel_is_gd_on_predictions():
     eta = 1.2 / spectra.of_data(X)[0][0]
     F = dynamics.run_kernel_gd(K, y, X @ w0, eta, 50)
     np.testing.assert_allclose(F, dynamics.run_gd(X, y, w0, eta, 50) @ X.T, rtol=1e-10, atol=1e-12)
+    batch = dynamics.run_kernel_gd(K, y, np.stack([X @ w0, y, 0 * y]), eta, 50)
+    assert batch.shape == (3, 51, X.shape[0])
+    np.testing.assert_allclose(batch[0], F, rtol=1e-12, atol=1e-13)
+    assert np.allclose(batch[1], y)
+    with pytest.raises(ValueError, match="f0 must have shape"):
+        dynamics.run_kernel_gd(K, y, np.zeros((2, 3, X.shape[0])), eta, 5)
 
 
 @pytest.mark.parametrize(
