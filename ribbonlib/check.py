@@ -281,7 +281,7 @@ def _close(name: str, actual: Any, expected: Any, *, rtol: Any, atol: Any, metho
     a = _as_array(name, "actual", actual)
     e = _as_array(name, "expected", expected)
     try:
-        a, e = np.broadcast_arrays(a, e)
+        a, e = (np.atleast_1d(x) for x in np.broadcast_arrays(a, e))  # 0-d object arithmetic gives bare mpf
     except ValueError as exc:
         raise ValueError(
             f"check {name!r}: actual shape {np.shape(a)} and expected shape {np.shape(e)} do not broadcast"
@@ -378,7 +378,7 @@ def _less_equal(name: str, value: Any, bound: Any, *, method: str) -> Outcome:
     v = _as_array(name, "value", value)
     b = _as_array(name, "bound", bound)
     try:
-        v, b = np.broadcast_arrays(v, b)
+        v, b = (np.atleast_1d(x) for x in np.broadcast_arrays(v, b))
     except ValueError as exc:
         raise ValueError(
             f"check {name!r}: value shape {np.shape(v)} and bound shape {np.shape(b)} do not broadcast"

@@ -107,3 +107,12 @@ def test_high_precision_checks_do_not_depend_on_global_precision():
         check.less_equal("1 + 1e-40 <= 1", np.array([v], dtype=object), np.array([b], dtype=object))
     with pytest.raises(check.CheckFailed):
         check.close("exact", np.array([v], dtype=object), np.array([b], dtype=object), rtol=0.0)
+
+
+def test_scalar_mpmath_values():
+    with mpmath.workdps(40):
+        one, two = mpmath.mpf(1), mpmath.mpf(2)
+    assert check.less_equal("1 <= 2 (mpf scalars)", one, two).passed
+    assert check.close("1 = 1 (mpf scalars)", one, one, rtol=0.0).passed
+    with pytest.raises(check.CheckFailed):
+        check.less_equal("2 <= 1 (mpf scalars)", two, one)
