@@ -1371,7 +1371,7 @@ def cloud_spectrum_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
     eta : float
         Learning rate, ``0 < η·max(λ) < 2``.
     steps : int
-        Number of gradient-descent steps ``T >= 1``.
+        Number of gradient-descent steps ``T >= 0``.
     precision : int, optional
         Decimal digits (``>= 16``); the result is then two object arrays of mpmath.mpf.
 
