@@ -93,3 +93,40 @@ def seed(x: Any, name: str = "seed") -> int | np.random.SeedSequence:
     if isinstance(x, np.random.SeedSequence):
         return x
     return integer(x, name, low=0)
+
+
+#: Largest number of float64 entries a function materialises (2 GB).
+MAX_ENTRIES = 250_000_000
+
+
+def check_size(entries: int, what: str, hint: str = "use fewer steps, runs or inputs") -> None:
+    """Refuse to materialise more than :data:`MAX_ENTRIES` numbers (a clear error, not a crash)."""
+    if entries > MAX_ENTRIES:
+        raise ValueError(f"{what} would hold {entries:,} numbers (more than {MAX_ENTRIES:,}); {hint}")
+
+
+def matrix(x: Any, name: str = "X") -> np.ndarray:
+    """Return ``x`` as a non-empty, finite 2-D float array (rows are samples)."""
+    arr = np.asarray(x, dtype=float)
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D array (samples, features), got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite; found non-finite entries")
+    return arr
+
+
+def symmetric_matrix(x: Any, name: str = "K", rtol: float = 1e-10) -> np.ndarray:
+    """Return ``x`` as a finite, square, symmetric float array (symmetrised exactly).
+
+    The largest ``|x − xᵀ|`` may be at most ``rtol`` times the largest ``|x|``.
+    """
+    arr = np.asarray(x, dtype=float)
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] == 0:
+        raise ValueError(f"{name} must be a square (N, N) kernel matrix, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite; found non-finite entries")
+    scale = max(float(np.max(np.abs(arr))), np.finfo(float).tiny)
+    asym = float(np.max(np.abs(arr - arr.T)))
+    if asym > rtol * scale:
+        raise ValueError(f"{name} must be symmetric; largest |{name} - {name}.T| is {asym:.3g} (relative {asym / scale:.3g})")
+    return 0.5 * (arr + arr.T)

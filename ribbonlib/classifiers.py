@@ -47,19 +47,13 @@ ACTIVATIONS = ("tanh", "relu")
 #: Update rules; ``"gd"`` with a ``batch_size`` is stochastic gradient descent.
 OPTIMIZERS = ("gd", "momentum", "adam")
 # Largest number of float64 entries a recorded trajectory may hold (2 GB).
-_MAX_ENTRIES = 250_000_000
+_MAX_ENTRIES = _validate.MAX_ENTRIES
 
 
 # ----------------------------------------------------------------------------- inputs
 
 
-def _inputs(X: Any, name: str = "X") -> np.ndarray:
-    A = np.asarray(X, dtype=float)
-    if A.ndim != 2 or A.shape[0] == 0 or A.shape[1] == 0:
-        raise ValueError(f"{name} must be a non-empty 2-D array (samples, features), got shape {A.shape}")
-    if not np.all(np.isfinite(A)):
-        raise ValueError(f"{name} must be finite; found non-finite entries")
-    return A
+_inputs = _validate.matrix
 
 
 def _labels(labels: Any, n_samples: int) -> tuple[np.ndarray, int]:

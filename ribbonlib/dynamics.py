@@ -22,15 +22,11 @@ from . import _geometric, _validate
 __all__ = ["gd_modes", "gd_loss", "run_gd", "run_sgd", "run_kernel_gd"]
 
 #: Largest number of array entries a function materialises (2 GB of float64).
-MAX_ENTRIES = 250_000_000
+MAX_ENTRIES = _validate.MAX_ENTRIES
 
 
 def _check_size(entries: int, what: str) -> None:
-    if entries > MAX_ENTRIES:
-        raise ValueError(
-            f"{what} would hold {entries:,} numbers (more than {MAX_ENTRIES:,}); "
-            "use fewer steps, fewer initialisations or a smaller problem"
-        )
+    _validate.check_size(entries, what, "use fewer steps, fewer initialisations or a smaller problem")
 
 
 def gd_modes(lam: Any, b: Any, c0: Any, eta: float, steps: int) -> np.ndarray:
@@ -110,11 +106,7 @@ def gd_loss(lam: Any, b: Any, c0: Any, eta: float, steps: int) -> np.ndarray:
 
 
 def _data(X: Any, y: Any, w0: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    A = np.asarray(X, dtype=float)
-    if A.ndim != 2 or min(A.shape) == 0:
-        raise ValueError(f"X must be a non-empty 2-D array (samples, features), got shape {A.shape}")
-    if not np.all(np.isfinite(A)):
-        raise ValueError("X must be finite; found non-finite entries")
+    A = _validate.matrix(X, "X")
     N, d = A.shape
     yy = _validate.vector(y, "y", N)
     ww = _validate.vector(w0, "w0", d)
@@ -277,17 +269,8 @@ def run_kernel_gd(K: Any, y: Any, f0: Any, eta: float, steps: int) -> np.ndarray
         semi-definite); if ``y`` or ``f0`` have the wrong shape or are not finite; if
         ``η·λ_max(K/N) >= 2`` or ``steps < 0``.
     """
-    Km = np.asarray(K, dtype=float)
-    if Km.ndim != 2 or Km.shape[0] != Km.shape[1] or Km.shape[0] == 0:
-        raise ValueError(f"K must be a square (N, N) kernel matrix, got shape {Km.shape}")
-    if not np.all(np.isfinite(Km)):
-        raise ValueError("K must be finite; found non-finite entries")
+    Km = _validate.symmetric_matrix(K, "K")
     N = Km.shape[0]
-    scale = max(float(np.max(np.abs(Km))), np.finfo(float).tiny)
-    asym = float(np.max(np.abs(Km - Km.T)))
-    if asym > 1e-10 * scale:
-        raise ValueError(f"K must be symmetric; largest |K - K.T| is {asym:.3g} (relative {asym / scale:.3g})")
-    Km = 0.5 * (Km + Km.T)
     ev = np.linalg.eigvalsh(Km) / N
     if ev[0] < -1e-10 * max(ev[-1], np.finfo(float).tiny):
         raise ValueError(f"K must be positive semi-definite; its smallest eigenvalue/N is {ev[0]:.3g}")

@@ -82,19 +82,13 @@ __all__ = [
 ARCCOS_ORDERS = (0, 1, 2)
 
 #: Largest number of entries a function materialises (as in :mod:`ribbonlib.dynamics`).
-MAX_ENTRIES = 250_000_000
+MAX_ENTRIES = _validate.MAX_ENTRIES
 
 
 # ----------------------------------------------------------------------------- inputs
 
 
-def _inputs(X: Any, name: str = "X") -> np.ndarray:
-    A = np.asarray(X, dtype=float)
-    if A.ndim != 2 or A.shape[0] == 0 or A.shape[1] == 0:
-        raise ValueError(f"{name} must be a non-empty 2-D array (samples, features), got shape {A.shape}")
-    if not np.all(np.isfinite(A)):
-        raise ValueError(f"{name} must be finite; found non-finite entries")
-    return A
+_inputs = _validate.matrix
 
 
 def _pair(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -118,21 +112,10 @@ def _order(order: Any) -> int:
 
 
 def _size(entries: int, what: str) -> None:
-    if entries > MAX_ENTRIES:
-        raise ValueError(f"{what} would hold {entries:,} numbers (more than {MAX_ENTRIES:,}); use fewer inputs or features")
+    _validate.check_size(entries, what, "use fewer inputs or features")
 
 
-def _kernel_matrix(K: Any, name: str = "K") -> np.ndarray:
-    Km = np.asarray(K, dtype=float)
-    if Km.ndim != 2 or Km.shape[0] != Km.shape[1] or Km.shape[0] == 0:
-        raise ValueError(f"{name} must be a square (N, N) kernel matrix, got shape {Km.shape}")
-    if not np.all(np.isfinite(Km)):
-        raise ValueError(f"{name} must be finite; found non-finite entries")
-    scale = max(float(np.max(np.abs(Km))), np.finfo(float).tiny)
-    asym = float(np.max(np.abs(Km - Km.T)))
-    if asym > 1e-10 * scale:
-        raise ValueError(f"{name} must be symmetric; largest |{name} - {name}.T| is {asym:.3g} (relative {asym / scale:.3g})")
-    return 0.5 * (Km + Km.T)
+_kernel_matrix = _validate.symmetric_matrix
 
 
 # ------------------------------------------------------------------- stationary kernels

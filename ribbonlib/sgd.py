@@ -472,11 +472,7 @@ def dataset_second_moments(X: Any, y: Any, w0_mean: Any, w0_cov: Any, eta: float
         For bad shapes or values, and when the second moments overflow (``η`` far
         above the SGD stability threshold of the data set).
     """
-    A = np.asarray(X, dtype=float)
-    if A.ndim != 2 or min(A.shape) == 0:
-        raise ValueError(f"X must be a non-empty 2-D array (samples, features), got shape {A.shape}")
-    if not np.all(np.isfinite(A)):
-        raise ValueError("X must be finite; found non-finite entries")
+    A = _validate.matrix(X, "X")
     N, d = A.shape
     yy = _validate.vector(y, "y", N)
     mu0 = _validate.vector(w0_mean, "w0_mean", d)

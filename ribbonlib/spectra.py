@@ -114,11 +114,7 @@ def of_data(X: Any) -> tuple[np.ndarray, np.ndarray]:
     ValueError
         If ``X`` is not a non-empty 2-D array of finite numbers.
     """
-    A = np.asarray(X, dtype=float)
-    if A.ndim != 2 or A.shape[0] == 0 or A.shape[1] == 0:
-        raise ValueError(f"X must be a non-empty 2-D array (samples, features), got shape {A.shape}")
-    if not np.all(np.isfinite(A)):
-        raise ValueError("X must be finite; found non-finite entries")
+    A = _validate.matrix(X, "X")
     N, d = A.shape
     _, sv, Vt = np.linalg.svd(A, full_matrices=True)
     lam = np.zeros(d)
