@@ -35,9 +35,12 @@ from typing import Any
 LEDGER_ENV = "RIBBONLIB_LEDGER_DIR"
 
 #: Columns of the table with one row per check.
-CHECK_COLUMNS = ("Chapter", "Claim", "Method", "Measured error", "Tolerance", "Status")
+CHECK_COLUMNS = ("Chapter", "Claim", "Kind", "Method", "Measured error", "Tolerance", "Status")
 #: Columns of the summary table.
-SUMMARY_COLUMNS = ("Chapter", "Checks", "Passed", "Failed", "Closest to its tolerance")
+SUMMARY_COLUMNS = ("Chapter", "Checks", "Certified", "Symbolic", "High precision", "Floating point",
+                   "Statistical", "Failed")
+#: The kinds of evidence (as in ``ribbonlib.check.KINDS``).
+KINDS = ("certified", "symbolic", "high precision", "floating point", "statistical")
 
 _SET_CHAPTER = re.compile(r"""set_chapter\(\s*(?:chapter\s*=\s*)?["']([^"']+)["']\s*\)""")
 
@@ -125,12 +128,17 @@ class Ledger:
             f"{self.total} checks recorded in {n_ch} chapter{'s' if n_ch != 1 else ''}: "
             f"{self.passed} passed, {self.failed} failed."
         )
+        n_stat = sum(r["kind"] == "statistical" for r in self.records)
+        if n_stat:
+            text += (f" The {n_stat} statistical checks would fail by chance with probability at most "
+                     f"{false_alarm_probability(self):.1e} in all (union bound).")
         if self.problems:
             text += f" {len(self.problems)} problem(s) stop this ledger from certifying the book."
         return text
 
 
-_FIELDS = ("name", "chapter", "kind", "method", "error", "tolerance", "atol", "worst", "size", "passed")
+_FIELDS = ("name", "chapter", "kind", "comparison", "method", "error", "tolerance", "atol", "worst",
+           "size", "passed")
 
 
 def _read_jsonl(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
@@ -155,16 +163,17 @@ def _ratio(rec: dict[str, Any]) -> float:
     """Fraction of its tolerance a check used (1 = only just passed; nan if undefined).
 
     ``close``: the recorded ``worst``, ``max |a - e| / (atol + rtol |e|)``.
-    ``less_equal``: the largest ``value / bound``.
+    ``less_equal``: the largest ``value / bound``. ``z-score``: ``max |z|`` / limit.
     """
-    key = "worst" if rec.get("kind") == "close" else "error"
+    key = "worst" if rec.get("comparison") in ("close", "z-score") else "error"
     try:
         return float(rec[key])
     except (TypeError, ValueError, KeyError):
         return math.nan
 
 
-def load_ledger(ledger_dir: str | os.PathLike[str] | None, expected: dict[str, str | None]) -> Ledger:
+def load_ledger(ledger_dir: str | os.PathLike[str] | None, expected: dict[str, str | None],
+                certified_chapters: tuple[str, ...] | list[str] = ()) -> Ledger:
     """Read the ledger files of the expected chapters.
 
     Parameters
@@ -173,12 +182,16 @@ def load_ledger(ledger_dir: str | os.PathLike[str] | None, expected: dict[str, s
         The folder ``RIBBONLIB_LEDGER_DIR``.
     expected : dict
         ``docname -> chapter`` from :func:`expected_chapters`.
+    certified_chapters : sequence of str, optional
+        Chapters whose inequality checks must all be certified (rigorous enclosures).
 
     Returns
     -------
     Ledger
         Records in order of ``docname``; ``problems`` lists every failed check, every
-        missing or unreadable file and every page that checks without a chapter.
+        missing or unreadable file, every page that checks without a chapter, every
+        record of an unknown kind and every uncertified inequality of a chapter in
+        ``certified_chapters``.
     """
     ledger = Ledger()
     folder = Path(ledger_dir) if ledger_dir else None
@@ -211,6 +224,13 @@ def load_ledger(ledger_dir: str | os.PathLike[str] | None, expected: dict[str, s
         for rec in records:
             rec = dict(rec, docname=docname)
             ledger.records.append(rec)
+            if rec["kind"] not in KINDS:
+                ledger.problems.append(f"{docname}: check {rec['name']!r} has an unknown kind {rec['kind']!r}")
+            if (chapter in certified_chapters and rec["comparison"] == "less_equal"
+                    and rec["kind"] != "certified"):
+                ledger.problems.append(
+                    f"{docname}: inequality {rec['name']!r} is checked in {rec['kind']}, but every "
+                    "inequality of this chapter must be certified (check.certified_less_equal)")
             if rec["passed"]:
                 n_ok += 1
             else:
@@ -241,7 +261,11 @@ def format_error(rec: dict[str, Any]) -> str:
     """The measured error of one record, in words."""
     n = int(rec.get("size", 1) or 1)
     over = f" over {n} entries" if n > 1 else ""
-    if rec["kind"] == "close":
+    if rec["comparison"] == "identity":
+        return f"exactly 0{over}"
+    if rec["comparison"] == "z-score":
+        return f"largest |z| {_num(rec['error'], '.2f')}{over}"
+    if rec["comparison"] == "close":
         rtol, atol = float(rec["tolerance"]), float(rec.get("atol", 0.0) or 0.0)
         if rtol == 0 and atol > 0:  # a purely absolute tolerance: show the absolute error
             return f"{_num(float(rec['worst']) * atol, '.2e')} absolute{over}"
@@ -251,7 +275,11 @@ def format_error(rec: dict[str, Any]) -> str:
 
 def format_tolerance(rec: dict[str, Any]) -> str:
     """The tolerance of one record, in words."""
-    if rec["kind"] == "close":
+    if rec["comparison"] == "identity":
+        return "exact"
+    if rec["comparison"] == "z-score":
+        return f"|z| <= {_num(rec['tolerance'], '.2f')} (false alarm {_num(rec.get('alpha', 0), '.0e')})"
+    if rec["comparison"] == "close":
         parts = []
         if float(rec["tolerance"]) > 0 or not float(rec.get("atol", 0.0) or 0.0) > 0:
             parts.append(f"rtol {_num(rec['tolerance'], '.1e')}")
@@ -261,12 +289,20 @@ def format_tolerance(rec: dict[str, Any]) -> str:
     return "value/bound <= 1"
 
 
-def table_rows(ledger: Ledger) -> list[tuple[str, str, str, str, str, str]]:
-    """Rows of the per-check table: chapter, claim, method, error, tolerance, status."""
+def _kind_text(rec: dict[str, Any]) -> str:
+    digits = int(rec.get("digits", 0) or 0)
+    if rec["kind"] == "high precision" and digits:
+        return f"high precision ({digits} digits)"
+    return str(rec["kind"])
+
+
+def table_rows(ledger: Ledger) -> list[tuple[str, str, str, str, str, str, str]]:
+    """Rows of the per-check table: chapter, claim, kind, method, error, tolerance, status."""
     return [
         (
             r["chapter"],
             r["name"],
+            _kind_text(r),
             r["method"] or "not stated",
             format_error(r),
             format_tolerance(r),
@@ -276,21 +312,23 @@ def table_rows(ledger: Ledger) -> list[tuple[str, str, str, str, str, str]]:
     ]
 
 
-def summary_rows(ledger: Ledger) -> list[tuple[str, str, str, str, str]]:
-    """Rows of the summary table, then a totals row."""
+def _kind_counts(records: list[dict[str, Any]]) -> list[str]:
+    return [str(sum(r["kind"] == k for r in records)) for k in KINDS]
+
+
+def summary_rows(ledger: Ledger) -> list[tuple[str, ...]]:
+    """Rows of the summary table (checks of each kind per chapter), then a totals row."""
     rows = []
-    for _doc, chapter, n, n_ok, worst in ledger.chapters:
-        rows.append((chapter, str(n), str(n_ok), str(n - n_ok), _worst_text(worst)))
-    all_worst = [w for *_rest, w in ledger.chapters if not math.isnan(w)]
-    rows.append(("total", str(ledger.total), str(ledger.passed), str(ledger.failed),
-                 _worst_text(max(all_worst) if all_worst else math.nan)))
+    for _doc, chapter, n, n_ok, _worst in ledger.chapters:
+        recs = [r for r in ledger.records if r["chapter"] == chapter]
+        rows.append((chapter, str(n), *_kind_counts(recs), str(n - n_ok)))
+    rows.append(("total", str(ledger.total), *_kind_counts(ledger.records), str(ledger.failed)))
     return rows
 
 
-def _worst_text(w: float) -> str:
-    if math.isnan(w):
-        return "n/a"
-    return f"{_num(100 * w, '.3g')}% of tolerance"
+def false_alarm_probability(ledger: Ledger) -> float:
+    """Union bound on the probability that some statistical check of the book fails by chance."""
+    return float(sum(float(r.get("alpha", 0.0) or 0.0) for r in ledger.records if r["kind"] == "statistical"))
 
 
 # --------------------------------------------------------------------- Sphinx part
@@ -341,7 +379,8 @@ def _sphinx_setup(app):  # noqa: C901 - all Sphinx glue in one place
                 path = Path(env.doc2path(doc))
                 if path.suffix in (".md", ".ipynb") and path.is_file():
                     sources[doc] = path.read_text(encoding="utf-8")
-            cached = load_ledger(ledger_dir(None), expected_chapters(sources))
+            cached = load_ledger(ledger_dir(None), expected_chapters(sources),
+                                 tuple(env.config.ledger_certified_chapters))
             env.temp_data["ribbon_ledger"] = cached
         return cached
 
@@ -408,11 +447,12 @@ def _sphinx_setup(app):  # noqa: C901 - all Sphinx glue in one place
                 out.append(nodes.paragraph(text=ledger.totals_text()))
                 rows = summary_rows(ledger)
                 docs = [d for d, *_ in ledger.chapters] + [None]
-                out.append(make_table(SUMMARY_COLUMNS, rows, docs, (30, 10, 10, 10, 20), env, ["ledger-summary"]))
+                out.append(make_table(SUMMARY_COLUMNS, rows, docs, (22, 8, 10, 10, 10, 10, 10, 8), env,
+                                      ["ledger-summary"]))
             else:
                 rows = table_rows(ledger)
                 docs = [r["docname"] for r in ledger.records]
-                out.append(make_table(CHECK_COLUMNS, rows, docs, (14, 34, 24, 14, 10, 8), env, ["ledger-checks"]))
+                out.append(make_table(CHECK_COLUMNS, rows, docs, (12, 30, 10, 20, 12, 10, 6), env, ["ledger-checks"]))
             return out
 
     def on_purge(app_, env, docname):
@@ -436,6 +476,8 @@ def _sphinx_setup(app):  # noqa: C901 - all Sphinx glue in one place
             )
 
     app.add_config_value("ledger_docname", "ledger", "env")
+    # chapters whose inequality checks must all be certified (interval enclosures)
+    app.add_config_value("ledger_certified_chapters", [], "env")
     app.add_directive("verification-ledger", VerificationLedger)
     app.connect("config-inited", on_config_inited)
     app.connect("env-get-outdated", on_outdated)

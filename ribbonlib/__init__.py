@@ -3,6 +3,7 @@
 Submodules
 ----------
 check      checks that raise and are recorded for the verification ledger
+certify    rigorous enclosures (Arb ball arithmetic) for certified checks
 embedding  Bhattacharyya distances and intensive PCA (InPCA)
 spectra    eigenvalue families and data spectra
 dynamics   gradient descent (closed form and explicit), SGD, kernel GD
@@ -21,7 +22,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("check", "embedding", "spectra", "dynamics", "cloud", "bounds", "kernels", "sgd", "phase")
+_SUBMODULES = ("check", "certify", "embedding", "spectra", "dynamics", "cloud", "bounds", "kernels", "sgd", "phase")
 
 __all__ = list(_SUBMODULES) + ["__version__"]
 

@@ -1,7 +1,21 @@
 """Checks that raise: the verification net of the book.
 
-Every numerical claim in a chapter goes through :func:`close` (equalities within a
-stated tolerance) or :func:`less_equal` (inequalities, e.g. a bound that must hold).
+Every claim in a chapter goes through one of five checks, named by the kind of
+evidence they give (the *kind* shown in the verification ledger):
+
+* :func:`certified_less_equal` -- **certified**: an inequality between exact numbers,
+  decided with rigorous interval enclosures (:mod:`ribbonlib.certify`); a pass is a
+  proof for the parameters at hand;
+* :func:`symbolic` -- **symbolic**: an identity, decided by exact simplification of
+  ``lhs − rhs`` to zero (or exact evaluation at rational points);
+* :func:`close` and :func:`less_equal` on mpmath numbers -- **high precision**: the
+  comparison runs at the digits of the inputs, far below float64 round-off;
+* :func:`close` and :func:`less_equal` on float64 -- **floating point**: the tolerance is a
+  stated round-off (or truncation) bound;
+* :func:`statistical` -- **statistical**: Monte-Carlo against exact expectations, in
+  standard errors, with a stated false-alarm probability; the ledger adds the
+  false-alarm probabilities of the whole book (a union bound).
+
 A check that fails raises :class:`CheckFailed`, an :class:`AssertionError` whose
 message names the check, the measured error and the tolerance; this fails the
 chapter's cell, hence the chapter test and the book build.
@@ -34,8 +48,12 @@ import numpy as np
 __all__ = [
     "CheckFailed",
     "Outcome",
+    "KINDS",
     "close",
     "less_equal",
+    "certified_less_equal",
+    "statistical",
+    "symbolic",
     "outcomes",
     "set_chapter",
     "current_chapter",
@@ -45,6 +63,11 @@ __all__ = [
 
 LEDGER_ENV = "RIBBONLIB_LEDGER_DIR"
 CHAPTER_ENV = "RIBBONLIB_CHAPTER"
+
+#: The kinds of evidence a check can give, strongest first.
+KINDS = ("certified", "symbolic", "high precision", "floating point", "statistical")
+#: Default false-alarm probability of one :func:`statistical` check (all its entries together).
+DEFAULT_ALPHA = 1e-5
 
 
 class CheckFailed(AssertionError):
@@ -62,7 +85,10 @@ class Outcome:
     chapter : str
         The chapter that ran the check ("" outside a chapter).
     kind : str
-        ``"close"`` or ``"less_equal"``.
+        The kind of evidence, one of :data:`KINDS`.
+    comparison : str
+        ``"close"`` (an equality within a tolerance), ``"less_equal"`` (an inequality),
+        ``"z-score"`` (statistical) or ``"identity"`` (symbolic).
     method : str
         How the independent value was computed (simulation, quadrature, ...).
     error : float
@@ -82,11 +108,16 @@ class Outcome:
         Number of compared entries.
     passed : bool
         Whether the check held.
+    digits : int
+        Decimal digits of the comparison (high precision; 0 otherwise).
+    alpha : float
+        False-alarm probability of a statistical check (0 otherwise).
     """
 
     name: str
     chapter: str
     kind: str
+    comparison: str
     method: str
     error: float
     tolerance: float
@@ -94,17 +125,27 @@ class Outcome:
     worst: float
     size: int
     passed: bool
+    digits: int = 0
+    alpha: float = 0.0
 
     def __repr__(self) -> str:  # shown under a chapter's cell: short and readable
         status = "passed" if self.passed else "FAILED"
-        if self.kind == "close":
-            tol = f"rtol {self.tolerance:.1e}" + (f", atol {self.atol:.1e}" if self.atol else "")
-            return f"check {status}: {self.name} | largest relative error {self.error:.2e} ({tol})"
-        return f"check {status}: {self.name} | largest value/bound {self.error:.3g} (must be <= 1)"
+        return f"check {status} ({self.kind}): {self.name} | {_measure_text(self)}"
 
 
 _OUTCOMES: list[Outcome] = []
 _CHAPTER: list[str] = [os.environ.get(CHAPTER_ENV, "")]
+
+
+def _measure_text(o: Outcome) -> str:
+    if o.comparison == "close":
+        tol = f"rtol {o.tolerance:.1e}" + (f", atol {o.atol:.1e}" if o.atol else "")
+        return f"largest relative error {o.error:.2e} ({tol})"
+    if o.comparison == "z-score":
+        return f"largest |z| {o.error:.2f} (limit {o.tolerance:.2f}, false-alarm probability {o.alpha:.0e})"
+    if o.comparison == "identity":
+        return "simplifies to zero" if o.passed else "does not simplify to zero"
+    return f"largest value/bound {o.error:.3g} (must be <= 1)"
 
 
 def _ledger_file(chapter: str) -> Path | None:
@@ -152,10 +193,7 @@ def summary() -> str:
     lines = []
     for o in _OUTCOMES:
         status = "ok  " if o.passed else "FAIL"
-        if o.kind == "close":
-            lines.append(f"{status} {o.name}: rel. error {o.error:.2e} (rtol {o.tolerance:.1e}, atol {o.atol:.1e})")
-        else:
-            lines.append(f"{status} {o.name}: max value/bound {o.error:.3g} (must be <= 1)")
+        lines.append(f"{status} [{o.kind}] {o.name}: {_measure_text(o)}")
     n_ok = sum(o.passed for o in _OUTCOMES)
     lines.append(f"{n_ok} of {len(_OUTCOMES)} checks passed")
     return "\n".join(lines)
@@ -200,6 +238,11 @@ def _to_float(x: Any) -> float:
 def _validate_name(name: str) -> None:
     if not isinstance(name, str) or not name.strip():
         raise ValueError("name must be a non-empty string describing the claim")
+
+
+def _digits() -> int:
+    """Decimal digits of the current working precision (inside :func:`_working_bits`' context)."""
+    return int(mpmath.mp.dps)
 
 
 def _working_bits(*values: Any, rtol: Any = 0.0) -> int:
@@ -321,7 +364,8 @@ def _close(name: str, actual: Any, expected: Any, *, rtol: Any, atol: Any, metho
     outcome = Outcome(
         name=name,
         chapter=current_chapter(),
-        kind="close",
+        kind="high precision" if high else "floating point",
+        comparison="close",
         method=method,
         error=rel_err,
         tolerance=float(rtol),
@@ -329,6 +373,7 @@ def _close(name: str, actual: Any, expected: Any, *, rtol: Any, atol: Any, metho
         worst=worst,
         size=size,
         passed=passed,
+        digits=_digits() if high else 0,
     )
     _record(outcome)
     if not passed:
@@ -397,10 +442,12 @@ def _less_equal(name: str, value: Any, bound: Any, *, method: str) -> Outcome:
         worst = _to_float(flat_ex[idx])
         ratios = [x / y for x, y in zip(v.ravel(), b.ravel()) if y > 0]
         ratio_max = _to_float(max(ratios)) if ratios else math.nan
+    high = v.dtype == object or b.dtype == object
     outcome = Outcome(
         name=name,
         chapter=current_chapter(),
-        kind="less_equal",
+        kind="high precision" if high else "floating point",
+        comparison="less_equal",
         method=method,
         error=ratio_max,
         tolerance=1.0,
@@ -408,6 +455,7 @@ def _less_equal(name: str, value: Any, bound: Any, *, method: str) -> Outcome:
         worst=worst,
         size=int(v.size),
         passed=passed,
+        digits=_digits() if high else 0,
     )
     _record(outcome)
     if not passed:
@@ -420,4 +468,251 @@ def _less_equal(name: str, value: Any, bound: Any, *, method: str) -> Outcome:
                 f"value {_to_float(v.ravel()[idx]):.17g} > bound {_to_float(b.ravel()[idx]):.17g}"
             )
         raise CheckFailed(f"check {name!r} failed: {detail}")
+    return outcome
+
+
+# ------------------------------------------------------------------ certified checks
+
+
+def _is_high(x: Any) -> bool:
+    from flint import arb, arb_mat
+
+    if isinstance(x, (arb, arb_mat, mpmath.mpf)):
+        return True
+    return isinstance(x, np.ndarray) and x.dtype == object or isinstance(x, (list, tuple)) and any(
+        isinstance(v, (arb, mpmath.mpf)) for v in np.ravel(np.asarray(x, dtype=object)))
+
+
+def certified_less_equal(name: str, value: Any, bound: Any, *, method: str = "") -> Outcome:
+    """Prove ``value <= bound`` elementwise from rigorous enclosures of both sides.
+
+    The check passes when the upper end of every enclosure of ``value`` is at most the
+    lower end of the enclosure of ``bound``: then the inequality holds for the exact
+    numbers, whatever the round-off of the computations that produced the enclosures.
+
+    Parameters
+    ----------
+    name : str
+        The claim, in words.
+    value, bound : Enclosure, float array, mpmath numbers or Arb balls
+        Enclosures of the two sides. Floats are exact numbers (a bound that the library
+        computed in float64 is certified as the number it is); mpmath numbers are exact
+        too and Arb balls are taken as they are, and when either side holds them the
+        comparison runs in Arb at their full precision. Broadcastable.
+    method : str, optional
+        How the enclosures were obtained, for the ledger.
+
+    Returns
+    -------
+    Outcome
+        Kind ``"certified"``; ``error`` is the largest ratio ``value_hi / bound_lo`` over
+        entries with ``bound_lo > 0`` (its reciprocal is the smallest certified slack).
+
+    Raises
+    ------
+    CheckFailed
+        If some entry is not proved (the enclosures overlap, or the inequality is false).
+    """
+    from . import certify
+
+    _validate_name(name)
+    if _is_high(value) or _is_high(bound):
+        v_b, b_b = certify.balls(value), certify.balls(bound)
+        try:
+            v_b, b_b = (np.atleast_1d(x) for x in np.broadcast_arrays(v_b, b_b))
+        except ValueError as exc:
+            raise ValueError(f"check {name!r}: value shape {np.shape(v_b)} and bound shape "
+                             f"{np.shape(b_b)} do not broadcast") from exc
+        ok = np.array([bool(x <= y) for x, y in zip(v_b.ravel(), b_b.ravel())]).reshape(v_b.shape)
+        refuted_mask = np.array([bool(x > y) for x, y in zip(v_b.ravel(), b_b.ravel())]).reshape(v_b.shape)
+        v = certify.enclose(v_b)
+        b = certify.enclose(b_b)
+    else:
+        v = certify.enclose(value)
+        b = certify.enclose(bound)
+        try:
+            v_hi, b_lo = np.broadcast_arrays(v.hi, b.lo)
+            v_lo, b_hi = np.broadcast_arrays(v.lo, b.hi)
+        except ValueError as exc:
+            raise ValueError(
+                f"check {name!r}: value shape {v.shape} and bound shape {b.shape} do not broadcast"
+            ) from exc
+        ok = np.atleast_1d(v_hi <= b_lo)
+        refuted_mask = np.atleast_1d(v_lo > b_hi)
+    v_hi, b_lo = (np.atleast_1d(x) for x in np.broadcast_arrays(v.hi, b.lo))
+    v_lo, b_hi = (np.atleast_1d(x) for x in np.broadcast_arrays(v.lo, b.hi))
+    if v_hi.size == 0:
+        raise ValueError(f"check {name!r}: nothing to compare (empty arrays)")
+    passed = bool(np.all(ok))
+    with np.errstate(invalid="ignore", over="ignore"):
+        excess = v_hi - b_lo
+        idx = int(np.argmax(np.where(ok, -np.inf, 0.0) + np.where(np.isnan(excess), 0.0, excess))) \
+            if not passed else int(np.nanargmax(np.where(np.isnan(excess), -np.inf, excess)))
+    pos = b_lo > 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = float(np.max(v_hi[pos] / b_lo[pos])) if np.any(pos) else math.nan
+    outcome = Outcome(
+        name=name, chapter=current_chapter(), kind="certified", comparison="less_equal",
+        method=method, error=ratio, tolerance=1.0, atol=0.0, worst=float(excess.ravel()[idx]),
+        size=int(v_hi.size), passed=passed,
+    )
+    _record(outcome)
+    if not passed:
+        n_bad = int(np.sum(~ok))
+        refuted = bool(np.any(refuted_mask))
+        detail = (
+            f"{n_bad} of {v_hi.size} entries not proved ({'some are false' if refuted else 'enclosures overlap'}); "
+            f"worst entry #{idx}: value in [{v_lo.ravel()[idx]:.17g}, {v_hi.ravel()[idx]:.17g}], "
+            f"bound in [{b_lo.ravel()[idx]:.17g}, {b_hi.ravel()[idx]:.17g}]"
+        )
+        raise CheckFailed(f"check {name!r} failed: {detail}")
+    return outcome
+
+
+# ---------------------------------------------------------------- statistical checks
+
+
+def z_limit(alpha: float, size: int) -> float:
+    """Largest ``|z|`` a statistical check of ``size`` entries allows at false-alarm ``alpha``.
+
+    Each entry is a standard normal under the claim; by the union bound the probability
+    that any of ``size`` entries exceeds ``z_limit`` is at most ``alpha``:
+    ``z_limit = Φ⁻¹(1 − alpha / (2 size))``.
+    """
+    from scipy.special import ndtri
+
+    if not (0.0 < float(alpha) < 1.0):
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+    if int(size) < 1:
+        raise ValueError(f"size must be >= 1, got {size!r}")
+    return float(-ndtri(float(alpha) / (2.0 * int(size))))
+
+
+def statistical(name: str, actual: Any, expected: Any, se: Any, *,
+                alpha: float = DEFAULT_ALPHA, method: str = "") -> Outcome:
+    """Check Monte-Carlo estimates against exact expectations, in standard errors.
+
+    Passes when every ``|z| = |actual − expected| / se`` is at most
+    :func:`z_limit` ``(alpha, size)``, so that a correct claim fails with probability at
+    most ``alpha`` (Gaussian errors, union bound over the entries, correlated or not).
+
+    Parameters
+    ----------
+    name : str
+        The claim, in words.
+    actual, expected : array_like
+        The estimates and the exact values; broadcastable.
+    se : array_like
+        Standard errors of ``actual`` (exact, or estimated from many replicates), ``> 0``.
+    alpha : float, optional
+        False-alarm probability of the whole check, in ``(0, 1)``.
+    method : str, optional
+        How ``actual`` was sampled, for the ledger.
+
+    Returns
+    -------
+    Outcome
+        Kind ``"statistical"``; ``error`` is the largest ``|z|``, ``tolerance`` the limit.
+    """
+    _validate_name(name)
+    a = _as_array(name, "actual", actual).astype(float)
+    e = _as_array(name, "expected", expected).astype(float)
+    sd = _as_array(name, "se", se).astype(float)
+    try:
+        a, e, sd = (np.atleast_1d(x) for x in np.broadcast_arrays(a, e, sd))
+    except ValueError as exc:
+        raise ValueError(f"check {name!r}: actual, expected and se do not broadcast") from exc
+    if a.size == 0:
+        raise ValueError(f"check {name!r}: nothing to compare (empty arrays)")
+    if not (np.all(np.isfinite(sd)) and np.all(sd > 0)):
+        raise ValueError(f"check {name!r}: se must be finite and > 0")
+    limit = z_limit(alpha, a.size)
+    nan = bool(np.any(np.isnan(a)) or np.any(np.isnan(e)))
+    z = np.abs(a - e) / sd
+    zmax = math.nan if nan else float(np.max(z))
+    passed = (not nan) and zmax <= limit
+    outcome = Outcome(
+        name=name, chapter=current_chapter(), kind="statistical", comparison="z-score",
+        method=method, error=zmax, tolerance=limit, atol=0.0,
+        worst=math.inf if nan else zmax / limit, size=int(a.size), passed=passed, alpha=float(alpha),
+    )
+    _record(outcome)
+    if not passed:
+        if nan:
+            detail = "a NaN appeared in the compared values"
+        else:
+            idx = int(np.argmax(z))
+            detail = (f"largest |z| {zmax:.3f} > limit {limit:.3f} (false-alarm probability {alpha:.1e}); "
+                      f"worst entry #{idx}: actual {a.ravel()[idx]:.17g}, expected {e.ravel()[idx]:.17g}, "
+                      f"se {sd.ravel()[idx]:.3g}")
+        raise CheckFailed(f"check {name!r} failed: {detail}")
+    return outcome
+
+
+# ------------------------------------------------------------------- symbolic checks
+
+
+def symbolic(name: str, lhs: Any, rhs: Any = 0, *, at: Any = None, simplify: Any = None,
+             method: str = "") -> Outcome:
+    """Check an identity ``lhs = rhs`` exactly (SymPy), never at a float point.
+
+    Parameters
+    ----------
+    name : str
+        The claim, in words.
+    lhs, rhs : sympy expressions or matrices
+        The two sides (``rhs`` defaults to 0).
+    at : dict or list of dict, optional
+        Exact evaluation instead of simplification: substitutions of symbols by exact
+        rationals (``sympy.Rational``/``Integer`` or Python ``int``/``Fraction``; floats are
+        refused). The check passes when ``lhs − rhs`` is exactly 0 at every point. Use it
+        only where finitely many points prove the identity (e.g. polynomials of known
+        degree), and say so.
+    simplify : callable, optional
+        The simplifier applied to ``lhs − rhs`` (default :func:`sympy.simplify`).
+    method : str, optional
+        Shown in the ledger; by default it says which exact method decided.
+
+    Returns
+    -------
+    Outcome
+        Kind ``"symbolic"``.
+    """
+    import sympy as sp
+
+    _validate_name(name)
+    diff = sp.sympify(lhs) - sp.sympify(rhs)
+    fn = sp.simplify if simplify is None else simplify
+    if at is None:
+        points = None
+        reduced = [fn(x) for x in (diff if isinstance(diff, sp.MatrixBase) else [diff])]
+        size = len(reduced)
+        how = method or "exact simplification of lhs - rhs to 0 (SymPy)"
+    else:
+        points = [at] if isinstance(at, dict) else list(at)
+        if not points:
+            raise ValueError(f"check {name!r}: at must hold at least one point")
+        reduced = []
+        for pt in points:
+            subs = {}
+            for k, v in pt.items():
+                if isinstance(v, (float, np.floating)) or (isinstance(v, sp.Basic) and v.is_Float):
+                    raise ValueError(f"check {name!r}: evaluation points must be exact rationals, got {v!r}")
+                subs[k] = sp.Rational(v.numerator, v.denominator) if hasattr(v, "denominator") and not isinstance(v, sp.Basic) else sp.sympify(v)
+                if not subs[k].is_Rational:
+                    raise ValueError(f"check {name!r}: evaluation points must be exact rationals, got {v!r}")
+            val = diff.subs(subs)
+            reduced.extend(fn(x) for x in (val if isinstance(val, sp.MatrixBase) else [val]))
+        size = len(reduced)
+        how = method or f"exact evaluation of lhs - rhs at {len(points)} rational point(s)"
+    bad = [x for x in reduced if not (x == 0)]
+    passed = not bad
+    outcome = Outcome(
+        name=name, chapter=current_chapter(), kind="symbolic", comparison="identity",
+        method=how, error=0.0 if passed else math.nan, tolerance=0.0, atol=0.0,
+        worst=0.0 if passed else math.inf, size=size, passed=passed,
+    )
+    _record(outcome)
+    if not passed:
+        raise CheckFailed(f"check {name!r} failed: lhs - rhs reduces to {bad[0]} (not 0)")
     return outcome

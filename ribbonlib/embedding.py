@@ -156,8 +156,11 @@ def bhattacharyya(P: Any, Q: Any | None = None) -> np.ndarray:
     -------
     numpy.ndarray, shape (m, m')
         ``D[a, b] = -(1/N) sum_i log sum_c sqrt(P[a, i, c] Q[b, i, c])``; ``inf`` where
-        two models give disjoint supports on some sample. When ``Q`` is omitted the
-        result is exactly symmetric with a zero diagonal (up to round-off, clipped at 0).
+        two models give disjoint supports on some sample. Never negative: every
+        Bhattacharyya coefficient is at most 1 (Cauchy--Schwarz), so a sum of logarithms
+        that round-off pushes above 0 is set to 0, in both the one-set and the two-set
+        case (a model and its exact copy are at distance 0). When ``Q`` is omitted the
+        result is exactly symmetric with a zero diagonal.
 
     Raises
     ------
@@ -186,7 +189,8 @@ def bhattacharyya(P: Any, Q: Any | None = None) -> np.ndarray:
     if sym:
         D = 0.5 * (D + D.T)
         np.fill_diagonal(D, 0.0)
-        np.maximum(D, 0.0, out=D)
+    # Σ_c sqrt(p q) <= 1 exactly, so D >= 0; only round-off can make it negative.
+    np.maximum(D, 0.0, out=D)
     return D
 
 

@@ -22,7 +22,8 @@ def fresh(monkeypatch, tmp_path):
 
 def test_close_passes_and_records(fresh):
     out = check.close("one third", 1 / 3, 0.3333333333333333, rtol=1e-15, method="by hand")
-    assert out.passed and out.chapter == "unit" and out.kind == "close"
+    assert out.passed and out.chapter == "unit" and out.comparison == "close"
+    assert out.kind == "floating point"
     rows = [json.loads(x) for x in (fresh / "unit.jsonl").read_text().splitlines()]
     assert rows[0]["name"] == "one third" and rows[0]["method"] == "by hand"
 
@@ -116,3 +117,56 @@ def test_scalar_mpmath_values():
     assert check.close("1 = 1 (mpf scalars)", one, one, rtol=0.0).passed
     with pytest.raises(check.CheckFailed):
         check.less_equal("2 <= 1 (mpf scalars)", two, one)
+
+
+# ------------------------------------------------------------------ the new kinds
+
+
+def test_certified_less_equal_proves_and_refuses():
+    from ribbonlib import certify
+
+    out = check.certified_less_equal("interval below", certify.Enclosure(np.array([0.5]), np.array([1.0])), 1.0)
+    assert out.passed and out.kind == "certified" and out.error == pytest.approx(1.0)
+    # touching is proved (<=), overlapping is not, a false claim says so
+    with pytest.raises(check.CheckFailed, match="enclosures overlap"):
+        check.certified_less_equal("overlap", certify.Enclosure(np.array([0.5]), np.array([1.5])), 1.0)
+    with pytest.raises(check.CheckFailed, match="some are false"):
+        check.certified_less_equal("false", 3.0, certify.Enclosure(np.array([1.0]), np.array([2.0])))
+    # floats are exact: the next float above 1 is not <= 1
+    with pytest.raises(check.CheckFailed):
+        check.certified_less_equal("one ulp", np.nextafter(1.0, 2.0), 1.0)
+    # mpmath numbers are enclosed exactly, so 1/3 at 50 digits is below 0.3333...34
+    with mpmath.workdps(50):
+        third = mpmath.mpf(1) / 3
+        check.certified_less_equal("third", third, mpmath.mpf("0.33333333333333333333333333333333333333333333333334"))
+
+
+def test_statistical_limit_and_failure():
+    limit = check.z_limit(1e-5, 1)
+    assert limit == pytest.approx(4.4172, abs=1e-3)
+    assert check.z_limit(1e-5, 100) > limit  # more entries, higher limit (union bound)
+    out = check.statistical("mean", [0.0, 0.1], [0.0, 0.0], 0.05, alpha=1e-3)
+    assert out.kind == "statistical" and out.error == pytest.approx(2.0) and out.alpha == 1e-3
+    with pytest.raises(check.CheckFailed, match="largest \\|z\\| 6"):
+        check.statistical("far off", 0.6, 0.0, 0.1)
+    with pytest.raises(ValueError, match="se must be"):
+        check.statistical("bad se", 1.0, 1.0, 0.0)
+    with pytest.raises(ValueError, match="alpha"):
+        check.statistical("bad alpha", 1.0, 1.0, 1.0, alpha=1.5)
+
+
+def test_symbolic_simplifies_or_evaluates_exactly():
+    import sympy as sp
+
+    x, y = sp.symbols("x y", positive=True)
+    out = check.symbolic("log of a product", sp.log(x * y), sp.log(x) + sp.log(y), simplify=sp.expand_log)
+    assert out.kind == "symbolic" and out.passed
+    check.symbolic("matrix identity", sp.Matrix([[x, 1], [0, x]]) ** 2, sp.Matrix([[x**2, 2 * x], [0, x**2]]))
+    with pytest.raises(check.CheckFailed, match="reduces to"):
+        check.symbolic("false identity", sp.sin(x) ** 2, 1 - sp.cos(x) ** 2 + x)
+    check.symbolic("exact points", (x + 1) ** 3, x**3 + 3 * x**2 + 3 * x + 1,
+                   at=[{x: k} for k in range(4)])
+    with pytest.raises(ValueError, match="exact rationals"):
+        check.symbolic("float point", x, x, at={x: 0.5})
+    with pytest.raises(check.CheckFailed):
+        check.symbolic("wrong at a point", x**2, x, at=[{x: sp.Rational(1, 2)}])

@@ -147,3 +147,20 @@ def test_embed_rejects_wrong_shape():
     res = E.inpca(np.array([[0.0, 1.0], [1.0, 0.0]]))
     with pytest.raises(ValueError, match="D_new"):
         res.embed(np.zeros((1, 3)))
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(2, 12), st.integers(1, 40), st.integers(2, 6))
+def test_held_out_copies_are_at_distance_zero_and_embed(seed, m, n, c):
+    """Regression: a held-out copy of a base model (a repeated checkpoint) got a distance of
+    -4e-18 from `bhattacharyya(P, Q)`, which `embed` refused as negative."""
+    rng = np.random.default_rng(seed)
+    P = rng.dirichlet(np.full(c, 0.3), size=(m, n))
+    Q = P[rng.integers(0, m, size=3)]  # exact copies of base models
+    D_new = E.bhattacharyya(Q, P)
+    assert np.all(D_new >= 0)
+    res = E.inpca(E.bhattacharyya(P))
+    Y = res.embed(D_new)
+    assert np.all(np.isfinite(Y))
+    # every cross distance is >= 0 whatever the models (coefficients <= 1)
+    R = rng.dirichlet(np.full(c, 0.3), size=(5, n))
+    assert np.all(E.bhattacharyya(R, P) >= 0)

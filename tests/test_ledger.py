@@ -75,19 +75,53 @@ def test_table_of_passed_checks(ledger_dir) -> None:
     assert (ledger.total, ledger.passed, ledger.failed) == (6, 6, 0)
     rows = L.table_rows(ledger)
     assert len(rows) == 6 and all(len(r) == len(L.CHECK_COLUMNS) for r in rows)
-    chapter, claim, method, error, tol, status = rows[0]
-    assert (chapter, claim, method, status) == ("01_a", "identity holds", "brute force", "passed")
+    chapter, claim, kind, method, error, tol, status = rows[0]
+    assert (chapter, claim, kind, method, status) == ("01_a", "identity holds", "floating point",
+                                                      "brute force", "passed")
     e = 2.0 + 4e-16  # rounds to the float next to 2
     assert error == f"{(e - 2.0) / e:.2e} relative over 2 entries"
     assert tol == "rtol 1.0e-12"
-    assert rows[1][3] == "1.00e-17 absolute" and rows[1][4] == "atol 1.0e-15"
-    assert rows[2][3] == "value/bound 0.75 over 2 entries" and rows[2][4] == "value/bound <= 1"
+    assert rows[1][4] == "1.00e-17 absolute" and rows[1][5] == "atol 1.0e-15"
+    assert rows[2][4] == "value/bound 0.75 over 2 entries" and rows[2][5] == "value/bound <= 1"
     summary = L.summary_rows(ledger)
-    assert summary[0][:4] == ("01_a", "3", "3", "0")
-    assert summary[-1][:4] == ("total", "6", "6", "0")
-    # closest to tolerance: the bound's ratio 0.75 beats the tiny float errors
-    assert summary[-1][4] == "75% of tolerance"
+    # chapter, checks, certified, symbolic, high precision, floating point, statistical, failed
+    assert summary[0] == ("01_a", "3", "0", "0", "0", "3", "0", "0")
+    assert summary[-1] == ("total", "6", "0", "0", "0", "6", "0", "0")
     assert "6 checks recorded in 2 chapters: 6 passed, 0 failed." == ledger.totals_text()
+
+
+def test_kinds_counted_and_false_alarm_added(ledger_dir) -> None:
+    import mpmath
+    import numpy as np
+    import sympy as sp
+
+    from ribbonlib import certify
+
+    check.set_chapter("05_e")
+    x = sp.symbols("x")
+    check.symbolic("square", (x + 1) ** 2, x**2 + 2 * x + 1)
+    check.certified_less_equal("proved", certify.Enclosure(np.array([1.0]), np.array([1.5])), 2.0)
+    with mpmath.workdps(40):
+        check.close("digits", mpmath.mpf(1) / 3, mpmath.mpf(1) / 3, rtol=1e-35)
+    check.statistical("mc one", 1.0, 1.0, 0.1, alpha=1e-4)
+    check.statistical("mc two", [1.0, 1.1], [1.0, 1.0], 0.1, alpha=2e-4)
+    ledger = L.load_ledger(ledger_dir, {"chapters/05_e": "05_e"}, certified_chapters=("05_e",))
+    assert ledger.problems == []
+    assert L.summary_rows(ledger)[0] == ("05_e", "5", "1", "1", "1", "0", "2", "0")
+    assert L.false_alarm_probability(ledger) == pytest.approx(3e-4)
+    assert "probability at most 3.0e-04" in ledger.totals_text()
+    rows = L.table_rows(ledger)
+    assert rows[2][2].startswith("high precision (") and rows[0][4] == "exactly 0"
+    assert rows[3][5].startswith("|z| <= ")
+
+
+def test_uncertified_inequality_in_a_certified_chapter_is_a_problem(ledger_dir) -> None:
+    check.set_chapter("04_d")
+    check.less_equal("a float comparison", 1.0, 2.0)
+    check.close("an equality is fine", 1.0, 1.0, rtol=0.0)
+    ledger = L.load_ledger(ledger_dir, {"chapters/04_d": "04_d"}, certified_chapters=("04_d",))
+    assert len(ledger.problems) == 1 and "must be certified" in ledger.problems[0]
+    assert L.load_ledger(ledger_dir, {"chapters/04_d": "04_d"}).problems == []
 
 
 def test_failing_check_is_a_problem(ledger_dir) -> None:
@@ -98,9 +132,9 @@ def test_failing_check_is_a_problem(ledger_dir) -> None:
     assert len(ledger.problems) == 1
     assert "one equals two" in ledger.problems[0] and "FAILED" in ledger.problems[0]
     rows = L.table_rows(ledger)
-    assert rows[-1][1] == "one equals two" and rows[-1][5] == "FAILED"
-    assert rows[-1][3] == "5.00e-01 relative"
-    assert L.summary_rows(ledger)[1][:4] == ("02_bad", "2", "1", "1")
+    assert rows[-1][1] == "one equals two" and rows[-1][6] == "FAILED"
+    assert rows[-1][4] == "5.00e-01 relative"
+    assert L.summary_rows(ledger)[1][-1] == "1"
     assert "1 failed" in ledger.totals_text()
 
 
@@ -141,8 +175,8 @@ def test_nan_and_inf_are_printed(ledger_dir) -> None:
         check.close("nan appears", math.nan, 1.0, rtol=1e-3)
     ledger = L.load_ledger(ledger_dir, {"chapters/01_a": "01_a"})
     rows = L.table_rows(ledger)
-    assert rows[0][3] == "value/bound n/a" and rows[0][2] == "m"
-    assert rows[1][3] == "n/a relative" and rows[1][2] == "not stated" and rows[1][5] == "FAILED"
+    assert rows[0][4] == "value/bound n/a" and rows[0][3] == "m"
+    assert rows[1][4] == "n/a relative" and rows[1][3] == "not stated" and rows[1][6] == "FAILED"
     assert len(ledger.problems) == 1
 
 
