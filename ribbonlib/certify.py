@@ -265,7 +265,8 @@ def _accurate(values: list[arb], bits: int) -> bool:
     return True
 
 
-def cloud_matrices(lam: Any, b: Any, eta: Any, steps: int) -> tuple[arb_mat, list[arb]]:
+def cloud_matrices(lam: Any, b: Any, eta: Any, steps: int, *,
+                   target_bits: int = TARGET_BITS) -> tuple[arb_mat, list[arb]]:
     """Arb enclosures of the signal ``S`` and of the noise at unit scale ``n̂``.
 
     ``C = S + s² diag(n̂)`` is the expected centred covariance of the cloud
@@ -281,11 +282,14 @@ def cloud_matrices(lam: Any, b: Any, eta: Any, steps: int) -> tuple[arb_mat, lis
         Learning rate, ``0 < η·max(λ) < 2`` (taken exactly).
     steps : int
         ``T >= 0``.
+    target_bits : int, optional
+        Relative accuracy (bits) every non-zero entry must reach; raise it (e.g. to
+        ``3.33·digits + 64``) to resolve eigenvalues far below ``2^-80 ||S||``.
 
     Returns
     -------
     S : flint.arb_mat, shape (d, d)
-        Balls containing the exact ``S_kl``, each to at least ``TARGET_BITS`` relative bits
+        Balls containing the exact ``S_kl``, each to at least ``target_bits`` relative bits
         (exact zeros where ``b_k = 0``).
     noise_unit : list of flint.arb
         Balls containing the exact ``n̂_k``.
@@ -302,7 +306,8 @@ def cloud_matrices(lam: Any, b: Any, eta: Any, steps: int) -> tuple[arb_mat, lis
     _validate.vector(np.array([float(v) for v in np.asarray(b, dtype=object).ravel()]), "b", d)
     _validate.learning_rate(float(eta), lam_f)
     T = _validate.integer(steps, "steps", low=0)
-    bits = 128 + 4 * max(0, int(math.log2(T + 1)))
+    target = _validate.integer(target_bits, "target_bits", low=1)
+    bits = max(128, target + 48) + 4 * max(0, int(math.log2(T + 1)))
     while True:
         with ctx.workprec(bits):
             lam_a = _arb_vector(lam_v, "lam")
@@ -313,10 +318,10 @@ def cloud_matrices(lam: Any, b: Any, eta: Any, steps: int) -> tuple[arb_mat, lis
             S, G_diag = _cloud_at(lam_a, b_a, eta_a, T)
             noise = [x * g / d for x, g in zip(lam_a, G_diag)]
             flat = [v for row in S for v in row] + noise
-            if _accurate(flat, TARGET_BITS):
+            if _accurate(flat, target):
                 return arb_mat(S), noise
         if bits >= MAX_BITS:
-            raise ValueError(f"could not enclose the cloud covariance to {TARGET_BITS} bits "
+            raise ValueError(f"could not enclose the cloud covariance to {target} bits "
                              f"with {MAX_BITS} bits of working precision")
         bits *= 2
 
