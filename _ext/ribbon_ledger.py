@@ -13,10 +13,15 @@ This extension
   (``env-get-outdated`` and ``env-before-read-docs``);
 * sets ``RIBBONLIB_LEDGER_DIR`` to ``<build dir>/ledger`` when it is not set, before any
   chapter executes, so that a bare ``jupyter-book build`` records outcomes too;
-* provides the ``verification-ledger`` directive, which renders a summary per chapter
-  (``:table: summary``) or one row per check (``:table: checks``, the default);
+* provides the ``verification-ledger`` directive, which renders a summary table of the
+  chapters (``:table: summary``) or the list of one chapter's checks (``:chapter: ID``):
+  each claim with its maths rendered and the equations and theorems it cites linked, its
+  kind, method and measure (bounds by their slack), an anchor ``ledger-<chapter>-<n>``
+  and a link to the cell that ran it (``check-<chapter>-<n>``, set by ``ribbonlib.check``);
 * fails the build, with an error naming the cause, when a recorded check failed, when
-  a chapter that runs checks left no ledger file, or when a ledger file is unreadable.
+  a chapter that runs checks left no ledger file, when a ledger file is unreadable, when a
+  chapter required to certify has an uncertified inequality, or when a chapter's checks
+  are not listed on the ledger page.
 
 The pure functions (:func:`expected_chapters`, :func:`load_ledger`, :func:`table_rows`,
 :func:`summary_rows`) need no Sphinx and are unit-tested in ``tests/test_ledger.py``.
@@ -138,7 +143,7 @@ class Ledger:
 
 
 _FIELDS = ("name", "chapter", "kind", "comparison", "method", "error", "tolerance", "atol", "worst",
-           "size", "passed")
+           "size", "passed", "index")
 
 
 def _read_jsonl(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
@@ -289,6 +294,60 @@ def format_tolerance(rec: dict[str, Any]) -> str:
     return "value/bound <= 1"
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sci(x: Any, digits: int = 2) -> str:
+    """A number typeset for prose: ``0.5``, ``7×10²``, ``1.2×10⁻⁸`` (``n/a`` for NaN)."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if math.isnan(v):
+        return "n/a"
+    if math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    if v == 0:
+        return "0"
+    exp = int(math.floor(math.log10(abs(v))))
+    if -2 <= exp <= 3:
+        text = f"{v:.{max(digits - 1 - exp, 0)}f}" if exp < digits else f"{v:.0f}"
+        return text.replace("-", "−")
+    mant = v / 10**exp
+    if round(mant, digits - 1) in (10.0, -10.0):
+        mant, exp = mant / 10, exp + 1
+    m = f"{mant:.{digits - 1}f}".rstrip("0").rstrip(".")
+    head = "" if m == "1" else ("−" if m == "-1" else m.replace("-", "−") + "×")
+    return f"{head}10{str(exp).translate(_SUPERSCRIPT)}"
+
+
+def measure_text(rec: dict[str, Any]) -> str:
+    """What a check measured, against what it allows, in words (bounds by their slack)."""
+    n = int(rec.get("size", 1) or 1)
+    over = f" over {n} entries" if n > 1 else ""
+    comp = rec["comparison"]
+    if comp == "identity":
+        return f"reduces exactly to 0{over}"
+    if comp == "z-score":
+        return (f"largest |z| {_num(rec['error'], '.2f')}{over}, limit {_num(rec['tolerance'], '.2f')} "
+                f"(false-alarm probability {sci(rec.get('alpha', 0), 1)})")
+    if comp == "close":
+        rtol, atol = float(rec["tolerance"]), float(rec.get("atol", 0.0) or 0.0)
+        if rtol == 0 and atol > 0:
+            return f"largest absolute error {sci(float(rec['worst']) * atol)}{over}, tolerance {sci(atol)}"
+        tol = f"tolerance {sci(rtol)}" + (f" (+ {sci(atol)} absolute)" if atol > 0 else "")
+        return f"largest relative error {sci(rec['error'])}{over}, {tol}"
+    ratio = float(rec["error"]) if rec["error"] is not None else math.nan
+    if math.isnan(ratio):
+        return f"holds{over} (no positive bound to measure slack against)"
+    if ratio <= 0:
+        return f"holds{over}, value <= 0 < bound"
+    slack = 1.0 / ratio
+    if slack >= 1e3:
+        return f"holds{over}, tightest slack {math.log10(slack):.1f} decades"
+    return f"holds{over}, tightest slack ×{slack:.3g}" if slack >= 1.0005 else f"holds{over}, tight (value/bound {ratio:.6g})"
+
+
 def _kind_text(rec: dict[str, Any]) -> str:
     digits = int(rec.get("digits", 0) or 0)
     if rec["kind"] == "high precision" and digits:
@@ -310,6 +369,42 @@ def table_rows(ledger: Ledger) -> list[tuple[str, str, str, str, str, str, str]]
         )
         for r in ledger.records
     ]
+
+
+def ledger_anchor(chapter: str, index: int, where: str = "ledger") -> str:
+    """HTML id of a check: its ledger row (``where="ledger"``) or its cell (``"check"``);
+    the same as ``ribbonlib.check.anchor``."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in chapter)
+    return f"{where}-{safe}-{index}"
+
+
+def chapter_records(ledger: Ledger, chapter: str) -> list[dict[str, Any]]:
+    """The records of one chapter, in execution order."""
+    return [r for r in ledger.records if r["chapter"] == chapter]
+
+
+def kind_summary(records: list[dict[str, Any]]) -> str:
+    """``"12 certified · 3 symbolic"``: the checks of each kind, strongest first."""
+    parts = [f"{n} {k}" for k in KINDS if (n := sum(r["kind"] == k for r in records))]
+    return " · ".join(parts) if parts else "none"
+
+
+_TOKEN = re.compile(r"\$[^$]+\$|\b(?:eq|prop|thm|lem|cor|def|ex|exc|fig|sec)-[A-Za-z0-9-]+\b")
+
+
+def claim_pieces(name: str) -> list[tuple[str, str]]:
+    """Split a claim into ``("text", s)``, ``("math", tex)`` and ``("label", label)`` pieces."""
+    out: list[tuple[str, str]] = []
+    pos = 0
+    for m in _TOKEN.finditer(name):
+        if m.start() > pos:
+            out.append(("text", name[pos:m.start()]))
+        tok = m.group(0)
+        out.append(("math", tok[1:-1]) if tok.startswith("$") else ("label", tok))
+        pos = m.end()
+    if pos < len(name):
+        out.append(("text", name[pos:]))
+    return out
 
 
 def _kind_counts(records: list[dict[str, Any]]) -> list[str]:
@@ -384,56 +479,52 @@ def _sphinx_setup(app):  # noqa: C901 - all Sphinx glue in one place
             env.temp_data["ribbon_ledger"] = cached
         return cached
 
-    def text_cell(text: str, strong: bool = False):
-        entry = nodes.entry()
-        para = nodes.paragraph()
-        para += nodes.strong(text=text) if strong else nodes.Text(text)
-        entry += para
-        return entry
+    def claim_nodes(env, name: str) -> list:
+        """Text, inline math and links to the labels (equations, theorems) a claim cites."""
+        out = []
+        math_objects = env.get_domain("math").data.get("objects", {})
+        prf = env.domains.get("prf") if hasattr(env, "domains") else None
+        prf_labels = set()
+        if prf is not None:
+            prf_labels = {lab for lab in getattr(prf, "data", {}).get("objects", {})} if isinstance(
+                getattr(prf, "data", {}).get("objects", {}), dict) else set()
+        std_labels = env.get_domain("std").data.get("labels", {})
+        for kind, value in claim_pieces(name):
+            if kind == "math":
+                out.append(nodes.math(value, value))
+            elif kind == "label" and value in math_objects:
+                out.append(addnodes.pending_xref("", nodes.Text(value), refdomain="math", reftype="eq",
+                                                 reftarget=value, refexplicit=False, refwarn=True,
+                                                 refdoc=env.docname))
+            elif kind == "label" and value in std_labels:
+                out.append(addnodes.pending_xref("", nodes.inline(text=value), refdomain="std",
+                                                 reftype="ref", reftarget=value, refexplicit=False,
+                                                 refwarn=True, refdoc=env.docname))
+            elif kind == "label" and value in prf_labels:
+                out.append(addnodes.pending_xref("", nodes.inline(text=value), refdomain="prf",
+                                                 reftype="ref", reftarget=value, refexplicit=False,
+                                                 refwarn=True, refdoc=env.docname))
+            else:
+                out.append(nodes.Text(value))
+        return out
 
-    def doc_cell(env, docname: str, label: str):
-        entry = nodes.entry()
-        para = nodes.paragraph()
-        ref = addnodes.pending_xref(
-            "", nodes.inline(text=label), refdomain="std", reftype="doc",
-            reftarget="/" + docname, refexplicit=True, refwarn=True, refdoc=env.docname,
-        )
-        para += ref
-        entry += para
-        return entry
-
-    def make_table(columns, rows, docnames, widths, env, classes):
-        table = nodes.table(classes=["ribbon-ledger", *classes])
-        group = nodes.tgroup(cols=len(columns))
-        table += group
-        for w in widths:
-            group += nodes.colspec(colwidth=w)
-        head = nodes.thead()
-        hrow = nodes.row()
-        for c in columns:
-            hrow += text_cell(c)
-        head += hrow
-        group += head
-        body = nodes.tbody()
-        for row, doc in zip(rows, docnames):
-            r = nodes.row()
-            for j, value in enumerate(row):
-                if j == 0 and doc:
-                    r += doc_cell(env, doc, value)
-                else:
-                    r += text_cell(value, strong=(value == "FAILED"))
-            body += r
-        group += body
-        return table
+    def doc_link(env, docname: str, label, anchor_id: str = ""):
+        ref = nodes.reference("", "", internal=True,
+                              refuri=app.builder.get_relative_uri(env.docname, docname)
+                              + (f"#{anchor_id}" if anchor_id else ""))
+        ref += label if isinstance(label, nodes.Node) else nodes.Text(label)
+        return ref
 
     class VerificationLedger(SphinxDirective):
         has_content = False
-        option_spec = {"table": lambda arg: directives.choice(arg, ("checks", "summary"))}
+        option_spec = {
+            "table": lambda arg: directives.choice(arg, ("summary",)),
+            "chapter": directives.unchanged_required,
+        }
 
         def run(self):
             env = self.env
             ledger = current_ledger(env)
-            kind = self.options.get("table", "checks")
             out: list[nodes.Node] = []
             if not env.temp_data.get("ribbon_ledger_reported"):
                 env.temp_data["ribbon_ledger_reported"] = True
@@ -443,17 +534,92 @@ def _sphinx_setup(app):  # noqa: C901 - all Sphinx glue in one place
                 store[env.docname] = list(ledger.problems)
                 env.ribbon_ledger_problems = store
                 logger.info(f"[ledger] {ledger.totals_text()}")
-            if kind == "summary":
-                out.append(nodes.paragraph(text=ledger.totals_text()))
-                rows = summary_rows(ledger)
-                docs = [d for d, *_ in ledger.chapters] + [None]
-                out.append(make_table(SUMMARY_COLUMNS, rows, docs, (22, 8, 10, 10, 10, 10, 10, 8), env,
-                                      ["ledger-summary"]))
-            else:
-                rows = table_rows(ledger)
-                docs = [r["docname"] for r in ledger.records]
-                out.append(make_table(CHECK_COLUMNS, rows, docs, (12, 30, 10, 20, 12, 10, 6), env, ["ledger-checks"]))
+            shown = env.temp_data.setdefault("ribbon_ledger_shown", set())
+            if "chapter" in self.options:
+                chapter = self.options["chapter"].strip()
+                known = {c for _d, c, *_ in ledger.chapters}
+                if chapter not in known:
+                    raise self.error(f"verification-ledger: no recorded checks for chapter {chapter!r} "
+                                     f"(known: {', '.join(sorted(known))})")
+                shown.add(chapter)
+                out.append(self.chapter_list(ledger, chapter))
+                return out
+            # summary: one row per chapter (its title, linked), the kinds of its checks
+            out.append(nodes.paragraph(text=ledger.totals_text()))
+            table = nodes.table(classes=["ribbon-ledger", "ledger-summary"])
+            group = nodes.tgroup(cols=3)
+            table += group
+            for w in (40, 12, 48):
+                group += nodes.colspec(colwidth=w)
+            head = nodes.thead()
+            hrow = nodes.row()
+            for c in ("Chapter", "Checks", "Kinds of evidence"):
+                entry = nodes.entry()
+                entry += nodes.paragraph(text=c)
+                hrow += entry
+            head += hrow
+            group += head
+            body = nodes.tbody()
+            for docname, chapter, n, n_ok, _w in ledger.chapters:
+                recs = chapter_records(ledger, chapter)
+                row = nodes.row()
+                title = env.titles.get(docname)
+                label = nodes.Text(title.astext() if title is not None else chapter)
+                for content in (doc_link(env, docname, label), nodes.Text(f"{n}" + ("" if n_ok == n else f" ({n - n_ok} FAILED)")),
+                                nodes.Text(kind_summary(recs))):
+                    entry = nodes.entry()
+                    para = nodes.paragraph()
+                    para += content
+                    entry += para
+                    row += entry
+                body += row
+            group += body
+            out.append(table)
             return out
+
+        def chapter_list(self, ledger, chapter):
+            env = self.env
+            recs = chapter_records(ledger, chapter)
+            docname = next(d for d, c, *_ in ledger.chapters if c == chapter)
+            container = nodes.container(classes=["ribbon-ledger-chapter"])
+            intro = nodes.paragraph()
+            intro += nodes.Text(f"{len(recs)} checks: {kind_summary(recs)}. ")
+            intro += doc_link(env, docname, "Read the chapter.")
+            container += intro
+            items = nodes.bullet_list(classes=["ribbon-ledger-checks"])
+            for r in recs:
+                item = nodes.list_item(ids=[ledger_anchor(chapter, r.get("index", 0), "ledger")])
+                claim = nodes.paragraph(classes=["ledger-claim"])
+                claim += nodes.strong(text=f"#{r.get('index', 0)} ")
+                for node in claim_nodes(env, r["name"]):
+                    claim += node
+                if not r["passed"]:
+                    claim += nodes.strong(text="  FAILED")
+                item += claim
+                detail = nodes.paragraph(classes=["ledger-detail"])
+                detail += nodes.emphasis(text=_kind_text(r))
+                detail += nodes.Text(f" · {r['method'] or 'method not stated'} · {measure_text(r)} · ")
+                detail += doc_link(env, docname, "see the check",
+                                   ledger_anchor(chapter, r.get("index", 0), "check"))
+                item += detail
+                items += item
+            container += items
+            return container
+
+    def on_doctree_read(app_, doctree) -> None:
+        env = app_.env
+        ledger = env.temp_data.get("ribbon_ledger")
+        if env.docname != app_.config.ledger_docname or ledger is None:
+            return
+        shown = env.temp_data.get("ribbon_ledger_shown", set())
+        missing = [f"chapter {c!r} has checks but no `verification-ledger` list with `:chapter: {c}` "
+                   "on the ledger page" for _d, c, *_ in ledger.chapters if c not in shown]
+        if missing:
+            store = getattr(env, "ribbon_ledger_problems", {})
+            store.setdefault(env.docname, []).extend(missing)
+            env.ribbon_ledger_problems = store
+            for problem in missing:
+                logger.error(f"[ledger] {problem}")
 
     def on_purge(app_, env, docname):
         store = getattr(env, "ribbon_ledger_problems", None)
@@ -483,6 +649,7 @@ def _sphinx_setup(app):  # noqa: C901 - all Sphinx glue in one place
     app.connect("env-get-outdated", on_outdated)
     app.connect("env-before-read-docs", on_before_read)
     app.connect("env-purge-doc", on_purge)
+    app.connect("doctree-read", on_doctree_read)
     app.connect("env-merge-info", on_merge)
     app.connect("build-finished", on_finished)
 

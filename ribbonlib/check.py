@@ -38,7 +38,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,8 @@ __all__ = [
     "symbolic",
     "outcomes",
     "set_chapter",
+    "anchor",
+    "cell_summary",
     "current_chapter",
     "clear",
     "summary",
@@ -112,6 +114,10 @@ class Outcome:
         Decimal digits of the comparison (high precision; 0 otherwise).
     alpha : float
         False-alarm probability of a statistical check (0 otherwise).
+    index : int
+        Position of the check in its chapter (1, 2, ...); with the chapter it names the
+        anchor ``check-<chapter>-<index>`` under the cell that ran it and the row
+        ``ledger-<chapter>-<index>`` of the verification ledger.
     """
 
     name: str
@@ -127,13 +133,20 @@ class Outcome:
     passed: bool
     digits: int = 0
     alpha: float = 0.0
+    index: int = 0
 
-    def __repr__(self) -> str:  # shown under a chapter's cell: short and readable
+    def _ipython_display_(self) -> None:
+        # Under a chapter, the cell's summary (with anchors and ledger links) shows it.
+        if not _HOOKED[0]:
+            print(repr(self))
+
+    def __repr__(self) -> str:  # short and readable
         status = "passed" if self.passed else "FAILED"
         return f"check {status} ({self.kind}): {self.name} | {_measure_text(self)}"
 
 
 _OUTCOMES: list[Outcome] = []
+_COUNT = [0]
 _CHAPTER: list[str] = [os.environ.get(CHAPTER_ENV, "")]
 
 
@@ -167,10 +180,101 @@ def set_chapter(chapter: str) -> None:
     if not isinstance(chapter, str) or not chapter.strip():
         raise ValueError("chapter must be a non-empty string")
     _CHAPTER[0] = chapter
+    _COUNT[0] = 0
     path = _ledger_file(chapter)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("")
+    _install_cell_summaries()
+
+
+def anchor(chapter: str, index: int, where: str = "check") -> str:
+    """HTML id of check ``index`` of ``chapter``: ``where`` is ``"check"`` (under its cell)
+    or ``"ledger"`` (its row in the verification ledger)."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in chapter)
+    return f"{where}-{safe}-{index}"
+
+
+#: Where the ledger page is, relative to a chapter page (chapters live in ``chapters/``).
+LEDGER_HREF = "../ledger.html"
+
+
+def _html_text(text: str) -> str:
+    """Escape ``text`` for HTML, turning ``$...$`` into inline math for MathJax."""
+    import html
+
+    parts = text.split("$")
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 == 1 and i < len(parts) - 1:
+            out.append('<span class="math notranslate nohighlight">\\(' + html.escape(part) + "\\)</span>")
+        else:
+            out.append(html.escape(part if i % 2 == 0 else "$" + part))
+    return "".join(out)
+
+
+def cell_summary(outcomes_: list[Outcome]) -> dict[str, str]:
+    """A display bundle (HTML and plain text) summarising the checks of one cell.
+
+    Each check gets the anchor :func:`anchor` ``(chapter, index)`` and a link to its row of
+    the verification ledger.
+    """
+    import html
+
+    n_ok = sum(o.passed for o in outcomes_)
+    kinds: dict[str, int] = {}
+    for o in outcomes_:
+        kinds[o.kind] = kinds.get(o.kind, 0) + 1
+    kind_text = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda kv: KINDS.index(kv[0])))
+    plural = "s" if len(outcomes_) != 1 else ""
+    if n_ok == len(outcomes_):
+        head = f"✓ {len(outcomes_)} check{plural} passed ({kind_text})"
+    else:
+        head = f"✗ {len(outcomes_) - n_ok} of {len(outcomes_)} check{plural} FAILED ({kind_text})"
+    items = []
+    for o in outcomes_:
+        status = "passed" if o.passed else "FAILED"
+        items.append(
+            f'<li id="{anchor(o.chapter, o.index)}"><a href="{LEDGER_HREF}#{anchor(o.chapter, o.index, "ledger")}">'
+            f"#{o.index}</a> {status}, {html.escape(o.kind)}: {_html_text(o.name)} "
+            f'<span class="ribbon-check-measure">({html.escape(_measure_text(o))})</span></li>'
+        )
+    body = (f'<details class="ribbon-checks"><summary>{html.escape(head)}</summary>'
+            f'<ul>{"".join(items)}</ul></details>')
+    plain = head + "".join(f"\n  #{o.index} {o.name}: {_measure_text(o)}" for o in outcomes_)
+    return {"text/html": body, "text/plain": plain}
+
+
+_CELL_MARK = [0]
+_HOOKED = [False]
+
+
+def _install_cell_summaries() -> None:
+    """Inside IPython: show, under every cell that ran checks, a summary with anchors."""
+    if _HOOKED[0]:
+        return
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - checks also run outside IPython
+        return
+    ip = get_ipython()
+    if ip is None:
+        return
+
+    def before(*_args) -> None:
+        _CELL_MARK[0] = len(_OUTCOMES)
+
+    def after(*_args) -> None:
+        new = [o for o in _OUTCOMES[_CELL_MARK[0]:] if o.chapter]
+        _CELL_MARK[0] = len(_OUTCOMES)
+        if new:
+            from IPython.display import display
+
+            display(cell_summary(new), raw=True)
+
+    ip.events.register("pre_run_cell", before)
+    ip.events.register("post_run_cell", after)
+    _HOOKED[0] = True
 
 
 def current_chapter() -> str:
@@ -199,13 +303,16 @@ def summary() -> str:
     return "\n".join(lines)
 
 
-def _record(outcome: Outcome) -> None:
+def _record(outcome: Outcome) -> Outcome:
+    _COUNT[0] += 1
+    outcome = replace(outcome, index=_COUNT[0])
     _OUTCOMES.append(outcome)
     path = _ledger_file(outcome.chapter) if outcome.chapter else None
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(asdict(outcome)) + "\n")
+    return outcome
 
 
 def _as_array(name: str, arg: str, value: Any) -> np.ndarray:
@@ -375,7 +482,7 @@ def _close(name: str, actual: Any, expected: Any, *, rtol: Any, atol: Any, metho
         passed=passed,
         digits=_digits() if high else 0,
     )
-    _record(outcome)
+    outcome = _record(outcome)
     if not passed:
         if nan:
             detail = "a NaN appeared in the compared values"
@@ -457,7 +564,7 @@ def _less_equal(name: str, value: Any, bound: Any, *, method: str) -> Outcome:
         passed=passed,
         digits=_digits() if high else 0,
     )
-    _record(outcome)
+    outcome = _record(outcome)
     if not passed:
         if nan:
             detail = "a NaN appeared in the compared values"
@@ -556,7 +663,7 @@ def certified_less_equal(name: str, value: Any, bound: Any, *, method: str = "")
         method=method, error=ratio, tolerance=1.0, atol=0.0, worst=float(excess.ravel()[idx]),
         size=int(v_hi.size), passed=passed,
     )
-    _record(outcome)
+    outcome = _record(outcome)
     if not passed:
         n_bad = int(np.sum(~ok))
         refuted = bool(np.any(refuted_mask))
@@ -636,7 +743,7 @@ def statistical(name: str, actual: Any, expected: Any, se: Any, *,
         method=method, error=zmax, tolerance=limit, atol=0.0,
         worst=math.inf if nan else zmax / limit, size=int(a.size), passed=passed, alpha=float(alpha),
     )
-    _record(outcome)
+    outcome = _record(outcome)
     if not passed:
         if nan:
             detail = "a NaN appeared in the compared values"
@@ -712,7 +819,7 @@ def symbolic(name: str, lhs: Any, rhs: Any = 0, *, at: Any = None, simplify: Any
         method=how, error=0.0 if passed else math.nan, tolerance=0.0, atol=0.0,
         worst=0.0 if passed else math.inf, size=size, passed=passed,
     )
-    _record(outcome)
+    outcome = _record(outcome)
     if not passed:
         raise CheckFailed(f"check {name!r} failed: lhs - rhs reduces to {bad[0]} (not 0)")
     return outcome

@@ -197,7 +197,8 @@ def small_project(src: Path, chapters: dict[str, str]) -> None:
         (src / f"{name}.md").write_text(f"# Chapter {name}\n\n" + CHAPTER_SRC.format(chapter=chapter))
     (src / "ledger.md").write_text(
         "# Ledger\n\n## Summary\n\n```{verification-ledger}\n:table: summary\n```\n\n"
-        "## Checks\n\n```{verification-ledger}\n```\n"
+        + "".join(f"## {c}\n\n```{{verification-ledger}}\n:chapter: {c}\n```\n\n"
+                  for c in sorted(chapters.values()))
     )
 
 
@@ -226,6 +227,9 @@ def test_sphinx_build_reads_ledger_last_and_fails_on_a_failed_check(tmp_path, le
     html = (tmp_path / "out" / "html" / "ledger.html").read_text()
     assert "identity holds" in html and "6 checks recorded in 2 chapters" in html
     assert 'href="z_last.html"' in html  # chapter cells link to the chapter
+    # each entry has its anchor and links to the cell that ran the check
+    assert 'id="ledger-02_b-3"' in html and 'href="z_last.html#check-02_b-3"' in html
+    assert "tightest slack ×1.33" in html  # bounds are shown by their slack
 
     # Nothing changed: the ledger page alone is read again.
     app, order = sphinx_build(src, tmp_path / "out")
@@ -235,6 +239,14 @@ def test_sphinx_build_reads_ledger_last_and_fails_on_a_failed_check(tmp_path, le
     record_failing("02_b")
     with pytest.raises(SphinxError, match="one equals two"):
         sphinx_build(src, tmp_path / "out")
+
+    # A chapter whose checks are not listed on the ledger page fails the build.
+    record_good("02_b")
+    text = (src / "ledger.md").read_text()
+    (src / "ledger.md").write_text(text.replace("```{verification-ledger}\n:chapter: 02_b\n```", ""))
+    with pytest.raises(SphinxError, match="no `verification-ledger` list"):
+        sphinx_build(src, tmp_path / "out")
+    (src / "ledger.md").write_text(text)
 
     # A chapter with checks but no ledger file fails the build too.
     record_good("02_b")
