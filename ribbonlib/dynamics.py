@@ -19,14 +19,43 @@ import numpy as np
 
 from . import _geometric, _validate
 
-__all__ = ["gd_modes", "gd_loss", "run_gd", "run_sgd", "run_kernel_gd"]
+__all__ = [
+    "gd_modes",
+    "gd_loss",
+    "gd_modes_error_bound",
+    "gd_loss_error_bound",
+    "run_gd",
+    "run_sgd",
+    "run_kernel_gd",
+]
 
 #: Largest number of array entries a function materialises (2 GB of float64).
 MAX_ENTRIES = _validate.MAX_ENTRIES
+#: Unit round-off of float64.
+UNIT_ROUNDOFF = 2.0**-53
+#: Smallest positive float64 (the absolute error of a result that underflows).
+TINY = 2.0**-1074
 
 
 def _check_size(entries: int, what: str) -> None:
     _validate.check_size(entries, what, "use fewer steps, fewer initialisations or a smaller problem")
+
+
+def _mode_args(lam: Any, b: Any, c0: Any, eta: float, steps: int, what: str
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, int]:
+    """Validated ``(lam, b, c0, eta, T)`` of the closed forms (float64, ``c0`` 1-D or 2-D)."""
+    lam_a = np.asarray(_validate.eigenvalues(lam), dtype=float)
+    d = lam_a.size
+    b_a = _validate.vector(b, "b", d)
+    c = np.asarray(c0, dtype=float)
+    if c.ndim not in (1, 2) or c.shape[-1] != d:
+        raise ValueError(f"c0 must have shape ({d},) or (M, {d}), got shape {c.shape}")
+    if not np.all(np.isfinite(c)):
+        raise ValueError("c0 must be finite; found non-finite entries")
+    eta_v = _validate.learning_rate(eta, lam_a)
+    T = _validate.integer(steps, "steps", low=0)
+    _check_size(c.size * (T + 1), what)
+    return lam_a, b_a, c, eta_v, T
 
 
 def gd_modes(lam: Any, b: Any, c0: Any, eta: float, steps: int) -> np.ndarray:
@@ -41,7 +70,9 @@ def gd_modes(lam: Any, b: Any, c0: Any, eta: float, steps: int) -> np.ndarray:
     c0 : array_like, shape (d,) or (M, d)
         Initial coordinates ``v_kᵀ w_0`` (one row per initialisation when 2-D).
     eta : float
-        Learning rate, ``0 < η·max(λ) < 2``.
+        Learning rate, ``0 < η·max(λ) < 2`` (the float64 product ``η·max(λ)`` must be
+        below 2; since rounding is monotone, every rate with exact ``η·max(λ) >= 2`` is
+        refused).
     steps : int
         Number of steps ``T >= 0``.
 
@@ -50,8 +81,9 @@ def gd_modes(lam: Any, b: Any, c0: Any, eta: float, steps: int) -> np.ndarray:
     numpy.ndarray, shape (T+1, d) or (M, T+1, d)
         ``v_kᵀ w_t = b_k + r_k^t (c0_k − b_k)`` for ``t = 0..T``, evaluated as
         ``c0_k + (1 − r_k^t)(b_k − c0_k)`` with ``1 − r_k^t = −expm1(t·log1p(−ηλ_k))``
-        (sign-corrected for ``ηλ_k > 1``): accurate to a few ulp for every ``t``, also
-        when ``ηλ_k`` is tiny.
+        (sign-corrected for ``ηλ_k > 1``), so that slow modes keep full relative
+        accuracy in their displacement. The error is bounded entry by entry by
+        :func:`gd_modes_error_bound`; it is exact at ``t = 0``.
 
     Raises
     ------
@@ -59,17 +91,7 @@ def gd_modes(lam: Any, b: Any, c0: Any, eta: float, steps: int) -> np.ndarray:
         For non-positive or non-finite ``lam``, ``b`` or ``c0`` of the wrong shape or
         non-finite, ``η·max(λ) >= 2`` (divergence) or ``steps < 0``.
     """
-    lam_a = np.asarray(_validate.eigenvalues(lam), dtype=float)
-    d = lam_a.size
-    b_a = _validate.vector(b, "b", d)
-    c = np.asarray(c0, dtype=float)
-    if c.ndim not in (1, 2) or c.shape[-1] != d:
-        raise ValueError(f"c0 must have shape ({d},) or (M, {d}), got shape {c.shape}")
-    if not np.all(np.isfinite(c)):
-        raise ValueError("c0 must be finite; found non-finite entries")
-    eta_v = _validate.learning_rate(eta, lam_a)
-    T = _validate.integer(steps, "steps", low=0)
-    _check_size(c.size * (T + 1), "the trajectory")
+    lam_a, b_a, c, eta_v, T = _mode_args(lam, b, c0, eta, steps, "the trajectory")
     L, sign = _geometric.log_abs_r(eta_v * lam_a)
     # v_kᵀw_t = c0_k + (1 − r_k^t)(b_k − c0_k), with 1 − r^t = −expm1(t log r): accurate
     # to a few ulp also while r^t is close to 1 (slow modes, early times).
@@ -77,6 +99,66 @@ def gd_modes(lam: Any, b: Any, c0: Any, eta: float, steps: int) -> np.ndarray:
     if c.ndim == 1:
         return c[None, :] + om * (b_a - c)[None, :]
     return c[:, None, :] + om[None, :, :] * (b_a[None, :] - c)[:, None, :]
+
+
+def _power_sensitivity(lam: np.ndarray, eta: float, T: int, power: int) -> tuple[np.ndarray, ...]:
+    """Terms of the round-off bounds, shape (T+1, d), for ``|r|^(power·t)``.
+
+    Returns ``(|1 − r^t|, |r|^(pt), pt·|r|^(pt)·|log|r||, pt·|r|^(pt−1)·ηλ)``, the last
+    two being the first-order sensitivities of ``|r|^(pt)`` to a relative error of
+    ``log|r|`` and to an absolute error of ``r`` (0 where ``t = 0``).
+    """
+    a = eta * lam
+    L, sign = _geometric.log_abs_r(a)
+    t = np.arange(T + 1, dtype=float)[:, None]
+    pt = power * t
+    om = np.abs(_geometric.one_minus_powers(L[None, :], sign[None, :], np.arange(T + 1)[:, None]))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        mag = np.where(t == 0, 1.0, np.exp(pt * L[None, :]))
+        rel = np.where((t == 0) | np.isneginf(L)[None, :], 0.0, pt * mag * np.abs(L)[None, :])
+        prev = np.where(t == 0, 0.0, np.where(pt == 1, 1.0, np.exp((pt - 1) * L[None, :])))
+        prev = np.where(np.isnan(prev), 0.0, prev)
+    absr = pt * prev * a[None, :]
+    return om, mag, rel, absr
+
+
+def gd_modes_error_bound(lam: Any, b: Any, c0: Any, eta: float, steps: int) -> np.ndarray:
+    r"""First-order bound on the round-off error of :func:`gd_modes`, entry by entry.
+
+    With ``u = 2^-53``, elementary functions (``log1p``, ``log``, ``exp``, ``expm1``)
+    accurate to one ulp (``2u`` relative) and the basic operations correctly rounded,
+    the computed ``ĉ_k(t)`` differs from the exact ``c_k(t) = b_k + r_k^t (c0_k − b_k)``
+    (for the exact ``r_k = 1 − η λ_k`` of the given floats) by at most
+
+    .. math::
+
+        u\,\Big[\,|c_k(t)| + |b_k - c0_k|\,\big(4\,|1 - r_k^t|
+        + |r_k|^t\,(2 + 3t\,|\log|r_k||) + t\,|r_k|^{t-1}\,\eta\lambda_k\big)\Big]
+
+    to first order in ``u``, plus ``2^-1074 (|b_k − c0_k| + 1)`` for results that
+    underflow (``r_k^t`` or a product below the smallest float). The terms: rounding
+    of the result, of ``b − c0`` and of the product (``|1 − r^t|``), the one-ulp error of ``expm1``/``exp``, the error of
+    ``log1p`` propagated through ``t·log|r|`` (``3t|log|r||``: one ulp of ``log1p``
+    and the rounding of the product with ``t``), and the rounding of ``η·λ_k``
+    propagated through ``r^t`` (``t|r|^(t−1)ηλ``; near ``ηλ = 2`` this is the
+    condition number of ``r^t`` and grows like ``t``, for every algorithm that is given
+    ``η`` and ``λ``).
+
+    Parameters and validation are those of :func:`gd_modes`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The bound, same shape as :func:`gd_modes`' result (``|ĉ_k(t)|`` is used for
+        ``|c_k(t)|``, a second-order difference).
+    """
+    lam_a, b_a, c, eta_v, T = _mode_args(lam, b, c0, eta, steps, "the error bound")
+    om, mag, rel, absr = _power_sensitivity(lam_a, eta_v, T, 1)
+    sens = 4.0 * om + mag * 2.0 + 3.0 * rel + absr  # (T+1, d)
+    modes = gd_modes(lam_a, b_a, c, eta_v, T)
+    gap = np.abs(b_a - c)[None, :] if c.ndim == 1 else np.abs(b_a[None, :] - c)[:, None, :]
+    sens = sens if c.ndim == 1 else sens[None, :, :]
+    return UNIT_ROUNDOFF * (np.abs(modes) + gap * sens) + TINY * (gap + 1.0)
 
 
 def gd_loss(lam: Any, b: Any, c0: Any, eta: float, steps: int) -> np.ndarray:
@@ -88,21 +170,49 @@ def gd_loss(lam: Any, b: Any, c0: Any, eta: float, steps: int) -> np.ndarray:
     -------
     numpy.ndarray, shape (T+1,) or (M, T+1)
         The loss ``‖X w_t − y‖²/(2N)`` at ``t = 0..T`` for noiseless targets
-        ``y = X w*``.
+        ``y = X w*``. Every term is positive, so the error is a sum of relative errors
+        of the terms, bounded by :func:`gd_loss_error_bound`.
     """
-    lam_a = np.asarray(_validate.eigenvalues(lam), dtype=float)
-    d = lam_a.size
-    b_a = _validate.vector(b, "b", d)
-    c = np.asarray(c0, dtype=float)
-    if c.ndim not in (1, 2) or c.shape[-1] != d or not np.all(np.isfinite(c)):
-        raise ValueError(f"c0 must be a finite array of shape ({d},) or (M, {d}), got shape {c.shape}")
-    eta_v = _validate.learning_rate(eta, lam_a)
-    T = _validate.integer(steps, "steps", low=0)
-    _check_size(c.size * (T + 1), "the loss curve")
+    lam_a, b_a, c, eta_v, T = _mode_args(lam, b, c0, eta, steps, "the loss curve")
     L, sign = _geometric.log_abs_r(eta_v * lam_a)
     r2t = _geometric.powers(2.0 * L[None, :], np.ones_like(sign)[None, :], np.arange(T + 1)[:, None])
     e2 = (c - b_a) ** 2
     return 0.5 * (r2t * lam_a[None, :]) @ e2.T if c.ndim == 1 else 0.5 * e2 * lam_a[None, :] @ r2t.T
+
+
+def gd_loss_error_bound(lam: Any, b: Any, c0: Any, eta: float, steps: int) -> np.ndarray:
+    """First-order bound on the round-off error of :func:`gd_loss`.
+
+    Term ``k`` of the loss, ``½ λ_k r_k^(2t) a_k²`` with ``a_k = c0_k − b_k``, is computed
+    with an absolute error of at most
+
+    ``u ½ λ_k a_k² [7 |r_k|^(2t) + 6t |r_k|^(2t) |log|r_k|| + 2t |r_k|^(2t−1) ηλ_k]``
+
+    (the rounding of ``c0 − b``, of its square, of the two products and one ulp of
+    ``exp``; the error of ``log|r_k|`` and of ``η·λ_k`` as in
+    :func:`gd_modes_error_bound`, doubled by the square), to first order in
+    ``u = 2^-53``; the sum of the ``d`` positive terms adds ``(d − 1) u`` of the total,
+    and results that underflow add ``2^-1074 (L_0 + 2d)``, with ``L_0`` the initial
+    loss. The relative error of a term grows like ``t`` when ``ηλ_k`` is close to 2
+    (``|r_k|`` close to 1): no relative accuracy independent of ``t`` (such as
+    ``(d + 8) u``) holds on the whole range ``0 < ηλ < 2``.
+
+    Parameters and validation are those of :func:`gd_loss`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The bound, same shape as :func:`gd_loss`' result.
+    """
+    lam_a, b_a, c, eta_v, T = _mode_args(lam, b, c0, eta, steps, "the error bound")
+    _, mag, rel, absr = _power_sensitivity(lam_a, eta_v, T, 2)
+    terms = 0.5 * mag * lam_a[None, :]  # (T+1, d): ½ λ_k r_k^(2t)
+    sens = 0.5 * lam_a[None, :] * (7.0 * mag + 3.0 * rel + absr)
+    e2 = (c - b_a) ** 2
+    total = terms @ e2.T if c.ndim == 1 else e2 @ terms.T
+    per = sens @ e2.T if c.ndim == 1 else e2 @ sens.T
+    d = lam_a.size
+    return UNIT_ROUNDOFF * (per + (d - 1) * total) + TINY * (total[..., :1] + 2.0 * d)
 
 
 def _data(X: Any, y: Any, w0: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
