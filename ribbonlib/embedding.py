@@ -26,15 +26,26 @@ from ribbonlib import _validate
 
 __all__ = [
     "bhattacharyya",
+    "bhattacharyya_error_bound",
     "bhattacharyya_gaussian",
     "inpca",
     "InPCAResult",
+    "InPCABounds",
+    "inpca_error_bounds",
     "explained_stress",
     "centred_gram",
 ]
 
 #: Largest allowed deviation of a probability vector's sum from 1.
 PROB_SUM_TOL = 1e-6
+#: Unit round-off of float64.
+UNIT_ROUNDOFF = 2.0**-53
+
+
+def _gamma(n: float) -> float:
+    """``n u / (1 − n u)``: the relative error bound of ``n`` rounded operations."""
+    nu = n * UNIT_ROUNDOFF
+    return nu / (1.0 - nu)
 
 # Tile edge (models) and number of samples multiplied before one logarithm: a 128 x 128
 # tile of float64 stays in cache, and a product of 16 Bhattacharyya coefficients stays
@@ -174,9 +185,9 @@ def bhattacharyya(P: Any, Q: Any | None = None) -> np.ndarray:
     The sum of logarithms is evaluated as the logarithm of products of blocks of
     ``_BLOCK`` Bhattacharyya coefficients, tile by tile so that the accumulators stay
     in cache. This does ``_BLOCK`` times fewer logarithms and allocates no large
-    temporaries; it is exact up to round-off (the relative error of a product of
-    ``_BLOCK`` factors is a few ulp). A block whose product falls below 1e-290 is redone
-    with one logarithm per sample, so underflow cannot corrupt the result.
+    temporaries. A block whose product falls below 1e-290 is redone with one logarithm
+    per sample, so underflow of the product cannot corrupt the result. The round-off
+    error is bounded by :func:`bhattacharyya_error_bound`.
     """
     Pa = _probabilities(P, "P")
     sym = Q is None
@@ -192,6 +203,45 @@ def bhattacharyya(P: Any, Q: Any | None = None) -> np.ndarray:
     # Σ_c sqrt(p q) <= 1 exactly, so D >= 0; only round-off can make it negative.
     np.maximum(D, 0.0, out=D)
     return D
+
+
+def bhattacharyya_error_bound(D: Any, n_samples: int, n_classes: int) -> np.ndarray:
+    """First-order bound on the round-off error of :func:`bhattacharyya`.
+
+    Every coefficient ``Σ_c sqrt(p_c) sqrt(q_c)`` of one sample is computed with a
+    relative error of at most ``(C + 2) u`` (two square roots, a product per class and
+    ``C − 1`` additions, in any order; ``u = 2^-53``), and a block of ``k <= 16``
+    coefficients is multiplied with ``k − 1`` more roundings, less than ``u`` per
+    sample; a relative error ``θ`` of a logarithm's argument moves the logarithm by
+    ``|θ|`` to first order. The logarithms themselves (one ulp, ``2u``), their sum over
+    the samples (at most ``N − 1`` additions of terms of one sign), the division by
+    ``N`` and the symmetrisation add relative errors. Altogether, to first order in
+    ``u``,
+
+    ``|D̂ − D| <= (C + 3) u + (N + 3) u · D``,
+
+    provided no product ``sqrt(p_c) sqrt(q_c)`` is subnormal (non-zero and below
+    ``2^-1022``); exact zeros are fine, and ``inf`` (disjoint supports) has bound
+    ``inf``.
+
+    Parameters
+    ----------
+    D : array_like
+        Distances returned by :func:`bhattacharyya`, ``>= 0``.
+    n_samples, n_classes : int
+        ``N >= 1`` and ``C >= 1`` of the probabilities.
+
+    Returns
+    -------
+    numpy.ndarray
+        The bound, same shape as ``D``.
+    """
+    Dm = np.asarray(D, dtype=float)
+    if np.any(np.isnan(Dm)) or np.any(Dm < 0):
+        raise ValueError("D must hold distances >= 0 (as returned by bhattacharyya)")
+    N = _validate.integer(n_samples, "n_samples", low=1)
+    C = _validate.integer(n_classes, "n_classes", low=1)
+    return (C + 3) * UNIT_ROUNDOFF + (N + 3) * UNIT_ROUNDOFF * Dm
 
 
 def bhattacharyya_gaussian(mu1: Any, mu2: Any, sigma: float) -> np.ndarray | float:
@@ -211,7 +261,10 @@ def bhattacharyya_gaussian(mu1: Any, mu2: Any, sigma: float) -> np.ndarray | flo
     Returns
     -------
     numpy.ndarray or float
-        ``mean((mu1 - mu2)**2, axis=-1) / (8 sigma^2)``.
+        ``mean((mu1 - mu2)**2, axis=-1) / (8 sigma^2)``, with a relative error of at
+        most ``(N + 5) u`` to first order (``u = 2^-53``, ``N`` the length of the last
+        axis: the difference, its square, ``N − 1`` additions, the division by ``N``,
+        ``sigma²`` and the final division), barring overflow and underflow.
     """
     sig = _validate.finite_real(sigma, "sigma", low=0.0, low_open=True)
     a = np.asarray(mu1, dtype=float)
@@ -273,7 +326,10 @@ def explained_stress(eigenvalues: Any, k: int) -> float:
     -------
     float
         ``1 - sqrt(1 - sum_{i<=k} mu_i^2 / sum_i mu_i^2)``: one minus the relative
-        Frobenius error of the rank-``k`` approximation of ``W``.
+        Frobenius error of the rank-``k`` approximation of ``W``, in ``[0, 1]`` and
+        non-decreasing in ``k``; computed as ``1 - sqrt(sum_{i>k} mu_i^2 / sum_i mu_i^2)``
+        with an absolute error of at most ``(n + 2) u`` (``n`` eigenvalues,
+        ``u = 2^-53``, first order).
     """
     mu = np.asarray(eigenvalues, dtype=float)
     if mu.ndim != 1 or mu.size == 0 or not np.all(np.isfinite(mu)):
@@ -346,9 +402,11 @@ class InPCAResult:
         -------
         numpy.ndarray, shape (n_new, n)
             Coordinates ``y = sign(mu) |mu|^{-1/2} V^T w``, with ``w`` the new point's
-            centred inner products with the base points (Gower's formula). A base
-            point's own row of distances returns exactly its row of ``coords``.
-            Directions with ``|mu| <= rank_tol`` get coordinate 0.
+            centred inner products with the base points (Gower's formula). In exact
+            arithmetic a base point's own row of distances returns its row of
+            ``coords``; in float64 the difference is bounded by
+            :func:`inpca_error_bounds` (``embedding``). Directions with
+            ``|mu| <= rank_tol`` get coordinate 0.
         """
         arr = np.asarray(D_new, dtype=float)
         if arr.ndim == 1:
@@ -401,6 +459,124 @@ class InPCAResult:
         if norm == 0.0:
             raise ValueError("the new points all coincide with the base centroid: stress is undefined")
         return 1.0 - float(np.linalg.norm(W - approx)) / norm
+
+
+@dataclass(frozen=True)
+class InPCABounds:
+    """A posteriori round-off bounds of an InPCA embedding (see :func:`inpca_error_bounds`).
+
+    Attributes
+    ----------
+    gram : float
+        Bound on ``||Ŵ − W||_2``: the computed centred matrix against the exact
+        ``W = −L D L / 2`` of the (symmetrised) input.
+    residual : float
+        Bound on ``||Ŵ V̂ − V̂ diag(μ̂)||_F`` for the computed eigenpairs.
+    orthogonality : float
+        Bound on ``||V̂ᵀ V̂ − I||_F``.
+    eigenvalues : numpy.ndarray, shape (n,)
+        ``|μ̂_j − μ_(j)(W)|`` is at most ``eigenvalues[j]``, where ``μ_(j)(W)`` is the
+        eigenvalue of the exact ``W`` of the same rank (in descending order) as the
+        computed ``μ̂_j``; in the order of :attr:`InPCAResult.eigenvalues`.
+    distances : float
+        Bound on ``|Σ_k sign(μ̂_k)(c_ak − c_bk)² − D_ab|`` for the returned coordinates
+        ``c``, the sum evaluated in float64 in any order.
+    embedding : numpy.ndarray, shape (n, n)
+        ``|embed(D[a])[k] − coords[a, k]|`` is at most ``embedding[a, k]``, for the rows
+        of the symmetrised ``D``.
+    """
+
+    gram: float
+    residual: float
+    orthogonality: float
+    eigenvalues: np.ndarray
+    distances: float
+    embedding: np.ndarray
+
+
+def inpca_error_bounds(D: Any, result: InPCAResult) -> InPCABounds:
+    """Round-off bounds of :func:`inpca`, from the measured residual of its eigenpairs.
+
+    Nothing about the eigensolver is assumed: the bounds follow from quantities measured
+    on its output, to first order in ``u = 2^-53``.
+
+    * The centred matrix: each entry of ``Ŵ = centred_gram(D)`` is within
+      ``½[γ_5(|D_ab| + |r_a| + |r_b| + |m|) + γ_(n+3)(r̄_a + r̄_b) + γ_(n²+3) m̄] + u|Ŵ_ab|``
+      of the exact ``W`` (``r``, ``m`` the row and grand means of ``D``, ``r̄``, ``m̄``
+      those of ``|D|``, ``γ_k = ku/(1 − ku)``: recursive summation in any order); the
+      Frobenius norm of these bounds is ``gram``.
+    * The eigenpairs: with ``R = Ŵ V̂ − V̂ diag(μ̂)`` and ``F = V̂ᵀV̂ − I`` (their
+      evaluation error added), ``G = V̂ᵀ Ŵ V̂ = diag(μ̂) + F diag(μ̂) + V̂ᵀ R``, so by
+      Weyl's inequality the ``i``-th largest eigenvalue of ``G`` is within
+      ``β = sqrt(1 + ω) ||R|| + ω max|μ̂|`` of the ``i``-th largest ``μ̂``
+      (``ω = ||F||``), and by Ostrowski's theorem the eigenvalues of ``Ŵ`` are those of
+      ``G`` divided by factors in ``[1 − ω, 1 + ω]``: ``|μ̂_(i) − μ_i(Ŵ)| <=
+      (β + ω|μ̂_(i)|)/(1 − ω)``; Weyl again adds ``gram``.
+    * The distances: ``Σ_k sign(μ_k)(c_ak − c_bk)² = P_aa + P_bb − 2P_ab`` with
+      ``P = V̂ Λ' V̂ᵀ`` (``Λ'`` the kept eigenvalues), while ``D_ab = W_aa + W_bb − 2W_ab
+      + ½(D_aa + D_bb)``, so the error is at most ``4||P − W||_2``, with ``||P − W||_2 <=
+      sqrt(1 + ω)||R|| + ω||Ŵ||_F + (1 + ω) max_dropped|μ̂| + gram``, plus the rounding of
+      the coordinates and of the sum, ``(4n + 24) u max_a Σ_k c_ak²``.
+    * The embedding of base row ``a``: ``(Ŵ V̂)_ak = μ̂_k V̂_ak + R_ak``, so embed and
+      coords differ by ``(|R_ak| + 2 sqrt(1 + ω) ||E_a|| + γ_n (|Ŵ||V̂|)_ak)/sqrt|μ̂_k|``
+      plus ``5u |c_ak|`` (``E_a`` the entry bounds of row ``a`` above).
+
+    Parameters
+    ----------
+    D : array_like, shape (n, n)
+        The distance matrix given to :func:`inpca`.
+    result : InPCAResult
+        ``inpca(D)``.
+
+    Returns
+    -------
+    InPCABounds
+
+    Raises
+    ------
+    ValueError
+        If ``D`` is not a valid distance matrix, does not match ``result``, or the
+        computed eigenvectors are too far from orthonormal (``ω >= 1/2``).
+    """
+    if not isinstance(result, InPCAResult):
+        raise ValueError(f"result must be an InPCAResult (from inpca), got {type(result).__name__}")
+    Dm = _distance_matrix(D)
+    n = Dm.shape[0]
+    if result.eigenvalues.shape != (n,):
+        raise ValueError(f"result embeds {result.eigenvalues.size} points but D relates {n}")
+    u = UNIT_ROUNDOFF
+    W = centred_gram(Dm)
+    A = np.abs(Dm)
+    row, m = Dm.mean(axis=1), float(Dm.mean())
+    row_abs, m_abs = A.mean(axis=1), float(A.mean())
+    E = 0.5 * (_gamma(5) * (A + np.abs(row)[:, None] + np.abs(row)[None, :] + abs(m))
+               + _gamma(n + 3) * (row_abs[:, None] + row_abs[None, :]) + _gamma(n * n + 3) * m_abs)
+    E += u * np.abs(W)
+    gram = float(np.linalg.norm(E))
+    V, mu = result.vectors, result.eigenvalues
+    AV = np.abs(V)
+    R = np.abs(W @ V - V * mu[None, :]) + _gamma(n + 1) * (np.abs(W) @ AV + AV * np.abs(mu)[None, :])
+    residual = float(np.linalg.norm(R))
+    F = np.abs(V.T @ V - np.eye(n)) + _gamma(n + 1) * (AV.T @ AV)
+    omega = float(np.linalg.norm(F))
+    if not omega < 0.5:
+        raise ValueError(f"the eigenvectors of result are too far from orthonormal (||VᵀV − I|| = {omega:.3g})")
+    grow = math.sqrt(1.0 + omega)
+    beta = grow * residual + omega * float(np.max(np.abs(mu)))
+    eig = gram + (beta + omega * np.abs(mu)) / (1.0 - omega)
+    dropped = np.abs(mu) <= result.rank_tol
+    drop = float(np.max(np.abs(mu[dropped]))) if np.any(dropped) else 0.0
+    p_minus_w = grow * residual + omega * float(np.linalg.norm(W)) + (1.0 + omega) * drop + gram
+    diag = np.abs(np.diag(Dm))
+    C2 = float(np.max(np.sum(result.coords**2, axis=1)))
+    distances = 4.0 * p_minus_w + float(np.max(diag)) + (4 * n + 24) * u * C2
+    keep = ~dropped
+    emb = np.zeros((n, n))
+    e_row = np.linalg.norm(E, axis=1)
+    num = R + 2.0 * grow * e_row[:, None] + _gamma(n) * (np.abs(W) @ AV)
+    emb[:, keep] = num[:, keep] / np.sqrt(np.abs(mu[keep]))[None, :] + 5.0 * u * np.abs(result.coords[:, keep])
+    return InPCABounds(gram=gram, residual=residual, orthogonality=omega, eigenvalues=eig,
+                       distances=distances, embedding=emb)
 
 
 def inpca(D: Any) -> InPCAResult:
