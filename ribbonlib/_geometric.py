@@ -11,8 +11,12 @@ The textbook closed forms ``(1 − x^n) / (n (1 − x))`` lose all accuracy when
 close to 1 (``1 − x`` is formed from a rounded ``x``), and ``G − m mᵀ`` cancels
 catastrophically when both modes are slow (``n a ≪ 1``). Here:
 
-* ``|r| = e^L`` with ``L = log1p(−a)`` (``a < 1``) or ``log(a − 1)`` (``a > 1``), so
-  ``1 − x = −expm1(L_x)`` and ``1 − x^n = −expm1(n L_x)`` keep full relative accuracy;
+* the rate ``a = η λ`` is kept exactly, as the rounded product plus its rounding error
+  (:func:`rates`), and ``|r| = e^L`` with ``L`` computed from it without cancellation
+  (:func:`log_abs_r`: ``log1p(−a)``, ``log(1 − a)``, ``log(a − 1)`` or ``log1p(a − 2)``,
+  whichever keeps ``|r|`` exact), so ``1 − x = −expm1(L_x)`` and
+  ``1 − x^n = −expm1(n L_x)`` (or ``1 + |x|^n`` for negative ``x`` and odd ``n``) keep
+  full relative accuracy, also for ``r`` close to −1;
 * for two slow modes (``r > 0`` and ``n |L| <= 1``) the covariance is summed as a
   double power series ``Σ_ij (n L_k)^i (n L_l)^j / (i! j!) Cov(s^i, s^j)`` over the
   uniform grid ``s = t/n``, whose moments are exact rationals (Faulhaber's formula).
@@ -36,12 +40,47 @@ SLOW = 1.0
 _J = 24
 
 
-def log_abs_r(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(L, sign)`` with ``r = 1 − a = sign · e^L`` for ``0 < a < 2`` (``L = −inf`` at ``a = 1``)."""
+def rates(eta: float, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The exact products ``η λ_k`` as unevaluated sums ``a + a_lo`` of two floats.
+
+    ``a = fl(η λ_k)`` and ``a_lo`` is its rounding error, exact (Dekker's product, with
+    the factors scaled to ``[1/2, 1)`` first so that splitting cannot overflow) unless
+    ``a_lo`` falls below the normal range, where it no longer matters. The error of
+    ``a`` alone is only ``u·a``, but ``1 − r_k = η λ_k`` close to 2 (``r_k`` close to −1)
+    or to 1 (``r_k`` close to 0) leaves ``|r_k|`` with a relative error ``u·a/|r_k|`` or
+    ``u·a/(1 − |r_k|)`` unless ``a_lo`` is kept.
+    """
+    lam = np.asarray(lam, dtype=float)
+    me, ee = np.frexp(np.float64(eta))
+    ml, el = np.frexp(lam)
+    hi = me * ml                                  # in [1/4, 1): no overflow below
+    split = 134217729.0                           # 2^27 + 1 (Veltkamp)
+    ce, cl = split * me, split * ml
+    eh, lh = ce - (ce - me), cl - (cl - ml)
+    et, lt = me - eh, ml - lh
+    lo = ((eh * lh - hi) + eh * lt + et * lh) + et * lt
+    return np.ldexp(hi, ee + el), np.ldexp(lo, ee + el)
+
+
+def log_abs_r(a: np.ndarray, a_lo: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(L, sign)`` with ``r = 1 − α = sign · e^L`` for the rate ``α = a + a_lo``, ``0 < α < 2``.
+
+    ``L = −inf`` at ``α = 1``. With ``a_lo`` (the rounding error of ``a``, :func:`rates`)
+    ``L`` is accurate to a few ulp of ``max(|L|, u)`` for the exact ``α``, also when
+    ``|r|`` is close to 1 from either side; every difference below is exact
+    (Sterbenz) or rounded once.
+    """
     a = np.asarray(a, dtype=float)
-    with np.errstate(divide="ignore"):
-        L = np.where(a < 1.0, np.log1p(-np.minimum(a, 1.0)), np.log(np.abs(a - 1.0)))
-    sign = np.where(a <= 1.0, 1.0, -1.0)
+    lo = np.zeros_like(a) if a_lo is None else np.broadcast_to(np.asarray(a_lo, dtype=float), a.shape)
+    below = (a < 1.0) | ((a == 1.0) & (lo < 0.0))            # α < 1: r > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        small = np.log1p(-np.minimum(a, 0.5)) - lo / (1.0 - np.minimum(a, 0.5))   # α < 1/2
+        r_pos = (1.0 - a) - lo                                # 1/2 <= a <= 1: 1 − a exact
+        near_one = np.log(np.abs(np.where(below, r_pos, (a - 1.0) + lo)))   # |r| up to 1/2
+        e = (2.0 - a) - lo                                    # α > 3/2: 2 − a exact
+        near_two = np.log1p(-np.clip(e, 0.0, 1.0))
+    L = np.where(below & (a < 0.5), small, np.where(a > 1.5, near_two, near_one))
+    sign = np.where(below | ((a == 1.0) & (lo == 0.0)), 1.0, -1.0)
     return L, sign
 
 
@@ -79,8 +118,10 @@ def geo_mean(L: np.ndarray, sign: np.ndarray, n: int) -> np.ndarray:
     Lp = L[pos]
     out[pos] = np.expm1(n * Lp) / (n * np.expm1(Lp))
     Ln = L[neg]
-    xn = np.exp(n * Ln) * (1.0 if n % 2 == 0 else -1.0)  # x^n with x < 0
-    out[neg] = (1.0 - xn) / (n * (1.0 + np.exp(Ln)))
+    # 1 − x^n with x < 0: −expm1(n L) for even n (x^n close to 1 when x is close to −1),
+    # 1 + |x|^n for odd n (no cancellation)
+    one_minus_xn = -np.expm1(n * Ln) if n % 2 == 0 else 1.0 + np.exp(n * Ln)
+    out[neg] = one_minus_xn / (n * (1.0 + np.exp(Ln)))
     return out
 
 
@@ -151,11 +192,14 @@ def _shift_difference(L: np.ndarray, sign: np.ndarray, h: np.ndarray, n: int) ->
     return out  # r = 0 (L = −inf): m(0·y) − m(0) = 0
 
 
-def time_covariance(a: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(G, m, Cov)`` for contraction rates ``a = η λ`` (float64) over ``n = T + 1`` points.
+def time_covariance(a: np.ndarray, n: int, a_lo: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(G, m, Cov)`` for contraction rates ``α = a + a_lo = η λ`` over ``n = T + 1`` points.
 
-    ``G`` and ``m`` carry a few ulp of relative error. ``Cov = G − m mᵀ`` is formed
-    without catastrophic cancellation in every entry:
+    ``a_lo`` is the rounding error of ``a`` (:func:`rates`); omitted, ``a`` is taken as
+    exact. ``G`` and ``m`` carry a few ulp of relative error (the measured constants are
+    documented, and tested, in :func:`ribbonlib.cloud.time_averages`).
+    ``Cov = G − m mᵀ`` is formed without catastrophic cancellation in every entry:
 
     * slow–slow pairs (``r > 0``, ``n |log r| <= 1``): double power series in ``n log r``
       with the exact moments of the uniform grid;
@@ -163,7 +207,7 @@ def time_covariance(a: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.n
       bracket rearranged into ``expm1`` terms and ``m_l − 1`` summed as a series;
     * other pairs: the closed forms, where ``Cov`` is not small compared with ``G``.
     """
-    L, sign = log_abs_r(a)
+    L, sign = log_abs_r(a, a_lo)
     m = geo_mean(L, sign, n)
     G = geo_mean(L[:, None] + L[None, :], sign[:, None] * sign[None, :], n)
     cov = G - np.outer(m, m)

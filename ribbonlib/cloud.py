@@ -32,6 +32,11 @@ from . import _geometric, _validate
 from .dynamics import MAX_ENTRIES
 
 __all__ = [
+    "UNIT_ROUNDOFF",
+    "TIME_ULP",
+    "COV_ULP",
+    "SAME_SIGN_ULP",
+    "SCALE_ULP",
     "time_averages",
     "covariance",
     "signal_covariance",
@@ -39,6 +44,22 @@ __all__ = [
     "sample",
     "sample_moments",
 ]
+
+
+#: Unit roundoff of float64, ``u = 2^-53``: the unit of the accuracy constants below.
+UNIT_ROUNDOFF = 2.0**-53
+#: float64 :func:`time_averages`: ``|ΔG_kl| <= TIME_ULP·u·G_kl`` and
+#: ``|Δm_k| <= TIME_ULP·u·m_k`` (both are positive), for the exact ``r_k = 1 − η λ_k``.
+TIME_ULP = 8
+#: float64 :func:`time_averages`: ``|ΔCov_kl| <= COV_ULP·u·(G_kl + m_k m_l)`` for every pair.
+COV_ULP = 16
+#: float64 :func:`time_averages`: ``|ΔCov_kl| <= SAME_SIGN_ULP·u·|Cov_kl|`` (componentwise)
+#: when ``r_k`` and ``r_l`` have the same sign (both ``η λ <= 1`` or both ``> 1``); in
+#: particular on the diagonal.
+SAME_SIGN_ULP = 256
+#: Further ulp that the scalings by ``sqrt(λ) b``, ``s²/d`` and ``λ`` add in
+#: :func:`signal_covariance`, :func:`noise_variances` and :func:`covariance`.
+SCALE_ULP = 8
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -51,6 +72,12 @@ def _common(lam: Any, eta: Any, steps: Any, precision: Any):
     T = _validate.integer(steps, "steps", low=0)
     prec = None if precision is None else _validate.integer(precision, "precision", low=16)
     return lam_v, lam_f, eta_v, T, prec
+
+
+def _float_time(eta: float, lam_f: np.ndarray, T: int):
+    """``(G, m, Cov)`` in float64 for the exact rates ``η λ_k`` (not their rounded products)."""
+    a, a_lo = _geometric.rates(eta, lam_f)
+    return _geometric.time_covariance(a, T + 1, a_lo)
 
 
 def _mp_vector(x: Any) -> list:
@@ -124,17 +151,30 @@ def time_averages(lam: Any, eta: float, steps: int, *, precision: int | None = N
 
     Notes
     -----
-    float64: ``G`` and ``m`` are accurate to a few ulp (``log1p``/``expm1`` forms);
-    ``cov`` to a few ulp of ``G_kl + m_k m_l``, and to a few ulp of its own value when
-    both modes are slow (``n·|log r| <= 1``, ``r > 0``), where a power series with exact
-    rational coefficients replaces the cancelling difference. With ``precision`` the
-    closed forms run in mpmath with enough guard digits for the same cancellations,
-    and the results (object arrays of ``mpmath.mpf``) are accurate to ``precision``
-    digits.
+    Accuracy, for the exact rates ``η λ_k`` of the float inputs (the product is formed
+    without rounding) and ``u = 2^-53``, on the whole domain ``0 < η λ_k < 2``,
+    ``T >= 0``, barring underflow (entries below about ``1e-290``); the constants are
+    the module's and the domain tests in ``tests/test_cloud.py`` enforce them against Arb
+    enclosures (measured worst cases in brackets):
+
+    * ``G_kl`` and ``m_k`` (both positive): relative error ``<= TIME_ULP·u`` = ``8u`` [4.5u];
+    * ``cov_kl``: error ``<= COV_ULP·u·(G_kl + m_k m_l)`` = ``16u(G_kl + m_k m_l)`` [6u];
+    * ``cov_kl`` when ``r_k`` and ``r_l`` have the same sign (``η λ <= 1`` for both, or
+      ``> 1`` for both; always on the diagonal): relative error ``<= SAME_SIGN_ULP·u``
+      = ``256u`` [90u]. For two slow modes (``r > 0``, ``n |log r| <= 1``, ``n = T + 1``)
+      ``cov`` is far below ``G`` (a power series with exact rational coefficients
+      replaces the difference); the worst cases are modes just past that threshold,
+      where ``G + m m`` exceeds ``cov`` by up to about 33 times. For opposite signs ``cov_kl``
+      can be arbitrarily small compared with ``G_kl + m_k m_l`` (slow ``r_l`` and ``r_k``
+      close to −1) and only the bound before holds.
+
+    With ``precision`` the closed forms run in mpmath with enough guard digits for the
+    same cancellations, and every entry of the results (object arrays of
+    ``mpmath.mpf``) has a relative error below ``10^-precision``.
     """
     lam_v, lam_f, eta_v, T, prec = _common(lam, eta, steps, precision)
     if prec is None:
-        return _geometric.time_covariance(eta_v * lam_f, T + 1)
+        return _float_time(eta_v, lam_f, T)
     _, G, m, C = _mp_time(lam_v, eta, T, prec)
     return _round(G, prec), _round(m, prec), _round(C, prec)
 
@@ -161,7 +201,17 @@ def signal_covariance(lam: Any, b: Any, eta: float, steps: int, *,
     numpy.ndarray, shape (d, d)
         ``S_kl = sqrt(λ_k λ_l) b_k b_l (G_kl − m_k m_l)``: the covariance, over the
         ``T + 1`` steps, of the noiseless trajectory ``sqrt(λ_k) b_k (1 − r_k^t)``.
-        Positive semi-definite, rank at most ``min(d, T)``.
+        Positive semi-definite, of rank ``min(d', T)`` with ``d'`` the number of
+        distinct ``r_k`` among the modes with ``b_k != 0`` (chapter 3).
+
+    Notes
+    -----
+    float64 accuracy (``u = 2^-53``, barring underflow), from that of
+    :func:`time_averages` and ``SCALE_ULP`` for the scaling by ``sqrt(λ_k λ_l) b_k b_l``:
+    ``|ΔS_kl| <= (COV_ULP + SCALE_ULP)·u·sqrt(λ_k λ_l)|b_k b_l|(G_kl + m_k m_l)`` for
+    every entry, and ``|ΔS_kl| <= (SAME_SIGN_ULP + SCALE_ULP)·u·|S_kl|`` when ``r_k`` and
+    ``r_l`` have the same sign (always on the diagonal). With ``precision`` every entry
+    has a relative error below ``10^-precision``.
 
     Raises
     ------
@@ -172,7 +222,7 @@ def signal_covariance(lam: Any, b: Any, eta: float, steps: int, *,
     lam_v, lam_f, eta_v, T, prec = _common(lam, eta, steps, precision)
     if prec is None:
         b_a = _validate.vector(b, "b", lam_f.size)
-        _, _, cov = _geometric.time_covariance(eta_v * lam_f, T + 1)
+        _, _, cov = _float_time(eta_v, lam_f, T)
         u = np.sqrt(lam_f) * b_a
         return np.outer(u, u) * cov
     b_v = _vector_any(b, "b", lam_f.size)
@@ -210,19 +260,34 @@ def noise_variances(lam: Any, s: float, eta: float, steps: int, *,
     -------
     numpy.ndarray, shape (d,)
         ``n_k = (s²/d) λ_k G_kk``.
+
+    Raises
+    ------
+    ValueError
+        For non-positive or non-finite ``lam``, ``s < 0``, ``η·max(λ) >= 2``,
+        ``steps < 0``, ``n_inits < 1`` or ``precision < 16``.
+
+    Notes
+    -----
+    float64 relative error (``u = 2^-53``, barring underflow) at most
+    ``(TIME_ULP + SCALE_ULP)·u`` for ``M → ∞``, and ``(SAME_SIGN_ULP + SCALE_ULP)·u`` with
+    ``n_inits``, where ``G_kk − m_k²/M`` is summed as ``(G_kk − m_k²) + m_k²(M − 1)/M``
+    (two terms ``>= 0``). With ``precision``: below ``10^-precision``.
     """
     lam_v, lam_f, eta_v, T, prec = _common(lam, eta, steps, precision)
     s_v = _validate.finite_real(s, "s", low=0.0)
     M = None if n_inits is None else _validate.integer(n_inits, "n_inits", low=1)
     d = lam_f.size
     if prec is None:
-        G, m, _ = _geometric.time_covariance(eta_v * lam_f, T + 1)
-        g = np.diag(G) - (0.0 if M is None else m**2 / M)
+        G, m, cov = _float_time(eta_v, lam_f, T)
+        # G_kk − m_k²/M = (G_kk − m_k²) + m_k² (M − 1)/M: two terms >= 0, no cancellation
+        g = np.diag(G) if M is None else np.diag(cov) + m**2 * ((M - 1) / M)
         return (s_v**2 / d) * lam_f * g
-    lam_mp, G, m, _ = _mp_time(lam_v, eta, T, prec)
+    lam_mp, G, m, C = _mp_time(lam_v, eta, T, prec)
     with mpmath.workdps(prec + 10):
         s_mp = s if isinstance(s, mpmath.mpf) else mpmath.mpf(float(s))
-        out = [s_mp**2 / d * lam_mp[k] * (G[k][k] - (0 if M is None else m[k] ** 2 / M)) for k in range(d)]
+        g = [G[k][k] if M is None else C[k][k] + m[k] ** 2 * (M - 1) / M for k in range(d)]
+        out = [s_mp**2 / d * lam_mp[k] * g[k] for k in range(d)]
     return _round(out, prec)
 
 
@@ -252,7 +317,11 @@ def covariance(lam: Any, b: Any, s: float, eta: float, steps: int, *,
     Returns
     -------
     numpy.ndarray, shape (d, d)
-        ``C = signal_covariance(...) + diag(noise_variances(...))``.
+        ``C = signal_covariance(...) + diag(noise_variances(...))``. float64 accuracy:
+        off the diagonal that of :func:`signal_covariance`; on it, ``C_kk`` is the sum of
+        two terms ``>= 0`` and has a relative error at most
+        ``(SAME_SIGN_ULP + SCALE_ULP + 1)·u``. With ``precision``: every entry to a
+        relative ``2·10^-precision``.
 
     Raises
     ------
