@@ -170,7 +170,8 @@ async () => {
 def figure_text_px(path: Path, shown: float, natural: float) -> float | None:
     """Displayed em size (CSS px) of the smallest text of a figure, from its PNG metadata.
 
-    ``None`` when the image carries no such metadata (not a figure of the book).
+    ``None`` when the image carries no such metadata (a figure not drawn through
+    :func:`ribbonlib.figures.setup`, whose legibility cannot be known).
     """
     from PIL import Image
 
@@ -267,7 +268,11 @@ def audit_pages(pages: Iterable[Path], root: Path, widths: Iterable[int] = WIDTH
                                                       f"image {local.name} did not load"))
                                 continue
                             px = figure_text_px(local, img["shown"], img["natural"])
-                            if px is not None and px < MIN_TEXT_PX and not (width < 600 and img["enlarge"]):
+                            if px is None and local.suffix.lower() == ".png":
+                                defects.append(Defect(name, width, "tiny-text", img["where"],
+                                                      f"{local.name} states no font size and DPI "
+                                                      "(draw it through ribbonlib.figures.setup)"))
+                            elif px is not None and px < MIN_TEXT_PX and not (width < 600 and img["enlarge"]):
                                 defects.append(Defect(name, width, "tiny-text", img["where"],
                                                       f"smallest text {px:.1f}px (at least {MIN_TEXT_PX:g}px) "
                                                       f"in {local.name} shown {img['shown']:.0f}px wide"))
@@ -284,6 +289,9 @@ def book_pages(root: Path) -> list[Path]:
         rel = path.relative_to(root)
         if rel.parts[0].startswith(("_", ".")) or rel.name in SKIP_PAGES:
             continue
+        head = path.read_text(encoding="utf-8", errors="replace")[:2000].lower()
+        if 'http-equiv="refresh"' in head:
+            continue  # a redirect (the book's index.html points to its first page)
         pages.append(path)
     return pages
 
