@@ -21,6 +21,11 @@ In the eigenbasis of ``Σ`` the diagonal ``p_k = v_kᵀ P v_k`` obeys
 * the stationary floor is ``p_k^∞ = σ_ε² η / ((2B − (B+1)ηλ_k)(1 − F))``
   (:func:`stationary_floor`).
 
+Every float64 result comes with a stated round-off bound, relative to the exact value for
+the same (float) inputs: :func:`moments_rounding` for :func:`mode_second_moments`,
+:func:`floor_rounding` for :func:`stationary_floor`, and ``(d + 10) u`` for
+:func:`stability_threshold` (``u = 2^-53``).
+
 :func:`mode_second_moments` iterates the diagonal recursion, :func:`simulate_online`
 runs many independent online-SGD trajectories at once (the Monte-Carlo reference),
 :func:`dataset_second_moments` gives the exact moments for mini-batches drawn from a
@@ -36,8 +41,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.optimize import brentq
 
-from . import _validate, cloud
-from .dynamics import MAX_ENTRIES
+from . import _geometric, _validate, cloud
 
 __all__ = [
     "stability_function",
@@ -45,7 +49,9 @@ __all__ = [
     "threshold_bounds",
     "diagonal_map",
     "mode_second_moments",
+    "moments_rounding",
     "stationary_floor",
+    "floor_rounding",
     "simulate_online",
     "DatasetMoments",
     "dataset_second_moments",
@@ -53,6 +59,7 @@ __all__ = [
     "fluctuation_parts",
     "fluctuation_covariance",
     "cloud_covariance",
+    "cloud_rounding",
 ]
 
 
@@ -68,11 +75,30 @@ def _batch(batch_size: Any) -> int:
 
 
 def _check_size(entries: int, what: str) -> None:
-    if entries > MAX_ENTRIES:
-        raise ValueError(
-            f"{what} would hold {entries:,} numbers (more than {MAX_ENTRIES:,}); "
-            "use fewer steps, fewer runs or a smaller problem"
-        )
+    _validate.check_size(entries, what, "use fewer steps, fewer runs or a smaller problem")
+
+
+#: Unit round-off of float64.
+_U = 2.0**-53
+
+
+def _gamma(n: float) -> float:
+    """``γ_n = n u / (1 − n u)``, the bound on ``|Π(1 + δ_i)^±1 − 1|`` over ``n`` roundings."""
+    return n * _U / (1.0 - n * _U)
+
+
+def _coefficients(lam: np.ndarray, eta: float, B: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``r = 1 − ηλ``, ``D = r² + η²λ²/B`` and ``u = η²λ/B``, each to a few ulp.
+
+    ``ηλ`` is kept as the unevaluated sum of its rounded value and its rounding error,
+    so that ``r`` is accurate to ``γ_3`` relative also where ``ηλ`` is close to 1; then
+    ``D`` is within ``γ_8`` and ``u`` within ``γ_3`` of the values for the exact ``ηλ``.
+    """
+    a, a_lo = _geometric.rates(eta, lam)
+    r = (1.0 - a) - a_lo
+    D = r * r + a * a / B
+    u = eta * a / B
+    return r, D, u
 
 
 def _F(lam: np.ndarray, eta: float, B: int) -> float:
@@ -160,8 +186,14 @@ def stability_threshold(lam: Any, batch_size: Any) -> float | np.ndarray:
     -------
     float or numpy.ndarray
         ``η_c(B)``, the unique root of ``F(η) = 1`` (:func:`stability_function`) in
-        ``(0, 2B/((B+1)λ_max))``, to a few ulp (Brent's method inside the bracket of
-        :func:`threshold_bounds`). It increases with ``B`` and tends to the
+        ``(0, 2B/((B+1)λ_max))``, by Brent's method inside the bracket of
+        :func:`threshold_bounds`, within ``(d + 10) u`` relative of the exact root for
+        the float ``lam`` (``u = 2^-53``). The computed ``F`` is within
+        ``(d + 2) u · F + Σ_k f_k c_k γ_2`` of the exact one (``f_k`` its terms,
+        ``c_k = (B+1)ηλ_k/(2B − (B+1)ηλ_k)`` the cancellation in the denominators), and
+        ``η F'(η) = Σ_k f_k · 2B/(2B − (B+1)ηλ_k)`` exceeds both ``F`` and
+        ``Σ_k f_k c_k``, so the root moves by at most ``(d + 6) u`` relative; Brent's
+        stopping rule adds ``4u``. It increases with ``B`` and tends to the
         gradient-descent threshold ``2/λ_max`` as ``B → ∞``.
 
     Raises
@@ -189,7 +221,8 @@ def threshold_bounds(lam: Any, batch_size: int) -> tuple[float, float]:
     Returns
     -------
     lower, upper : float
-        ``2B/(tr Σ + (B+1)λ_max) <= η_c <= min(2B/tr Σ, 2B/((B+2)λ_max))``.
+        ``2B/(tr Σ + (B+1)λ_max) <= η_c <= min(2B/tr Σ, 2B/((B+2)λ_max))``, each end
+        evaluated in float64 to within ``(d + 2) u`` relative (``tr Σ`` sums ``d`` terms).
     """
     return _bounds(_lam(lam), _batch(batch_size))
 
@@ -217,20 +250,12 @@ def diagonal_map(lam: Any, eta: float, batch_size: int) -> tuple[np.ndarray, np.
     lam_f = _lam(lam)
     B = _batch(batch_size)
     val = _validate.finite_real(eta, "eta", low=0.0, low_open=True)
-    a = val * lam_f
-    u = val * a / B
-    A = np.diag((1.0 - a) ** 2 + a * a / B) + np.outer(u, lam_f)
+    _, D, u = _coefficients(lam_f, val, B)
+    A = np.diag(D) + np.outer(u, lam_f)
     return A, u
 
 
 # ---------------------------------------------------------------------- moments
-
-
-def _diag_coefficients(lam: np.ndarray, eta: float, B: int) -> tuple[np.ndarray, np.ndarray]:
-    a = eta * lam
-    D = (1.0 - a) ** 2 + a * a / B
-    u = eta * a / B
-    return D, u
 
 
 def mode_second_moments(lam: Any, p0: Any, eta: float, batch_size: int, steps: int,
@@ -257,8 +282,10 @@ def mode_second_moments(lam: Any, p0: Any, eta: float, batch_size: int, steps: i
     numpy.ndarray, shape (T+1, d)
         ``E[(v_kᵀ(w_t − w*))²]`` for ``t = 0..T``, from the recursion
         ``p_{t+1} = (r² + η²λ²/B) p_t + (η²/B) λ (λ·p_t + σ_ε²)``. Every term is
-        non-negative, so the iteration is accurate to ``O(t·u)`` relative
-        (``u`` the unit round-off).
+        non-negative, so each step multiplies the relative error by at most
+        ``1 + γ_{d+10}``: row ``t`` is within :func:`moments_rounding` ``(d, T)[t]``
+        (about ``t (d + 10) u``) relative of the exact value for the same float inputs,
+        as long as no intermediate value underflows.
 
     Raises
     ------
@@ -277,13 +304,39 @@ def mode_second_moments(lam: Any, p0: Any, eta: float, batch_size: int, steps: i
     T = _validate.integer(steps, "steps", low=0)
     s2 = _validate.finite_real(label_noise, "label_noise", low=0.0)
     _check_size(d * (T + 1), "the second moments")
-    D, u = _diag_coefficients(lam_f, eta_v, B)
+    _, D, u = _coefficients(lam_f, eta_v, B)
     out = np.empty((T + 1, d))
     out[0] = p
     for t in range(T):
         p = D * p + u * (lam_f @ p + s2)
         out[t + 1] = p
     return out
+
+
+def moments_rounding(d: int, steps: int) -> np.ndarray:
+    """Round-off bound of :func:`mode_second_moments`, relative, for every step.
+
+    Parameters
+    ----------
+    d : int
+        Number of modes ``>= 1``.
+    steps : int
+        ``T >= 0``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (T+1,)
+        ``ε_t = (1 + γ_{d+10})^t − 1`` with ``γ_n = n u/(1 − n u)``, ``u = 2^-53``: every
+        step of the iteration rounds each non-negative term at most ``d + 10`` times
+        (``γ_8`` in ``D = r² + η²λ²/B``, one product and one sum; ``γ_3`` in
+        ``u = η²λ/B``, ``d`` in ``λ·p``, three more), so the computed ``p_k(t)`` lies in
+        ``[(1 − ε_t) p_k(t), (1 + ε_t) p_k(t)]``. Valid without underflow.
+    """
+    n = _validate.integer(d, "d", low=1) + 10
+    T = _validate.integer(steps, "steps", low=0)
+    g = _gamma(n)
+    t = np.arange(T + 1, dtype=float)
+    return np.expm1(t * np.log1p(g)) * (1.0 + 8.0 * _U)
 
 
 def stationary_floor(lam: Any, eta: float, batch_size: int, label_noise: float) -> np.ndarray:
@@ -305,7 +358,8 @@ def stationary_floor(lam: Any, eta: float, batch_size: int, label_noise: float) 
     numpy.ndarray, shape (d,)
         ``p_k^∞ = σ_ε² η / ((2B − (B+1)ηλ_k)(1 − F(η)))``, the fixed point of the
         diagonal recursion (Sherman--Morrison on ``I − A``). For ``ηλ_k ≪ 1`` it is
-        ``σ_ε² η/(2B)`` to leading order: a floor set by ``η/B``.
+        ``σ_ε² η/(2B)`` to leading order: a floor set by ``η/B``. Its relative round-off
+        is at most :func:`floor_rounding`.
     """
     lam_f = _lam(lam)
     B = _batch(batch_size)
@@ -315,6 +369,59 @@ def stationary_floor(lam: Any, eta: float, batch_size: int, label_noise: float) 
     den = 2.0 * B - (B + 1.0) * a
     F = float(np.sum(a / den))
     return s2 * eta_v / (den * (1.0 - F))
+
+
+def floor_rounding(lam: Any, eta: float, batch_size: int) -> np.ndarray:
+    """Round-off bound of :func:`stationary_floor`, relative, per mode.
+
+    Parameters
+    ----------
+    lam : array_like, shape (d,)
+        Eigenvalues ``λ_k > 0``.
+    eta : float
+        Learning rate, ``0 < η < η_c(B)``.
+    batch_size : int
+        ``B >= 1``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (d,)
+        ``ε_k`` with ``|computed − exact| <= ε_k · exact`` for the same float inputs.
+        The denominators ``2B − (B+1)ηλ_k`` cancel: with ``c_k = (B+1)ηλ_k/den_k`` they
+        carry ``e_k = (1 + c_k γ_2)(1 + u) − 1``; ``F`` sums ``d`` quotients
+        (``e_F = (1 + max_k((1+u)²/(1 − e_k)) − 1)(1 + γ_{d−1}) − 1``), ``1 − F``
+        amplifies that by ``F/(1 − F)`` (``e_q = (1 + e_F F/(1 − F))(1 + u) − 1``), and
+        ``ε_k = (1 + u)²/((1 − e_k)(1 − e_q)(1 − u)) − 1``. To first order
+        ``ε_k ≈ (2c_k + 5 + (2 max c + d + 3) F/(1 − F)) u``. ``c_k`` and ``F`` are
+        bounded from above from their computed values; ``inf`` where the bound exceeds
+        about 1/2 (next to the threshold).
+    """
+    lam_f = _lam(lam)
+    B = _batch(batch_size)
+    eta_v = _stable_eta(lam_f, eta, B)
+    d = lam_f.size
+    a = eta_v * lam_f
+    den = 2.0 * B - (B + 1.0) * a
+    F = float(np.sum(a / den))
+    # Every (1 + x)·(1 + y)/(1 − z) − 1 below is formed as expm1(log1p(x) + ...): written
+    # out in float64 it would round to a multiple of u. The computed c and F are rounded
+    # themselves: the exact ones are bounded from above first.
+    def grow(up=(), down=()):
+        return np.expm1(sum(np.log1p(x) for x in up) - sum(np.log1p(-np.asarray(x)) for x in down))
+
+    c_hat = (B + 1.0) * a / den
+    c = c_hat * (1.0 + grow([c_hat * _gamma(2), _U])) * (1.0 + _gamma(4))
+    e_den = grow([c * _gamma(2), _U])
+    if np.any(e_den >= 0.5):
+        return np.full(d, np.inf)
+    e_term = grow([_U, _U], [e_den])
+    e_F = float(grow([float(np.max(e_term)), _gamma(d - 1)]))
+    F_up = F / (1.0 - e_F) * (1.0 + _gamma(2))
+    amp = e_F * F_up / (1.0 - F_up) * (1.0 + _gamma(3)) if F_up < 1.0 else np.inf
+    if amp >= 0.5:
+        return np.full(d, np.inf)
+    e_q = grow([amp, _U])
+    return grow([_U, _U], [e_den, np.full(d, e_q), np.full(d, _U)]) * (1.0 + _gamma(8))
 
 
 # ------------------------------------------------------------------- simulation
@@ -557,47 +664,47 @@ def _tail_sums(r: np.ndarray, T: int) -> np.ndarray:
     return np.cumsum(pw, axis=0)
 
 
-def _diag_excess(lam, eta, B, T, c0, s2, h):
-    """Time sums of the SGD excess ``x_t = p_t − r^{2t} c0`` of the diagonal.
+def _excess_sums(lam, eta, B, T, b, c0, s2, weights):
+    """Time sums of the SGD excess ``X_t`` of the error covariance over gradient descent.
 
-    Returns ``(Σ_t x_t, Σ_t x_t (1 + 2 h_{T−t}))``.
+    Diagonal, for every source ``i`` (rows of ``c0``, entries of ``s2``): ``x_t = p_t − r^{2t} c0``
+    from the diagonal recursion, which for ``x`` reads
+    ``x_{t+1} = D x_t + (η²λ²/B) r^{2t} c0 + u (λ·p_t + σ²)`` (every term ``>= 0``).
+    Off-diagonal: ``δ_t = a^t − c^t`` with ``a = r_k r_l + η²λ_kλ_l/B``, ``c = r_k r_l``,
+    advanced as ``δ_{t+1} = a δ_t + (η²λ_kλ_l/B) c^t``, times ``b_k b_l``.
+
+    Returns ``(Σ_t x_t, Σ_t δ_t)`` and, when ``weights`` (the ``(T+1, d)`` array
+    ``h_k(T − t)``) is given, the same sums weighted by ``1 + h_k(T−t) + h_l(T−t)``.
     """
-    D, u = _diag_coefficients(lam, eta, B)
-    r2 = (1.0 - eta * lam) ** 2
-    v = eta * eta * lam * lam / B
-    x = np.zeros(lam.size)
-    r2t = np.ones(lam.size)
-    plain = np.zeros(lam.size)
-    weighted = np.zeros(lam.size)
-    for t in range(T + 1):
-        plain += x
-        weighted += x * (1.0 + 2.0 * h[T - t])
-        if t == T:
-            break
-        p = x + r2t * c0
-        x = D * x + v * r2t * c0 + u * (lam @ p + s2)
-        r2t = r2t * r2
-    return plain, weighted
-
-
-def _offdiag_excess(lam, eta, B, T, h):
-    """Time sums of ``δ_t = a^t − c^t`` (``a = r_k r_l + η²λ_kλ_l/B``, ``c = r_k r_l``)."""
-    r = 1.0 - eta * lam
+    r, D, u = _coefficients(lam, eta, B)
+    r2 = r * r
+    v = (eta * lam) ** 2 / B
     c = np.outer(r, r)
     gap = eta * eta * np.outer(lam, lam) / B
     a = c + gap
+    x = np.zeros_like(c0)
     delta = np.zeros_like(c)
+    r2t = np.ones_like(lam)
     ct = np.ones_like(c)
-    plain = np.zeros_like(c)
-    weighted = np.zeros_like(c)
+    plain_x, plain_d = np.zeros_like(c0), np.zeros_like(c)
+    weighted_x = np.zeros_like(c0) if weights is not None else None
+    weighted_d = np.zeros_like(c) if weights is not None else None
     for t in range(T + 1):
-        plain += delta
-        weighted += delta * (1.0 + h[T - t][:, None] + h[T - t][None, :])
+        plain_x += x
+        plain_d += delta
+        if weights is not None:
+            h = weights[T - t]
+            weighted_x += x * (1.0 + 2.0 * h)
+            weighted_d += delta * (1.0 + h[:, None] + h[None, :])
         if t == T:
             break
+        p = x + r2t * c0
+        x = D * x + v * r2t * c0 + u * (p @ lam + s2)[:, None]
         delta = a * delta + gap * ct
+        r2t = r2t * r2
         ct = ct * c
-    return plain, weighted
+    bb = np.outer(b, b)
+    return (plain_x, plain_d * bb), (None if weights is None else (weighted_x, weighted_d * bb))
 
 
 def fluctuation_parts(lam: Any, b: Any, eta: float, batch_size: int, steps: int, *,
@@ -638,30 +745,55 @@ def fluctuation_parts(lam: Any, b: Any, eta: float, batch_size: int, steps: int,
     lam_f, b_a, eta_v, B, T, M = _cloud_args(lam, b, eta, batch_size, steps, n_inits)
     d = lam_f.size
     _check_size(4 * d * d, "the fluctuation covariance")
-    r = 1.0 - eta_v * lam_f
-    h = _tail_sums(r, T)
+    r = _coefficients(lam_f, eta_v, B)[0]
+    h = _tail_sums(r, T) if M is not None else None
     n = T + 1
     root = np.sqrt(lam_f)
     scale = np.outer(root, root)
+    c0 = np.stack([b_a**2, np.full(d, 1.0 / d), np.zeros(d)])
+    (px, pd), w = _excess_sums(lam_f, eta_v, B, T, b_a, c0, np.array([0.0, 0.0, 1.0]), h)
+    idx = np.arange(d)
+    pd[idx, idx] = 0.0
+    if w is not None:
+        wx, wd = w
+        wd[idx, idx] = 0.0
 
-    def finish(plain, weighted):
-        out = plain / n
+    def finish(i, off):
+        out = np.diag(px[i]) + (pd if off else 0.0)
         if M is not None:
-            out = out - weighted / (n * n * M)
+            out = out / n - (np.diag(wx[i]) + (wd if off else 0.0)) / (n * n * M)
+        else:
+            out = out / n
         return scale * out
 
-    off_p, off_w = _offdiag_excess(lam_f, eta_v, B, T, h)
-    bb = np.outer(b_a, b_a)
-    off_p, off_w = off_p * bb, off_w * bb
-    parts = []
-    for c0, s2 in ((b_a**2, 0.0), (np.full(d, 1.0 / d), 0.0), (np.zeros(d), 1.0)):
-        dp, dw = _diag_excess(lam_f, eta_v, B, T, c0, s2, h)
-        parts.append((np.diag(dp), np.diag(dw)))
-    idx = np.arange(d)
-    off_p[idx, idx] = 0.0
-    off_w[idx, idx] = 0.0
-    signal = finish(off_p + parts[0][0], off_w + parts[0][1])
-    return FluctuationParts(signal=signal, init=finish(*parts[1]), label=finish(*parts[2]))
+    return FluctuationParts(signal=finish(0, True), init=finish(1, False), label=finish(2, False))
+
+
+def cloud_rounding(d: int, steps: int) -> float:
+    """Round-off bound of :func:`cloud_covariance`, relative to its largest entry.
+
+    Parameters
+    ----------
+    d : int
+        Number of modes ``>= 1``.
+    steps : int
+        ``T >= 0``.
+
+    Returns
+    -------
+    float
+        ``ε = ((T + 1)(d + 20) + 400) u``: every entry of :func:`cloud_covariance` (with or
+        without ``n_inits``) is within ``ε · max_k C_kk`` of the exact value for the same
+        float inputs. The diagonal excess is a sum of ``T + 1`` non-negative terms, each
+        from ``t`` steps of a recursion with non-negative coefficients (``d + 20``
+        roundings per step, powers ``r^{2t}`` included); the off-diagonal excess
+        ``X_t,kl`` is bounded in absolute value, term by term, by the geometric mean of
+        the diagonal ones (``X_t ⪰ 0`` and Cauchy--Schwarz for the recursion of its
+        moduli); the gradient-descent part adds at most ``400 u`` (:mod:`ribbonlib.cloud`).
+    """
+    n = _validate.integer(d, "d", low=1) + 20
+    T = _validate.integer(steps, "steps", low=0)
+    return ((T + 1) * n + 400) * _U
 
 
 def fluctuation_covariance(lam: Any, b: Any, s: float, eta: float, batch_size: int, steps: int,
