@@ -20,7 +20,20 @@ form ``xᵀBx`` is ``2σ⁴ tr(B²)``. This gives the variance of every entry, a
 bilinear form ``uᵀĈv`` and linear functional ``Σ W_kl Ĉ_kl``, in closed form
 (:func:`entry_variances`, :func:`form_variances`, :func:`functional_variance`):
 the standard errors that Monte-Carlo checks of :func:`ribbonlib.cloud.covariance` need,
-with no estimate of their own to account for.
+with no estimate of their own to account for. The third and fourth cumulants of a linear
+functional follow in the same way (:func:`functional_cumulants`), and with them the exact
+standard error of a Monte-Carlo estimate of a variance.
+
+Accuracy (float64, ``u = 2^-53``; enforced against exact rational arithmetic by
+``tests/test_montecarlo.py``): write ``Γ̄_kl = sqrt(λ_k λ_l)(G_kl + m_k m_l) >= |Γ_kl|``,
+``Ā_kl = |b_k| Γ̄_kl`` and ``V̄_kl`` for :func:`entry_variances`' formula with ``Γ̄``, ``Ā``
+in place of ``Γ``, ``A`` (so ``V̄ >= Var Ĉ``). :func:`entry_variances` has a relative
+error at most ``ENTRY_ULP·u`` where ``r_k`` and ``r_l`` have the same sign (always on the
+diagonal; ``Γ`` is then accurate componentwise, :func:`ribbonlib.cloud.time_averages`),
+and an error at most ``ENTRY_ULP·u·V̄_kl`` otherwise.
+:func:`form_variances`, :func:`functional_variance` and :func:`functional_cumulants`
+(``κ_p``, ``p = 2, 3, 4``) are within ``(FORM_ULP + 4d)·u·(Σ_kl |W_kl| sqrt(V̄_kl))^p``
+of the exact values, ``W = u vᵀ`` for a form.
 """
 
 from __future__ import annotations
@@ -35,10 +48,18 @@ __all__ = [
     "entry_variances",
     "form_variances",
     "functional_variance",
+    "functional_cumulants",
     "mean_variances",
     "eigen_standard_errors",
     "replicate_moments",
 ]
+
+
+#: Relative accuracy of :func:`entry_variances`, in units of ``u = 2^-53`` (module docstring).
+ENTRY_ULP = 1024
+#: Accuracy of the forms, functionals and cumulants: ``(FORM_ULP + 4d)·u`` of their
+#: absolute-value counterpart (module docstring).
+FORM_ULP = 1024
 
 
 def _inputs(lam: Any, b: Any, s: Any, eta: Any, steps: Any, n_inits: Any):
@@ -203,18 +224,72 @@ def functional_variance(lam: Any, b: Any, s: float, eta: float, steps: int, n_in
         As :func:`entry_variances`, and for ``weights`` of the wrong shape or not finite.
     """
     lam_f, b_a, sig2, eta_v, T, M = _inputs(lam, b, s, eta, steps, n_inits)
-    d = lam_f.size
-    W = np.asarray(weights, dtype=float)
-    if W.shape != (d, d):
-        raise ValueError(f"weights must have shape (d, d) = ({d}, {d}), got {W.shape}")
-    if not np.all(np.isfinite(W)):
-        raise ValueError("weights must be finite; found non-finite entries")
-    W = (W + W.T) / 2.0
+    W = _weights(weights, lam_f.size)
     g, gamma, A, _ = _blocks(lam_f, b_a, eta_v, T)
     w = 2.0 * np.sum(W * A, axis=0)
     lin = sig2 * float(w @ w) / M
     quad = 2.0 * sig2**2 * ((M - 1) * np.sum((W * g) ** 2) + np.sum((W * gamma) ** 2)) / M**2
     return float(lin + quad)
+
+
+def functional_cumulants(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int,
+                         weights: Any) -> tuple[float, float, float]:
+    """Second, third and fourth cumulants of ``F = Σ_kl W_kl Ĉ_kl`` for a finite cloud.
+
+    ``F`` is a constant plus ``ℓᵀξ + ξᵀBξ`` in the ``M·d`` Gaussian draws ``ξ`` of
+    variance ``σ² = s²/d``, with ``ℓ = (1/M) 1 ⊗ w`` and
+    ``B = (1/M)[(I − P) ⊗ H + P ⊗ H_Γ]`` (``P = 11ᵀ/M``, ``H = W∘g``, ``H_Γ = W∘Γ``,
+    ``w = 2 (W∘A)ᵀ1``, ``W`` symmetrised; notation of :func:`entry_variances`). The
+    cumulants of a Gaussian quadratic form,
+    ``κ_p = 2^(p−1)(p−1)! σ^(2p) tr B^p + p! 2^(p−3) σ^(2p−2) ℓᵀB^(p−2)ℓ``, give::
+
+        κ2 = σ²|w|²/M + 2σ⁴[(M − 1) tr H² + tr H_Γ²]/M²        (functional_variance)
+        κ3 = 6σ⁴ wᵀH_Γ w/M² + 8σ⁶[(M − 1) tr H³ + tr H_Γ³]/M³
+        κ4 = 48σ⁶ |H_Γ w|²/M³ + 48σ⁸[(M − 1) tr H⁴ + tr H_Γ⁴]/M⁴
+
+    The mean of ``R`` independent squared deviations ``(F_r − E F)²`` has expectation
+    ``κ2`` and variance ``(κ4 + 2κ2²)/R``: the exact standard error of a Monte-Carlo
+    variance.
+
+    Parameters
+    ----------
+    lam, b, s, eta, steps, n_inits
+        As in :func:`entry_variances`.
+    weights : array_like, shape (d, d)
+        The weights ``W`` (only their symmetric part matters).
+
+    Returns
+    -------
+    (float, float, float)
+        ``κ2`` (the variance), ``κ3`` and ``κ4`` of ``F``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`functional_variance`.
+    """
+    lam_f, b_a, sig2, eta_v, T, M = _inputs(lam, b, s, eta, steps, n_inits)
+    W = _weights(weights, lam_f.size)
+    g, gamma, A, _ = _blocks(lam_f, b_a, eta_v, T)
+    w = 2.0 * np.sum(W * A, axis=0)
+    H, HG = W * g, W * gamma
+    H2, HG2 = H @ H, HG @ HG
+    k2 = sig2 * float(w @ w) / M + 2.0 * sig2**2 * ((M - 1) * np.sum(H * H) + np.sum(HG * HG)) / M**2
+    k3 = (6.0 * sig2**2 * float(w @ HG @ w) / M**2
+          + 8.0 * sig2**3 * ((M - 1) * np.sum(H * H2) + np.sum(HG * HG2)) / M**3)
+    Hw = HG @ w
+    k4 = (48.0 * sig2**3 * float(Hw @ Hw) / M**3
+          + 48.0 * sig2**4 * ((M - 1) * np.sum(H2 * H2) + np.sum(HG2 * HG2)) / M**4)
+    return float(k2), float(k3), float(k4)
+
+
+def _weights(weights: Any, d: int) -> np.ndarray:
+    W = np.asarray(weights, dtype=float)
+    if W.shape != (d, d):
+        raise ValueError(f"weights must have shape (d, d) = ({d}, {d}), got {W.shape}")
+    if not np.all(np.isfinite(W)):
+        raise ValueError("weights must be finite; found non-finite entries")
+    return (W + W.T) / 2.0
 
 
 def mean_variances(lam: Any, s: float, eta: float, steps: int, n_inits: int) -> np.ndarray:

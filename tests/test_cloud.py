@@ -95,9 +95,9 @@ def exact_rates(lam, eta):
     return [Fraction(float(eta)) * Fraction(float(x)) for x in lam]
 
 
-def arb_time(lam, eta, T, bits=256):
+def arb_time(lam, eta, T, bits=256, target=60):
     """Arb balls of ``G``, ``m`` and ``G − m mᵀ`` from the plain closed forms (exact rates),
-    at a precision raised until every entry is known to 60 relative bits."""
+    at a precision raised until every entry is known to ``target`` relative bits."""
     d, n = len(lam), T + 1
     while True:
         with ctx.workprec(bits):
@@ -112,7 +112,7 @@ def arb_time(lam, eta, T, bits=256):
                     G[k][l] = (1 - (r[k] * r[l]) ** n) / (n * (a[k] + a[l] - a[k] * a[l]))
                     C[k][l] = G[k][l] - m[k] * m[l]
             flat = [v for row in C for v in row] + [v for row in G for v in row] + m
-            if all(v.is_exact() or v.rel_accuracy_bits() > 60 for v in flat):
+            if all(v.is_exact() or v.rel_accuracy_bits() > target for v in flat):
                 return G, m, C
         bits *= 2
 
@@ -212,10 +212,13 @@ def test_precision_path_is_accurate_to_its_digits(problem, digits, data):
     b = data.draw(ground_truths(lam.size))
     G, m, cov = cloud.time_averages(lam, eta, T, precision=digits)
     S = cloud.signal_covariance(lam, b, eta, T, precision=digits)
-    S_a, _ = certify.cloud_matrices(lam, b, eta, T)
-    Ga, ma, Ca = (ball_array(x) for x in arb_time(lam, eta, T))
+    target = int(3.33 * digits) + 30
+    Ga, ma, Ca = (ball_array(x) for x in arb_time(lam, eta, T, target=target))
+    with ctx.workprec(4 * target):
+        ub = [certify.to_arb(float(x)).sqrt() * certify.to_arb(float(y)) for x, y in zip(lam, b)]
+        S_a = ball_array([[ub[k] * ub[l] * Ca[k, l] for l in range(lam.size)] for k in range(lam.size)])
     rel = mpmath.mpf(10) ** -digits
-    for value, exact in ((G, Ga), (m, ma), (cov, Ca), (S, ball_array(S_a.tolist()))):
+    for value, exact in ((G, Ga), (m, ma), (cov, Ca), (S, S_a)):
         for idx in np.ndindex(value.shape):
             x, e = value[idx], exact[idx]
             assert isinstance(x, mpmath.mpf)
@@ -249,3 +252,310 @@ def test_regression_alternating_modes_close_to_minus_one():
     G2, m2, _ = cloud.time_averages(lam2, eta2, 1)
     _, ma2, _ = arb_time(lam2, eta2, 1)
     assert within(m2[0], ma2[0], cloud.TIME_ULP * U * upper(ma2[0]))
+
+
+# ------------------------------------------------- exact clouds (rational arithmetic)
+
+
+def dyadic(x: float, bits: int = 20) -> float:
+    """``x`` rounded to ``bits`` significant bits (so that squares and products stay exact)."""
+    mant, exp = np.frexp(x)
+    return float(np.ldexp(np.round(mant * 2.0**bits) / 2.0**bits, exp))
+
+
+@st.composite
+def exact_problems(draw, max_d: int = 3, max_T: int = 6, max_M: int = 4):
+    """``(q, b, s, eta, T, M)`` with ``λ_k = q_k²`` exact in float64 and ``sqrt(λ_k) = q_k``.
+
+    The rates ``η λ_k`` cover (0, 2), with repeated eigenvalues, ``b`` zeros and ``s = 0``
+    allowed."""
+    d = draw(st.integers(1, max_d))
+    eta = draw(st.sampled_from([1.0, 0.5, 0.75, 1.25]))
+    a = [draw(st.one_of(st.floats(1e-6, 1.999), st.sampled_from([1.0, 0.5, 1.5, 1e-3])))
+         for _ in range(d)]
+    if d > 1 and draw(st.booleans()):
+        a[-1] = a[0]                                   # a repeated eigenvalue
+    q = np.array([dyadic(np.sqrt(x / eta)) for x in a])
+    assume(np.all(q > 0) and eta * np.max(q * q) < 2.0)
+    b = np.array([dyadic(draw(st.floats(-2.0, 2.0))) for _ in range(d)])
+    s = dyadic(draw(st.floats(0.0, 3.0)))
+    T = draw(st.integers(0, max_T))
+    M = draw(st.integers(1, max_M))
+    return q, b, s, eta, T, M
+
+
+def fr(x) -> Fraction:
+    return Fraction(float(x))
+
+
+def exact_time(q, eta, T):
+    """``G``, ``m`` by explicit sums over ``t`` (rationals)."""
+    n = T + 1
+    r = [1 - fr(eta) * fr(x) ** 2 for x in q]
+    m = [sum(rk**t for t in range(n)) / n for rk in r]
+    G = [[sum((rk * rl) ** t for t in range(n)) / n for rl in r] for rk in r]
+    return G, m, r
+
+
+def exact_limit_covariance(q, b, s, eta, T):
+    """``M → ∞`` cloud covariance by the law of total covariance over ``t`` (explicit sums):
+    ``(1/n) Σ_t [(a(t) − ā)(a(t) − ā)ᵀ + σ² diag(λ r^(2t))]``."""
+    d, n = len(q), T + 1
+    _, _, r = exact_time(q, eta, T)
+    a = [[fr(q[k]) * fr(b[k]) * (1 - r[k] ** t) for k in range(d)] for t in range(n)]
+    abar = [sum(a[t][k] for t in range(n)) / n for k in range(d)]
+    sig2 = fr(s) ** 2 / d
+    C = [[sum((a[t][k] - abar[k]) * (a[t][l] - abar[l]) for t in range(n)) / n for l in range(d)]
+         for k in range(d)]
+    for k in range(d):
+        C[k][k] += sig2 * fr(q[k]) ** 2 * sum(r[k] ** (2 * t) for t in range(n)) / n
+    return C
+
+
+class ExactCloud:
+    """The covariance ``Ĉ`` of a cloud of ``M`` runs as exact quadratic forms in the draws.
+
+    ``Ĉ_kl = c_kl + ℓ_klᵀ ξ + ξᵀ B_kl ξ`` with ``ξ`` the ``M·d`` draws (index ``j·d + k``),
+    i.i.d. ``N(0, σ²)``, ``σ² = s²/d``: built from the ``M (T+1)`` points
+    ``z_k(j, t) = q_k (b_k (1 − r_k^t) + r_k^t ξ_jk)`` centred on their mean, by explicit
+    sums over ``j`` and ``t`` (no closed form). Moments of any linear functional
+    ``F = Σ W_kl Ĉ_kl`` follow from the Gaussian quadratic-form identities
+    ``E F = c + σ² tr B`` and ``κ_p = 2^(p−1)(p−1)! σ^(2p) tr B^p + p! 2^(p−3) σ^(2p−2) ℓᵀB^(p−2)ℓ``.
+    """
+
+    def __init__(self, q, b, s, eta, T, M):
+        d, n = len(q), T + 1
+        self.d, self.M, self.D = d, M, M * d
+        self.sig2 = fr(s) ** 2 / d
+        _, _, r = exact_time(q, eta, T)
+        qf = [fr(x) for x in q]
+        alpha = [[qf[k] * fr(b[k]) * (1 - r[k] ** t) for t in range(n)] for k in range(d)]
+        beta = [[qf[k] * r[k] ** t for t in range(n)] for k in range(d)]
+        abar = [sum(x) / n for x in alpha]
+        bbar = [sum(x) / n for x in beta]
+        N = M * n
+        self.c, self.ell, self.B = {}, {}, {}
+        for k in range(d):
+            for l in range(d):
+                c = sum((alpha[k][t] - abar[k]) * (alpha[l][t] - abar[l]) for t in range(n)) / n
+                ell = [Fraction(0)] * self.D
+                Bkl = [[Fraction(0)] * M for _ in range(M)]        # block (mode k, mode l)
+                for j in range(M):
+                    for t in range(n):
+                        pk, pl = alpha[k][t] - abar[k], alpha[l][t] - abar[l]
+                        Lk = [(beta[k][t] if jj == j else 0) - bbar[k] / M for jj in range(M)]
+                        Ll = [(beta[l][t] if jj == j else 0) - bbar[l] / M for jj in range(M)]
+                        for jj in range(M):
+                            ell[jj * d + l] += pk * Ll[jj] / N
+                            ell[jj * d + k] += pl * Lk[jj] / N
+                            for ii in range(M):
+                                Bkl[jj][ii] += Lk[jj] * Ll[ii] / N
+                self.c[k, l], self.ell[k, l], self.B[k, l] = c, ell, Bkl
+
+    def form(self, W):
+        """``(c, ℓ, B)`` of ``F = Σ_kl W_kl Ĉ_kl`` (``B`` symmetrised, ``D × D``)."""
+        d, M, D = self.d, self.M, self.D
+        c = Fraction(0)
+        ell = [Fraction(0)] * D
+        B = [[Fraction(0)] * D for _ in range(D)]
+        for k in range(d):
+            for l in range(d):
+                w = fr(W[k][l])
+                if w == 0:
+                    continue
+                c += w * self.c[k, l]
+                for i in range(D):
+                    ell[i] += w * self.ell[k, l][i]
+                for jj in range(M):
+                    for ii in range(M):
+                        v = w * self.B[k, l][jj][ii] / 2
+                        B[jj * d + k][ii * d + l] += v
+                        B[ii * d + l][jj * d + k] += v
+        return c, ell, B
+
+    def moments(self, W):
+        """``(mean, κ2, κ3, κ4)`` of ``F = Σ_kl W_kl Ĉ_kl``, exact."""
+        c, ell, B = self.form(W)
+        D, s2 = self.D, self.sig2
+
+        def mul(X, Y):
+            return [[sum(X[i][k] * Y[k][j] for k in range(D)) for j in range(D)] for i in range(D)]
+
+        def tr(X):
+            return sum(X[i][i] for i in range(D))
+
+        def quad(X):
+            return sum(ell[i] * X[i][j] * ell[j] for i in range(D) for j in range(D))
+
+        B2 = mul(B, B)
+        B3 = mul(B2, B)
+        B4 = mul(B2, B2)
+        mean = c + s2 * tr(B)
+        k2 = s2 * sum(x * x for x in ell) + 2 * s2**2 * tr(B2)
+        k3 = 6 * s2**2 * quad(B) + 8 * s2**3 * tr(B3)
+        k4 = 48 * s2**3 * quad(B2) + 48 * s2**4 * tr(B4)
+        return mean, k2, k3, k4
+
+    def entry(self, k, l):
+        W = [[0.0] * self.d for _ in range(self.d)]
+        W[k][l] = 1.0
+        return self.moments(W)
+
+
+def exact_rank(A) -> int:
+    """Rank of a matrix of Fractions (Gaussian elimination, exact)."""
+    A = [row[:] for row in A]
+    rank, rows, cols = 0, len(A), len(A[0]) if A else 0
+    for c in range(cols):
+        piv = next((i for i in range(rank, rows) if A[i][c] != 0), None)
+        if piv is None:
+            continue
+        A[rank], A[piv] = A[piv], A[rank]
+        for i in range(rows):
+            if i != rank and A[i][c] != 0:
+                f = A[i][c] / A[rank][c]
+                A[i] = [x - f * y for x, y in zip(A[i], A[rank])]
+        rank += 1
+    return rank
+
+
+# ------------------------------------------------------- propositions of chapter 3
+
+
+def _tol_C(C_exact, q, b, s, eta, T, M):
+    """Documented float64 accuracy of ``cloud.covariance`` around exact values (floats)."""
+    G, m, r = exact_time(q, eta, T)
+    d = len(q)
+    tol = np.empty((d, d))
+    for k in range(d):
+        for l in range(d):
+            if k == l:
+                tol[k, k] = (cloud.SAME_SIGN_ULP + cloud.SCALE_ULP + 1) * U * float(abs(C_exact[k][k]))
+            elif (r[k] >= 0) == (r[l] >= 0):
+                tol[k, l] = (cloud.SAME_SIGN_ULP + cloud.SCALE_ULP) * U * float(abs(C_exact[k][l]))
+            else:
+                bar = abs(fr(q[k]) * fr(q[l]) * fr(b[k]) * fr(b[l])) * (G[k][l] + m[k] * m[l])
+                tol[k, l] = (cloud.COV_ULP + cloud.SCALE_ULP) * U * float(bar)
+    return tol * (1 + 1e-12) + 1e-300
+
+
+def _assert_close_exact(name, value, exact, tol):
+    err = np.array([[abs(Fraction(float(value[k, l])) - exact[k][l]) for l in range(len(exact))]
+                    for k in range(len(exact))], dtype=object)
+    bad = [(k, l) for k, l in np.ndindex(err.shape) if err[k, l] > Fraction(float(tol[k, l]))]
+    assert not bad, f"{name}: entries {bad} off by {[float(err[i]) for i in bad]}, tol {tol}"
+
+
+@settings(max_examples=40)
+@given(exact_problems(max_T=40))
+def test_expected_cloud_covariance_is_S_plus_noise_minus_finite_M_correction(problem):
+    """Proposition prop-cloud-cov, eq-cloud-cov and eq-cloud-finite: the library's closed
+    forms against the exact expectation of the sample covariance of an explicit cloud."""
+    q, b, s, eta, T, M = problem
+    lam = q * q
+    C_inf = exact_limit_covariance(q, b, s, eta, T)
+    _assert_close_exact("C (M -> inf)", cloud.covariance(lam, b, s, eta, T), C_inf,
+                        _tol_C(C_inf, q, b, s, eta, T, None))
+    if T <= 6:
+        ex = ExactCloud(q, b, s, eta, T, M)
+        d = len(q)
+        C_M = [[ex.entry(k, l)[0] for l in range(d)] for k in range(d)]
+        _assert_close_exact("E C_hat (finite M)", cloud.covariance(lam, b, s, eta, T, n_inits=M), C_M,
+                            _tol_C(C_M, q, b, s, eta, T, M))
+        # the correction is diagonal and equals (s²/d) λ_k m_k² / M, exactly
+        _, m, _ = exact_time(q, eta, T)
+        for k in range(d):
+            for l in range(d):
+                corr = C_inf[k][l] - C_M[k][l]
+                assert corr == (ex.sig2 * fr(q[k]) ** 2 * m[k] ** 2 / M if k == l else 0)
+
+
+@settings(max_examples=60)
+@given(exact_problems(max_d=7, max_T=10))
+def test_rank_of_S_is_min_of_distinct_supported_rates_and_T(problem):
+    """rank S = min(d', T), d' the number of distinct r_k with b_k != 0 (exact rationals)."""
+    q, b, _, eta, T, _ = problem
+    G, m, r = exact_time(q, eta, T)
+    d = len(q)
+    u = [fr(q[k]) * fr(b[k]) for k in range(d)]
+    S = [[u[k] * u[l] * (G[k][l] - m[k] * m[l]) for l in range(d)] for k in range(d)]
+    d_prime = len({r[k] for k in range(d) if b[k] != 0})
+    assert exact_rank(S) == min(d_prime, T)
+    assert exact_rank(S) <= min(d, T)
+
+
+@settings(max_examples=40)
+@given(exact_problems(max_d=5, max_T=30))
+def test_G_closed_form_and_the_gram_form_of_S(problem):
+    """eq-cloud-G exactly, and G − m mᵀ = (1/n) Σ_t (r^t − m)(r^t − m)ᵀ (so S ⪰ 0)."""
+    q, _, _, eta, T, _ = problem
+    G, m, r = exact_time(q, eta, T)
+    n = T + 1
+    for k in range(len(q)):
+        assert m[k] == (1 - r[k] ** n) / (n * (1 - r[k]))
+        for l in range(len(q)):
+            x = r[k] * r[l]
+            assert G[k][l] == (1 - x**n) / (n * (1 - x))
+            gram = sum((r[k] ** t - m[k]) * (r[l] ** t - m[l]) for t in range(n)) / n
+            assert G[k][l] - m[k] * m[l] == gram
+
+
+@settings(max_examples=30)
+@given(problems(max_d=5, max_T=60), st.integers(2, 60), st.integers(0, 2**16), st.data())
+def test_kato_temple_as_chapter_3_uses_it(problem, M, seed, data):
+    """For a sampled cloud and the eigenvectors v_i of E Ĉ: with ρ_i = v_iᵀĈv_i and
+    residual ‖Ĉv_i − ρ_i v_i‖, the eigenvalue μ_i(Ĉ) lies in the Kato–Temple interval
+    whenever (β − ρ)(ρ − α) > res² for the neighbours α = μ_{i+1}(Ĉ), β = μ_{i−1}(Ĉ); and
+    |μ_i(Ĉ) − ρ_i| <= ‖E v_i‖²/(δ_i − 2‖E‖) when 4‖E‖ < δ_i (eigen_standard_errors).
+    Eigenvalues of Ĉ from mpmath at 40 digits."""
+    from ribbonlib import montecarlo
+
+    lam, eta, T = problem
+    d = lam.size
+    b = data.draw(ground_truths(d))
+    s = data.draw(st.floats(0.01, 3.0))
+    _, C_hat = cloud.sample_moments(lam, b, s, eta, T, M, seed=seed)
+    mu, V, _ = montecarlo.eigen_standard_errors(lam, b, s, eta, T, M)
+    C_exp = cloud.covariance(lam, b, s, eta, T, n_inits=M)
+    scale = max(np.abs(C_hat).max(), np.abs(C_exp).max())
+    assume(scale > 0)
+    with mpmath.workdps(40):
+        A = mpmath.matrix(C_hat.tolist())
+        ev = sorted(mpmath.eigsy(A, eigvals_only=True), reverse=True)
+        E = A - mpmath.matrix(C_exp.tolist())
+        normE = max(abs(x) for x in mpmath.eigsy(E, eigvals_only=True))
+        slack = mpmath.mpf(10) ** -30 * scale
+        for i in range(d):
+            x = mpmath.matrix(V[:, i].tolist())
+            xx = (x.T * x)[0]
+            rho = (x.T * A * x)[0] / xx
+            res2 = mpmath.norm(A * x - rho * x) ** 2 / xx
+            alpha = ev[i + 1] if i + 1 < d else -mpmath.inf
+            beta = ev[i - 1] if i > 0 else mpmath.inf
+            if alpha < rho < beta and (beta - rho) * (rho - alpha) > res2:
+                lo = rho - (res2 / (beta - rho) if beta < mpmath.inf else 0)
+                hi = rho + (res2 / (rho - alpha) if alpha > -mpmath.inf else 0)
+                assert lo - slack <= ev[i] <= hi + slack
+            gap = min([abs(mu[j] - mu[i]) for j in range(d) if j != i], default=mpmath.inf)
+            if 4 * normE < gap:
+                Ev = mpmath.norm(E * mpmath.matrix(V[:, i].tolist()))
+                assert abs(ev[i] - rho) <= Ev**2 / (gap - 2 * normE) + slack
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: cloud.time_averages([1.0, np.nan], 0.5, 3), "lam must be finite"),
+        (lambda: cloud.time_averages([1.0], 0.5, -1), "steps"),
+        (lambda: cloud.time_averages([1.0], 2.0, 3), "eta"),
+        (lambda: cloud.time_averages([1.0], 0.5, 3, precision=8), "precision"),
+        (lambda: cloud.noise_variances([1.0], -0.1, 0.5, 3), "s must be"),
+        (lambda: cloud.noise_variances([1.0], 1.0, 0.5, 3, n_inits=0), "n_inits"),
+        (lambda: cloud.signal_covariance([1.0, 2.0], [1.0], 0.5, 3), "b must be"),
+        (lambda: cloud.signal_covariance([1.0], [np.inf], 0.5, 3), "b must be finite"),
+        (lambda: cloud.covariance([1.0], [1.0], 1.0, 0.5, 2.5), "steps"),
+    ],
+)
+def test_bad_input_names_the_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

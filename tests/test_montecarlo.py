@@ -1,14 +1,25 @@
-"""ribbonlib.montecarlo: exact sampling variances against exact Gaussian moments and sampling."""
+"""ribbonlib.montecarlo: exact sampling statistics on their whole domain.
+
+References: exact Gaussian moments of the symbolic cloud (SymPy, Isserlis' theorem), and
+exact rational quadratic forms of explicit clouds (``test_cloud.ExactCloud``: sums over
+runs and steps, no closed form), on ``η λ`` in (0, 2), ``b`` with zeros, ``s >= 0``, ``d``,
+``M`` and ``T`` from their smallest values; plus independent simulated clouds.
+"""
 
 from __future__ import annotations
+
+from fractions import Fraction
 
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_cloud import ExactCloud, exact_problems, exact_time, fr
 
-from ribbonlib import cloud, montecarlo
+from ribbonlib import check, cloud, montecarlo
+
+U = cloud.UNIT_ROUNDOFF
 
 
 def _gauss_expect(expr, xs, var):
@@ -47,11 +58,46 @@ CASES = [
      sp.Rational(3, 2), sp.Rational(1, 2), 2, 2),
     ([sp.Integer(4), sp.Rational(1, 16)], [sp.Rational(1, 3), 2], sp.Integer(1), sp.Rational(3, 8), 3, 3),
     ([sp.Rational(9, 4), sp.Rational(1, 25)], [-1, sp.Rational(1, 2)], sp.Rational(2, 3), sp.Rational(1, 2), 4, 1),
+    ([sp.Rational(16, 9)], [sp.Rational(3, 2)], sp.Rational(1, 2), sp.Rational(3, 4), 2, 3),
+    ([sp.Integer(1), sp.Rational(9, 16)], [sp.Rational(1, 2), -1], sp.Integer(2), sp.Rational(7, 8), 1, 2),
 ]
 
 
 def _f(x):
     return [float(v) for v in x]
+
+
+def vbar(lam, b, s, eta, T, M):
+    """``V̄``: entry_variances' formula with ``Γ̄ = sqrt(λλ)(G + m mᵀ)`` and ``Ā = |b| Γ̄``
+    (the scale of the documented accuracy; float64 is plenty for a scale)."""
+    lam, b = np.asarray(lam, dtype=float), np.asarray(b, dtype=float)
+    G, m, _ = cloud.time_averages(lam, eta, T)
+    root = np.sqrt(lam)
+    g = np.outer(root, root) * G
+    Gb = np.outer(root, root) * (G + np.outer(m, m))
+    Ab = np.abs(b)[:, None] * Gb
+    sig2 = s * s / lam.size
+    V = sig2 * (Ab**2 + Ab.T**2) / M + sig2**2 * ((M - 1) * g**2 + Gb**2) / M**2
+    V[np.diag_indices(lam.size)] *= 2
+    return V
+
+
+def same_sign(lam, eta):
+    below = np.array([Fraction(float(eta)) * Fraction(float(x)) <= 1 for x in lam])
+    return below[:, None] == below[None, :]
+
+
+def entry_tolerance(exact, lam, b, s, eta, T, M):
+    tol = montecarlo.ENTRY_ULP * U * vbar(lam, b, s, eta, T, M)
+    same = same_sign(lam, eta)
+    tol[same] = montecarlo.ENTRY_ULP * U * np.abs(exact[same])
+    return tol
+
+
+def form_tolerance(W, p, lam, b, s, eta, T, M):
+    d = len(lam)
+    scale = np.sum(np.abs(W) * np.sqrt(vbar(lam, b, s, eta, T, M)))
+    return (montecarlo.FORM_ULP + 4 * d) * U * scale**p
 
 
 @pytest.mark.parametrize("lam, b, s, eta, T, M", CASES)
@@ -66,19 +112,29 @@ def test_variances_equal_exact_gaussian_moments(lam, b, s, eta, T, M):
             mean[k, l] = float(e1)
             exact[k, l] = float(_gauss_expect(C[k][l] ** 2, xs, var) - e1**2)
     args = (_f(lam), _f(b), float(s), float(eta), T, M)
-    np.testing.assert_allclose(montecarlo.entry_variances(*args), exact, rtol=1e-13)
-    np.testing.assert_allclose(cloud.covariance(*args[:5], n_inits=M), mean, rtol=1e-13, atol=1e-16)
+    # the documented accuracy (module docstrings), around exact moments at the rational
+    # parameters (lam, eta rounded to float64 once: relative changes of order u)
+    assert np.all(np.abs(montecarlo.entry_variances(*args) - exact) <= entry_tolerance(exact, *args))
+    np.testing.assert_allclose(cloud.covariance(*args[:5], n_inits=M), mean, rtol=1e-13,
+                               atol=1e-13 * np.abs(mean).max())
     u = np.array([(-1) ** k * (k + 1) / 3 for k in range(d)])
     v = np.array([1 / (k + 2) for k in range(d)])
     form = sp.expand(sum(sp.nsimplify(u[k]) * C[k][l] * sp.nsimplify(v[l]) for k in range(d) for l in range(d)))
     e1 = _gauss_expect(form, xs, var)
     exact_form = float(_gauss_expect(form**2, xs, var) - e1**2)
-    assert montecarlo.form_variances(*args, u, v) == pytest.approx(exact_form, rel=1e-13)
+    assert abs(montecarlo.form_variances(*args, u, v) - exact_form) <= form_tolerance(np.outer(u, v), 2, *args)
     W = np.array([[(k + 1) * (l + 2) % 5 - 2 for l in range(d)] for k in range(d)], dtype=float)
     func = sp.expand(sum(int(W[k, l]) * C[k][l] for k in range(d) for l in range(d)))
     e1 = _gauss_expect(func, xs, var)
-    exact_func = float(_gauss_expect(func**2, xs, var) - e1**2)
-    assert montecarlo.functional_variance(*args, W) == pytest.approx(exact_func, rel=1e-13)
+    dev = sp.expand(func - e1)
+    m2 = _gauss_expect(dev**2, xs, var)
+    assert abs(montecarlo.functional_variance(*args, W) - float(m2)) <= form_tolerance(W, 2, *args)
+    if M * d <= 4:  # cumulants of the quadratic form against raw central moments (Isserlis)
+        m3 = _gauss_expect(dev**3, xs, var)
+        m4 = _gauss_expect(dev**4, xs, var)
+        k = montecarlo.functional_cumulants(*args, W)
+        for p, exact_k in ((2, m2), (3, m3), (4, m4 - 3 * m2**2)):
+            assert abs(k[p - 2] - float(exact_k)) <= form_tolerance(W, p, *args)
 
 
 lams = st.lists(st.floats(1e-6, 1.0), min_size=1, max_size=6)
@@ -98,23 +154,54 @@ def test_forms_on_unit_vectors_are_entries(lam, eta, T, M, s, seed):
         np.testing.assert_allclose(row, V[k], rtol=1e-12, atol=1e-300)
 
 
-@given(lam=lams, eta=st.floats(0.05, 1.9), T=st.integers(1, 40), s=st.floats(0.1, 3.0),
-       seed=st.integers(0, 2**16))
-def test_variance_is_exactly_a_over_m_plus_c_over_m_squared(lam, eta, T, s, seed):
-    lam = np.array(lam)
+@settings(max_examples=40)
+@given(exact_problems(max_d=3, max_T=5, max_M=4), st.integers(0, 2**16))
+def test_sampling_statistics_against_exact_quadratic_forms(problem, seed):
+    """eq-cloud-var, the bilinear forms, functionals and cumulants against exact rational
+    moments of explicit clouds, within their documented accuracy."""
+    q, b, s, eta, T, M = problem
+    lam = q * q
+    args = (lam, b, s, eta, T, M)
+    ex = ExactCloud(q, b, s, eta, T, M)
+    d = lam.size
+    exact = np.array([[float(ex.entry(k, l)[1]) for l in range(d)] for k in range(d)])
+    V = montecarlo.entry_variances(*args)
+    assert np.all(np.abs(V - exact) <= entry_tolerance(exact, *args) + 1e-300)
     rng = np.random.default_rng(seed)
-    b = rng.standard_normal(lam.size)
-    u, v = rng.standard_normal((2, lam.size))
-    Ms = np.array([2, 7, 40])
-    var = np.array([montecarlo.form_variances(lam, b, s, eta, T, M, u, v) for M in Ms])
-    # M Var = alpha + beta/M: three points on one straight line in 1/M
-    slope1 = (Ms[0] * var[0] - Ms[1] * var[1]) / (1 / Ms[0] - 1 / Ms[1])
-    slope2 = (Ms[1] * var[1] - Ms[2] * var[2]) / (1 / Ms[1] - 1 / Ms[2])
-    assert slope1 == pytest.approx(slope2, rel=1e-7, abs=1e-12 * Ms[0] * var[0])
-    assert montecarlo.form_variances(lam, b, s, eta, T, 5, u, v) == pytest.approx(
-        montecarlo.form_variances(lam, b, s, eta, T, 5, v, u), rel=1e-13)
-    assert montecarlo.functional_variance(lam, b, s, eta, T, 5, np.outer(u, v)) == pytest.approx(
-        montecarlo.form_variances(lam, b, s, eta, T, 5, u, v), rel=1e-10)
+    u, v = rng.standard_normal((2, d))
+    W = rng.standard_normal((d, d))
+    _, k2u, _, _ = ex.moments(np.outer(u, v))
+    assert abs(montecarlo.form_variances(*args, u, v) - float(k2u)) <= form_tolerance(np.outer(u, v), 2, *args) + 1e-300
+    _, *kW = ex.moments(W)
+    assert abs(montecarlo.functional_variance(*args, W) - float(kW[0])) <= form_tolerance(W, 2, *args) + 1e-300
+    for p, (got, want) in enumerate(zip(montecarlo.functional_cumulants(*args, W), kW), start=2):
+        assert abs(got - float(want)) <= form_tolerance(W, p, *args) + 1e-300
+    # the mean of the cloud: E z̄_k = sqrt(λ_k) b_k (1 − m_k), Var z̄_k = (s²/d) λ_k m_k²/M
+    _, m, _ = exact_time(q, eta, T)
+    want = np.array([float(ex.sig2 * fr(q[k]) ** 2 * m[k] ** 2 / M) for k in range(d)])
+    np.testing.assert_allclose(montecarlo.mean_variances(lam, s, eta, T, M), want,
+                               rtol=(2 * cloud.TIME_ULP + 8) * U, atol=1e-300)
+
+
+@settings(max_examples=25)
+@given(exact_problems(max_d=2, max_T=4, max_M=1))
+def test_one_over_sqrt_m_law_exactly(problem):
+    """Var Ĉ_kl = α/M + β/M² exactly, with the leading coefficient α of prop-cloud-variance:
+    M² Var is a straight line in M through three exact points, of slope α."""
+    q, b, s, eta, T, _ = problem
+    d = len(q)
+    G, m, _ = exact_time(q, eta, T)
+    sig2 = fr(s) ** 2 / d
+    for k in range(d):
+        for l in range(d):
+            pts = [(M, M * M * ExactCloud(q, b, s, eta, T, M).entry(k, l)[1]) for M in (1, 2, 3)]
+            slope = pts[1][1] - pts[0][1]
+            assert pts[2][1] - pts[1][1] == slope
+            gam = fr(q[k]) * fr(q[l]) * (G[k][l] - m[k] * m[l])
+            A_kl, A_lk = -fr(b[k]) * gam, -fr(b[l]) * gam
+            g = fr(q[k]) * fr(q[l]) * G[k][l]
+            alpha = (1 + (k == l)) * (sig2 * (A_kl**2 + A_lk**2) + sig2**2 * g**2)
+            assert slope == alpha
 
 
 def test_no_initialisation_noise_means_no_sampling_error():
@@ -178,6 +265,9 @@ def test_replicates_are_reproducible_and_independent():
         (lambda: montecarlo.form_variances([1.0, 0.5], [1.0, 1.0], 1.0, 0.5, 3, 2, [np.nan, 0.0]), "finite"),
         (lambda: montecarlo.mean_variances([1.0], 1.0, 0.5, 3, 1.5), "n_inits"),
         (lambda: montecarlo.functional_variance([1.0, 0.5], [1.0, 1.0], 1.0, 0.5, 3, 2, np.eye(3)), "weights must"),
+        (lambda: montecarlo.functional_cumulants([1.0, 0.5], [1.0, 1.0], 1.0, 0.5, 3, 2, np.eye(3)), "weights must"),
+        (lambda: montecarlo.functional_cumulants([1.0], [1.0], 1.0, 0.5, 3, 2, [[np.inf]]), "weights must be finite"),
+        (lambda: montecarlo.functional_cumulants([1.0], [1.0], 1.0, 0.5, 3, 0, [[1.0]]), "n_inits"),
         (lambda: montecarlo.replicate_moments([1.0], [1.0], 1.0, 0.5, 3, 2, 0, seed=1), "n_reps"),
         (lambda: montecarlo.replicate_moments([1.0], [1.0], 1.0, 0.5, 3, 2, 2, seed=-1), "seed"),
     ],
