@@ -46,6 +46,7 @@ __all__ = [
     "to_arb",
     "cloud_matrices",
     "cloud_covariance",
+    "time_averages",
     "symmetric_eigenvalues",
 ]
 
@@ -345,6 +346,58 @@ def cloud_covariance(lam: Any, b: Any, s: Any, eta: Any, steps: int) -> arb_mat:
         for k in range(d):
             C[k, k] = C[k, k] + s_a * s_a * noise[k]
     return C
+
+
+def time_averages(lam: Any, eta: Any, steps: int) -> tuple[arb_mat, list[arb], arb_mat]:
+    """Arb enclosures of the time averages ``G``, ``m`` and ``G − m mᵀ``.
+
+    The plain closed forms ``G_kl = (1 − (r_k r_l)^n) / (n (1 − r_k r_l))`` and
+    ``m_k = (1 − r_k^n) / (n η λ_k)``, ``n = T + 1``, for exactly the given ``λ`` and ``η``
+    (the counterpart of :func:`ribbonlib.cloud.time_averages`), each entry to at least
+    ``TARGET_BITS`` relative bits.
+
+    Parameters
+    ----------
+    lam, eta, steps
+        As in :func:`cloud_matrices`.
+
+    Returns
+    -------
+    G : flint.arb_mat, shape (d, d)
+    m : list of flint.arb
+    cov : flint.arb_mat, shape (d, d)
+
+    Raises
+    ------
+    ValueError
+        As :func:`cloud_matrices`.
+    """
+    lam_v = _validate.eigenvalues(lam)
+    d = lam_v.size
+    _validate.learning_rate(float(eta), np.asarray(lam_v, dtype=float))
+    T = _validate.integer(steps, "steps", low=0)
+    n = T + 1
+    bits = 128 + 4 * max(0, int(math.log2(n)))
+    while True:
+        with ctx.workprec(bits):
+            lam_a = _arb_vector(lam_v, "lam")
+            eta_a = to_arb(eta)
+            a = [eta_a * x for x in lam_a]
+            r = [1 - x for x in a]
+            m = [(1 - rk ** n) / (n * ak) for rk, ak in zip(r, a)]
+            G = arb_mat(d, d)
+            C = arb_mat(d, d)
+            for k in range(d):
+                for l in range(k, d):
+                    g = (1 - (r[k] * r[l]) ** n) / (n * (a[k] + a[l] - a[k] * a[l]))
+                    G[k, l] = G[l, k] = g
+                    C[k, l] = C[l, k] = g - m[k] * m[l]
+            if _accurate([*G.entries(), *C.entries(), *m], TARGET_BITS):
+                return G, m, C
+        if bits >= MAX_BITS:
+            raise ValueError(f"could not enclose the time averages to {TARGET_BITS} bits "
+                             f"with {MAX_BITS} bits of working precision")
+        bits *= 2
 
 
 # ------------------------------------------------------------------ eigenvalues
