@@ -559,3 +559,18 @@ def test_kato_temple_as_chapter_3_uses_it(problem, M, seed, data):
 def test_bad_input_names_the_argument(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@settings(max_examples=30)
+@given(exact_problems(max_d=4, max_T=40))
+def test_certified_time_averages_contain_the_exact_sums(problem):
+    """certify.time_averages (used by chapter 3's certified checks) against exact sums."""
+    q, _, _, eta, T, _ = problem
+    G, m, r = exact_time(q, eta, T)
+    Ga, ma, Ca = certify.time_averages(q * q, eta, T)
+    with ctx.workprec(2048):
+        for k in range(len(q)):
+            assert ma[k].contains(arb(m[k].numerator) / m[k].denominator)
+            for l in range(len(q)):
+                for ball, exact in ((Ga[k, l], G[k][l]), (Ca[k, l], G[k][l] - m[k] * m[l])):
+                    assert ball.contains(arb(exact.numerator) / exact.denominator) or exact == 0 == ball
