@@ -7,9 +7,10 @@ of rank at most ``min(d, T)`` and a positive diagonal noise ``n``. This module
 * bounds every eigenvalue of ``C`` from both sides in two ways:
 
   - *certified numerical* bounds (:func:`cloud_spectrum_bounds`, :func:`bounds_grid`),
-    computed from the matrix with Weyl's inequalities, the Courant--Fischer min-max
-    principle and the Poincaré separation theorem (Rayleigh--Ritz values are lower
-    bounds); they are tight but need an eigen-decomposition;
+    computed from the matrix with Weyl's inequalities and the Poincaré separation
+    theorem (Rayleigh--Ritz values are lower bounds), the signal eigenvalues enclosed
+    from approximate eigenvectors (Weyl and Ostrowski); they are tight but need an
+    eigen-decomposition;
   - *analytic* bounds (:func:`analytic_bounds`, :func:`analytic_bounds_grid`,
     :func:`signal_tail_bounds`), explicit finite expressions in ``λ, b, s, η, T``: the
     noise floor, Rayleigh quotients of explicit vectors, and closed-form tails of the
@@ -21,11 +22,29 @@ of rank at most ``min(d, T)`` and a positive diagonal noise ``n``. This module
 * decides whether a spectrum is a hyper-ribbon (:func:`is_ribbon`) and whether bounds
   prove or rule it out (:func:`ribbon_certified`).
 
-Every bound holds for the exact eigenvalues; in float64 the bounds are widened by the
-backward-error allowance of a symmetric eigensolver (``4·d·u·tr C``, ``u`` the unit
-round-off) so that they also enclose eigenvalues computed by :func:`numpy.linalg.eigvalsh`.
-With ``precision=p`` (decimal digits) the certified bounds are computed in mpmath and the
-allowance is ``10·d·10^(-p)·tr C``.
+**Rigour in floating point.** Every bound holds for the *exact* eigenvalues of the
+exact ``C`` at the given (float) ``λ, b, s, η`` and integer ``T``, although it is
+evaluated in float64 (or in mpmath with ``precision=``). Each quantity is carried with
+an upper bound on its error, and every final bound is rounded outward:
+
+* the inputs from :func:`ribbonlib.cloud.time_averages` are used only with the accuracy
+  that function documents (a few ulp of ``G_kl + |m_k m_l|`` for ``cov``, of its own
+  value when both modes are slow, of ``G`` and ``m``), taken as ``_CLOUD_ULPS = 256``
+  ulp; the tests measure at most about 10 on the whole domain;
+* every elementary function (``exp``, ``log``, ``log1p``, ``expm1``, ``tanh``, ``pow``)
+  is allowed ``_FN_ULPS = 16`` ulp (the C library documents at most 2 to 4);
+* sums, products and matrix products use the standard bounds ``γ_n = n u/(1 − n u)``
+  (Higham, *Accuracy and Stability of Numerical Algorithms*, ch. 3), valid in any
+  summation order and with fused multiply-adds; every subtraction of two bounds is
+  rounded in the safe direction; an absolute ``2^-960`` covers underflow.
+
+A bound may therefore be looser than the exact closed form where float64 cannot
+resolve it (eigenvalues below about ``d·u`` times the largest), but it is never wrong.
+In float64 the bounds are further widened by the backward-error allowance of a
+symmetric eigensolver, ``4·d·u·tr C`` (``u`` the unit round-off), so that they also
+enclose eigenvalues computed by :func:`numpy.linalg.eigvalsh`. With ``precision=p``
+(decimal digits) the certified bounds are computed in mpmath and the allowance is
+``10·d·10^(-p)·tr C``.
 """
 
 from __future__ import annotations
@@ -57,6 +76,16 @@ __all__ = [
 ]
 
 _U = np.finfo(float).eps / 2  # unit round-off of float64
+#: Accuracy, in ulp, assumed for the float64 time averages of :func:`cloud.time_averages`
+#: (documented there as "a few ulp"; measured at most about 10 on the whole domain).
+_CLOUD_ULPS = 256.0
+#: Accuracy, in ulp, assumed for one call of an elementary function of the C library.
+_FN_ULPS = 16.0
+#: Absolute allowance for underflow (far below every scale of the book).
+_TINY = 2.0**-960
+#: Relative accuracy assumed for the entries computed by ``cloud`` with ``precision=p``,
+#: in units of ``10^(-p)`` (documented as accurate to ``p`` digits).
+_MP_INPUT = 100
 #: Grids of matrices up to this size run with one BLAS thread (see :func:`_blas_for`).
 _SMALL = 256
 
@@ -75,6 +104,51 @@ def _blas_for(d: int):
     except ImportError:  # optional: the book environment has it, the core library does not need it
         return nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
+
+
+# ------------------------------------------------------------------ directed rounding
+
+
+def _up(x: Any, k: float = 1.0) -> np.ndarray:
+    """An upper bound on a real number ``y`` whose float64 value ``x`` errs by ``<= γ_k |y|``.
+
+    ``x + (2k + 2) u |x|`` rounded to float64 is at least ``x + γ_k |y|`` for every
+    ``k >= 1`` (the extra ``(k + 2) u |x|`` pays for ``γ_k/(1 − γ_k)`` and for the
+    rounding of the correction itself). Non-finite values are returned as they are.
+    """
+    x = np.asarray(x, dtype=float)
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = x + np.abs(x) * ((2.0 * k + 2.0) * _U)
+    return np.where(np.isfinite(x), out, x)
+
+
+def _down(x: Any, k: float = 1.0) -> np.ndarray:
+    """A lower bound, as :func:`_up`."""
+    x = np.asarray(x, dtype=float)
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = x - np.abs(x) * ((2.0 * k + 2.0) * _U)
+    return np.where(np.isfinite(x), out, x)
+
+
+def _sum_up(x: np.ndarray, axis: Any = None) -> np.ndarray:
+    """Upper bound on the exact sum of float64 numbers (any signs): ``fl(Σ) + γ_n Σ|x|``."""
+    n = x.size if axis is None else x.shape[axis]
+    s = np.sum(x, axis=axis)
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = _up(s + _up(np.sum(np.abs(x), axis=axis), n) * ((2.0 * n + 2.0) * _U), 1)
+    return np.where(np.isfinite(s), out, s)
+
+
+def _sum_down(x: np.ndarray, axis: Any = None) -> np.ndarray:
+    """Lower bound on the exact sum of float64 numbers (any signs)."""
+    return -_sum_up(-x, axis=axis)
+
+
+def _frob_up(X: np.ndarray) -> np.ndarray:
+    """Upper bound on the Frobenius norm over the last two axes (batched)."""
+    n = X.shape[-1] * X.shape[-2]
+    sq = np.einsum("...ij,...ij->...", X, X)
+    return _up(np.sqrt(_up(sq, n)), 1)
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -131,39 +205,50 @@ def signal_and_noise(lam: Any, b: Any, s: float, eta: float, steps: int, *,
     return S, noise
 
 
+def _float_signal(lam: np.ndarray, b: np.ndarray, eta: float, T: int):
+    """``S`` in float64 with an entrywise bound ``E >= |S_float − S|``, and the unit noise.
+
+    ``S_kl = u_k u_l cov_kl`` with ``u = sqrt(λ)∘b`` and ``cov`` from
+    :func:`ribbonlib.cloud.time_averages`, accurate (as documented there) to a few ulp of
+    ``|G_kl| + |m_k m_l|``, and to a few ulp of ``|cov_kl|`` when both modes are slow
+    (``r > 0``, ``(T+1)|log r| <= 1``; classified here with a margin, so that a pair
+    called slow is slow). Returns ``S, E, n̂, n̂_lo, n̂_hi`` with the unit noise
+    ``n̂_k = λ_k G_kk/d`` and bounds ``n̂_lo <= n̂ <= n̂_hi`` on its exact value.
+    """
+    d = lam.size
+    n = T + 1
+    G, m, cov = cloud.time_averages(lam, eta, T)
+    u = np.sqrt(lam) * b
+    P = np.outer(u, u)
+    S = P * cov
+    a = eta * lam
+    with np.errstate(divide="ignore"):
+        slow = (a < 0.5) & (n * -np.log1p(-np.minimum(a, 0.5)) <= 1.0 - 1e-6)
+    c = _CLOUD_ULPS * _U
+    ecov = c * (np.abs(G) + np.abs(np.outer(m, m)))
+    ecov = np.where(np.outer(slow, slow), np.minimum(ecov, c * np.abs(cov)), ecov)
+    # 1.01 pays for the float values of G, m, cov in place of the exact ones and for the
+    # relative error of u_k u_l; 16u for the two roundings that form S from u and cov
+    E = 1.01 * np.abs(P) * ecov + 16.0 * _U * np.abs(S)
+    n_f = lam * np.diag(G) / d
+    return S, E, n_f, _down(n_f, _CLOUD_ULPS + 3), _up(n_f, _CLOUD_ULPS + 3)
+
+
+def _trace_of_signal(S: np.ndarray, E: np.ndarray):
+    """``(var_lo, var_hi, trS_lo, trS_hi)``: bounds on the diagonal of ``S`` and its trace."""
+    d = S.shape[0]
+    v, e = np.diag(S), np.diag(E)
+    var_lo = np.maximum(_down(v - e, 1), 0.0)
+    var_hi = np.maximum(_up(v + e, 1), 0.0)
+    return (var_lo, var_hi, float(np.maximum(_down(var_lo.sum(), d), 0.0)),
+            float(_up(var_hi.sum(), d)))
+
+
 # ----------------------------------------------------------------------- bounds
 
 
-def _signal_certificate(S: np.ndarray, rank_bound: int, n_sub: int):
-    """Upper bounds on every eigenvalue of the PSD matrix ``S`` and a Ritz basis.
-
-    ``σ_i(S) <= ||P_{i-1}^⊥ S P_{i-1}^⊥||_F`` where ``P_{i-1}`` projects on the first
-    ``i − 1`` columns of an orthonormal ``Q`` (Courant--Fischer); ``σ_i(S) = 0`` for
-    ``i > rank_bound``. Returns ``(sig_up (d,), Q (d, n_sub))``.
-    """
-    d = S.shape[0]
-    w, V = np.linalg.eigh(S)
-    Q = V[:, ::-1][:, :n_sub]
-    Q, _ = np.linalg.qr(Q)
-    sig_up = np.empty(d)
-    M = S.copy()
-    sig_up[0] = np.linalg.norm(M)
-    for i in range(1, min(n_sub, d - 1) + 1):
-        q = Q[:, i - 1]
-        Mq = M @ q
-        qMq = q @ Mq
-        # (I - qq^T) M (I - qq^T) with M already projected on the complement of q_1..q_{i-1}
-        M = M - np.outer(q, Mq) - np.outer(Mq, q) + qMq * np.outer(q, q)
-        sig_up[i] = np.linalg.norm(M)
-    last = min(n_sub, d - 1)
-    sig_up[last + 1:] = sig_up[last]
-    sig_up = np.minimum.accumulate(sig_up)
-    sig_up[rank_bound:] = 0.0
-    return sig_up, Q
-
-
 def _weyl_upper(sig_up: np.ndarray, noise_sorted: np.ndarray) -> np.ndarray:
-    """``upper_m = min_{i+j=m+1} (σ_i + n_(j))`` along the last axis (batched)."""
+    """``upper_m = min_{i+j=m+1} (σ_i + n_(j))`` along the last axis (batched, float sums)."""
     d = sig_up.shape[-1]
     i = np.arange(d)
     m = np.arange(d)
@@ -173,6 +258,49 @@ def _weyl_upper(sig_up: np.ndarray, noise_sorted: np.ndarray) -> np.ndarray:
     total = sig_up[..., None, :] + noise_sorted[..., jj]
     total = np.where(valid, total, np.inf)
     return total.min(axis=-1)
+
+
+def _eig_enclosure(H: np.ndarray, eH: np.ndarray):
+    """Enclosures of the eigenvalues of every symmetric matrix near the float matrices ``H``.
+
+    For a stack ``H`` of float64 symmetric ``p x p`` matrices and ``eH >= ||H_exact − H||_2``
+    (one per matrix), returns ``lo, hi`` (descending) with
+    ``lo_i <= λ_i(H_exact) <= hi_i``, and the approximate eigenvectors ``Y`` (columns,
+    descending). With ``G = Yᵀ H_exact Y``: Weyl's inequality puts ``λ_i(G)`` within
+    ``||G − diag(fl(G))||_2`` of the ``i``-th largest computed diagonal entry, and
+    Ostrowski's theorem gives ``λ_i(G) = θ_i λ_i(H_exact)`` with
+    ``θ_i ∈ [1 − f, 1 + f]``, ``f >= ||YᵀY − I||_2``. Round-off of the products is bounded
+    by ``γ`` times the products of absolute values.
+    """
+    p = H.shape[-1]
+    _, Y = np.linalg.eigh(H)
+    Y = Y[..., ::-1]
+    Yt = np.swapaxes(Y, -1, -2)
+    G = Yt @ H @ Y
+    aY = np.abs(Y)
+    N = np.swapaxes(aY, -1, -2) @ np.abs(H) @ aY
+    rnd = _up(1.01 * (2 * p + 4) * _U * _frob_up(N), 2)
+    F = Yt @ Y
+    idx = np.arange(p)
+    F[..., idx, idx] -= 1.0  # exact (Sterbenz): the diagonal is within 1/2 of 1
+    NF = np.swapaxes(aY, -1, -2) @ aY
+    f = _up(_frob_up(F) + 1.01 * (p + 2) * _U * _frob_up(NF), 2)
+    D = np.diagonal(G, axis1=-2, axis2=-1).copy()
+    Goff = G.copy()
+    Goff[..., idx, idx] = 0.0
+    delta = _up(_frob_up(Goff) + rnd + _up(np.asarray(eH) * _up(1.0 + f, 1), 1), 3)
+    Ds = -np.sort(-D, axis=-1)
+    g_lo = _down(Ds - delta[..., None], 1)
+    g_hi = _up(Ds + delta[..., None], 1)
+    one_p = _up(1.0 + f, 1)[..., None]
+    one_m = _down(1.0 - f, 1)[..., None]
+    bad = ~(one_m > 0.5)  # eigenvectors far from orthonormal: give up (never seen)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo = np.where(g_lo >= 0, _down(g_lo / one_p, 1), _down(g_lo / one_m, 1))
+        hi = np.where(g_hi >= 0, _up(g_hi / one_m, 1), _up(g_hi / one_p, 1))
+    lo = np.where(bad, -np.inf, lo)
+    hi = np.where(bad, np.inf, hi)
+    return lo, hi, Y
 
 
 def _ritz_basis(Q_sig: np.ndarray, noise: np.ndarray, n_noise: int) -> np.ndarray:
@@ -185,89 +313,161 @@ def _ritz_basis(Q_sig: np.ndarray, noise: np.ndarray, n_noise: int) -> np.ndarra
     return Q
 
 
-def _float_bounds(S: np.ndarray, noise_hat: np.ndarray, s2: np.ndarray, T: int,
+def _scaled_noise(n_lo: np.ndarray, n_hi: np.ndarray, s_arr: np.ndarray):
+    """Bounds ``s² n̂`` for every scale (rows), in the order of ``n̂`` and sorted descending."""
+    s2 = s_arr**2
+    s2_lo, s2_hi = _down(s2, 1), _up(s2, 1)
+    lo = _down(s2_lo[:, None] * n_lo[None, :], 1)
+    hi = _up(s2_hi[:, None] * n_hi[None, :], 1)
+    return lo, hi, -np.sort(-lo, axis=1), -np.sort(-hi, axis=1)
+
+
+def _float_bounds(S: np.ndarray, E: np.ndarray, n_f: np.ndarray, n_lo: np.ndarray,
+                  n_hi: np.ndarray, s_arr: np.ndarray, T: int,
                   n_sig: int = 32, n_noise: int = 16):
-    """Bounds for ``C = S + s² diag(noise_hat)`` for every ``s²`` in ``s2`` (float64)."""
+    """Bounds for ``C = S + s² diag(n̂)`` for every ``s`` in ``s_arr`` (float64, rigorous).
+
+    Returns ``lower, upper`` of shape ``(R, d)`` and ``trace_lo, trace_hi, trace`` of
+    shape ``(R,)`` (bounds on ``tr C`` and its float64 value).
+    """
     d = S.shape[0]
     n_sig = min(n_sig, d)
     n_noise = min(n_noise, d)
-    rank_bound = min(d, T)
-    sig_up, Q_sig = _signal_certificate(S, rank_bound, n_sig)
-    noise = s2[:, None] * noise_hat[None, :]  # (R, d)
-    noise_sorted = -np.sort(-noise, axis=-1)
-    upper = _weyl_upper(sig_up[None, :], noise_sorted)
-    # lower: Poincaré (Rayleigh--Ritz) on span(Q_sig, top-noise axes), and Weyl n_(m)
-    Q = _ritz_basis(Q_sig, noise_hat, n_noise)
-    p = Q.shape[1]
-    QSQ = Q.T @ S @ Q
-    QNQ = np.einsum("dk,dl,rd->rkl", Q, Q, noise)
-    ritz = np.linalg.eigvalsh(QSQ[None] + QNQ)[:, ::-1]  # (R, p)
-    lower = noise_sorted.copy()
-    lower[:, :p] = np.maximum(lower[:, :p], ritz)
-    trace = np.trace(S) + noise.sum(axis=-1)
-    allow = 4.0 * d * _U * np.maximum(trace, 0.0)[:, None]
-    upper = np.minimum(upper + allow, trace[:, None] + allow)
-    lower = lower - allow
-    return lower, upper
+    rank = min(d, T)
+    # signal: enclosures of every σ_i(S) from its approximate eigenvectors
+    eS = _frob_up(E)
+    _, sig_hi, Y = _eig_enclosure(S[None], np.array([eS]))
+    sig_up = np.minimum.accumulate(np.maximum(sig_hi[0], 0.0))
+    sig_up[rank:] = 0.0
+    noise_lo, noise_hi, lo_sorted, hi_sorted = _scaled_noise(n_lo, n_hi, s_arr)
+    _, _, trS_lo, trS_hi = _trace_of_signal(S, E)
+    trace_lo = np.maximum(_down(trS_lo + _down(noise_lo.sum(axis=1), d), 1), 0.0)
+    trace_hi = _up(trS_hi + _up(noise_hi.sum(axis=1), d), 1)
+    trace = np.trace(S) + s_arr**2 * n_f.sum()
+    # upper: Weyl with the signal bounds and the noise floor; every μ <= tr C
+    upper = np.minimum(_up(_weyl_upper(sig_up[None, :], hi_sorted), 1), trace_hi[:, None])
+    # lower: the noise floor (Weyl) and Poincaré on W = span(top signal vectors, top axes)
+    W = _ritz_basis(Y[0][:, :n_sig], n_f, n_noise)
+    p = W.shape[1]
+    aW = np.abs(W)
+    FW = W.T @ W - np.eye(p)
+    fW = float(_up(_frob_up(FW) + 1.01 * (d + 2) * _U * _frob_up(aW.T @ aW), 2))
+    noise_f = (s_arr**2)[:, None] * n_f[None, :]
+    H = (W.T @ S @ W)[None] + (W.T[None] * noise_f[:, None, :]) @ W  # Wᵀ diag(n) W
+    rnd = (1.01 * (2 * d + 4) * _U * _frob_up(aW.T @ np.abs(S) @ aW)
+           + 1.01 * (d + 4) * _U * _frob_up((aW.T[None] * np.abs(noise_f)[:, None, :]) @ aW))
+    err_n = np.maximum(noise_hi - noise_f, noise_f - noise_lo).max(axis=1)
+    eH = _up((1.0 + fW) * (eS + err_n) + rnd + 2.0 * _U * _frob_up(H), 4)
+    ritz_lo, _, _ = _eig_enclosure(H, eH)
+    ritz_lo = _down(np.maximum(ritz_lo, 0.0) / _up(1.0 + fW, 1), 1)
+    lower = lo_sorted.copy()
+    lower[:, :p] = np.maximum(lower[:, :p], ritz_lo)
+    allow = _up(4.0 * d * _U * trace_hi, 2)
+    lower = _down(lower - allow[:, None], 1) - _TINY
+    upper = _up(upper + allow[:, None], 1) + _TINY
+    return lower, upper, trace_lo, trace_hi, trace
+
+
+def _mp_frob(X: np.ndarray):
+    return mpmath.sqrt(sum(x * x for x in X.ravel()))
+
+
+def _mp_eig_enclosure(H: np.ndarray, eH: Any, u: Any):
+    """:func:`_eig_enclosure` for one matrix of mpmath numbers (object array).
+
+    ``u`` bounds the relative round-off of one operation at the working precision;
+    the approximate eigenvectors come from :func:`mpmath.eigsy`.
+    """
+    p = H.shape[0]
+    _, Q = mpmath.eigsy(mpmath.matrix(H.tolist()))
+    Y = np.array(Q.tolist(), dtype=object)
+    G = Y.T.dot(H).dot(Y)
+    aY = np.abs(Y)
+    rnd = (2 * p + 4) * u * _mp_frob(aY.T.dot(np.abs(H)).dot(aY))
+    F = Y.T.dot(Y)
+    for i in range(p):
+        F[i, i] -= 1
+    f = _mp_frob(F) + (p + 2) * u * _mp_frob(aY.T.dot(aY))
+    D = [G[i, i] for i in range(p)]
+    for i in range(p):
+        G[i, i] = mpmath.mpf(0)
+    slack = 1 + 100 * p * p * u  # round-off of the error terms themselves
+    delta = (_mp_frob(G) + rnd + eH * (1 + f)) * slack
+    if not f < mpmath.mpf(1) / 2:
+        return [mpmath.ninf] * p, [mpmath.inf] * p, Y
+    Ds = sorted(D, reverse=True)
+    lo, hi = [], []
+    for x in Ds:
+        g_lo, g_hi = x - delta, x + delta
+        lo.append(g_lo / (1 + f) if g_lo >= 0 else g_lo / (1 - f))
+        hi.append(g_hi / (1 - f) if g_hi >= 0 else g_hi / (1 + f))
+    grow = 100 * u
+    lo = [x - abs(x) * grow for x in lo]
+    hi = [x + abs(x) * grow for x in hi]
+    return lo, hi, Y
 
 
 def _mp_bounds(S: np.ndarray, noise: np.ndarray, T: int, prec: int,
                n_sig: int = 12, n_noise: int = 8):
-    """High-precision bounds: Ritz basis from float64, everything else in mpmath."""
+    """High-precision bounds, rigorous in the same way as :func:`_float_bounds`.
+
+    ``S`` and ``noise`` are the mpmath values of :func:`ribbonlib.cloud` at ``prec``
+    digits, taken to carry a relative error of at most ``_MP_INPUT·10^(-prec)`` each;
+    the work runs at ``prec + 10`` digits.
+    """
     d = S.shape[0]
     n_sig = min(n_sig, d)
     n_noise = min(n_noise, d)
-    S_f = np.array(S, dtype=float)
-    n_f = np.array(noise, dtype=float)
-    _, Q_sig = _signal_certificate(S_f, min(d, T), n_sig)
-    Q0 = _ritz_basis(Q_sig, n_f, n_noise)
-    with mpmath.workdps(prec + 10):
-        one = mpmath.mpf(1)
-        Smp = np.vectorize(lambda x: one * x, otypes=[object])(S)
-        nmp = np.vectorize(lambda x: one * x, otypes=[object])(noise)
-        Qs = _mp_orthonormal(np.vectorize(mpmath.mpf, otypes=[object])(Q_sig))
-        Q = _mp_orthonormal(np.vectorize(mpmath.mpf, otypes=[object])(Q0))
-        trS = sum(Smp[k, k] for k in range(d))
-        # signal: trace-tail bounds σ_i <= tr S − Σ_{j<i} q_jᵀ S q_j
-        SQs = Smp.dot(Qs)
-        diag_q = [sum(Qs[k, j] * SQs[k, j] for k in range(d)) for j in range(Qs.shape[1])]
-        # and the Frobenius form ||M_i||_F² = ||S||_F² − 2||S Q_i||_F² + ||Q_iᵀ S Q_i||_F²,
-        # with a round-off allowance for the cancellation at the working precision
-        B = Qs.T.dot(SQs)
-        fro2 = sum(x * x for x in Smp.ravel())
-        slack2 = 10 * d * mpmath.mpf(10) ** (-(prec + 8)) * fro2
-        sig_up = [min(trS, mpmath.sqrt(fro2 + slack2))]
-        acc = trS
-        sq_cols = mpmath.mpf(0)
-        for j in range(Qs.shape[1]):
-            acc = acc - diag_q[j]
-            sq_cols += sum(x * x for x in SQs[:, j])
-            blk = sum(B[a, c] ** 2 for a in range(j + 1) for c in range(j + 1))
-            f2 = fro2 - 2 * sq_cols + blk
-            sig_up.append(min(acc, mpmath.sqrt(max(f2, 0) + slack2)))
-        sig_up = sig_up[:d] + [sig_up[-1]] * max(0, d - len(sig_up))
-        for i in range(1, d):
-            sig_up[i] = min(sig_up[i], sig_up[i - 1])
-        for i in range(min(d, T), d):
+    rank = min(d, T)
+    wp = prec + 10
+    with mpmath.workdps(wp):
+        u = mpmath.mpf(10) ** (-wp)
+        ein = _MP_INPUT * mpmath.mpf(10) ** (-prec)
+        Smp = np.array([[mpmath.mpf(x) for x in row] for row in S], dtype=object)
+        nmp = np.array([mpmath.mpf(x) for x in noise], dtype=object)
+        eS = ein * _mp_frob(Smp) * (1 + 10 * d * d * u)
+        _, sig_hi, Y = _mp_eig_enclosure(Smp, eS, u)
+        sig_up = []
+        for x in sig_hi:
+            x = max(x, mpmath.mpf(0))
+            sig_up.append(min(x, sig_up[-1]) if sig_up else x)
+        for i in range(rank, d):
             sig_up[i] = mpmath.mpf(0)
-        ns = sorted(nmp, reverse=True)
-        upper = []
-        for m in range(d):
-            upper.append(min(sig_up[i] + ns[m - i] for i in range(m + 1)))
-        # lower: Ritz values of C on span(Q), and Weyl n_(m)
+        grow = 1 + 10 * d * u
+        n_lo = [x * (1 - ein) for x in nmp]
+        n_hi = [x * (1 + ein) * grow for x in nmp]
+        ns_lo, ns_hi = sorted(n_lo, reverse=True), sorted(n_hi, reverse=True)
+        diag = [Smp[k, k] for k in range(d)]
+        trS_hi = sum(abs(x) * (1 + ein) for x in diag) * grow
+        trS_lo = max(sum(x - abs(x) * ein for x in diag) * (1 - 10 * d * u), mpmath.mpf(0))
+        trace_hi = (trS_hi + sum(n_hi)) * grow
+        trace_lo = (trS_lo + sum(n_lo)) * (1 - 10 * d * u)
+        upper = [min(trace_hi, min((sig_up[i] + ns_hi[m - i]) * grow for i in range(m + 1)))
+                 for m in range(d)]
+        # Poincaré on W = span(top eigenvectors of S, axes of the largest noise)
+        Y_f = np.array([[float(x) for x in row] for row in Y])
+        W0 = _ritz_basis(Y_f[:, :n_sig], np.array([float(x) for x in nmp]), n_noise)
+        W = _mp_orthonormal(np.vectorize(mpmath.mpf, otypes=[object])(W0))
+        p = W.shape[1]
+        aW = np.abs(W)
+        FW = W.T.dot(W)
+        for i in range(p):
+            FW[i, i] -= 1
+        fW = (_mp_frob(FW) + (d + 2) * u * _mp_frob(aW.T.dot(aW))) * grow
         C = Smp.copy()
         for k in range(d):
             C[k, k] = C[k, k] + nmp[k]
-        QCQ = Q.T.dot(C.dot(Q))
-        ev = mpmath.eigsy(mpmath.matrix(QCQ.tolist()), eigvals_only=True)
-        ritz = sorted([ev[i] for i in range(len(ev))], reverse=True)
-        lower = list(ns)
-        for i, val in enumerate(ritz):
-            lower[i] = max(lower[i], val)
-        trace = trS + sum(nmp)
-        allow = 10 * d * mpmath.mpf(10) ** (-prec) * abs(trace)
-        lower = np.array([x - allow for x in lower], dtype=object)
-        upper = np.array([min(x, trace) + allow for x in upper], dtype=object)
+        H = W.T.dot(C).dot(W)
+        err_n = max(x * ein for x in nmp) if d else mpmath.mpf(0)
+        eH = ((1 + fW) * (eS + err_n) + (2 * d + 4) * u * _mp_frob(aW.T.dot(np.abs(C)).dot(aW))
+              ) * grow
+        ritz_lo, _, _ = _mp_eig_enclosure(H, eH, u)
+        lower = list(ns_lo)
+        for i, val in enumerate(ritz_lo):
+            lower[i] = max(lower[i], max(val, mpmath.mpf(0)) / (1 + fW) * (1 - 10 * u))
+        allow = 10 * d * mpmath.mpf(10) ** (-prec) * trace_hi
+        lower = np.array([x - allow - abs(x) * 10 * u for x in lower], dtype=object)
+        upper = np.array([x + allow + abs(x) * 10 * u for x in upper], dtype=object)
     return lower, upper
 
 
@@ -292,14 +492,18 @@ def cloud_spectrum_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
     For the descending eigenvalues ``μ_1 >= ... >= μ_d`` of ``C = S + diag(n)``
     (:func:`ribbonlib.cloud.covariance`), returns ``lower[m] <= μ_{m+1} <= upper[m]``.
 
-    * upper: Weyl, ``μ_{i+j-1}(C) <= σ_i(S) + n_(j)``, minimised over ``i + j = m + 1``,
-      with ``σ_i(S) <= ||(I − P_{i−1}) S (I − P_{i−1})||_F`` (Courant--Fischer; ``P_{i−1}``
-      the projector on ``i − 1`` orthonormal Ritz vectors of ``S``; with ``precision``
-      the smaller of this and the trace ``tr S − Σ_{j<i} q_jᵀ S q_j``) and ``σ_i(S) = 0`` for ``i > min(d, T)``
-      (the centred ``T + 1`` points span at most ``T`` dimensions); also ``μ <= tr C``.
+    * upper: Weyl, ``μ_{i+j-1}(C) <= σ̄_i + n_(j)``, minimised over ``i + j = m + 1``,
+      with ``σ̄_i >= σ_i(S)`` enclosed from approximate eigenvectors ``V`` of ``S``
+      (Weyl's inequality on ``Vᵀ S V`` and Ostrowski's theorem for ``VᵀV ≠ I``) and
+      ``σ_i(S) = 0`` for ``i > min(d, T)`` (the centred ``T + 1`` points span at most
+      ``T`` dimensions); also ``μ <= tr C``.
     * lower: ``μ_m(C) >= n_(m)`` (Weyl, ``S ⪰ 0``) and the Poincaré separation theorem,
-      ``μ_m(C) >= λ_m(Qᵀ C Q)`` for any orthonormal ``Q``, here spanned by Ritz vectors of
+      ``μ_m(C) >= λ_m(Wᵀ C W)/λ_max(WᵀW)`` for any ``W`` of full column rank (exact
+      orthonormality is not needed), here spanned by the top approximate eigenvectors of
       ``S`` and the coordinate axes of the largest noise variances.
+
+    Every quantity is evaluated with a bound on its round-off (see the module notes),
+    so the bounds hold for the exact eigenvalues.
 
     Parameters
     ----------
@@ -327,16 +531,15 @@ def cloud_spectrum_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
     ------
     ValueError
         For non-positive or non-finite ``lam``, ``b`` of the wrong length or non-finite,
-        ``s < 0``, ``eta`` outside ``(0, 2/max(lam))``, ``steps < 1`` or
+        ``s < 0``, ``eta`` outside ``(0, 2/max(lam))``, ``steps < 0`` or
         ``precision < 16``.
     """
     lam_arr, b_arr, s_val, eta_val, T = _check_inputs(lam, b, s, eta, steps)
     prec = _check_precision(precision)
     if prec is None:
-        S, noise = signal_and_noise(lam_arr, b_arr, s_val, eta_val, T)
-        S = np.asarray(S, dtype=float)
-        noise = np.asarray(noise, dtype=float)
-        lower, upper = _float_bounds(S, noise, np.array([1.0]), T)
+        lam_f = np.asarray(lam_arr, dtype=float)
+        S, E, n_f, n_lo, n_hi = _float_signal(lam_f, b_arr, eta_val, T)
+        lower, upper, *_ = _float_bounds(S, E, n_f, n_lo, n_hi, np.array([s_val]), T)
         return lower[0], upper[0]
     S, noise = signal_and_noise(lam, b, s, eta, T, precision=prec)
     return _mp_bounds(np.asarray(S, dtype=object), np.asarray(noise, dtype=object), T, prec)
@@ -344,7 +547,8 @@ def cloud_spectrum_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
 
 # ------------------------------------------------------------ analytic (closed-form) bounds
 
-#: Rates ``κ`` of the exponential dictionaries ``e^(−jκt/T)`` tried by :func:`signal_tail_bounds`.
+#: Rates ``κ`` of the exponential dictionaries ``e^(−jκt/T)`` tried by :func:`signal_tail_bounds`
+#: (powers of two, so that ``T/κ`` is exact).
 _KAPPAS = (0.5, 1.0)
 #: Largest number of dictionary terms ``p`` (besides the constant) tried.
 _MAX_EXTRA = 6
@@ -352,119 +556,164 @@ _MAX_EXTRA = 6
 _N_NODE_GRID = 32
 
 
-def _log_binom_abs(beta: np.ndarray, p: int) -> np.ndarray:
-    """``log |β(β−1)⋯(β−p+1) / p!|`` (``−inf`` where ``β`` is an integer in ``[0, p)``)."""
-    j = np.arange(p, dtype=float)
-    with np.errstate(divide="ignore"):
-        return np.log(np.abs(beta[:, None] - j[None, :])).sum(axis=1) - math.lgamma(p + 1)
+def _log_const_hi(p: int, kappa: float) -> float:
+    """Upper bound on ``log 2 + p log((1 − e^(−κ))/4) − log p!``."""
+    F = _FN_ULPS
+    w = float(_up(-math.expm1(-kappa), F)) / 4.0
+    terms = [float(_up(math.log(2.0), F)), float(_up(p * float(_up(math.log(w), F)), 1)),
+             -float(_down(math.log(math.factorial(p)), F))]
+    return float(_sum_up(np.array(terms)))
 
 
-def _dictionary_error2(theta: np.ndarray, T: int, p: int, kappa: float) -> np.ndarray:
-    """Squared sup-norm error of ``e^(−θt)``, ``t = 0..T``, in ``span{e^(−jκt/T) : j < p}``.
+def _dictionary_error2(theta_lo: np.ndarray, theta_hi: np.ndarray, T: int, p: int,
+                       kappa: float) -> np.ndarray:
+    """Upper bound on the squared sup-norm error of ``e^(−θt)``, ``t = 0..T``, in
+    ``span{e^(−jκt/T) : j < p}``, for every ``θ ∈ [θ_lo, θ_hi]``.
 
     With ``x = e^(−κt/T) ∈ [e^(−κ), 1]`` the sequence is ``x^β``, ``β = θT/κ``; its
     Chebyshev interpolant of degree ``p − 1`` in ``x`` errs by at most
-    ``|β(β−1)⋯(β−p+1)|/p! · max(1, e^(κ(p−β))) · 2((1 − e^(−κ))/4)^p``.
+    ``|β(β−1)⋯(β−p+1)|/p! · max(1, e^(κ(p−β))) · 2((1 − e^(−κ))/4)^p``; each factor
+    ``|β − j|`` is bounded by its larger value at the ends of the interval of ``β``.
     """
-    beta = theta * (T / kappa)
-    log_err = (_log_binom_abs(beta, p) + math.log(2.0) + p * math.log((1.0 - math.exp(-kappa)) / 4.0)
-               + kappa * np.maximum(0.0, p - beta))
-    with np.errstate(over="ignore"):
-        return np.exp(2.0 * np.minimum(log_err, 350.0))
+    scale = T / kappa  # exact: κ is a power of two
+    beta_lo = _down(theta_lo * scale, 1)
+    beta_hi = _up(theta_hi * scale, 1)
+    j = np.arange(p, dtype=float)
+    dist = _up(np.maximum(np.abs(beta_hi[:, None] - j), np.abs(beta_lo[:, None] - j)), 1)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        logs = _up(np.log(dist), _FN_ULPS)
+        s = _sum_up(logs, axis=1)
+        growth = _up(kappa * _up(np.maximum(0.0, p - beta_lo), 1), 1)
+        parts = np.stack([s, np.full_like(s, _log_const_hi(p, kappa)), growth], axis=1)
+        total = _sum_up(parts, axis=1)
+        e2 = np.where(total > 700.0, np.inf, _up(np.exp(2.0 * total), _FN_ULPS))
+    return np.where(np.isneginf(s), 0.0, e2)
 
 
-def _signal_tail_row(a: np.ndarray, u2: np.ndarray, var: np.ndarray, T: int, max_rank: int) -> np.ndarray:
+def _signal_tail_row(lam: np.ndarray, b: np.ndarray, eta: float, var_hi: np.ndarray,
+                     trS_hi: float, T: int, max_rank: int) -> np.ndarray:
     """Closed-form ``τ_R >= Σ_{i>R} σ_i(S)`` for ``R = 0..max_rank`` (one spectrum).
 
-    ``a = ηλ``, ``u2 = λ b²``, ``var = S_kk``. See :func:`signal_tail_bounds`.
+    ``var_hi >= S_kk`` and ``trS_hi >= tr S`` are rigorous. Every closed form is
+    evaluated from bounds on the exact rate ``a = ηλ`` (``|a − fl(ηλ)| <= u·fl(ηλ)``) and
+    rounded up. See :func:`signal_tail_bounds`.
     """
-    d = a.size
+    d = lam.size
     n = T + 1
     tau = np.full(max_rank + 1, np.inf)
-    tau[0] = var.sum()
+    tau[0] = trS_hi
     rank = min(d, T)
     if rank <= max_rank:
         tau[rank:] = 0.0
-    if rank == 0 or not np.any(var > 0):
+    if rank == 0 or not np.any(var_hi > 0):
         return np.minimum.accumulate(np.where(np.isfinite(tau), tau, tau[0]))
-    # Blaschke (infinite-horizon Cauchy) residuals: u²/(n(1−r²)) · Π_j tanh²(h − g_j)
-    base = u2 / (n * a * (2.0 - a))
-    h = 0.5 * np.log((2.0 - a) / a)  # artanh(r), r = 1 − a, accurate for tiny a
+    a = eta * lam
+    a_lo, a_hi = _down(a, 1), _up(a, 1)
+    b2 = b * b
+    two_lo, two_hi = _down(2.0 - a_hi, 1), _up(2.0 - a_lo, 1)  # bounds on 2 − a
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # Blaschke residuals u²/(n(1 − r²)) · Π_j δ(r, ρ_j)², u² /(n(1 − r²)) = b²/(nη(2 − a))
+        base = np.where(two_lo > 0, _up(b2 / (float(n) * eta * two_lo), 6), np.inf)
+        base = np.where(b2 == 0, 0.0, base)
+        # artanh(r) = log((2 − a)/a)/2 lies in [h_lo, h_hi]; the nodes are ρ_j = tanh(g_j)
+        h_lo = np.where(two_lo > 0, 0.5 * _down(np.log(_down(two_lo / a_hi, 1)), _FN_ULPS),
+                        -np.inf)
+        h_hi = 0.5 * _up(np.log(_up(two_hi / a_lo, 1)), _FN_ULPS)
+        h = 0.5 * np.log((2.0 - a) / a)  # only to place the nodes
     lo, hi = float(h.min()), float(h.max())
     grid = np.linspace(lo, hi, _N_NODE_GRID) if hi > lo else np.array([lo])
-    T2 = np.tanh(h[:, None] - grid[None, :]) ** 2
-    pos = a < 1.0
-    theta = -np.log1p(-a[pos])  # −log r for r > 0
-    floors = [(0, var)]  # (number of extra ranks, per-mode residual without Blaschke nodes)
+    # pseudo-hyperbolic distance δ(r, ρ) = |tanh(artanh r − g)| <= tanh(dist)
+    dist = np.maximum(_up(h_hi[:, None] - grid[None, :], 1), _up(grid[None, :] - h_lo[:, None], 1))
+    # (raised to 2^-1000 at least, so that inf·T2 stays inf)
+    T2 = np.clip(_up(np.tanh(np.maximum(dist, 0.0)) ** 2, 2 * _FN_ULPS + 1), 2.0**-1000, 1.0)
+    pos = a_hi < 1.0  # r > 0
+    theta_lo = _down(-np.log1p(-a_lo[pos]), _FN_ULPS)  # −log r
+    theta_hi = _up(-np.log1p(-a_hi[pos]), _FN_ULPS)
+    u2 = _up(lam * b2, 2)
+    floors = [(0, var_hi)]  # (number of extra ranks, per-mode residual without Blaschke nodes)
     for kappa in _KAPPAS:
         for p in range(2, min(max_rank, _MAX_EXTRA) + 2):
             e2 = np.full(d, np.inf)
-            e2[pos] = _dictionary_error2(theta, T, p, kappa)
-            with np.errstate(invalid="ignore"):
-                term = np.where(u2 > 0, u2 * e2, 0.0)  # 0·inf: a mode without signal
-            floors.append((p - 1, np.minimum(var, term)))
-    for extra, floor in floors:
-        B = base.copy()
-        for i in range(0, max_rank + 1 - extra):
-            R = i + extra
-            val = float(np.minimum(B, floor).sum())
-            if val < tau[R]:
-                tau[R] = val
-            if R == max_rank:
-                break
-            cand = np.minimum(B[:, None] * T2, floor[:, None]).sum(axis=0)
-            B = B * T2[:, int(np.argmin(cand))]
+            e2[pos] = _dictionary_error2(theta_lo, theta_hi, T, p, kappa)
+            with np.errstate(invalid="ignore", over="ignore"):
+                term = np.where(u2 > 0, _up(u2 * e2, 1), 0.0)  # 0·inf: a mode without signal
+            floors.append((p - 1, np.minimum(var_hi, term)))
+    # sums of d non-negative terms and products of two, rounded up (see _up)
+    sum_up, prod_up = 1.0 + (2.0 * d + 4.0) * _U, 1.0 + 4.0 * _U
+    with np.errstate(invalid="ignore", over="ignore"):
+        for extra, floor in floors:
+            B = base.copy()
+            used = np.zeros(grid.size, dtype=bool)  # distinct nodes (the lemma's hypothesis)
+            for i in range(0, max_rank + 1 - extra):
+                R = i + extra
+                val = float(np.minimum(B, floor).sum()) * sum_up + d * _TINY
+                if val < tau[R]:
+                    tau[R] = val
+                if R == max_rank or used.all():
+                    break
+                cand = np.minimum(B[:, None] * T2, floor[:, None]).sum(axis=0)
+                cand[used] = np.inf
+                jn = int(np.argmin(cand))
+                used[jn] = True
+                B = B * T2[:, jn] * prod_up
     return np.minimum.accumulate(tau)
 
 
-def _row_quantities(lam: np.ndarray, b: np.ndarray, eta: float, T: int):
-    """``S``, the noise ``n̂`` at unit scale (``s = 1``) and ``u = sqrt(λ)∘b`` for one row."""
-    G, _, cov = cloud.time_averages(lam, eta, T)
-    u = np.sqrt(lam) * b
-    S = np.outer(u, u) * cov
-    n_hat = lam * np.diag(G) / lam.size  # cloud.noise_variances with s = 1
-    return S, n_hat, u
-
-
 def _analytic_signal(lam: np.ndarray, b: np.ndarray, eta: float, T: int, max_rank: int):
-    """Everything the analytic bounds need from the signal, for one row.
+    """Everything the analytic bounds need from the signal, for one row, with rigorous ends.
 
-    Returns a dict with ``trS``, ``fro`` (``||S||_F``), ``sig_lo`` (lower bound on
-    ``σ_1(S)``), ``tau`` (tail bounds ``R = 0..max_rank``), ``sig_up`` (``(d,)`` bounds on
-    every ``σ_i(S)``), the two test vectors' ``S``-quadratic forms and norms, ``diagS``,
-    ``n_hat`` and the bookkeeping arrays.
+    Returns a dict with bounds ``trS_lo <= tr S <= trS_hi``, ``fro_hi >= ||S||_F``,
+    ``sig_lo <= σ_1(S)``, the tails ``tau`` (``R = 0..max_rank``), ``sig_up`` (``(d,)``
+    bounds on every ``σ_i(S)``), for the two test vectors lower bounds ``qS_lo`` on
+    ``vᵀSv`` and ``qN_lo`` on ``Σ n̂_k v_k²`` and upper bounds ``nv_hi`` on ``vᵀv``, bounds
+    ``var_lo/var_hi`` on ``diag S``, ``n_lo/n_hi`` on the unit noise and the float values
+    ``n_f``, ``trS_f``.
     """
     d = lam.size
-    S, n_hat, u = _row_quantities(lam, b, eta, T)
-    var = np.maximum(np.diag(S).copy(), 0.0)
-    trS = float(var.sum())
-    fro = float(np.linalg.norm(S))
+    S, E, n_f, n_lo, n_hi = _float_signal(lam, b, eta, T)
+    var_lo, var_hi, trS_lo, trS_hi = _trace_of_signal(S, E)
+    fro_hi = float(_up(_frob_up(S) + _frob_up(E), 1))
     # explicit test vectors: v0 = sign(u)·sqrt(S_kk) and one power step w = S v0
-    v0 = np.sign(u) * np.sqrt(var)
+    u = np.sqrt(lam) * b
+    v0 = np.sign(u) * np.sqrt(np.maximum(np.diag(S), 0.0))
     w = S @ v0
-    vecs = [v for v in (v0, w) if np.any(v != 0)]
-    quad_S = np.array([v @ S @ v for v in vecs])
-    norms2 = np.array([v @ v for v in vecs])
-    quad_N = np.array([(v * v) @ n_hat for v in vecs])  # Σ n̂_k v_k²
-    sig_lo = float(max([0.0] + list(quad_S / norms2)))
-    tau = _signal_tail_row(eta * lam, lam * b**2, var, T, max_rank)
+    aS = np.abs(S)
+    qS_lo, qN_lo, nv_hi = [], [], []
+    for v in (v0, w):
+        if not np.any(v != 0) or not np.all(np.isfinite(v)):
+            continue
+        av = np.abs(v)
+        q = float(v @ (S @ v))
+        rnd = 1.01 * (2 * d + 4) * _U * float(av @ (aS @ av))  # round-off of vᵀ S v
+        err = float(_up(rnd + float(_up(av @ (E @ av), 2 * d + 2)), 1))  # and of S itself
+        qS_lo.append(max(float(_down(q - err, 1)), 0.0))  # vᵀSv >= 0 (S ⪰ 0)
+        vv = v * v
+        qN_lo.append(float(_down(vv @ n_lo, d + 2)))
+        nv_hi.append(float(_up(vv.sum(), d + 1)))
+    qS_lo, qN_lo, nv_hi = np.array(qS_lo), np.array(qN_lo), np.array(nv_hi)
+    sig_lo = float(max([0.0] + list(_down(qS_lo / nv_hi, 1))))
+    tau = _signal_tail_row(lam, b, eta, var_hi, trS_hi, T, max_rank)
     if max_rank >= 1:
-        tau[1:] = np.minimum(tau[1:], max(trS - sig_lo, 0.0))
+        tau[1:] = np.minimum(tau[1:], max(float(_up(trS_hi - sig_lo, 1)), 0.0))
+        tau = np.minimum.accumulate(tau)
     rank = min(d, T)
     sig_up = np.empty(d)
-    sig_up[0] = min(trS, fro)
+    sig_up[0] = min(trS_hi, fro_hi)
     i = np.arange(2, d + 1)
-    rest = np.sqrt(max(fro * fro - sig_lo * sig_lo, 0.0) / (i - 1))
+    # (i − 1) σ_i² <= ||S||_F² − σ_1² <= fro_hi² − sig_lo²: both ends rigorous, so the
+    # cancellation of this difference costs accuracy, never validity
+    rest2 = max(float(_up(_up(fro_hi * fro_hi, 1) - _down(sig_lo * sig_lo, 1), 1)), 0.0)
+    rest = _up(np.sqrt(_up(rest2 / (i - 1), 1)), 1)
     best = np.full(d - 1, np.inf)
     for j in range(0, max_rank + 1):
         ok = i - j >= 1
-        best[ok] = np.minimum(best[ok], tau[j] / (i[ok] - j))
-    sig_up[1:] = np.minimum(best, rest)
-    sig_up[1:] = np.minimum(sig_up[1:], sig_up[0])
+        best[ok] = np.minimum(best[ok], _up(tau[j] / (i[ok] - j), 1))
+    sig_up[1:] = np.minimum(np.minimum(best, rest), sig_up[0])
     sig_up[rank:] = 0.0
-    return {"trS": trS, "fro": fro, "sig_lo": sig_lo, "tau": tau, "sig_up": sig_up,
-            "quad_S": quad_S, "quad_N": quad_N, "norms2": norms2, "diagS": var, "n_hat": n_hat,
-            "rank": rank}
+    return {"trS_lo": trS_lo, "trS_hi": trS_hi, "trS_f": float(np.trace(S)), "fro_hi": fro_hi,
+            "sig_lo": sig_lo, "tau": tau, "sig_up": sig_up, "qS_lo": qS_lo, "qN_lo": qN_lo,
+            "nv_hi": nv_hi, "var_lo": var_lo, "var_hi": var_hi, "n_f": n_f, "n_lo": n_lo,
+            "n_hi": n_hi, "rank": rank}
 
 
 def _min_plus(f: np.ndarray, g: np.ndarray, shift: int) -> np.ndarray:
@@ -492,14 +741,16 @@ class SpectrumBounds:
     lower, upper : ndarray, shape (..., d)
         ``lower[m] <= μ_{m+1}(C) <= upper[m]`` for the descending eigenvalues.
     trace : ndarray, shape (...)
-        ``tr C`` (exact up to round-off).
+        ``tr C`` in float64 (exact up to round-off).
     tail_lower, tail_upper : ndarray, shape (..., d + 1)
-        ``tail_lower[K] <= Σ_{m>K} μ_m(C) <= tail_upper[K]`` for ``K = 0..d``.
+        ``tail_lower[K] <= Σ_{m>K} μ_m <= tail_upper[K]`` for ``K = 0..d``.
     signal_upper : ndarray, shape (..., d)
         Upper bounds on the descending eigenvalues ``σ_i(S)`` of the signal (broadcast
         against ``lower``; independent of ``s``).
     signal_tail : ndarray, shape (..., max_rank + 1)
         ``τ_R >= Σ_{i>R} σ_i(S)``.
+    trace_lower, trace_upper : ndarray, shape (...)
+        Rigorous bounds ``trace_lower <= tr C <= trace_upper``.
     """
 
     lower: np.ndarray
@@ -509,47 +760,63 @@ class SpectrumBounds:
     tail_upper: np.ndarray
     signal_upper: np.ndarray
     signal_tail: np.ndarray
+    trace_lower: np.ndarray
+    trace_upper: np.ndarray
 
 
-def _analytic_from_signal(sig: dict, s2: np.ndarray, max_rank: int):
-    """Bounds on ``C = S + s² diag(n̂)`` for every ``s²`` in ``s2`` from the signal summary."""
-    d = sig["n_hat"].size
-    n_hat = sig["n_hat"]
-    nh_sorted = -np.sort(-n_hat)
-    noise = s2[:, None] * nh_sorted[None, :]  # (R, d) descending
-    # tails of the noise, t_j = Σ_{m>j} n_(m), j = 0..d, summed from the small end
-    rev = np.cumsum(noise[:, ::-1], axis=1)[:, ::-1]
-    t_noise = np.concatenate([rev, np.zeros((s2.size, 1))], axis=1)  # (R, d+1)
-    trS = sig["trS"]
-    trace = trS + t_noise[:, 0]
-    # lower bounds: n_(m), and for m = 1 the Rayleigh quotients of explicit vectors
-    lower = noise.copy()
-    cand = [trS * 0.0 + noise[:, 0], (sig["diagS"][None, :] + s2[:, None] * n_hat[None, :]).max(axis=1)]
-    for qs, qn, nv in zip(sig["quad_S"], sig["quad_N"], sig["norms2"]):
-        cand.append((qs + s2 * qn) / nv)
-    lower[:, 0] = np.max(np.stack(cand), axis=0)
-    # upper bounds: Weyl with the analytic signal bounds, and tr C − Σ_{i<m} lower_i
-    upper = _weyl_upper(sig["sig_up"][None, :], noise)
-    head_lo = np.cumsum(lower, axis=1)
-    upper[:, 0] = np.minimum(upper[:, 0], trace)
-    upper[:, 1:] = np.minimum(upper[:, 1:], trace[:, None] - head_lo[:, :-1])
-    # tails: Ky Fan with the signal tails τ_i (τ_i <= τ_max_rank beyond) and the noise tails
+def _tails(x: np.ndarray, up: bool) -> np.ndarray:
+    """``t_j = Σ_{m>j} x_(m)`` for ``j = 0..d`` of rows sorted descending, rounded out."""
+    d = x.shape[-1]
+    rev = np.cumsum(x[..., ::-1], axis=-1)[..., ::-1]
+    rev = _up(rev, d) if up else _down(rev, d)
+    return np.concatenate([rev, np.zeros(x.shape[:-1] + (1,))], axis=-1)
+
+
+def _tau_full(sig: dict, d: int, max_rank: int) -> np.ndarray:
+    """The signal tails ``τ_i`` for ``i = 0..d`` (``τ_i <= τ_max_rank`` beyond, 0 past the rank)."""
     tau_full = np.full(d + 1, sig["tau"][-1])
     k = min(max_rank + 1, d + 1)
     tau_full[:k] = sig["tau"][:k]
     tau_full[sig["rank"]:] = 0.0
-    tail_up = _min_plus(tau_full, t_noise, 0)  # min_{i+j=K} τ_i + t_j
-    tail_up = np.minimum(tail_up, trace[:, None] - np.concatenate([np.zeros((s2.size, 1)), head_lo], axis=1))
-    head_up = np.cumsum(upper, axis=1)
-    tail_lo = np.maximum(t_noise, trace[:, None] - np.concatenate([np.zeros((s2.size, 1)), head_up], axis=1))
-    # round-off: relative inflation of the closed forms and the eigensolver allowance
-    rel = 64.0 * (d + 16) * _U
-    allow = 4.0 * d * _U * np.maximum(trace, 0.0)
-    lower = lower * (1.0 - rel) - allow[:, None]
-    upper = upper * (1.0 + rel) + allow[:, None]
-    tail_lo = np.maximum(tail_lo * (1.0 - rel) - d * allow[:, None], 0.0)
-    tail_up = tail_up * (1.0 + rel) + d * allow[:, None]
-    return lower, upper, trace, tail_lo, tail_up
+    return tau_full
+
+
+def _analytic_from_signal(sig: dict, s_arr: np.ndarray, max_rank: int):
+    """Bounds on ``C = S + s² diag(n̂)`` for every ``s`` in ``s_arr`` from the signal summary."""
+    d = sig["n_f"].size
+    s2 = s_arr**2
+    s2_lo = _down(s2, 1)
+    _, _, noise_lo, noise_hi = _scaled_noise(sig["n_lo"], sig["n_hi"], s_arr)
+    tn_lo, tn_hi = _tails(noise_lo, up=False), _tails(noise_hi, up=True)
+    trace_lo = np.maximum(_down(sig["trS_lo"] + tn_lo[:, 0], 1), 0.0)
+    trace_hi = _up(sig["trS_hi"] + tn_hi[:, 0], 1)
+    trace = sig["trS_f"] + s2 * sig["n_f"].sum()
+    # lower bounds: n_(m), and for m = 1 the diagonal and the Rayleigh quotients
+    lower = noise_lo.copy()
+    diag_lo = _down(sig["var_lo"][None, :] + _down(s2_lo[:, None] * sig["n_lo"][None, :], 1), 1)
+    cand = [noise_lo[:, 0], diag_lo.max(axis=1)]
+    for qs, qn, nv in zip(sig["qS_lo"], sig["qN_lo"], sig["nv_hi"]):
+        num = np.maximum(_down(qs + _down(s2_lo * qn, 1), 1), 0.0)
+        cand.append(_down(num / nv, 1))
+    lower[:, 0] = np.max(np.stack(cand), axis=0)
+    # upper bounds: Weyl with the analytic signal bounds, and tr C − Σ_{i<m} lower_i
+    upper = _up(_weyl_upper(sig["sig_up"][None, :], noise_hi), 1)
+    head_lo = _down(np.cumsum(lower, axis=1), d)  # lower >= 0 here
+    upper[:, 0] = np.minimum(upper[:, 0], trace_hi)
+    upper[:, 1:] = np.minimum(upper[:, 1:], _up(trace_hi[:, None] - head_lo[:, :-1], 1))
+    # tails: Ky Fan with the signal tails and the noise tails; tr C minus the head
+    zero = np.zeros((s2.size, 1))
+    tail_up = _up(_min_plus(_tau_full(sig, d, max_rank), tn_hi, 0), 1)
+    tail_up = np.minimum(tail_up, _up(trace_hi[:, None] - np.concatenate([zero, head_lo], axis=1), 1))
+    head_up = _up(np.cumsum(upper, axis=1), d)
+    tail_lo = np.maximum(tn_lo, _down(trace_lo[:, None] - np.concatenate([zero, head_up], axis=1), 1))
+    # the eigensolver allowance (so that computed eigenvalues are enclosed too)
+    allow = _up(4.0 * d * _U * trace_hi, 2)[:, None]
+    lower = _down(lower - allow, 1) - _TINY
+    upper = _up(upper + allow, 1) + _TINY
+    tail_lo = np.maximum(_down(tail_lo - d * allow, 2) - _TINY, 0.0)
+    tail_up = _up(tail_up + d * allow, 2) + _TINY
+    return lower, upper, trace, tail_lo, tail_up, trace_lo, trace_hi
 
 
 def signal_tail_bounds(lam: Any, b: Any, eta: float, steps: int, *, max_rank: int = 12) -> np.ndarray:
@@ -558,9 +825,9 @@ def signal_tail_bounds(lam: Any, b: Any, eta: float, steps: int, *, max_rank: in
     ``S = Xᶜᵀ Xᶜ / (T+1)`` with ``X_tk = sqrt(λ_k) b_k r_k^t`` and ``Xᶜ`` its centred
     version (over ``t``), so by Eckart--Young ``Σ_{i>R} σ_i(S) <= ||Xᶜ − Z||_F² / (T+1)``
     for every ``Z`` of rank ``<= R``. ``Z`` approximates every column ``r_k^t`` in one
-    space spanned by ``i`` exponentials ``ρ_j^t`` (Blaschke nodes) and ``p`` exponentials
-    ``e^(−jκt/T)``, ``j < p`` (the constant among them is removed by centring), so
-    ``R = i + p − 1``; column ``k`` contributes the smallest of
+    space spanned by ``i`` exponentials ``ρ_j^t`` (distinct Blaschke nodes) and ``p``
+    exponentials ``e^(−jκt/T)``, ``j < p`` (the constant among them is removed by
+    centring), so ``R = i + p − 1``; column ``k`` contributes the smallest of
 
     * its variance ``S_kk`` (not approximated);
     * ``λ_k b_k² / ((T+1)(1 − r_k²)) · Π_j ((r_k − ρ_j)/(1 − r_k ρ_j))²``, the squared
@@ -570,9 +837,11 @@ def signal_tail_bounds(lam: Any, b: Any, eta: float, steps: int, *, max_rank: in
       ``[e^(−κ), 1]`` in the variable ``x = e^(−κt/T)``, ``β_k = −T log(r_k)/κ``
       (``r_k > 0``).
 
-    The nodes are chosen greedily on a grid equally spaced in ``artanh r`` and
-    ``κ ∈ {0.5, 1, 2}``; every choice gives a valid bound, the best is returned. Also
-    ``τ_R = 0`` for ``R >= min(d, T)`` (rank), and ``τ`` is non-increasing.
+    The nodes are chosen greedily (without repetition) on a grid equally spaced in
+    ``artanh r`` and ``κ ∈ {1/2, 1}``; every choice gives a valid bound, the best is
+    returned. Also ``τ_R = 0`` for ``R >= min(d, T)`` (rank), and ``τ`` is
+    non-increasing. Every closed form is evaluated with a bound on its round-off and
+    rounded up (see the module notes), so ``τ_R`` bounds the exact tail.
 
     Parameters
     ----------
@@ -590,15 +859,14 @@ def signal_tail_bounds(lam: Any, b: Any, eta: float, steps: int, *, max_rank: in
     Returns
     -------
     ndarray, shape (max_rank + 1,)
-        ``τ_0 = tr S`` (exact) and ``τ_R >= Σ_{i>R} σ_i(S)``.
+        ``τ_0 >= tr S`` (an upper bound on the trace) and ``τ_R >= Σ_{i>R} σ_i(S)``.
     """
     lam_arr, b_arr, _, eta_val, T = _check_inputs(lam, b, 0.0, eta, steps)
     R = _check_max_rank(max_rank)
     lam_f = np.asarray(lam_arr, dtype=float)
-    _, _, cov = cloud.time_averages(lam_f, eta_val, T)
-    var = np.maximum(lam_f * b_arr**2 * np.diag(cov), 0.0)
-    tau = _signal_tail_row(eta_val * lam_f, lam_f * b_arr**2, var, T, R)
-    return tau * (1.0 + 64.0 * (lam_f.size + 16) * _U)
+    S, E, *_ = _float_signal(lam_f, b_arr, eta_val, T)
+    _, var_hi, _, trS_hi = _trace_of_signal(S, E)
+    return _signal_tail_row(lam_f, b_arr, eta_val, var_hi, trS_hi, T, R)
 
 
 def analytic_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
@@ -616,8 +884,12 @@ def analytic_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
     * tails: ``Σ_{m>K} μ_m(C) <= min_{i+j=K} (τ_i + Σ_{m>j} n_(m))`` (Ky Fan) and
       ``>= Σ_{m>K} n_(m)``, ``>= tr C − Σ_{m<=K} upper_m``.
 
-    The closed forms are evaluated in float64 and widened by a relative ``64(d+16)u`` and
-    the eigensolver allowance ``4·d·u·tr C`` (as :func:`cloud_spectrum_bounds`).
+    The closed forms are evaluated in float64 with a bound on the round-off of every
+    operation and of every input (see the module notes), each difference of two bounds
+    rounded in the safe direction, so that the bounds hold for the exact eigenvalues
+    (where float64 cannot resolve a difference such as ``||S||_F² − σ_lo²``, the bound
+    gets looser, never wrong); they are then widened by the eigensolver allowance
+    ``4·d·u·tr C`` (as :func:`cloud_spectrum_bounds`).
 
     Parameters
     ----------
@@ -629,14 +901,15 @@ def analytic_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
     Returns
     -------
     SpectrumBounds
-        Arrays of shape ``(d,)`` (``(d + 1,)`` for the tails, scalar trace).
+        Arrays of shape ``(d,)`` (``(d + 1,)`` for the tails, scalar traces).
     """
     lam_arr, b_arr, s_val, eta_val, T = _check_inputs(lam, b, s, eta, steps)
     R = _check_max_rank(max_rank)
     out = _analytic_grid(np.asarray(lam_arr, dtype=float)[None, :], b_arr, np.array([s_val]),
                          eta_val, [T], R)
-    return SpectrumBounds(out.lower[0, 0], out.upper[0, 0], out.trace[0, 0], out.tail_lower[0, 0],
-                          out.tail_upper[0, 0], out.signal_upper[0, 0], out.signal_tail[0, 0])
+    return SpectrumBounds(*(x[0, 0] for x in (out.lower, out.upper, out.trace, out.tail_lower,
+                                              out.tail_upper, out.signal_upper, out.signal_tail,
+                                              out.trace_lower, out.trace_upper)))
 
 
 def _analytic_grid(L: np.ndarray, b_arr: np.ndarray, s_arr: np.ndarray, eta_val: float,
@@ -646,18 +919,21 @@ def _analytic_grid(L: np.ndarray, b_arr: np.ndarray, s_arr: np.ndarray, eta_val:
     lower = np.empty((A, Rn, d))
     upper = np.empty_like(lower)
     trace = np.empty((A, Rn))
+    trace_lo = np.empty_like(trace)
+    trace_hi = np.empty_like(trace)
     tail_lo = np.empty((A, Rn, d + 1))
     tail_up = np.empty_like(tail_lo)
     sig_up = np.empty((A, 1, d))
     sig_tail = np.empty((A, 1, max_rank + 1))
-    s2 = s_arr**2
     with _blas_for(d):
         for a in range(A):
             sig = _analytic_signal(L[a], b_arr, eta_val, T_list[a], max_rank)
-            lower[a], upper[a], trace[a], tail_lo[a], tail_up[a] = _analytic_from_signal(sig, s2, max_rank)
-            sig_up[a, 0] = sig["sig_up"] * (1.0 + 64.0 * (d + 16) * _U)
-            sig_tail[a, 0] = sig["tau"] * (1.0 + 64.0 * (d + 16) * _U)
-    return SpectrumBounds(lower, upper, trace, tail_lo, tail_up, sig_up, sig_tail)
+            (lower[a], upper[a], trace[a], tail_lo[a], tail_up[a], trace_lo[a],
+             trace_hi[a]) = _analytic_from_signal(sig, s_arr, max_rank)
+            sig_up[a, 0] = sig["sig_up"]
+            sig_tail[a, 0] = sig["tau"]
+    return SpectrumBounds(lower, upper, trace, tail_lo, tail_up, sig_up, sig_tail, trace_lo,
+                          trace_hi)
 
 
 def analytic_bounds_grid(lams: Any, b: Any, s_values: Any, eta: float, steps: Any, *,
@@ -669,7 +945,7 @@ def analytic_bounds_grid(lams: Any, b: Any, s_values: Any, eta: float, steps: An
     Returns
     -------
     SpectrumBounds
-        ``lower``, ``upper`` of shape ``(A, R, d)``, ``trace`` ``(A, R)``, tails
+        ``lower``, ``upper`` of shape ``(A, R, d)``, traces ``(A, R)``, tails
         ``(A, R, d + 1)``, ``signal_upper`` ``(A, 1, d)``, ``signal_tail``
         ``(A, 1, max_rank + 1)``.
     """
@@ -762,24 +1038,32 @@ def bounds_grid(lams: Any, b: Any, s_values: Any, eta: float, steps: Any):
     Returns
     -------
     lower, upper : ndarray, shape (A, R, d)
-    trace : ndarray, shape (A, R)
-        ``tr C`` (exact up to round-off).
+    trace : ribbonlib.certify.Enclosure, shape (A, R)
+        Rigorous bounds ``trace.lo <= tr C <= trace.hi`` (``trace.mid`` is within
+        round-off of the float64 trace); pass it on to :func:`ribbon_certified`.
     """
+    from . import certify
+
     L, b_arr, s_arr, eta_val, T_list = _grid_inputs(lams, b, s_values, eta, steps)
     A, d = L.shape
     lower = np.empty((A, s_arr.size, d))
     upper = np.empty_like(lower)
-    trace = np.empty((A, s_arr.size))
+    trace_lo = np.empty((A, s_arr.size))
+    trace_hi = np.empty_like(trace_lo)
     with _blas_for(d):
         for a in range(A):
-            S, n_hat = signal_and_noise(L[a], b_arr, 1.0, eta_val, T_list[a])
-            lower[a], upper[a] = _float_bounds(S, n_hat, s_arr**2, T_list[a])
-            trace[a] = np.trace(S) + s_arr**2 * n_hat.sum()
-    return lower, upper, trace
+            S, E, n_f, n_lo, n_hi = _float_signal(L[a], b_arr, eta_val, T_list[a])
+            lower[a], upper[a], trace_lo[a], trace_hi[a], _ = _float_bounds(
+                S, E, n_f, n_lo, n_hi, s_arr, T_list[a])
+    return lower, upper, certify.Enclosure(trace_lo, trace_hi)
 
 
 def plateau_count(alpha: Any, eta: Any, steps: Any) -> np.ndarray:
     """Asymptotic number ``(2 η T)^(1/α)`` of modes on the noise plateau (power law).
+
+    In the gradient-flow limit the noise of mode ``k`` is
+    ``s²(1 − e^(−2ηλ_k T))/(2dηT)``; the modes with ``ηλ_k T >= 1/2`` form the plateau,
+    and for ``λ_k = k^(−α)`` they are ``k <= (2ηT)^(1/α)``.
 
     Parameters
     ----------
@@ -844,8 +1128,14 @@ class RibbonCriterion:
 
     @property
     def ratio(self) -> float:
-        """``q^(2(K−1))``: the largest allowed ``μ_K / μ_1``."""
+        """``q^(2(K−1))``: the largest allowed ``μ_K / μ_1`` (float64, a few ulp)."""
         return self.q ** (2 * (self.K - 1))
+
+    @property
+    def ratio_bounds(self) -> tuple[float, float]:
+        """Rigorous float64 bounds ``lo <= q^(2(K−1)) <= hi`` on the exact ratio."""
+        r = self.ratio
+        return float(_down(r, _FN_ULPS)), float(_up(r, _FN_ULPS))
 
 
 def _check_criterion(criterion: Any) -> RibbonCriterion:
@@ -856,6 +1146,10 @@ def _check_criterion(criterion: Any) -> RibbonCriterion:
 
 def is_ribbon(mu: Any, criterion: RibbonCriterion = RibbonCriterion()) -> np.ndarray:
     """Whether each descending spectrum in ``mu`` (last axis) is a hyper-ribbon.
+
+    The definition applied to the given numbers in float64 (the ratio
+    ``q^(2(K−1))`` and the sums rounded to float64); to decide it for exact eigenvalues
+    known only through bounds, use :func:`ribbon_certified`.
 
     Parameters
     ----------
@@ -887,17 +1181,39 @@ def is_ribbon(mu: Any, criterion: RibbonCriterion = RibbonCriterion()) -> np.nda
     return decay & variance
 
 
+def _trace_ends(trace: Any, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """``(lo, hi)`` of an exact trace (array) or of a :class:`ribbonlib.certify.Enclosure`."""
+    from . import certify
+
+    if isinstance(trace, certify.Enclosure):
+        lo, hi = trace.lo, trace.hi
+    else:
+        lo = hi = np.asarray(trace, dtype=float)
+    if lo.shape != shape:
+        raise ValueError(f"trace must have the shape {shape} of lower[..., 0], got {lo.shape}")
+    if np.any(np.isnan(lo)) or np.any(np.isnan(hi)):
+        raise ValueError("trace must not contain NaN")
+    return lo, hi
+
+
 def ribbon_certified(lower: Any, upper: Any, trace: Any,
                      criterion: RibbonCriterion = RibbonCriterion(), *,
                      tail_lower: Any = None, tail_upper: Any = None):
     """What a pair of eigenvalue bounds proves about the hyper-ribbon property.
 
+    The comparisons are made for the exact numbers the bounds stand for: the ratio
+    ``q^(2(K−1))``, every sum and every product are bounded in the safe direction, so
+    ``proved`` implies that the exact spectrum is a hyper-ribbon and ``excluded`` that
+    it is not, whenever ``lower <= μ <= upper`` (and the tail bounds) hold.
+
     Parameters
     ----------
     lower, upper : array_like, shape (..., d)
         Bounds on the descending eigenvalues.
-    trace : array_like, shape (...)
-        The exact trace ``Σ_k μ_k``.
+    trace : array_like, shape (...), or ribbonlib.certify.Enclosure
+        The trace ``Σ_k μ_k``: exact numbers, or rigorous bounds on it (as returned by
+        :func:`bounds_grid`, or ``Enclosure(b.trace_lower, b.trace_upper)`` for a
+        :class:`SpectrumBounds` ``b``).
     criterion : RibbonCriterion
     tail_lower, tail_upper : array_like, shape (..., d + 1), optional
         Extra bounds on the tails ``Σ_{m>K} μ_m`` for every ``K = 0..d`` (as in
@@ -917,17 +1233,21 @@ def ribbon_certified(lower: Any, upper: Any, trace: Any,
     criterion = _check_criterion(criterion)
     lo = np.asarray(lower, dtype=float)
     up = np.asarray(upper, dtype=float)
-    tr = np.asarray(trace, dtype=float)
     K = criterion.K
-    if lo.shape != up.shape or lo.ndim < 1 or lo.shape[-1] < K or tr.shape != lo.shape[:-1]:
+    if lo.shape != up.shape or lo.ndim < 1 or lo.shape[-1] < K:
         raise ValueError(
-            f"lower and upper must have the same shape (..., d) with d >= K = {K}, and trace the "
-            f"shape (...); got {lo.shape}, {up.shape} and {tr.shape}")
-    for name, arr in (("lower", lo), ("upper", up), ("trace", tr)):
+            f"lower and upper must have the same shape (..., d) with d >= K = {K}; "
+            f"got {lo.shape} and {up.shape}")
+    for name, arr in (("lower", lo), ("upper", up)):
         if np.any(np.isnan(arr)):
             raise ValueError(f"{name} must not contain NaN")
-    tail_up = np.minimum(tr - lo[..., :K].sum(axis=-1), up[..., K:].sum(axis=-1))
-    tail_lo = np.maximum(tr - up[..., :K].sum(axis=-1), np.maximum(lo[..., K:], 0.0).sum(axis=-1))
+    tr_lo, tr_hi = _trace_ends(trace, lo.shape[:-1])
+    with np.errstate(invalid="ignore", over="ignore"):
+        tail_up = np.minimum(_up(tr_hi - _sum_down(lo[..., :K], axis=-1), 1),
+                             _sum_up(up[..., K:], axis=-1) if lo.shape[-1] > K else 0.0)
+        tail_lo = np.maximum(_down(tr_lo - _sum_up(up[..., :K], axis=-1), 1),
+                             _sum_down(np.maximum(lo[..., K:], 0.0), axis=-1)
+                             if lo.shape[-1] > K else 0.0)
     for name, extra in (("tail_lower", tail_lower), ("tail_upper", tail_upper)):
         if extra is None:
             continue
@@ -939,8 +1259,13 @@ def ribbon_certified(lower: Any, upper: Any, trace: Any,
             tail_lo = np.maximum(tail_lo, ex[..., K])
         else:
             tail_up = np.minimum(tail_up, ex[..., K])
-    proved = (up[..., K - 1] <= criterion.ratio * lo[..., 0]) & (tail_up <= criterion.eps * tr)
-    excluded = (lo[..., K - 1] > criterion.ratio * up[..., 0]) | (tail_lo > criterion.eps * tr)
+    r_lo, r_hi = criterion.ratio_bounds
+    eps = criterion.eps
+    with np.errstate(invalid="ignore", over="ignore"):
+        proved = ((up[..., K - 1] <= _down(r_lo * lo[..., 0], 1))
+                  & (tail_up <= _down(eps * tr_lo, 1)))
+        excluded = ((lo[..., K - 1] > _up(r_hi * up[..., 0], 1))
+                    | (tail_lo > _up(eps * tr_hi, 1)))
     return proved, excluded
 
 
@@ -948,11 +1273,13 @@ def ribbon_certified(lower: Any, upper: Any, trace: Any,
 
 
 def _largest_below(A: np.ndarray, B: np.ndarray) -> float:
-    """``sup{x >= 0 : [0, x] ⊂ ⋃_k {A_k + x B_k <= 0}}`` for affine conditions.
+    """``sup{x >= 0 : [0, x] ⊂ ⋃_k {A_k + x B_k <= 0}}`` for affine conditions, rounded down.
 
     Each condition ``A_k + x B_k <= 0`` holds on ``[0, −A_k/B_k]`` (``B_k > 0``,
     ``A_k <= 0``), on all of ``[0, ∞)`` (``B_k <= 0``, ``A_k <= 0``), or on a half-line
-    ``[x_k, ∞)`` away from 0. Returns ``−1`` when no condition holds at ``x = 0``.
+    ``[x_k, ∞)`` away from 0. The ends of the first kind are rounded down, those of the
+    last kind up, so the returned ``x`` is covered. Returns ``−1`` when no condition holds
+    at ``x = 0``.
     """
     A = np.asarray(A, dtype=float).ravel()
     B = np.asarray(B, dtype=float).ravel()
@@ -961,15 +1288,21 @@ def _largest_below(A: np.ndarray, B: np.ndarray) -> float:
         return -1.0
     if np.any(at0 & (B <= 0)):
         return math.inf
-    right = -A[at0] / B[at0]
+    right = _down(-A[at0] / B[at0], 1)
     x = float(right.max())
     # half-lines starting inside [0, x] extend the covered interval
     starts = (B < 0) & ~at0
     if np.any(starts):
-        xs = -A[starts] / B[starts]
+        xs = _up(-A[starts] / B[starts], 1)
         if np.any(xs <= x):
             return math.inf
     return x
+
+
+#: Relative margin by which :func:`analytic_rho_boundaries` shrinks its regions, so that
+#: they lie inside the point-by-point verdicts of :func:`analytic_bounds` (the same bounds,
+#: rounded along a different path).
+_RHO_MARGIN = 1e-12
 
 
 def analytic_rho_boundaries(lam: Any, b: Any, eta: float, steps: int,
@@ -989,8 +1322,16 @@ def analytic_rho_boundaries(lam: Any, b: Any, eta: float, steps: int,
       that on ``[0, x]`` both ``min_{i+j=K} (τ_i + x t̂_j) <= ε (tr S + x tr N̂)`` and
       ``min_{i+j=K+1} (σ̄_i + x n̂_(j)) <= R ℓ(x)`` hold, ``ℓ(x)`` running over the affine
       lower bounds on ``μ_1`` of :func:`analytic_bounds` (Rayleigh quotients of the two
-      test vectors, the diagonal entries ``C_kk``); each pair of affine functions gives an
-      interval whose end is a ratio of closed-form quantities.
+      test vectors, the diagonal entries ``C_kk``, the noise floor ``x n̂_(1)``); each
+      pair of affine functions gives an interval whose end is a ratio of closed-form
+      quantities.
+
+    Every bound enters with its rigorous float64 end and with the eigensolver allowance
+    ``4·d·u·tr C`` of :func:`analytic_bounds` (affine in ``x`` too), each ratio is
+    rounded in the safe direction, and both regions are then shrunk by a relative
+    ``1e-12``, so that the result is rigorous for the exact spectrum and its regions lie
+    inside those that :func:`analytic_bounds` with :func:`ribbon_certified` proves point
+    by point.
 
     Parameters
     ----------
@@ -1018,43 +1359,46 @@ def analytic_rho_boundaries(lam: Any, b: Any, eta: float, steps: int,
     if d < K:
         raise ValueError(f"the criterion needs d >= K = {K} eigenvalues, got d = {d}")
     sig = _analytic_signal(lam_f, b_arr, eta_val, T, R_max)
-    Rr, eps = criterion.ratio, criterion.eps
-    nh = -np.sort(-sig["n_hat"])
-    t_hat = np.concatenate([np.cumsum(nh[::-1])[::-1], [0.0]])
-    trN = t_hat[0]
-    trS = sig["trS"]
-    tau = np.full(d + 1, sig["tau"][-1])
-    k = min(R_max + 1, d + 1)
-    tau[:k] = sig["tau"][:k]
-    tau[sig["rank"]:] = 0.0
+    r_lo, r_hi = criterion.ratio_bounds
+    eps = criterion.eps
+    nlo, nhi = -np.sort(-sig["n_lo"]), -np.sort(-sig["n_hi"])
+    t_lo, t_hi = _tails(nlo, up=False), _tails(nhi, up=True)
+    trN_lo, trN_hi = t_lo[0], t_hi[0]
+    trS_lo, trS_hi = sig["trS_lo"], sig["trS_hi"]
+    tau = _tau_full(sig, d, R_max)
     sig_up = sig["sig_up"]
-    # necessary
+    # the allowance c (tr S + x tr N̂) that analytic_bounds adds, with c = 4 d u (rounded up)
+    c = float(_up(4.0 * d * _U, 2)) * (1.0 + 8.0 * _U)
+    aS, aN = float(_up(c * trS_hi, 1)), float(_up(c * trN_hi, 1))
+    # necessary: x t̂_K − d·allow(x) > ε tr C, or x n̂_(K) − allow(x) > R (σ̄_1 + x n̂_(1) + allow(x))
     cands = []
-    den = t_hat[K] - eps * trN
+    den = float(_down(t_lo[K] - _up(eps * trN_hi + d * aN, 2), 1))
     if den > 0:
-        cands.append(eps * trS / den)
-    den = nh[K - 1] - Rr * nh[0]
+        cands.append(float(_up(_up(eps * trS_hi + d * aS, 2) / den, 1)))
+    den = float(_down(nlo[K - 1] - _up(r_hi * nhi[0] + (1.0 + r_hi) * aN, 3), 1))
     if den > 0:
-        cands.append(Rr * sig_up[0] / den)
+        cands.append(float(_up(_up(r_hi * sig_up[0] + (1.0 + r_hi) * aS, 3) / den, 1)))
     x_nec = min(cands) if cands else math.inf
-    # sufficient: variance condition
+    # sufficient, variance: τ_i + x t̂_j + d·allow(x) <= ε (tr S + x tr N̂), i + j = K
     i = np.arange(K + 1)
-    A_tail = tau[i] - eps * trS
-    B_tail = t_hat[K - i] - eps * trN
+    A_tail = _up(tau[i] + d * aS - _down(eps * trS_lo, 1), 2)
+    B_tail = _up(t_hi[K - i] + d * aN - _down(eps * trN_lo, 1), 2)
     x_tail = _largest_below(A_tail, B_tail)
-    # sufficient: decay condition, all pairs (upper candidate, lower candidate)
-    iu = np.arange(1, K + 1)  # σ̄_i + x n̂_(j), i + j = K + 1
-    A_up = sig_up[iu - 1]
-    B_up = nh[K + 1 - iu - 1]
-    L_A = [0.0, *list(sig["diagS"])] + list(sig["quad_S"] / sig["norms2"])
-    L_B = [nh[0], *list(sig["n_hat"])] + list(sig["quad_N"] / sig["norms2"])
-    L_A = np.array(L_A)
-    L_B = np.array(L_B)
-    A_dec = A_up[:, None] - Rr * L_A[None, :]
-    B_dec = B_up[:, None] - Rr * L_B[None, :]
+    # sufficient, decay: σ̄_i + x n̂_(j) + allow(x) <= R (ℓ(x) − allow(x)), i + j = K + 1
+    iu = np.arange(1, K + 1)
+    L_A = np.array([0.0, *sig["var_lo"], *_down(sig["qS_lo"] / sig["nv_hi"], 1)])
+    L_B = np.array([nlo[0], *sig["n_lo"], *np.maximum(_down(sig["qN_lo"] / sig["nv_hi"], 1), 0.0)])
+    A_dec = _up(sig_up[iu - 1][:, None] + (1.0 + r_lo) * aS - _down(r_lo * L_A, 1)[None, :], 3)
+    B_dec = _up(nhi[K - iu][:, None] + (1.0 + r_lo) * aN - _down(r_lo * L_B, 1)[None, :], 3)
     x_dec = _largest_below(A_dec, B_dec)
     x_suff = min(x_tail, x_dec)
-    rho_suff = 0.0 if x_suff < 0 else math.sqrt(x_suff / bnorm2) if math.isfinite(x_suff) else math.inf
-    rho_nec = math.sqrt(x_nec / bnorm2) if math.isfinite(x_nec) else math.inf
-    # round-off in the closed forms: shrink the proved and the excluded side by 1e-9 relative
-    return rho_suff * (1.0 - 1e-9), rho_nec * (1.0 + 1e-9)
+    bn_lo, bn_hi = float(_down(bnorm2, d + 1)), float(_up(bnorm2, d + 1))
+    if x_suff < 0:
+        rho_suff = 0.0
+    elif math.isinf(x_suff):
+        rho_suff = math.inf
+    else:
+        rho_suff = float(_down(math.sqrt(float(_down(x_suff / bn_hi, 1))), 1))
+    rho_nec = (math.inf if math.isinf(x_nec)
+               else float(_up(math.sqrt(float(_up(x_nec / bn_lo, 1))), 1)))
+    return rho_suff * (1.0 - _RHO_MARGIN), rho_nec * (1.0 + _RHO_MARGIN)
