@@ -38,6 +38,7 @@ __all__ = [
     "SAME_SIGN_ULP",
     "SCALE_ULP",
     "time_averages",
+    "float64_error_bounds",
     "covariance",
     "signal_covariance",
     "noise_variances",
@@ -339,6 +340,56 @@ def covariance(lam: Any, b: Any, s: float, eta: float, steps: int, *,
         for k in idx:
             C[k, k] = C[k, k] + noise[k]
     return C
+
+
+def float64_error_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
+                         n_inits: int | None = None) -> dict[str, np.ndarray]:
+    """Upper bounds on the float64 errors of this module's closed forms.
+
+    The documented accuracy of :func:`time_averages`, :func:`signal_covariance`,
+    :func:`noise_variances` and :func:`covariance` (``TIME_ULP``, ``COV_ULP``,
+    ``SAME_SIGN_ULP``, ``SCALE_ULP``), turned into numbers: each bound is stated in terms of
+    exact values, evaluated here from the float64 results and inflated by ``1 + 2^-20``,
+    which covers both the difference between exact and float64 values (a few hundred
+    ulp at most) and the rounding of the bound itself. Tolerances of checks derived from
+    the stated accuracy use these.
+
+    Parameters
+    ----------
+    lam, b, s, eta, steps, n_inits
+        As in :func:`covariance` (float64 only).
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        ``"G"``, ``"m"``, ``"cov"`` (of :func:`time_averages`), ``"S"``, ``"noise"`` and
+        ``"C"``: bounds on ``|float64 value − exact value|``, of the shapes of the values.
+    """
+    lam_v, lam_f, eta_v, T, _ = _common(lam, eta, steps, None)
+    b_a = _validate.vector(b, "b", lam_f.size)
+    u = UNIT_ROUNDOFF
+    grow = 1.0 + 2.0**-20
+    G, m, cov = _float_time(eta_v, lam_f, T)
+    a, a_lo = _geometric.rates(eta_v, lam_f)
+    below = (a < 1.0) | ((a == 1.0) & (a_lo <= 0.0))
+    same = below[:, None] == below[None, :]
+    Gm = G + np.outer(m, m)
+    out = {"G": TIME_ULP * u * G * grow, "m": TIME_ULP * u * m * grow}
+    out["cov"] = np.where(same, np.minimum(SAME_SIGN_ULP * np.abs(cov), COV_ULP * Gm),
+                          COV_ULP * Gm) * u * grow
+    w = np.sqrt(lam_f) * np.abs(b_a)
+    S = signal_covariance(lam, b, eta, steps)
+    out["S"] = np.where(same, np.minimum((SAME_SIGN_ULP + SCALE_ULP) * np.abs(S),
+                                         (COV_ULP + SCALE_ULP) * np.outer(w, w) * Gm),
+                        (COV_ULP + SCALE_ULP) * np.outer(w, w) * Gm) * u * grow
+    noise = noise_variances(lam, s, eta, steps, n_inits=n_inits)
+    ulp_n = TIME_ULP if n_inits is None else SAME_SIGN_ULP
+    out["noise"] = (ulp_n + SCALE_ULP) * u * noise * grow
+    C = out["S"].copy()
+    idx = np.arange(lam_f.size)
+    C[idx, idx] = (SAME_SIGN_ULP + SCALE_ULP + 1) * u * (np.diag(S) + noise) * grow
+    out["C"] = C
+    return out
 
 
 # ----------------------------------------------------------------------- sampled clouds

@@ -203,6 +203,16 @@ def test_signal_noise_and_covariance_meet_their_documented_accuracy(problem, dat
         tol_C[k, k] = (cloud.SAME_SIGN_ULP + cloud.SCALE_ULP + 1) * U * upper(C_a[k, k])
     assert_within("C", C, C_a, tol_C)
     assert np.all(np.diag(S) >= 0) and np.all(n >= 0)
+    # the same statements as numbers: cloud.float64_error_bounds
+    bounds = cloud.float64_error_bounds(lam, b, s, eta, T, n_inits=M)
+    assert_within("S (float64_error_bounds)", S, S_a, bounds["S"])
+    assert_within("noise (float64_error_bounds)", n, noise, bounds["noise"])
+    assert_within("C (float64_error_bounds)", C, C_a, bounds["C"])
+    Gt, mt, ct = cloud.time_averages(lam, eta, T)
+    Ga, ma, Ca = (ball_array(x) for x in (G, m, arb_time(lam, eta, T)[2]))
+    assert_within("G (float64_error_bounds)", Gt, Ga, bounds["G"])
+    assert_within("m (float64_error_bounds)", mt, ma, bounds["m"])
+    assert_within("cov (float64_error_bounds)", ct, Ca, bounds["cov"])
 
 
 @settings(max_examples=25)
