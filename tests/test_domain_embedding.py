@@ -187,6 +187,52 @@ def test_linear_gaussian_distance_is_the_quadratic_form(seed):
     assert abs(Fraction(got) - exact) <= Fraction((N + 5) * U) * exact
 
 
+@settings(max_examples=8)
+@given(seeds)
+def test_exercise_unequal_variances(seed):
+    """ex-dist-1: ``d_B = Δ²/(4(σ1² + σ2²)) + ½ log((σ1² + σ2²)/(2σ1σ2))`` lies in a
+    rigorous enclosure of ``−log ∫ sqrt(p q)`` (Arb quadrature; beyond the larger mean the
+    integrand is below ``exp(−(y − max)²/(2 s²))/sqrt(2π σ1σ2)``, ``s = max σ``)."""
+    rng = np.random.default_rng(seed)
+    s1 = 10.0 ** rng.uniform(-3, 3)
+    s2 = s1 * 10.0 ** rng.uniform(-2, 2)
+    m1 = rng.normal(0, 10)
+    m2 = m1 + rng.uniform(-20, 20) * max(s1, s2)
+    with ctx.workprec(160):
+        M1, M2, S1, S2 = arb(m1), arb(m2), arb(s1), arb(s2)
+        smax = max(S1, S2, key=float)
+        norm = 1 / (2 * arb.pi() * S1 * S2).sqrt()
+
+        def f(y, _):
+            return norm * (-(y - M1) ** 2 / (4 * S1 * S1)).exp() * (-(y - M2) ** 2 / (4 * S2 * S2)).exp()
+
+        R = smax * (abs(M1 - M2) / smax + 40)
+        a, b = min(M1, M2, key=float), max(M1, M2, key=float)
+        inner = acb.integral(f, a - R, b + R, rel_tol=arb(2) ** -120, abs_tol=arb(2) ** -40000).real
+        tail = 2 * norm * smax * (arb.pi() / 2).sqrt() * (-(R * R) / (2 * smax * smax)).exp()
+        formula = (M1 - M2) ** 2 / (4 * (S1**2 + S2**2)) + ((S1**2 + S2**2) / (2 * S1 * S2)).log() / 2
+        assert -(inner.upper() + tail).log() <= formula <= -inner.lower().log()
+
+
+def test_exercise_fisher_metric_at_short_distances():
+    """ex-dist-2: ``−log Σ_c sqrt(p_c q_c) = (ε²/8) Σ_c δ_c²/p_c + O(ε³)`` for
+    ``q = p + ε δ`` with ``Σ p = 1`` and ``Σ δ = 0`` (Taylor coefficients at ε = 0,
+    three classes, symbolic)."""
+    import sympy as sp
+
+    eps = sp.symbols("epsilon", real=True)
+    p = sp.symbols("p0:3", positive=True)
+    d0, d1 = sp.symbols("delta0:2", real=True)
+    delta = (d0, d1, -d0 - d1)
+    f = -sp.log(sum(sp.sqrt(pc * (pc + eps * dc)) for pc, dc in zip(p, delta)))
+    on_simplex = {p[2]: 1 - p[0] - p[1]}
+    coeffs = [sp.diff(f, eps, k).subs(eps, 0) / sp.factorial(k) for k in range(3)]
+    fisher = sum(dc**2 / pc for pc, dc in zip(p, delta)) / 8
+    assert sp.simplify(coeffs[0].subs(on_simplex)) == 0
+    assert sp.simplify(coeffs[1]) == 0
+    assert sp.simplify((coeffs[2] - fisher).subs(on_simplex)) == 0
+
+
 # -------------------------------------------------------------- InPCA and MDS facts
 
 

@@ -397,3 +397,93 @@ def test_closed_forms_name_the_bad_argument(fn, kwargs, match):
     args = dict(lam=[1.0, 0.5], b=[1.0, 1.0], c0=[0.0, 0.0], eta=0.5, steps=3) | kwargs
     with pytest.raises(ValueError, match=match):
         fn(**args)
+
+
+# --------------------------------------------------- late-time law with ties and zeros
+
+
+@settings(max_examples=40)
+@given(seeds, st.booleans())
+def test_late_time_loss_is_carried_by_every_slowest_mode_that_moves(seed, at_optimum):
+    """eq-gd-loss-late: ``L_t / (½ ρ_a^(2t) Σ_{|r_k| = ρ_a} λ_k a_k²) − 1`` is the sum of the
+    other modes' shares, ``Σ_k λ_k a_k² (|r_k|/ρ_a)^(2t) / S``, which tends to 0; with
+    ties (at ``η*`` the extreme modes tie) and with ``a_k = 0`` for some modes."""
+    rng = np.random.default_rng(seed)
+    d = int(rng.integers(2, 9))
+    lam = np.sort(spectrum(rng, d))[::-1]
+    a = ground_truth(rng, d)
+    a[rng.integers(d)] = 1.0  # at least one mode moves
+    t = step_count(rng)
+    with mpmath.workdps(DPS):
+        L = [mpmath.mpf(v) for v in lam]
+        if at_optimum:
+            r = [(L[0] + L[-1] - 2 * x) / (L[0] + L[-1]) for x in L]
+        else:
+            eta = mpmath.mpf(stable_rate(rng, lam))
+            r = [1 - eta * x for x in L]
+        A = [mpmath.mpf(v) for v in a]
+        rho_a = max(abs(rk) for rk, ak in zip(r, A) if ak != 0)
+        slow = [k for k in range(d) if A[k] != 0 and abs(abs(r[k]) - rho_a) <= rho_a * mpmath.mpf(10) ** (10 - DPS)]
+        S = sum(L[k] * A[k] ** 2 for k in slow)
+        loss = sum(x * iterate(rk, mpmath.mpf(0), ak, t) ** 2 for x, rk, ak in zip(L, r, A)) / 2
+        if rho_a == 0:
+            assert t == 0 or loss == 0
+            return
+        lead = S * rho_a ** (2 * t) / 2
+        rest = sum(L[k] * A[k] ** 2 * (abs(r[k]) / rho_a) ** (2 * t) for k in range(d) if k not in slow) / S
+        assert abs(loss / lead - 1 - rest) <= mpmath.mpf(10) ** (12 - DPS) * (1 + rest)
+        assert rest >= 0
+
+
+# --------------------------------------------------------- exercises of chapter 2
+
+
+def quadratic_roots(p: mpmath.mpf, q: mpmath.mpf) -> tuple[mpmath.mpc, mpmath.mpc]:
+    """Roots of ``z² + p z + q`` (complex square root of the discriminant)."""
+    root = mpmath.sqrt(mpmath.mpc(p * p - 4 * q))
+    return (-p + root) / 2, (-p - root) / 2
+
+
+@given(st.floats(0.0, 0.999), st.floats(1e-3, 4.5))
+def test_momentum_mode_converges_iff_eta_lambda_below_2_1_plus_beta(beta, x):
+    """ex-gd-momentum (b): both roots of ``z² − (1 + β − x) z + β`` lie in the open unit
+    disc iff ``0 < x < 2(1 + β)`` (roots in 30-digit arithmetic)."""
+    with mpmath.workdps(30):
+        B = mpmath.mpf(beta)
+        largest = max(abs(z) for z in quadratic_roots(-(1 + B - x), B))
+    assume(abs(largest - 1) > 1e-12)  # away from the boundary of the criterion
+    assert (largest < 1) == (0 < x < 2 * (1 + beta))
+
+
+@settings(max_examples=30)
+@given(st.floats(0.0, 12.0), seeds)
+def test_momentum_tuned_for_kappa_contracts_every_mode_at_sqrt_beta(log_kappa, seed):
+    """ex-gd-momentum (c): with sqrt(β) = (sqrt κ − 1)/(sqrt κ + 1) and
+    η = 4/(sqrt λ_1 + sqrt λ_d)², every λ in [λ_d, λ_1] has roots of modulus sqrt(β)
+    (double roots at the two ends)."""
+    rng = np.random.default_rng(seed)
+    with mpmath.workdps(60):
+        ld, l1 = mpmath.mpf(1), mpmath.mpf(10) ** log_kappa
+        sb = (mpmath.sqrt(l1) - mpmath.sqrt(ld)) / (mpmath.sqrt(l1) + mpmath.sqrt(ld))
+        eta = 4 / (mpmath.sqrt(l1) + mpmath.sqrt(ld)) ** 2
+        for lam in [ld, l1] + [ld + (l1 - ld) * mpmath.mpf(v) for v in rng.random(4)]:
+            roots = quadratic_roots(-(1 + sb**2 - eta * lam), sb**2)
+            # a double root moves by the square root of the rounding: 1e-30 at 60 digits
+            assert all(abs(abs(z) - sb) <= mpmath.mpf(10) ** -25 for z in roots)
+
+
+@settings(max_examples=20)
+@given(st.floats(1.05, 8.0), st.floats(-3.0, 6.0))
+def test_staircase_integral(alpha, log_c):
+    """ex-gd-staircase (b): ``∫_0^∞ k^(−α) e^(−c k^(−α)) dk = Γ(1 − 1/α) c^(−(1 − 1/α)) / α``:
+    quadrature up to ``K`` and, beyond, the termwise integral of the exponential series
+    (``c K^(−α) = 64^(−α)`` is small there)."""
+    with mpmath.workdps(25):
+        c, A = mpmath.mpf(10) ** log_c, mpmath.mpf(alpha)
+        scale = c ** (1 / A)  # the integrand lives on k ~ c^(1/α)
+        K = 64 * scale
+        head = mpmath.quad(lambda k: k ** (-A) * mpmath.exp(-c * k ** (-A)), [0, scale / 4, scale, 4 * scale, K])
+        tail = mpmath.fsum((-c) ** n / mpmath.factorial(n) * K ** (1 - (n + 1) * A) / ((n + 1) * A - 1)
+                           for n in range(40))
+        closed = mpmath.gamma(1 - 1 / A) * c ** (-(1 - 1 / A)) / A
+        assert abs((head + tail) / closed - 1) <= mpmath.mpf(10) ** -18
