@@ -31,7 +31,10 @@ def power_law(d: int, alpha: float, scale: float = 1.0) -> np.ndarray:
     Returns
     -------
     numpy.ndarray, shape (d,)
-        Descending eigenvalues.
+        Descending eigenvalues ``scale·exp(−alpha·log k)``, each within a relative
+        ``u (3 + 3 alpha log k)`` of the exact ``scale·k^(−alpha)`` (``u = 2^-53``: one
+        ulp of ``log`` and of ``exp``, the rounding of the product in the exponent and
+        of the product with ``scale``), unless it is subnormal (below ``2^-1022``).
 
     Raises
     ------
@@ -66,7 +69,9 @@ def exponential(d: int, q: float, scale: float = 1.0) -> np.ndarray:
     Returns
     -------
     numpy.ndarray, shape (d,)
-        Descending eigenvalues.
+        Descending eigenvalues, each within a relative ``3u`` of the exact
+        ``scale·q^(k−1)`` (``u = 2^-53``: one ulp of the power, the product with
+        ``scale``), unless it is subnormal (below ``2^-1022``).
 
     Raises
     ------

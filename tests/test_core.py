@@ -54,6 +54,61 @@ def test_of_data_matches_eigh(N, d):
     assert np.all(np.diff(lam) <= 0) and np.all(lam[min(N, d):] == 0)
 
 
+@given(st.integers(1, 2000), st.floats(0.0, 60.0), st.floats(-100.0, 100.0))
+def test_power_law_within_its_stated_accuracy(d, alpha, log_scale):
+    """``scale·k^(−alpha)`` within ``u (3 + 3 alpha log k)`` relative (mpmath reference)."""
+    scale = 10.0**log_scale
+    if alpha * np.log(d) - log_scale * np.log(10) > 700:  # underflow is refused
+        with pytest.raises(ValueError, match="underflow"):
+            spectra.power_law(d, alpha, scale)
+        return
+    lam = spectra.power_law(d, alpha, scale)
+    k = np.unique(np.geomspace(1, d, 30).astype(int))
+    with mpmath.workdps(40):
+        for kk in k:
+            exact = mpmath.mpf(scale) * mpmath.mpf(int(kk)) ** (-mpmath.mpf(alpha))
+            if exact < 2.0**-1022:
+                continue
+            bound = 2.0**-53 * (3 + 3 * alpha * np.log(kk))
+            assert abs(mpmath.mpf(lam[kk - 1]) / exact - 1) <= bound
+    assert np.all(np.diff(lam) <= 0)
+
+
+@given(st.integers(1, 2000), st.floats(1e-3, 1.0, exclude_max=True), st.floats(-100.0, 100.0))
+def test_exponential_within_its_stated_accuracy(d, q, log_scale):
+    """``scale·q^(k−1)`` within ``3u`` relative (mpmath reference)."""
+    scale = 10.0**log_scale
+    if (d - 1) * np.log(1 / q) - log_scale * np.log(10) > 700:
+        with pytest.raises(ValueError, match="underflow"):
+            spectra.exponential(d, q, scale)
+        return
+    lam = spectra.exponential(d, q, scale)
+    with mpmath.workdps(40):
+        for kk in np.unique(np.geomspace(1, d, 30).astype(int)):
+            exact = mpmath.mpf(scale) * mpmath.mpf(q) ** int(kk - 1)
+            if exact >= 2.0**-1022:
+                assert abs(mpmath.mpf(lam[kk - 1]) / exact - 1) <= 3 * 2.0**-53
+
+
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: spectra.power_law(2.5, 1.0), "d must be an integer >= 1"),
+        (lambda: spectra.power_law(True, 1.0), "d must be an integer >= 1"),
+        (lambda: spectra.power_law(3, np.inf), "alpha must be finite"),
+        (lambda: spectra.power_law(3, 1.0, scale=-1.0), "scale must be in"),
+        (lambda: spectra.exponential(0, 0.5), "d must be an integer >= 1"),
+        (lambda: spectra.exponential(3, 0.0), "q must be in"),
+        (lambda: spectra.exponential(3, 0.5, scale=np.nan), "scale must be finite"),
+        (lambda: spectra.exponential(2000, 1e-300), "underflow"),
+        (lambda: spectra.of_data(np.zeros((0, 3))), "X must be a non-empty 2-D array"),
+    ],
+)
+def test_spectra_name_the_bad_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
 # -------------------------------------------------------------------------- dynamics
 
 
@@ -187,6 +242,36 @@ def test_run_kernel_gd_with_linear_kernel_is_gd_on_predictions():
 def test_run_kernel_gd_validation(K, match):
     with pytest.raises(ValueError, match=match):
         dynamics.run_kernel_gd(K, np.zeros(K.shape[0]), np.zeros(K.shape[0]), 0.1, 2)
+
+
+def _gd_data():
+    X, y, _, w0 = linear_problem(4)
+    return X, y, w0, 0.5 / spectra.of_data(X)[0][0]
+
+
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda X, y, w0, eta: dynamics.run_gd(X[:, 0], y, w0, eta, 3), "X must be a non-empty 2-D array"),
+        (lambda X, y, w0, eta: dynamics.run_gd(X, y[:-1], w0, eta, 3), "y must be a 1-D array of length"),
+        (lambda X, y, w0, eta: dynamics.run_gd(X, y, w0[:-1], eta, 3), "w0 must be a 1-D array of length"),
+        (lambda X, y, w0, eta: dynamics.run_gd(X, y, w0 * np.nan, eta, 3), "w0 must be finite"),
+        (lambda X, y, w0, eta: dynamics.run_gd(X, y, w0, -eta, 3), r"eta must be in \(0"),
+        (lambda X, y, w0, eta: dynamics.run_gd(X, y, w0, 5 * eta, 3), "eta must satisfy"),
+        (lambda X, y, w0, eta: dynamics.run_gd(X, y, w0, eta, -2), "steps must be an integer >= 0"),
+        (lambda X, y, w0, eta: dynamics.run_sgd(X, y, w0, 5 * eta, 3, 2, 0), "eta must satisfy"),
+        (lambda X, y, w0, eta: dynamics.run_sgd(X, y, w0, eta, 3, 2, 1.5), "seed must be an integer >= 0"),
+        (lambda X, y, w0, eta: dynamics.run_sgd(X, y[:-1], w0, eta, 3, 2, 0), "y must be a 1-D array"),
+        (lambda X, y, w0, eta: dynamics.run_kernel_gd(X @ X.T, y[:-1], y, eta, 3), "y must be a 1-D array"),
+        (lambda X, y, w0, eta: dynamics.run_kernel_gd(X @ X.T, y, y * np.inf, eta, 3), "f0 must be finite"),
+        (lambda X, y, w0, eta: dynamics.run_kernel_gd(X @ X.T, y, y, 0.0, 3), r"eta must be in \(0"),
+        (lambda X, y, w0, eta: dynamics.run_kernel_gd(X @ X.T, y, y, 5 * eta, 3), "eta must satisfy"),
+        (lambda X, y, w0, eta: dynamics.run_kernel_gd(X @ X.T, y, y, eta, -1), "steps must be an integer"),
+    ],
+)
+def test_iterations_name_the_bad_argument(call, match):
+    with pytest.raises(ValueError, match=match):
+        call(*_gd_data())
 
 
 def test_step_count_guard():
