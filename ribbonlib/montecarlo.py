@@ -55,6 +55,8 @@ __all__ = [
 ]
 
 
+#: Largest number of cloud coordinates :func:`replicate_moments` holds at once.
+_CHUNK_ENTRIES = 4_000_000
 #: Relative accuracy of :func:`entry_variances`, in units of ``u = 2^-53`` (module docstring).
 ENTRY_ULP = 1024
 #: Accuracy of the forms, functionals and cumulants: ``(FORM_ULP + 4d)·u`` of their
@@ -353,9 +355,12 @@ def replicate_moments(lam: Any, b: Any, s: float, eta: float, steps: int, n_init
                       n_reps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Means and covariances of independent sampled clouds.
 
-    Each replicate is :func:`ribbonlib.cloud.sample_moments` (iterated gradient descent)
-    with its own child of ``numpy.random.SeedSequence(seed)``, so replicates are
-    independent and the whole set is reproducible.
+    Replicate ``i`` is the cloud of :func:`ribbonlib.cloud.sample` (iterated gradient
+    descent) with the ``i``-th child of ``numpy.random.SeedSequence(seed)`` as its seed, so
+    replicates are independent and the whole set is reproducible; the clouds are iterated
+    together, a block of replicates at a time (at most about ``4e6`` coordinates), and
+    each one's mean and covariance are those of :func:`ribbonlib.cloud.sample_moments` up to
+    round-off.
 
     Parameters
     ----------
@@ -377,12 +382,23 @@ def replicate_moments(lam: Any, b: Any, s: float, eta: float, steps: int, n_init
     ValueError
         As :func:`entry_variances`, and for ``n_reps < 1`` or a negative seed.
     """
-    lam_f, b_a, _, eta_v, T, M = _inputs(lam, b, s, eta, steps, n_inits)
+    lam_f, b_a, sig2, eta_v, T, M = _inputs(lam, b, s, eta, steps, n_inits)
     R = _validate.integer(n_reps, "n_reps", low=1)
     children = np.random.SeedSequence(_validate.integer(seed, "seed", low=0)).spawn(R)
     d = lam_f.size
+    sd = np.sqrt(sig2)
+    # the draws of cloud.sample(..., seed=child), replicate by replicate
+    xi = np.stack([np.random.default_rng(child).standard_normal((M, d)) for child in children]) * sd
+    n_pts = M * (T + 1)
+    per_chunk = max(1, _CHUNK_ENTRIES // (n_pts * d))
     means = np.empty((R, d))
     covs = np.empty((R, d, d))
-    for i, child in enumerate(children):
-        means[i], covs[i] = cloud.sample_moments(lam_f, b_a, s, eta_v, T, M, seed=child)
+    for r0 in range(0, R, per_chunk):
+        block = xi[r0:r0 + per_chunk]
+        c = block.shape[0]
+        Z = cloud._trajectories(lam_f, b_a, eta_v, T, block.reshape(c * M, d)).reshape(c, n_pts, d)
+        mu = Z.mean(axis=1)
+        Zc = Z - mu[:, None, :]
+        means[r0:r0 + c] = mu
+        covs[r0:r0 + c] = np.matmul(Zc.transpose(0, 2, 1), Zc) / n_pts
     return means, covs
