@@ -463,7 +463,7 @@ class InPCAResult:
 
 @dataclass(frozen=True)
 class InPCABounds:
-    """A posteriori round-off bounds of an InPCA embedding (see :func:`inpca_error_bounds`).
+    """A posteriori round-off bounds of an InPCA embedding (:func:`inpca_error_bounds`).
 
     Attributes
     ----------
@@ -477,13 +477,13 @@ class InPCABounds:
     eigenvalues : numpy.ndarray, shape (n,)
         ``|μ̂_j − μ_(j)(W)|`` is at most ``eigenvalues[j]``, where ``μ_(j)(W)`` is the
         eigenvalue of the exact ``W`` of the same rank (in descending order) as the
-        computed ``μ̂_j``; in the order of :attr:`InPCAResult.eigenvalues`.
+        computed ``μ̂_j``; in the order of ``InPCAResult.eigenvalues``.
     distances : float
-        Bound on ``|Σ_k sign(μ̂_k)(c_ak − c_bk)² − D_ab|`` for the returned coordinates
-        ``c``, the sum evaluated in float64 in any order.
+        Bound on ``|Σ_k sign(μ̂_k)(c_ak − c_bk)² − D_ab|`` for the returned
+        coordinates ``c``, the sum evaluated in float64 in any order.
     embedding : numpy.ndarray, shape (n, n)
-        ``|embed(D[a])[k] − coords[a, k]|`` is at most ``embedding[a, k]``, for the rows
-        of the symmetrised ``D``.
+        ``|embed(D[a])[k] − coords[a, k]|`` is at most ``embedding[a, k]``, for the
+        rows of the symmetrised ``D``.
     """
 
     gram: float
@@ -497,29 +497,31 @@ class InPCABounds:
 def inpca_error_bounds(D: Any, result: InPCAResult) -> InPCABounds:
     """Round-off bounds of :func:`inpca`, from the measured residual of its eigenpairs.
 
-    Nothing about the eigensolver is assumed: the bounds follow from quantities measured
-    on its output, to first order in ``u = 2^-53``.
+    Nothing about the eigensolver is assumed: the bounds follow from quantities
+    measured on its output, to first order in ``u = 2^-53``.
 
     * The centred matrix: each entry of ``Ŵ = centred_gram(D)`` is within
-      ``½[γ_5(|D_ab| + |r_a| + |r_b| + |m|) + γ_(n+3)(r̄_a + r̄_b) + γ_(n²+3) m̄] + u|Ŵ_ab|``
-      of the exact ``W`` (``r``, ``m`` the row and grand means of ``D``, ``r̄``, ``m̄``
-      those of ``|D|``, ``γ_k = ku/(1 − ku)``: recursive summation in any order); the
-      Frobenius norm of these bounds is ``gram``.
+      ``E_ab = ½[γ_5(|D_ab| + |r_a| + |r_b| + |m|) + γ_(n+3)(r̄_a + r̄_b)
+      + γ_(n²+3) m̄] + u|Ŵ_ab|`` of the exact ``W`` (``r``, ``m`` the row and grand
+      means of ``D``, ``r̄``, ``m̄`` those of ``|D|``, ``γ_k = ku/(1 − ku)``: recursive
+      summation in any order); ``gram`` is the Frobenius norm of ``E``.
     * The eigenpairs: with ``R = Ŵ V̂ − V̂ diag(μ̂)`` and ``F = V̂ᵀV̂ − I`` (their
       evaluation error added), ``G = V̂ᵀ Ŵ V̂ = diag(μ̂) + F diag(μ̂) + V̂ᵀ R``, so by
       Weyl's inequality the ``i``-th largest eigenvalue of ``G`` is within
       ``β = sqrt(1 + ω) ||R|| + ω max|μ̂|`` of the ``i``-th largest ``μ̂``
-      (``ω = ||F||``), and by Ostrowski's theorem the eigenvalues of ``Ŵ`` are those of
-      ``G`` divided by factors in ``[1 − ω, 1 + ω]``: ``|μ̂_(i) − μ_i(Ŵ)| <=
-      (β + ω|μ̂_(i)|)/(1 − ω)``; Weyl again adds ``gram``.
+      (``ω = ||F||``), and by Ostrowski's theorem the eigenvalues of ``Ŵ`` are those
+      of ``G`` divided by factors in ``[1 − ω, 1 + ω]``:
+      ``|μ̂_(i) − μ_i(Ŵ)| <= (β + ω|μ̂_(i)|)/(1 − ω)``; Weyl again adds ``gram``.
     * The distances: ``Σ_k sign(μ_k)(c_ak − c_bk)² = P_aa + P_bb − 2P_ab`` with
-      ``P = V̂ Λ' V̂ᵀ`` (``Λ'`` the kept eigenvalues), while ``D_ab = W_aa + W_bb − 2W_ab
-      + ½(D_aa + D_bb)``, so the error is at most ``4||P − W||_2``, with ``||P − W||_2 <=
-      sqrt(1 + ω)||R|| + ω||Ŵ||_F + (1 + ω) max_dropped|μ̂| + gram``, plus the rounding of
-      the coordinates and of the sum, ``(4n + 24) u max_a Σ_k c_ak²``.
+      ``P = V̂ Λ' V̂ᵀ`` (``Λ'`` the kept eigenvalues), while
+      ``D_ab = W_aa + W_bb − 2W_ab + ½(D_aa + D_bb)``, so the error is at most
+      ``4||P − W||_2``, with ``||P − W||_2 <= sqrt(1 + ω)||R|| + ω||Ŵ||_F
+      + (1 + ω) max_dropped|μ̂| + gram``, plus the rounding of the coordinates and of
+      the sum, ``(4n + 24) u max_a Σ_k c_ak²``.
     * The embedding of base row ``a``: ``(Ŵ V̂)_ak = μ̂_k V̂_ak + R_ak``, so embed and
-      coords differ by ``(|R_ak| + 2 sqrt(1 + ω) ||E_a|| + γ_n (|Ŵ||V̂|)_ak)/sqrt|μ̂_k|``
-      plus ``5u |c_ak|`` (``E_a`` the entry bounds of row ``a`` above).
+      coords differ by at most
+      ``(|R_ak| + 2 sqrt(1 + ω) ||E_a|| + γ_n (|Ŵ||V̂|)_ak)/sqrt|μ̂_k| + 5u |c_ak|``
+      (``E_a`` the row ``a`` of ``E``).
 
     Parameters
     ----------
@@ -539,42 +541,50 @@ def inpca_error_bounds(D: Any, result: InPCAResult) -> InPCABounds:
         computed eigenvectors are too far from orthonormal (``ω >= 1/2``).
     """
     if not isinstance(result, InPCAResult):
-        raise ValueError(f"result must be an InPCAResult (from inpca), got {type(result).__name__}")
+        raise ValueError("result must be an InPCAResult (from inpca), "
+                         f"got {type(result).__name__}")
     Dm = _distance_matrix(D)
     n = Dm.shape[0]
     if result.eigenvalues.shape != (n,):
-        raise ValueError(f"result embeds {result.eigenvalues.size} points but D relates {n}")
+        raise ValueError(f"result embeds {result.eigenvalues.size} points "
+                         f"but D relates {n}")
     u = UNIT_ROUNDOFF
     W = centred_gram(Dm)
     A = np.abs(Dm)
     row, m = Dm.mean(axis=1), float(Dm.mean())
     row_abs, m_abs = A.mean(axis=1), float(A.mean())
     E = 0.5 * (_gamma(5) * (A + np.abs(row)[:, None] + np.abs(row)[None, :] + abs(m))
-               + _gamma(n + 3) * (row_abs[:, None] + row_abs[None, :]) + _gamma(n * n + 3) * m_abs)
+               + _gamma(n + 3) * (row_abs[:, None] + row_abs[None, :])
+               + _gamma(n * n + 3) * m_abs)
     E += u * np.abs(W)
     gram = float(np.linalg.norm(E))
     V, mu = result.vectors, result.eigenvalues
     AV = np.abs(V)
-    R = np.abs(W @ V - V * mu[None, :]) + _gamma(n + 1) * (np.abs(W) @ AV + AV * np.abs(mu)[None, :])
+    AW = np.abs(W)
+    R = np.abs(W @ V - V * mu[None, :])
+    R += _gamma(n + 1) * (AW @ AV + AV * np.abs(mu)[None, :])
     residual = float(np.linalg.norm(R))
     F = np.abs(V.T @ V - np.eye(n)) + _gamma(n + 1) * (AV.T @ AV)
     omega = float(np.linalg.norm(F))
     if not omega < 0.5:
-        raise ValueError(f"the eigenvectors of result are too far from orthonormal (||VᵀV − I|| = {omega:.3g})")
+        raise ValueError("the eigenvectors of result are too far from orthonormal "
+                         f"(||VᵀV − I|| = {omega:.3g})")
     grow = math.sqrt(1.0 + omega)
     beta = grow * residual + omega * float(np.max(np.abs(mu)))
     eig = gram + (beta + omega * np.abs(mu)) / (1.0 - omega)
     dropped = np.abs(mu) <= result.rank_tol
     drop = float(np.max(np.abs(mu[dropped]))) if np.any(dropped) else 0.0
-    p_minus_w = grow * residual + omega * float(np.linalg.norm(W)) + (1.0 + omega) * drop + gram
+    p_minus_w = (grow * residual + omega * float(np.linalg.norm(W))
+                 + (1.0 + omega) * drop + gram)
     diag = np.abs(np.diag(Dm))
     C2 = float(np.max(np.sum(result.coords**2, axis=1)))
     distances = 4.0 * p_minus_w + float(np.max(diag)) + (4 * n + 24) * u * C2
     keep = ~dropped
     emb = np.zeros((n, n))
     e_row = np.linalg.norm(E, axis=1)
-    num = R + 2.0 * grow * e_row[:, None] + _gamma(n) * (np.abs(W) @ AV)
-    emb[:, keep] = num[:, keep] / np.sqrt(np.abs(mu[keep]))[None, :] + 5.0 * u * np.abs(result.coords[:, keep])
+    num = R + 2.0 * grow * e_row[:, None] + _gamma(n) * (AW @ AV)
+    root = np.sqrt(np.abs(mu[keep]))[None, :]
+    emb[:, keep] = num[:, keep] / root + 5.0 * u * np.abs(result.coords[:, keep])
     return InPCABounds(gram=gram, residual=residual, orthogonality=omega, eigenvalues=eig,
                        distances=distances, embedding=emb)
 
