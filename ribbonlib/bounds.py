@@ -28,28 +28,45 @@ so the same matrices satisfy Lyapunov equations ``H X + X H = M Nᵀ`` with
 
 This module gives the Zolotarev numbers (closed-form bound, exact value, the optimal
 rational function, and a greedy bound for finite point sets), the generators of the
-displacement equations, high-precision singular values, and upper bounds on every
-signal width ``σ_i(S)`` by several routes (:func:`signal_width_bounds`). Everything
-takes ``precision=`` (decimal digits, mpmath) where high precision makes sense; the
-default is float64.
+displacement equations, high-precision singular values, upper bounds on every
+signal width ``σ_i(S)`` by several routes (:func:`signal_width_bounds`) and two-sided
+bounds on the whole cloud spectrum (:func:`cloud_spectrum_bounds`). Everything takes
+``precision=`` (decimal digits, mpmath) where high precision makes sense; the default
+is float64.
+
+**Rigour.** Every function that returns a *bound* (:func:`zolotarev_bound`,
+:func:`zolotarev_discrete`, :func:`chebyshev_tails`, :func:`signal_width_bounds`,
+:func:`cloud_spectrum_bounds`) evaluates it in ball arithmetic (Arb, through
+python-flint) from the exact inputs (a float is the dyadic number it stores) and
+returns the end of the ball rounded outward, in float64 or at ``precision`` digits:
+the returned number bounds the exact quantity whatever the round-off, also where the
+bound is tight (``σ_1(S) = ||S||_F`` for a signal of rank one). :func:`cross_ratio`
+is exact and correctly rounded; :func:`zolotarev_number` is an accurate value, not a
+bound (its accuracy is stated there), and :func:`zolotarev_enclosure` encloses it.
 """
 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Any
 
 import mpmath
 import numpy as np
+from flint import acb, acb_mat, arb, arb_mat
+from flint import ctx as _arb_ctx
 from scipy import special
 
-from . import _validate, cloud
+from . import _geometric, _validate, certify, cloud
 
 __all__ = [
     "cross_ratio",
     "symmetric_modulus",
     "zolotarev_bound",
     "zolotarev_number",
+    "ZOLOTAREV_FLOAT_RTOL",
+    "zolotarev_rtol",
+    "zolotarev_enclosure",
     "zolotarev_rational",
     "zolotarev_discrete",
     "displacement_singular_value_bounds",
@@ -60,6 +77,8 @@ __all__ = [
     "displacement_rank",
     "singular_values_mp",
     "cauchy_matrix",
+    "singular_value_enclosures",
+    "rational_sup",
     "chebyshev_tails",
     "SIGNAL_ROUTES",
     "signal_width_bounds",
@@ -79,7 +98,9 @@ SIGNAL_ROUTES = (
 )
 
 _GUARD = 15  # guard digits of the internal mpmath computations
-
+_LOG2_10 = math.log2(10.0)
+_U = np.finfo(float).eps / 2  # unit round-off of float64
+_MAX_BITS = 1 << 14  # working precision beyond which an enclosure is accepted as it is
 
 # ----------------------------------------------------------------------------- inputs
 
@@ -148,6 +169,76 @@ def _wrap(values: list, scalar: bool, prec: int | None):
     return vals[0] if scalar else np.array(vals, dtype=object)
 
 
+
+
+# ---------------------------------------------------------------- ball arithmetic
+
+
+def _target_bits(prec: int | None) -> int:
+    """Relative accuracy (bits) that the enclosures behind a result aim for."""
+    return 64 if prec is None else int(math.ceil(prec * _LOG2_10)) + 16
+
+
+def _mpf_round(x: arb, prec: int, rnd: str):
+    """An end of the ball ``x`` rounded outward to ``prec`` digits (``rnd`` ``"c"`` or ``"f"``)."""
+    bits = int(math.ceil(prec * _LOG2_10)) + 4
+    with _arb_ctx.workprec(bits + 8):  # Arb rounds the end outward to the context's precision
+        end = x.upper() if rnd == "c" else x.lower()
+    if not end.is_finite():
+        return mpmath.inf if rnd == "c" else -mpmath.inf
+    man, exp = end.man_exp()
+    return mpmath.mp.make_mpf(mpmath.libmp.from_man_exp(int(man), int(exp), bits, rnd))
+
+
+def _float_end(x: arb, up: bool) -> float:
+    """An end of ``x`` rounded outward to float64 (Arb rounds it to 53 bits; the
+    conversion is then exact, checked, with :mod:`ribbonlib.certify` as the fallback
+    outside the normal range)."""
+    with _arb_ctx.workprec(53):
+        end = x.upper() if up else x.lower()
+    if end.is_zero():
+        return 0.0
+    f = float(end)
+    if math.isfinite(f) and 2.0**-1021 < abs(f) < 2.0**1022 and arb(f) == end:
+        return f
+    ends = certify.enclose(x)
+    return float(ends.hi if up else ends.lo)
+
+
+def _up(x: arb, prec: int | None):
+    """Upper end of the ball ``x``: a float rounded up, or an mpf rounded up to ``prec`` digits."""
+    if prec is None:
+        return _float_end(x, True)
+    return _mpf_round(x, prec, "c")
+
+
+def _down(x: arb, prec: int | None):
+    """Lower end of the ball ``x``, rounded down (float, or mpf at ``prec`` digits)."""
+    if prec is None:
+        return _float_end(x, False)
+    return _mpf_round(x, prec, "f")
+
+
+def _outward(values: list, prec: int | None, up: bool = True) -> np.ndarray:
+    fn = _up if up else _down
+    out = [fn(v, prec) for v in values]
+    return np.array(out, dtype=float if prec is None else object)
+
+
+def _hi(x: arb) -> arb:
+    """The upper end of ``x`` as an exact ball (``+inf`` stays infinite)."""
+    return x.upper()
+
+
+def _min_exact(values: list) -> arb:
+    """The smallest of exact numbers (balls of radius 0)."""
+    best = values[0]
+    for v in values[1:]:
+        if v < best:
+            best = v
+    return best
+
+
 # ------------------------------------------------------------------ Zolotarev numbers
 
 
@@ -157,6 +248,19 @@ def _gamma_parts(a, b, c, d):
     den = (c - b) * (d - a)
     spread = (b - a) * (d - c)
     return num / den, den / num, spread / num, spread / den
+
+
+def _float_of(q: Fraction) -> float:
+    """``q`` correctly rounded to float64 (``inf`` beyond the largest float)."""
+    try:
+        return float(q)
+    except OverflowError:
+        return math.inf
+
+
+def _gamma_parts_float(a: float, b: float, c: float, d: float) -> tuple[float, ...]:
+    """:func:`_gamma_parts` in exact rational arithmetic, each part correctly rounded."""
+    return tuple(_float_of(x) for x in _gamma_parts(*(Fraction(v) for v in (a, b, c, d))))
 
 
 def cross_ratio(E: Any, F: Any, *, precision: int | None = None):
@@ -175,7 +279,11 @@ def cross_ratio(E: Any, F: Any, *, precision: int | None = None):
     float or mpmath.mpf
         ``γ >= 1``; ``γ = 1`` exactly when one interval is a single point. It is
         invariant under Möbius maps that keep both intervals finite, and
-        ``Z_k(E, F)`` depends on ``E`` and ``F`` only through it.
+        ``Z_k(E, F)`` depends on ``E`` and ``F`` only through it. In float64 the value
+        is the exact cross-ratio of the given endpoints, correctly rounded (formed in
+        rational arithmetic, so no difference cancels and no product overflows);
+        ``inf`` if it exceeds the largest float. With ``precision`` it is accurate to
+        that many digits.
 
     Raises
     ------
@@ -186,7 +294,7 @@ def cross_ratio(E: Any, F: Any, *, precision: int | None = None):
     prec = _precision(precision)
     if prec is None:
         a, b, c, d = _intervals(E, F, None)
-        return float(_gamma_parts(a, b, c, d)[0])
+        return _gamma_parts_float(a, b, c, d)[0]
     with mpmath.workdps(prec + _GUARD):
         a, b, c, d = _intervals(E, F, prec)
         g = _gamma_parts(a, b, c, d)[0]
@@ -213,7 +321,7 @@ def symmetric_modulus(E: Any, F: Any, *, precision: int | None = None):
     prec = _precision(precision)
     if prec is None:
         a, b, c, d = _intervals(E, F, None)
-        g, _, _, gm1 = _gamma_parts(a, b, c, d)
+        g, _, _, gm1 = _gamma_parts_float(a, b, c, d)
         return float(1.0 / (math.sqrt(g) + math.sqrt(gm1)) ** 2)
     with mpmath.workdps(prec + _GUARD):
         a, b, c, d = _intervals(E, F, prec)
@@ -223,12 +331,26 @@ def symmetric_modulus(E: Any, F: Any, *, precision: int | None = None):
         return +kap
 
 
+def _gamma_balls(E: Any, F: Any, prec: int | None, bits: int) -> tuple[arb, ...]:
+    """Balls of ``(γ, 1/γ, 1 − 1/γ, γ − 1)`` for the exact endpoints of ``E`` and ``F``."""
+    if prec is None:
+        ends = _intervals(E, F, None)
+    else:
+        with mpmath.workdps(prec + _GUARD):
+            ends = _intervals(E, F, prec)
+    with _arb_ctx.workprec(bits):
+        return _gamma_parts(*(certify.to_arb(v) for v in ends))
+
+
 def zolotarev_bound(E: Any, F: Any, k: Any, *, precision: int | None = None):
     """Closed-form upper bound ``4 exp(−π² k / log(16 γ))`` on ``Z_k(E, F)``.
 
     Beckermann and Townsend (SIAM J. Matrix Anal. Appl. 38, 2017, Cor. 3.2) for two real
     intervals with cross-ratio ``γ`` (:func:`cross_ratio`). The value is *not* capped:
-    for small ``k`` it can exceed ``Z_k <= 1``.
+    for small ``k`` it can exceed ``Z_k <= 1``. It is evaluated in ball arithmetic from
+    the exact endpoints and rounded up, so the returned number is never below the
+    closed form (hence never below ``Z_k``), also where the two agree to the last digit
+    (``γ → ∞``).
 
     Parameters
     ----------
@@ -237,7 +359,8 @@ def zolotarev_bound(E: Any, F: Any, k: Any, *, precision: int | None = None):
     k : int or array_like of int
         Rational degrees ``k >= 0``.
     precision : int, optional
-        Decimal digits; float64 when omitted.
+        Decimal digits; float64 when omitted (values below the smallest float round up
+        to it).
 
     Returns
     -------
@@ -251,15 +374,15 @@ def zolotarev_bound(E: Any, F: Any, k: Any, *, precision: int | None = None):
     """
     prec = _precision(precision)
     ks, scalar = _k_values(k)
-    if prec is None:
-        g = cross_ratio(E, F)
-        rate = math.pi**2 / math.log(16.0 * g)
-        return _wrap([4.0 * math.exp(-rate * int(kk)) for kk in ks], scalar, None)
-    with mpmath.workdps(prec + _GUARD):
-        g = cross_ratio(E, F, precision=prec + _GUARD)
-        rate = mpmath.pi**2 / mpmath.log(16 * g)
-        vals = [4 * mpmath.exp(-rate * int(kk)) for kk in ks]
-    return _wrap(vals, scalar, prec)
+    bits = _target_bits(prec) + 32
+    g = _gamma_balls(E, F, prec, bits)[0]
+    with _arb_ctx.workprec(bits):
+        rate = arb.pi() ** 2 / (16 * g).log()
+        vals = [4 * (-rate * int(kk)).exp() for kk in ks]
+    out = _outward(vals, prec)
+    if scalar:
+        return float(out[0]) if prec is None else out[0]
+    return out
 
 
 def _modulus_from_log_nome(logq, prec: int | None):
@@ -305,7 +428,7 @@ def _modulus_from_log_nome(logq, prec: int | None):
 
 def _log_nome_unit(a, b, c, d, prec: int | None):
     """``log q₁ = −2π K(1/γ) / K(1 − 1/γ)`` (parameters, not moduli); ``−inf`` if ``γ = 1``."""
-    _, m, mc, _ = _gamma_parts(a, b, c, d)
+    _, m, mc, _ = _gamma_parts(a, b, c, d) if prec is not None else _gamma_parts_float(a, b, c, d)
     if mc == 0:
         return -math.inf if prec is None else -mpmath.inf
     if prec is None:
@@ -323,6 +446,45 @@ def _zolotarev_from_unit(logq1, ks, prec: int | None) -> list:
         else:
             out.append(_modulus_from_log_nome(logq1 * kk, prec))
     return out
+
+
+#: Stated accuracy of :func:`zolotarev_number` in float64: relative error at most
+#: ``ZOLOTAREV_FLOAT_RTOL·(1 + |ln Z_k|)`` where ``Z_k >= 1e-300`` (below, it underflows
+#: towards 0). The error of the nome's exponent grows with ``|ln Z_k|``.
+ZOLOTAREV_FLOAT_RTOL = 1e-14
+
+
+def zolotarev_rtol(precision: int, *, kappa: Any = None, k: int = 1) -> float:
+    """Stated relative accuracy of the Zolotarev numbers and functions at ``precision`` digits.
+
+    * ``kappa`` omitted: :func:`zolotarev_number` with ``precision``: relative error at
+      most ``10^(2 − precision)·(1 + |ln Z_k|)``.
+    * ``kappa`` given: the values ``|r(x_i)|`` of Zolotarev's function at its extremal
+      points from :func:`zolotarev_rational` (and so the equioscillation, and
+      ``max_i |r(x_i)|² = Z_k``). Jacobi's ``dn`` near parameter ``1 − κ²`` close to 1
+      loses about ``2 log10(1/κ)`` of the ``precision + 15`` digits carried, each of
+      the ``k`` factors contributes, and the zeros are rounded to ``precision`` digits:
+      ``10·k·(10^-(precision + 15)/κ² + 10^-precision)``.
+
+    Parameters
+    ----------
+    precision : int
+        Decimal digits (``>= 16``).
+    kappa : float, optional
+        The symmetric modulus ``0 < κ < 1``.
+    k : int, optional
+        The degree (``>= 1``).
+
+    Returns
+    -------
+    float
+    """
+    prec = _validate.integer(precision, "precision", low=16)
+    kk = _validate.integer(k, "k", low=1)
+    if kappa is None:
+        return 10.0 ** (2 - prec)
+    kap = _validate.finite_real(kappa, "kappa", low=0.0, high=1.0, low_open=True, high_open=True)
+    return 10.0 * kk * (10.0 ** -(prec + _GUARD) / kap**2 + 10.0 ** -prec)
 
 
 def zolotarev_number(E: Any, F: Any, k: Any, *, precision: int | None = None):
@@ -350,6 +512,12 @@ def zolotarev_number(E: Any, F: Any, k: Any, *, precision: int | None = None):
     Returns
     -------
     float, mpmath.mpf or ndarray
+        An accurate value, not a bound: relative error at most
+        ``ZOLOTAREV_FLOAT_RTOL·(1 + |ln Z_k|)`` in float64 (where ``Z_k >= 1e-300``) and
+        :func:`zolotarev_rtol` ``(precision)·(1 + |ln Z_k|)`` with ``precision``, both
+        checked against Arb (:func:`zolotarev_enclosure`) over the whole domain of
+        interval pairs. A rigorous upper bound is the upper end of
+        :func:`zolotarev_enclosure`, or :func:`zolotarev_bound`.
 
     Raises
     ------
@@ -365,6 +533,78 @@ def zolotarev_number(E: Any, F: Any, k: Any, *, precision: int | None = None):
         a, b, c, d = _intervals(E, F, prec)
         vals = _zolotarev_from_unit(_log_nome_unit(a, b, c, d, prec + _GUARD), ks, prec + _GUARD)
     return _wrap(vals, scalar, prec)
+
+
+def _zolotarev_balls(m: arb, mc: arb, ks, bits: int) -> list[arb]:
+    """Balls containing ``Z_k`` for ``1/γ ∈ m`` and ``1 − 1/γ ∈ mc`` (balls in ``[0, 1]``).
+
+    ``Z_k = sqrt(λ(τ))`` with Arb's modular lambda function ``λ = (θ₂/θ₃)⁴`` at
+    ``τ = 2ik K(1/γ)/K(1 − 1/γ)`` (nome ``q = e^{iπτ}``). Once ``q < 2^-(bits+8)`` the
+    bracket ``4 q^{1/2}(1 − 8q) <= Z_k <= 4 q^{1/2}`` (every factor of the theta
+    product lies in ``[1 − q^{2j−1}, 1]``) is used instead. Where the balls do not
+    decide (``γ`` indistinguishable from 1), ``[0, 1]`` (``Z_k <= 1`` always).
+    """
+    unit = arb(0.5, 0.5)
+    with _arb_ctx.workprec(bits):
+        if mc.is_zero():  # gamma = 1: one interval is a point, r(x) = (x - point)^k
+            return [arb(1) if int(k) == 0 else arb(0) for k in ks]
+        if not (mc > 0 and m > 0 and m <= 1):
+            return [arb(1) if int(k) == 0 else unit for k in ks]
+        K = acb(m).elliptic_k().real
+        Kc = acb(mc).elliptic_k().real
+        t1 = 2 * K / Kc  # Im tau for k = 1
+        cut = (bits + 8) * math.log(2.0)
+        out = []
+        for kk in ks:
+            kk = int(kk)
+            if kk == 0:
+                out.append(arb(1))
+                continue
+            t = t1 * kk
+            x = arb.pi() * t  # -log q
+            if not x.is_finite():
+                out.append(unit)
+            elif x > cut:
+                top = 4 * (-x / 2).exp()
+                out.append((top * (1 - 8 * (-x).exp())).union(top))
+            else:
+                lam = acb(0, t).modular_lambda().real.nonnegative_part()
+                z = lam.sqrt()
+                out.append(z.intersection(unit) if z.overlaps(unit) else z)
+        return out
+
+
+def zolotarev_enclosure(E: Any, F: Any, k: Any, *, digits: int = 30):
+    """Rigorous enclosures (Arb balls) of the Zolotarev numbers ``Z_k(E, F)`` of two intervals.
+
+    The same number as :func:`zolotarev_number`, computed independently: Arb's
+    complete elliptic integral and modular lambda function, ``Z_k = sqrt(λ(τ))`` with
+    ``τ = 2ik K(1/γ)/K(1 − 1/γ)``, in ball arithmetic from the exact endpoints.
+
+    Parameters
+    ----------
+    E, F : pair of real numbers
+        Two disjoint closed intervals (floats and mpmath numbers are taken exactly).
+    k : int or array_like of int
+        Degrees ``k >= 0``.
+    digits : int, optional
+        Relative accuracy to aim for, in decimal digits (``>= 1``).
+
+    Returns
+    -------
+    flint.arb or ndarray of flint.arb
+        Balls that contain the exact ``Z_k``.
+    """
+    dig = _validate.integer(digits, "digits", low=1)
+    ks, scalar = _k_values(k)
+    bits = int(math.ceil(dig * _LOG2_10)) + 48
+    _, m, mc, _ = _gamma_balls(E, F, max(dig, 16), bits)
+    vals = _zolotarev_balls(m, mc, ks, bits)
+    if scalar:
+        return vals[0]
+    out = np.empty(len(vals), dtype=object)
+    out[:] = vals
+    return out
 
 
 def zolotarev_rational(kappa: Any, k: int, *, precision: int | None = None):
@@ -409,6 +649,8 @@ def zolotarev_rational(kappa: Any, k: int, *, precision: int | None = None):
         return np.array([+z for z in zeros], dtype=object), np.array([+x for x in ext], dtype=object)
 
 
+
+
 def _points(x: Any, name: str, prec: int | None) -> list:
     arr = np.asarray(x, dtype=object).reshape(-1)
     if arr.size == 0:
@@ -428,6 +670,8 @@ def zolotarev_discrete(E_points: Any, F_points: Any, kmax: int, *, precision: in
     ``Z_k(E, F) <= max_E |r| · max_F |1/r|``. Here ``r`` is built greedily: step ``k``
     puts a zero at the point of ``E`` where ``|r|`` is largest and a pole at the point of
     ``F`` where ``|1/r|`` is largest. Once every point of ``E`` is a zero the bound is 0.
+    The products are evaluated in ball arithmetic at the exact points and rounded up, so
+    each returned number bounds ``Z_k`` rigorously.
 
     Parameters
     ----------
@@ -450,30 +694,31 @@ def zolotarev_discrete(E_points: Any, F_points: Any, kmax: int, *, precision: in
     with ctx:
         Ep = _points(E_points, "E_points", work)
         Fp = _points(F_points, "F_points", work)
-        if set(map(float, Ep)) & set(map(float, Fp)) or any(x == y for x in Ep for y in Fp):
-            raise ValueError("E_points and F_points must be disjoint sets")
-        one = 1.0 if prec is None else mpmath.mpf(1)
-        zero = 0.0 if prec is None else mpmath.mpf(0)
-        rE = [one] * len(Ep)  # |r| on E
-        rF = [one] * len(Fp)  # |1/r| on F
-        out = [one]
-        best = one
+    if any(x == y for x in Ep for y in Fp):
+        raise ValueError("E_points and F_points must be disjoint sets")
+    bits = _target_bits(prec) + 32
+    with _arb_ctx.workprec(bits):
+        Ea = [certify.to_arb(x) for x in Ep]
+        Fa = [certify.to_arb(y) for y in Fp]
+        rE = [arb(1)] * len(Ea)  # |r| on E
+        rF = [arb(1)] * len(Fa)  # |1/r| on F
+        out = [arb(1)]
+        best = arb(1)
         for _ in range(K):
-            iE = max(range(len(Ep)), key=lambda i: rE[i])
-            iF = max(range(len(Fp)), key=lambda i: rF[i])
-            if rE[iE] == 0 or rF[iF] == 0:
-                out.append(zero)
+            iE = max(range(len(Ea)), key=lambda i: rE[i].mid())
+            iF = max(range(len(Fa)), key=lambda i: rF[i].mid())
+            if all(v.is_zero() for v in rE) or all(v.is_zero() for v in rF):
+                best = arb(0)
+                out.append(best)
                 continue
-            z, p = Ep[iE], Fp[iF]
-            rE = [v * abs(x - z) / abs(x - p) for v, x in zip(rE, Ep)]
-            rF = [v * abs(y - p) / abs(y - z) for v, y in zip(rF, Fp)]
-            val = max(rE) * max(rF)
-            best = min(best, val)
+            z, p = Ea[iE], Fa[iF]
+            rE = [v * abs(x - z) / abs(x - p) for v, x in zip(rE, Ea)]
+            rF = [v * abs(y - p) / abs(y - z) for v, y in zip(rF, Fa)]
+            val = max(v.upper() for v in rE) * max(v.upper() for v in rF)
+            if val.upper() < best:
+                best = val.upper()
             out.append(best)
-    if prec is None:
-        return np.array([float(v) for v in out])
-    with mpmath.workdps(prec):
-        return np.array([+v for v in out], dtype=object)
+    return _outward(out, prec)
 
 
 class _NullCtx:
@@ -681,26 +926,32 @@ def displacement_generators(lam: Any, eta: float, steps: int, *, b: Any = None, 
         raise ValueError("form='sylvester' needs every r_k = 1 - eta*lam_k != 0; use form='lyapunov'")
     n = T + 1
     if prec is None:
-        a = eta_v * lam_f
-        r = 1.0 - a
+        # the exact rates a + a_lo = eta*lam, and r = sign·e^L, r^n from them (no 1 − a rounded)
+        a, a_lo = _geometric.rates(eta_v, lam_f)
+        L, sign = _geometric.log_abs_r(a, a_lo)
+        with np.errstate(under="ignore"):
+            r = sign * np.exp(L)
+            rn = _geometric.powers(L, sign, n)
         u = np.ones(d) if b_arr is None else np.sqrt(lam_f) * b_arr
         G, m, cov = cloud.time_averages(lam_f, eta_v, T)
         one = np.ones(d)
-        rn = _rpow(r, n)
         if which == "G":
             X, W, C = G, np.column_stack([one, rn]), np.diag([1.0 / n, -1.0 / n])
         elif which == "G_inf":
-            X = 1.0 / (a[:, None] + a[None, :] - a[:, None] * a[None, :])
+            Ls, same = L[:, None] + L[None, :], sign[:, None] * sign[None, :] > 0
+            with np.errstate(under="ignore"):  # 1 − r_k r_l without cancellation
+                X = 1.0 / np.where(same, -np.expm1(Ls), 1.0 + np.exp(Ls))
             W, C = one[:, None], np.ones((1, 1))
         else:
             X, W, C = cov, np.column_stack([one - m, rn - m]), _core_S(n, float)
         X = u[:, None] * X * u[None, :]
         W = u[:, None] * W
         if form == "sylvester":
-            A, B = r, 1.0 / r
+            A, B = r, sign * np.exp(-L)
             M, N = W, -(W @ C.T) / r[:, None]
         else:
-            A, B = (2.0 - a) / a, -(2.0 - a) / a
+            h = ((2.0 - a) - a_lo) / a  # 2 − a is exact where it cancels (a > 1)
+            A, B = h, -h
             M, N = 2.0 * W / a[:, None], (W @ C.T) / a[:, None]
         return X, A, B, M, N
     work = prec + _GUARD
@@ -742,11 +993,6 @@ def displacement_generators(lam: Any, eta: float, steps: int, *, b: Any = None, 
             return np.array([[+v for v in row] for row in x], dtype=object) if isinstance(x[0], (list, np.ndarray)) \
                 else np.array([+v for v in x], dtype=object)
         return rnd(Xs), rnd(A), rnd(B), rnd(M), rnd(N)
-
-
-def _rpow(r: np.ndarray, n: int) -> np.ndarray:
-    with np.errstate(under="ignore"):
-        return np.where(r == 0, 0.0, np.sign(r) ** n * np.exp(n * np.log(np.abs(np.where(r == 0, 1.0, r)))))
 
 
 def _core_S(n: int, kind):
@@ -854,7 +1100,7 @@ def singular_values_mp(X: Any, *, precision: int, symmetric: bool | None = None)
     return np.array(sv, dtype=object), allowance
 
 
-def cauchy_matrix(x: Any, y: Any, *, precision: int | None = None) -> np.ndarray:
+def cauchy_matrix(x: Any, y: Any, *, precision: int | None = None, enclosure: bool = False):
     """The Cauchy matrix ``C_ij = 1/(x_i − y_j)``.
 
     It satisfies ``diag(x) C − C diag(y) = 1 1ᵀ`` (displacement rank 1).
@@ -865,6 +1111,10 @@ def cauchy_matrix(x: Any, y: Any, *, precision: int | None = None) -> np.ndarray
         Finite real nodes with ``x_i != y_j`` for all pairs.
     precision : int, optional
         Decimal digits; float64 when omitted.
+    enclosure : bool, optional
+        Return a ball matrix (``flint.arb_mat``, about ``precision`` digits, 53 bits
+        without it) that contains the exact ``C`` of the given nodes (floats and mpmath
+        numbers taken exactly).
     """
     prec = _precision(precision)
     work = None if prec is None else prec + _GUARD
@@ -874,6 +1124,11 @@ def cauchy_matrix(x: Any, y: Any, *, precision: int | None = None) -> np.ndarray
         ys = _points(y, "y", work)
         if any(xi == yj for xi in xs for yj in ys):
             raise ValueError("x and y must not share a value (1/(x_i - y_j) would be infinite)")
+        if enclosure:
+            with _arb_ctx.workprec(_target_bits(prec) + 16):
+                xa = [certify.to_arb(v) for v in xs]
+                ya = [certify.to_arb(v) for v in ys]
+                return arb_mat([[1 / (xi - yj) for yj in ya] for xi in xa])
         rows = [[1 / (xi - yj) for yj in ys] for xi in xs]
     if prec is None:
         return np.array(rows, dtype=float)
@@ -881,7 +1136,225 @@ def cauchy_matrix(x: Any, y: Any, *, precision: int | None = None) -> np.ndarray
         return np.array([[+v for v in row] for row in rows], dtype=object)
 
 
+def _approx_eigenvectors(J: arb_mat, bits: int) -> np.ndarray:
+    """Approximate orthonormal eigenvectors (columns, exact midpoints) of a real symmetric
+    ball matrix.
+
+    Arb's QR eigensolver at ``bits`` bits, then Newton--Schulz steps
+    ``V <- V (3I − VᵀV)/2`` until ``||VᵀV − I||_F < 2^-(bits−16)`` (the solver does not
+    orthogonalise vectors of close eigenvalues); where it returns nearly dependent
+    vectors (a multiple eigenvalue), ``mpmath.eigsy`` instead.
+    """
+    n = J.nrows()
+    eye = arb_mat(n, n)
+    for i in range(n):
+        eye[i, i] = arb(1)
+    with _arb_ctx.workprec(bits):
+        try:
+            _, R = acb_mat(J).eig(algorithm="approx", right=True)
+            V = arb_mat([[R[i, j].real.mid() for j in range(n)] for i in range(n)])
+        except ValueError:
+            V = None
+        for _ in range(64 if V is not None else 0):
+            F = V.transpose() * V - eye
+            err = sum((F[i, j].mid() ** 2 for i in range(n) for j in range(n)), arb(0))
+            if not err < arb(2) ** (-2 * (bits - 16)):
+                if not err < arb(1) / 16:
+                    V = None
+                    break
+                W = V * (3 * eye - V.transpose() * V) / 2
+                V = arb_mat([[W[i, j].mid() for j in range(n)] for i in range(n)])
+                continue
+            return np.array([[V[i, j] for j in range(n)] for i in range(n)], dtype=object)
+    with mpmath.workdps(int(bits / _LOG2_10) + 1):
+        A = mpmath.matrix([[certify.to_mpf(J[i, j]) for j in range(n)] for i in range(n)])
+        _, Q = mpmath.eigsy((A + A.T) / 2)
+        return np.array(Q.tolist(), dtype=object)
+
+
+def singular_value_enclosures(X: Any, *, digits: int, symmetric: bool | None = None) -> np.ndarray:
+    """Rigorous enclosures (Arb balls) of all singular values of ``X``, descending.
+
+    Symmetric ``X``: the absolute values of the eigenvalue enclosures of
+    :func:`ribbonlib.certify.symmetric_eigenvalues`. Otherwise the eigenvalues ``±σ_i`` of
+    the symmetric ``[[0, X], [Xᵀ, 0]]``. The approximate eigenvectors come from Arb's
+    QR eigensolver at ``digits`` digits; only their quality matters (Weyl and
+    Ostrowski turn any vectors into valid enclosures), and each ball is resolved to
+    about ``d·10^-digits·||X||``. A ball that contains 0 only bounds ``σ_i`` from above.
+
+    Parameters
+    ----------
+    X : flint.arb_mat or array_like of floats / mpmath numbers, shape (p, q)
+        The matrix (balls are taken as they are: every matrix in them is covered).
+    digits : int
+        Precision of the approximate eigenvectors (``>= 16``).
+    symmetric : bool, optional
+        Default: whether the midpoints of ``X`` are exactly symmetric.
+
+    Returns
+    -------
+    ndarray of flint.arb, shape (min(p, q),)
+    """
+    dig = _validate.integer(digits, "digits", low=16)
+    M = X if isinstance(X, arb_mat) else arb_mat(np.asarray(certify.balls(X), dtype=object).tolist())
+    p, q = M.nrows(), M.ncols()
+    if p == 0 or q == 0:
+        raise ValueError("X must be a non-empty matrix")
+    if symmetric is None:
+        symmetric = p == q and all(M[i, j].mid() == M[j, i].mid() for i in range(p) for j in range(i))
+    bits = int(math.ceil(dig * _LOG2_10)) + 32
+    if symmetric:
+        if p != q:
+            raise ValueError("symmetric=True needs a square matrix")
+        ev = certify.symmetric_eigenvalues(M, vectors=_approx_eigenvectors(M, bits), digits=dig, balls=True)
+        with _arb_ctx.workprec(bits):
+            out = sorted((abs(e) for e in ev), key=lambda e: e.mid(), reverse=True)
+        return np.array(out, dtype=object)
+    n = p + q
+    J = arb_mat(n, n)
+    for i in range(p):
+        for j in range(q):
+            J[i, p + j] = M[i, j]
+            J[p + j, i] = M[i, j]
+    ev = certify.symmetric_eigenvalues(J, vectors=_approx_eigenvectors(J, bits), digits=dig, balls=True)
+    return np.array(list(ev[: min(p, q)]), dtype=object)
+
+
+def rational_sup(zeros: Any, interval: Any, *, target: Any = None, digits: int = 40):
+    """Enclosure of ``sup_{x ∈ [lo, hi]} |r(x)|`` for ``r(x) = Π_j (x − p_j)/(x + p_j)``.
+
+    Interval arithmetic on an adaptive subdivision: where ``r'`` has no zero on a piece
+    (decided by its enclosure) ``|r|`` is monotone and its sup is at an end; elsewhere
+    the mean-value form ``|r(c)| + w·max|r'|`` bounds it, and the piece is halved
+    until that bound falls below ``target`` or the pieces reach the resolution of the
+    working precision. The maximum near each interior extremum is thereby located
+    to within ``sqrt(target)`` relative, however the zeros are placed.
+
+    Parameters
+    ----------
+    zeros : array_like
+        The ``p_j`` (floats or mpmath numbers, exact), ``p_j > 0``.
+    interval : pair
+        ``(lo, hi)`` with ``0 < lo < hi`` (exact).
+    target : number, optional
+        Stop refining a piece once its bound is at most this (e.g. the claimed sup
+        times ``1 + ε``); default: refine to the resolution of ``digits``.
+    digits : int, optional
+        Working precision (decimal digits).
+
+    Returns
+    -------
+    L, U : flint.arb
+        Exact numbers with ``L <= sup |r| <= U``: ``L`` from values at points, ``U`` from
+        the pieces (``U = 1``, the trivial bound, once ``L`` exceeds ``target``: the
+        claim ``sup <= target`` is then refuted and nothing is refined further).
+    """
+    dig = _validate.integer(digits, "digits", low=16)
+    bits = int(dig * _LOG2_10) + 32
+    with mpmath.workdps(dig + _GUARD):
+        ps = _points(zeros, "zeros", dig + _GUARD)
+        lo, hi = _interval(interval, "interval", dig + _GUARD)
+    if not lo > 0 or not lo < hi:
+        raise ValueError(f"interval must satisfy 0 < lo < hi, got ({lo}, {hi})")
+    if not all(v > 0 for v in ps):
+        raise ValueError("zeros must be > 0 (the symmetric form r(-x) = 1/r(x))")
+    with _arb_ctx.workprec(bits):
+        P = [certify.to_arb(v) for v in ps]
+        goal = None if target is None else certify.to_arb(target) if not isinstance(target, arb) else target
+
+        def r(x):
+            out = arb(1)
+            for pj in P:
+                out = out * (x - pj) / (x + pj)
+            return out
+
+        def dr(x):  # product rule with prefix and suffix products (no division by a factor)
+            f = [(x - pj) / (x + pj) for pj in P]
+            suffix = [arb(1)] * (len(P) + 1)
+            for j in range(len(P) - 1, -1, -1):
+                suffix[j] = suffix[j + 1] * f[j]
+            tot, prefix = arb(0), arb(1)
+            for j, pj in enumerate(P):
+                tot = tot + 2 * pj / (x + pj) ** 2 * prefix * suffix[j + 1]
+                prefix = prefix * f[j]
+            return tot
+
+        a, b = certify.to_arb(lo), certify.to_arb(hi)
+        lower = max(abs(r(a)).lower(), abs(r(b)).lower())
+        upper = arb(0)
+        resolution = arb(2) ** (-(bits // 2))  # pieces stop at this width relative to |x|
+        stack = [(a, b)]
+        while stack:
+            x0, x1 = stack.pop()
+            X = x0.union(x1)
+            d = dr(X)
+            if d > 0 or d < 0:  # monotone: the sup is at an end
+                v = max(abs(r(x0)).upper(), abs(r(x1)).upper())
+                upper = v if v > upper else upper
+                continue
+            c = ((x0 + x1) / 2).mid()
+            rc = abs(r(c))
+            lower = rc.lower() if rc.lower() > lower else lower
+            w = (x1 - x0) / 2
+            ub = (rc + w * abs(d)).upper()
+            if goal is not None and lower > goal:  # refuted: the sup exceeds the target
+                return lower, arb(1)  # every factor |x - p|/(x + p) is below 1
+            if (goal is not None and ub <= goal) or w < resolution * c:
+                upper = ub if ub > upper else upper
+            else:
+                stack.extend([(x0, c), (c, x1)])
+        return lower, upper
+
+
 # ------------------------------------------------------------- Chebyshev in time
+
+
+def _ive_down(beta: arb, J: int) -> list[arb]:
+    """Balls of ``e^{−β} I_j(β)``, ``j = 0..J``: Arb at ``J`` and ``J + 1``, then
+    the recurrence ``I_{j−1} = I_{j+1} + (2j/β) I_j`` downwards (positive terms only)."""
+    iv = [arb(0)] * (J + 2)
+    iv[J + 1] = beta.bessel_i(J + 1, scaled=True)
+    iv[J] = beta.bessel_i(J, scaled=True)
+    for j in range(J, 0, -1):
+        iv[j - 1] = iv[j + 1] + (2 * j / beta) * iv[j]
+    return iv[: J + 1]
+
+
+def _tails_ball(beta: arb, mm: int, bits: int) -> list[arb]:
+    """Balls of ``τ(β, m) = 2 Σ_{j>m} e^{−β} I_j(β)``, ``m = 0..mm``, for an exact ``β >= 0``.
+
+    For ``β <= 2(mm + 1)`` the terms are summed upwards to ``J >= max(mm + 1, β) + bits``
+    and the rest is enclosed in ``[0, e^{−β} I_J ρ/(1 − ρ)]``, ``ρ = β/(2(J + 1)) < 1/2``
+    (termwise in the power series, ``I_{j+1}(β) <= β I_j(β) / (2(j + 1))``). For larger
+    ``β`` the tail is the complement ``1 − e^{−β}(I_0 + 2 Σ_{1 <= j <= m} I_j)`` of the
+    generating function ``e^β = Σ_j I_j(β)``, at a precision raised until it is resolved.
+    """
+    if beta.is_zero():
+        return [arb(0)] * (mm + 1)
+    bf = float(beta)
+    wp = bits
+    while True:
+        with _arb_ctx.workprec(wp):
+            if bf <= 2 * (mm + 1):
+                J = max(mm + 1, int(math.ceil(bf))) + bits + 10
+                iv = _ive_down(beta, J)
+                rho = beta / (2 * (J + 1))
+                acc = arb(0).union(iv[J] * rho / (1 - rho))
+                tails = [arb(0)] * (mm + 1)
+                for j in range(J, 0, -1):
+                    acc = acc + iv[j]
+                    if j - 1 <= mm:
+                        tails[j - 1] = 2 * acc
+                return tails
+            iv = _ive_down(beta, mm + 1)
+            acc = iv[0]
+            tails = []
+            for j in range(1, mm + 2):
+                tails.append(1 - acc)
+                acc = acc + 2 * iv[j]
+        if tails[-1].rel_accuracy_bits() >= bits or wp >= _MAX_BITS:
+            return tails
+        wp *= 2
 
 
 def chebyshev_tails(beta: Any, mmax: int, *, precision: int | None = None) -> np.ndarray:
@@ -889,15 +1362,16 @@ def chebyshev_tails(beta: Any, mmax: int, *, precision: int | None = None) -> np
 
     On ``x ∈ [−1, 1]``, ``e^{−β(1 + x)} = e^{−β} I_0(β) + 2 Σ_{j ≥ 1} (−1)^j e^{−β} I_j(β) T_j(x)``,
     so ``τ(β, m)`` bounds the uniform error of its degree-``m`` Chebyshev truncation.
-    Terms are summed upward from ``j = m + 1`` (no cancellation); beyond the last term
-    ``J >= β`` the remainder is bounded with ``I_{j+1}(β)/I_j(β) <= β/(2(j + 1))``.
-    With ``precision``, ``β <= 64 + 2 mmax`` uses Miller's backward recurrence in mpmath;
-    larger ``β`` uses float64 Bessel values (SciPy) inflated by ``1e-9`` relative.
+    Evaluated in ball arithmetic (Arb's Bessel functions at the two highest orders, then
+    the stable downward recurrence; upward sums with a proved remainder, or the
+    complement of ``e^β = Σ_j I_j(β)`` for large ``β``) and rounded up: every returned
+    number is an upper bound on ``τ``, accurate to about the working precision.
+    ``τ`` increases with ``β``.
 
     Parameters
     ----------
     beta : array_like, shape (p,)
-        ``β >= 0``.
+        ``β >= 0`` (floats and mpmath numbers are taken exactly).
     mmax : int
         Largest degree, ``>= 0``.
     precision : int, optional
@@ -910,6 +1384,7 @@ def chebyshev_tails(beta: Any, mmax: int, *, precision: int | None = None) -> np
     prec = _precision(precision)
     mm = _validate.integer(mmax, "mmax", low=0)
     bet = np.asarray(beta, dtype=object).reshape(-1)
+    vals = []
     for i, v in enumerate(bet):
         try:
             fv = float(v)
@@ -917,355 +1392,322 @@ def chebyshev_tails(beta: Any, mmax: int, *, precision: int | None = None) -> np
             raise ValueError(f"beta[{i}] must be a real number >= 0, got {v!r}") from None
         if not (fv >= 0 and math.isfinite(fv)):
             raise ValueError(f"beta[{i}] must be finite and >= 0, got {v!r}")
-    p = bet.size
-    if prec is None:
-        out = np.empty((p, mm + 1))
-        for i, bv in enumerate(bet):
-            out[i] = _tails_float(float(bv), mm)
-        return out
-    out = np.empty((p, mm + 1), dtype=object)
-    big = 64 + 2 * mm
-    with mpmath.workdps(prec + _GUARD):
-        for i, bv in enumerate(bet):
-            bmp = bv if isinstance(bv, mpmath.mpf) else mpmath.mpf(float(bv))
-            if bmp <= big:
-                out[i] = _tails_mp(bmp, mm, prec + _GUARD)
-            else:
-                tf = _tails_float(float(bmp), mm)
-                out[i] = [mpmath.mpf(float(t)) * (1 + mpmath.mpf("1e-9")) for t in tf]
-    with mpmath.workdps(prec):
-        return np.vectorize(lambda v: +v, otypes=[object])(out)
-
-
-def _tails_float(beta: float, mm: int) -> np.ndarray:
-    if beta == 0.0:
-        return np.zeros(mm + 1)
-    J = int(max(mm + 1, math.ceil(beta))) + 80
-    j = np.arange(J + 1)
-    with np.errstate(under="ignore"):
-        terms = special.ive(j, beta)
-    rho = beta / (2.0 * (J + 1))
-    rem = terms[J] * rho / (1.0 - rho)
-    tail_from = np.cumsum(terms[::-1])[::-1] + rem  # tail_from[j] = sum_{i >= j} terms
-    return 2.0 * tail_from[1:mm + 2] * (1.0 + 1e-13)
-
-
-def _tails_mp(beta, mm: int, work: int) -> list:
-    if beta == 0:
-        return [mpmath.mpf(0)] * (mm + 1)
-    # start J: beyond beta and far enough that I_J / I_{mm+1} < 10^-(work+10)
-    J = max(mm + 1, int(mpmath.ceil(beta)) + 1)
-    logratio = 0.0
-    target = -(work + 10) * math.log(10)
-    fb = float(beta)
-    while logratio > target:
-        J += 1
-        logratio += math.log(max(fb, 1e-300) / (2.0 * (J + 1)))
-    v = [mpmath.mpf(0)] * (J + 2)
-    v[J] = mpmath.mpf(1)
-    for jj in range(J, 0, -1):
-        v[jj - 1] = v[jj + 1] + (2 * jj / beta) * v[jj]
-    norm = v[0] + 2 * mpmath.fsum(v[1:J + 1])
-    ive = [x / norm for x in v[:J + 1]]
-    rho = beta / (2 * (J + 1))
-    acc = ive[J] * rho / (1 - rho)
-    tails = [mpmath.mpf(0)] * (mm + 1)
-    for jj in range(J, 0, -1):
-        acc += ive[jj]
-        if jj - 1 <= mm:
-            tails[jj - 1] = 2 * acc
-    return tails
+        vals.append(v if isinstance(v, mpmath.mpf) else fv)
+    bits = _target_bits(prec) + 16
+    out = np.empty((bet.size, mm + 1), dtype=float if prec is None else object)
+    for i, v in enumerate(vals):
+        out[i] = _outward(_tails_ball(certify.to_arb(v), mm, bits), prec)
+    return out
 
 
 # ----------------------------------------------------------- bounds on signal widths
 
 
-class _Ops:
-    """float64 or mpmath arithmetic on 1-D/2-D arrays (object arrays for mpmath)."""
-
-    def __init__(self, prec: int | None):
-        self.prec = prec
-        self.mp = prec is not None
-
-    def arr(self, x):
-        return np.array(x, dtype=object if self.mp else float)
-
-    def sqrt(self, x):
-        return np.vectorize(mpmath.sqrt, otypes=[object])(x) if self.mp else np.sqrt(x)
-
-    def zero(self):
-        return mpmath.mpf(0) if self.mp else 0.0
-
-    def one(self):
-        return mpmath.mpf(1) if self.mp else 1.0
-
-    def fro(self, X):
-        if self.mp:
-            return mpmath.sqrt(mpmath.fsum(v * v for v in X.ravel()))
-        return float(np.linalg.norm(X))
-
-
-def _signal_parts(lam, b, eta, T, prec):
-    """Sorted (fast first) modes with ``u != 0`` and the matrices every route needs."""
-    lam_f = np.asarray(_validate.eigenvalues(lam), dtype=float)
+def _exact_inputs(lam: Any, b: Any, eta: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+    """Validated ``lam``, ``b`` (as given: floats or mpf, taken exactly), their float64
+    copies, and ``eta``."""
+    lam_v = _validate.eigenvalues(lam)
+    lam_f = np.asarray(lam_v, dtype=float)
     d = lam_f.size
     b_f = _validate.vector(b, "b", d)
-    eta_v = _validate.learning_rate(eta, lam_f)
-    keep = np.flatnonzero(b_f != 0)
-    order = keep[np.argsort(-lam_f[keep], kind="stable")]
-    ops = _Ops(prec)
-    if order.size == 0:
-        return ops, d, None
+    b_arr = np.asarray(b, dtype=object).reshape(-1)
+    b_v = np.array([v if isinstance(v, mpmath.mpf) else float(v) for v in b_arr], dtype=object)
+    lam_o = np.array([v if isinstance(v, mpmath.mpf) else float(v) for v in np.asarray(lam_v, dtype=object)],
+                     dtype=object)
+    eta_f = _validate.learning_rate(eta, lam_f)
+    eta_v = eta if isinstance(eta, mpmath.mpf) else eta_f
+    return lam_o, b_v, lam_f, b_f, eta_v
+
+
+def _accurate(values, bits: int) -> bool:
+    for v in values:
+        if not v.is_finite():
+            return False
+        if not v.is_exact() and v.rel_accuracy_bits() < bits:
+            return False
+    return True
+
+
+def _cloud_balls(lam_o: np.ndarray, b_o: np.ndarray, eta: Any, T: int, target: int) -> dict:
+    """Ball enclosures of everything the bounds are made of, for the modes as given.
+
+    With ``a = ηλ`` (exact), ``r = 1 − a``, ``n = T + 1`` and ``c_kl = a_k + a_l − a_k a_l
+    = 1 − r_k r_l > 0``: ``h = (2 − a)/a``, ``u = sqrt(λ) b``, ``m_k = (1 − r_k^n)/(n a_k)``,
+    ``G_kl = (1 − (r_k r_l)^n)/(n c_kl)``, ``cov = G − m mᵀ``, ``G_∞/n = 1/(n c)``,
+    ``β = T|log r|/2`` (``r > 0``) and the half range ``cap`` of ``r^t``, ``t = 0..T``.
+    ``1 − x^n`` is formed as ``−expm1(n log1p(x − 1))`` for ``x > 0``; the working
+    precision is doubled until every ball is resolved to ``target`` relative bits
+    (the cancellation in ``G − m mᵀ`` for slow modes costs about ``2 log2(1/(nηλ))``).
+    """
+    d = len(lam_o)
     n = T + 1
-    if prec is None:
-        lam_s, b_s = lam_f[order], b_f[order]
-        G, m, cov = cloud.time_averages(lam_s, eta_v, T)
-        a = eta_v * lam_s
-        u = np.sqrt(lam_s) * b_s
-        Ginf = 1.0 / (a[:, None] + a[None, :] - a[:, None] * a[None, :])
-        uu = np.outer(u, u)
-        parts = dict(a=a, S=uu * cov, UGU=uu * G, UGiU=uu * Ginf / n, u2=u * u,
-                     h=(2.0 - a) / a, beta=_beta_float(a, T),
-                     cap=_cap_float(a, T))
-        return ops, d, parts
-    work = prec + _GUARD
-    lam_o = np.asarray(_validate.eigenvalues(lam), dtype=object)[order]
-    b_o = np.asarray(b, dtype=object)[order]
-    with mpmath.workdps(work):
-        G, m, cov = cloud.time_averages(lam_o, eta, T, precision=work)
-        lam_mp, eta_mp = _cloud_inputs(lam_o, eta, work)
-        bm = [v if isinstance(v, mpmath.mpf) else mpmath.mpf(float(v)) for v in b_o]
-        a = [eta_mp * x for x in lam_mp]
-        u = [mpmath.sqrt(x) * y for x, y in zip(lam_mp, bm)]
-        k = len(a)
-        S = np.array([[u[i] * cov[i, j] * u[j] for j in range(k)] for i in range(k)], dtype=object)
-        UGU = np.array([[u[i] * G[i, j] * u[j] for j in range(k)] for i in range(k)], dtype=object)
-        UGiU = np.array([[u[i] * u[j] / ((a[i] + a[j] - a[i] * a[j]) * n) for j in range(k)] for i in range(k)],
-                        dtype=object)
-        beta = [(-T * mpmath.log1p(-x) / 2) if x < 1 else mpmath.inf for x in a]
-        cap = []
-        for x in a:
-            if T == 0:
-                cap.append(mpmath.mpf(0))
-            elif x < 1:
-                cap.append(-mpmath.expm1(T * mpmath.log1p(-x)) / 2)
-            else:
-                cap.append(x / 2)
-        parts = dict(a=np.array(a, dtype=object), S=S, UGU=UGU, UGiU=UGiU,
-                     u2=np.array([x * x for x in u], dtype=object),
-                     h=np.array([(2 - x) / x for x in a], dtype=object),
-                     beta=np.array(beta, dtype=object), cap=np.array(cap, dtype=object))
-    return ops, d, parts
+    wp = max(128, target + 64)
+    while True:
+        with _arb_ctx.workprec(wp):
+            eta_a = certify.to_arb(eta)
+            lam_a = [certify.to_arb(x) for x in lam_o]
+            b_a = [certify.to_arb(x) for x in b_o]
+            a = []
+            for x in lam_a:
+                with _arb_ctx.workprec(max(wp, eta_a.mid().bits() + x.mid().bits() + 8)):
+                    a.append(eta_a * x)  # exact
+            pos = [bool(x < 1) for x in a]  # r > 0
+            zero = [bool(x == 1) for x in a]  # r = 0
+            r = [1 - x for x in a]
+            h = [(2 - x) / x for x in a]
+            u = [x.sqrt() * y for x, y in zip(lam_a, b_a)]
+            em, beta, cap = [], [], []
+            for k in range(d):
+                if pos[k]:
+                    lr = (-a[k]).log1p()
+                    em.append(-(n * lr).expm1())
+                    beta.append(-T * lr / 2)
+                    cap.append(-(T * lr).expm1() / 2)
+                else:
+                    em.append(1 - r[k] ** n)
+                    beta.append(None)
+                    cap.append(a[k] / 2 if T > 0 else arb(0))
+            m = [em[k] / (n * a[k]) for k in range(d)]
+            G = [[None] * d for _ in range(d)]
+            cov = [[None] * d for _ in range(d)]
+            gin = [[None] * d for _ in range(d)]
+            for k in range(d):
+                for l in range(k, d):
+                    c = a[k] + a[l] - a[k] * a[l]
+                    if (pos[k] == pos[l]) and not (zero[k] or zero[l]):  # r_k r_l > 0
+                        emp = -(n * (-c).log1p()).expm1()
+                    else:
+                        emp = 1 - (r[k] * r[l]) ** n
+                    g = emp / (n * c)
+                    G[k][l] = G[l][k] = g
+                    cov[k][l] = cov[l][k] = g - m[k] * m[l]
+                    gin[k][l] = gin[l][k] = 1 / (n * c)
+            flat = [x for row in cov for x in row] + [x for row in G for x in row] + h + u + m
+            flat += [x for x in beta if x is not None] + cap
+            if _accurate(flat, target) or wp >= _MAX_BITS:
+                return dict(a=a, pos=pos, h=h, u=u, m=m, beta=beta, cap=cap, G=G, cov=cov,
+                            gin=gin, wp=wp, n=n, T=T)
+        wp *= 2
 
 
-def _beta_float(a: np.ndarray, T: int) -> np.ndarray:
-    """``β = T |log r| / 2`` for ``r = 1 − a > 0``; ``inf`` where ``r <= 0``."""
-    out = np.full(a.shape, np.inf)
-    pos = a < 1.0
-    out[pos] = -0.5 * T * np.log1p(-a[pos])
-    return out
+def _fro_hi(X: list) -> arb:
+    """Upper end of the Frobenius norm of a (square, list-of-lists) ball matrix."""
+    tot = sum((x * x for row in X for x in row), arb(0))
+    return tot.upper().sqrt().upper()
 
 
-def _cap_float(a: np.ndarray, T: int) -> np.ndarray:
-    """``(max_t r^t − min_t r^t)/2`` over ``t = 0..T``: error of the best constant."""
-    if T == 0:
-        return np.zeros_like(a)
-    with np.errstate(divide="ignore"):
-        pos = -np.expm1(T * np.log1p(-np.minimum(a, 1.0))) / 2.0
-    return np.where(a < 1.0, pos, a / 2.0)
-
-
-def _zolo_interval_block(h_sorted, ks_needed: int, ops: _Ops):
-    """Exact ``Z_k([h_1, h_s], −[h_1, h_s])`` for every leading block ``s`` (``k <= ks_needed``)."""
-    prec = ops.prec
-    s_tot = len(h_sorted)
+def _zolo_blocks(h: list, a: list, kmax: int, bits: int) -> list[list[arb]]:
+    """``Z_k([h_1, h_s], −[h_1, h_s])`` for every leading block ``s`` (``a`` exact and
+    descending, so ``h`` ascending), ``k = 0..kmax``, as exact upper ends."""
     out = []
-    work = None if prec is None else prec + _GUARD
-    ctx = mpmath.workdps(work) if work else _NullCtx()
-    with ctx:
-        for s in range(1, s_tot + 1):
-            lo, hi = h_sorted[0], h_sorted[s - 1]
-            if lo > hi:
-                lo, hi = hi, lo
-            if s == 1 or lo == hi:
-                row = [ops.one()] + [ops.zero()] * ks_needed
+    with _arb_ctx.workprec(bits):
+        for s in range(1, len(h) + 1):
+            lo, hi = h[0], h[s - 1]
+            if a[0] == a[s - 1]:  # a point: Z_k = 0 for k >= 1
+                row = [arb(1)] + [arb(0)] * kmax
             else:
-                logq1 = _log_nome_unit(lo, hi, -hi, -lo, work)
-                row = _zolotarev_from_unit(logq1, range(ks_needed + 1), work)
+                den = (lo + hi) ** 2
+                m = 4 * lo * hi / den  # 1/gamma
+                mc = (hi - lo) ** 2 / den  # 1 - 1/gamma
+                row = [z.upper() for z in _zolotarev_balls(m, mc, range(kmax + 1), bits)]
             out.append(row)
     return out
 
 
-def _bt_bounds(Z_row, nu: int, size: int, scale, ops: _Ops, d: int):
-    """``scale · min(1, Z_{⌊(i−1)/ν⌋})`` for ``i = 1..d``, zero beyond ``size``."""
+def _bt(Z_row: list, nu: int, rank: int, scale: arb, d: int) -> list[arb]:
+    """``scale · min(1, Z_{⌊(i−1)/ν⌋})`` for ``i = 1..d``, zero beyond ``rank`` (exact upper ends)."""
     out = []
     for i in range(d):
-        if i >= size:
-            out.append(ops.zero())
+        if i >= rank:
+            out.append(arb(0))
             continue
-        k = min(i // nu, len(Z_row) - 1)
-        z = Z_row[k]
-        out.append(scale * (z if z < 1 else ops.one()))
-    return ops.arr(out)
-
-
-def _discrete_weighted(h, diag, nu: int, d: int, ops: _Ops):
-    """``σ_{1+νk}(X) <= Σ_j X_jj r(h_j)²`` with greedy zeros on the nodes, ``r(−x) = 1/r(x)``."""
-    kmax = (d - 1) // nu
-    size = len(h)
-    w = [diag[j] for j in range(size)]
-    r2 = [ops.one()] * size
-    vals = []
-    for _ in range(kmax + 1):
-        terms = [w[j] * r2[j] for j in range(size)]
-        vals.append(mpmath.fsum(terms) if ops.mp else float(np.sum(terms)))
-        jmax = max(range(size), key=lambda j: terms[j])
-        if not terms[jmax] > 0:
-            continue
-        z = h[jmax]
-        r2 = [r2[j] * ((h[j] - z) / (h[j] + z)) ** 2 for j in range(size)]
-    best = []
-    cur = None
-    for v in vals:
-        cur = v if cur is None or v < cur else cur
-        best.append(cur)
-    out = [best[min(i // nu, len(best) - 1)] for i in range(d)]
-    return ops.arr(out)
-
-
-def _route_values(parts, d_all: int, T: int, ops: _Ops) -> dict:
-    S, UGU, UGiU = parts["S"], parts["UGU"], parts["UGiU"]
-    h = list(parts["h"])
-    k_modes = len(h)
-    d = k_modes
-    rank = min(d, T)
-    routes: dict[str, np.ndarray] = {}
-    Zs = _zolo_interval_block(h, d, ops)  # Zs[s-1][k]
-    Zfull = Zs[-1]
-    fS, fG, fGi = ops.fro(S), ops.fro(UGU), ops.fro(UGiU)
-    # closed-form bound on the full interval
-    if k_modes > 1 and h[0] != h[-1]:
-        lo, hi = min(h), max(h)
-        Zc = zolotarev_bound((lo, hi), (-hi, -lo), list(range(d + 1)), precision=ops.prec)
-        Zc = list(Zc)
-    else:
-        Zc = [ops.one()] + [ops.zero()] * d
-    routes["zolotarev_closed"] = _bt_bounds(Zc, 2, rank, fS, ops, d)
-    routes["zolotarev"] = _bt_bounds(Zfull, 2, rank, fS, ops, d)
-    routes["uncentred"] = _bt_bounds(Zfull, 2, rank, fG, ops, d)
-    routes["infinite"] = _bt_bounds(Zfull, 1, rank, fGi, ops, d)
-    disc = [_discrete_weighted(h, [X[j, j] for j in range(k_modes)], nu, d, ops)
-            for X, nu in ((S, 2), (UGiU, 1))]
-    routes["discrete"] = _elementwise_min(disc, ops)
-    routes["discrete"][rank:] = ops.zero()
-    # Chebyshev in t: sigma_{m+1} <= sum_k u_k^2 eps_k(m)^2
-    tails = _cheb_eps(parts, d - 1, ops)  # (k_modes, d)
-    u2 = parts["u2"]
-    cheb_terms = np.array([[u2[k] * tails[k, m] ** 2 for m in range(d)] for k in range(k_modes)],
-                          dtype=object if ops.mp else float)
-    cheb = ops.arr([_sum(cheb_terms[:, m], ops) for m in range(d)])
-    cheb[rank:] = ops.zero()
-    routes["chebyshev"] = cheb
-    routes["split"] = _split_route(S, UGU, UGiU, Zs, cheb_terms, rank, ops)
-    best = _elementwise_min([routes[k] for k in routes], ops)
-    routes["best"] = best
-    if d < d_all:  # modes with b_k = 0 add zero singular values
-        for key in routes:
-            routes[key] = np.concatenate([routes[key], ops.arr([ops.zero()] * (d_all - d))])
-    return routes
-
-
-def _sum(col, ops: _Ops):
-    return mpmath.fsum(col) if ops.mp else float(np.sum(col))
-
-
-def _elementwise_min(arrs, ops: _Ops):
-    out = arrs[0].copy()
-    for a in arrs[1:]:
-        for i in range(len(out)):
-            if a[i] < out[i]:
-                out[i] = a[i]
+        z = Z_row[min(i // nu, len(Z_row) - 1)]
+        out.append((scale * (z if z < 1 else arb(1))).upper())
     return out
 
 
-def _cheb_eps(parts, mmax: int, ops: _Ops):
-    beta, cap, a = parts["beta"], parts["cap"], parts["a"]
-    k_modes = len(beta)
-    eps = np.empty((k_modes, mmax + 1), dtype=object if ops.mp else float)
-    # Chebyshev tails only where they can beat the cap: tail(m) >= 1 - (2m+1) ive_0(beta),
-    # so modes with (2 mmax + 1) ive_0(beta) <= 1/2 have tail >= 1/2 >= cap for every m.
-    slow = [i for i in range(k_modes)
-            if a[i] < 1 and (2 * mmax + 1) * float(special.ive(0, float(beta[i]))) > 0.5]
-    if slow:
-        bs = np.array([beta[i] for i in slow], dtype=object if ops.mp else float)
-        t = chebyshev_tails(bs, mmax, precision=None if not ops.mp else ops.prec + _GUARD)
-    for i in range(k_modes):
-        eps[i, :] = cap[i]
-    for row, i in enumerate(slow):
-        for m in range(mmax + 1):
-            if t[row, m] < eps[i, m]:
-                eps[i, m] = t[row, m]
+def _discrete(a: list, diag: list, nu: int, d: int) -> list[arb]:
+    """``σ_{1+νk}(X) <= Σ_j X_jj r(h_j)²`` with greedy zeros at the nodes.
+
+    A zero at the node ``h_z`` contributes the factor
+    ``(h_j − h_z)/(h_j + h_z) = (a_z − a_j)/(a_j + a_z − a_j a_z)`` (``h = (2 − a)/a``),
+    formed from the exact ``a`` so that it vanishes exactly at ``j = z``.
+    """
+    kmax = (d - 1) // nu
+    size = len(a)
+    r2 = [arb(1)] * size
+    best = []
+    cur = None
+    for _ in range(kmax + 1):
+        terms = [diag[j] * r2[j] for j in range(size)]
+        val = sum(terms, arb(0)).upper()
+        cur = val if cur is None or val < cur else cur
+        best.append(cur)
+        jmax = max(range(size), key=lambda j: terms[j].mid())
+        if not terms[jmax].mid() > 0:
+            continue
+        z = a[jmax]
+        r2 = [r2[j] * ((z - a[j]) / (a[j] + z - a[j] * z)) ** 2 for j in range(size)]
+    return [best[min(i // nu, len(best) - 1)] for i in range(d)]
+
+
+def _cheb_eps(parts: dict, idx: list, mmax: int, bits: int) -> list[list[arb]]:
+    """``ε_k(m)`` (exact upper ends), the smaller of the Chebyshev tail and the half range."""
+    eps = []
+    for k in idx:
+        cap = parts["cap"][k].upper()
+        row = [cap] * (mmax + 1)
+        beta = parts["beta"][k]
+        # tails only where they can beat the cap: tail(m) >= 1 - (2m + 1) ive_0(beta),
+        # so modes with (2 mmax + 1) ive_0(beta) <= 1/2 have tail >= 1/2 >= cap for every m
+        if beta is not None and (2 * mmax + 1) * float(special.ive(0, float(beta.mid()))) > 0.5:
+            with _arb_ctx.workprec(bits):
+                tails = _tails_ball(beta.upper(), mmax, bits)  # tau increases with beta
+            row = [t.upper() if t.upper() < c else c for t, c in zip(tails, row)]
+        eps.append(row)
     return eps
 
 
-def _split_route(S, UGU, UGiU, Zs, cheb_terms, rank: int, ops: _Ops):
+def _split_float(sBF: list, sBS: list, d: int) -> np.ndarray:
+    """``min over s, i + j = l + 1 of (sqrt σ_i(S_FF) + sqrt σ_j(S_SS))²``, rounded up.
+
+    ``sBF[s]``, ``sBS[s]``: float64 upper bounds (already rounded up); every float
+    operation is followed by one step up (``nextafter``), so the result bounds the
+    exact expression built from them.
+    """
+    best = np.full(d, np.inf)
+    L = np.arange(d)
+    for A, B in zip(sBF, sBS):
+        A = np.asarray(A, dtype=float)
+        B = np.asarray(B, dtype=float)
+        I0 = np.arange(A.size)[:, None]
+        valid = I0 <= L[None, :]
+        with np.errstate(over="ignore"):
+            vals = np.nextafter(A[I0] + B[np.where(valid, L[None, :] - I0, 0)], np.inf)
+            vals = np.where(valid, vals, np.inf).min(axis=0)
+            best = np.minimum(best, np.nextafter(vals * vals, np.inf))
+    return best
+
+
+def _split_exact(sBF: list, sBS: list, d: int, bits: int) -> list[arb]:
+    best = [None] * d
+    with _arb_ctx.workprec(bits):
+        for A, B in zip(sBF, sBS):
+            for l in range(d):
+                cur = None
+                for i0 in range(min(len(A) - 1, l) + 1):
+                    val = (A[i0] + B[l - i0]).upper()
+                    cur = val if cur is None or val < cur else cur
+                v2 = (cur * cur).upper()
+                best[l] = v2 if best[l] is None or v2 < best[l] else best[l]
+    return best
+
+
+def _routes(parts: dict, idx: list, prec: int | None) -> dict:
+    """Every route for the modes ``idx`` (``b_k != 0``, fastest first), as exact upper ends
+    (float64 arrays for the ``split`` route when ``prec is None``)."""
+    T = parts["T"]
+    bits = parts["wp"]
+    d = len(idx)
+    rank = min(d, T)
+    with _arb_ctx.workprec(bits):
+        u = [parts["u"][k] for k in idx]
+        h = [parts["h"][k] for k in idx]
+        a = [parts["a"][k] for k in idx]
+        S = [[u[i] * parts["cov"][k][l] * u[j] for j, l in enumerate(idx)] for i, k in enumerate(idx)]
+        UGU = [[u[i] * parts["G"][k][l] * u[j] for j, l in enumerate(idx)] for i, k in enumerate(idx)]
+        UGiU = [[u[i] * parts["gin"][k][l] * u[j] for j, l in enumerate(idx)] for i, k in enumerate(idx)]
+        fS, fG, fGi = _fro_hi(S), _fro_hi(UGU), _fro_hi(UGiU)
+        Zs = _zolo_blocks(h, a, d, bits)
+        Zfull = Zs[-1]
+        if not a[0] == a[-1]:
+            den = (h[0] + h[-1]) ** 2
+            g = den / (4 * h[0] * h[-1])
+            rate = arb.pi() ** 2 / (16 * g).log()
+            Zc = [(4 * (-rate * k).exp()).upper() for k in range(d + 1)]
+        else:
+            Zc = [arb(1)] + [arb(0)] * d
+        routes = {
+            "zolotarev_closed": _bt(Zc, 2, rank, fS, d),
+            "zolotarev": _bt(Zfull, 2, rank, fS, d),
+            "uncentred": _bt(Zfull, 2, rank, fG, d),
+            "infinite": _bt(Zfull, 1, rank, fGi, d),
+        }
+        disc = [_discrete(a, [X[j][j] for j in range(d)], nu, d) for X, nu in ((S, 2), (UGiU, 1))]
+        routes["discrete"] = [x if x < y else y for x, y in zip(*disc)]
+        routes["discrete"][rank:] = [arb(0)] * (d - rank)
+        # Chebyshev in t: sigma_{m+1} <= sum_k u_k^2 eps_k(m)^2
+        eps = _cheb_eps(parts, idx, d - 1, bits)
+        terms = [[(u[i] * u[i] * eps[i][m] * eps[i][m]).upper() for m in range(d)] for i in range(d)]
+        cheb = [sum((terms[i][m] for i in range(d)), arb(0)).upper() for m in range(d)]
+        cheb[rank:] = [arb(0)] * (d - rank)
+        routes["chebyshev"] = cheb
+        routes["split"] = _split(S, UGiU, Zs, terms, rank, d, bits, prec)
+    return routes
+
+
+def _split(S, UGiU, Zs, terms, rank: int, d: int, bits: int, prec: int | None):
     """Fast block (first ``s`` modes) by Zolotarev, slow block by Chebyshev, joined by Weyl.
 
     ``sqrt σ_{i+j−1}(S) <= sqrt σ_i(S_FF) + sqrt σ_j(S_SS)`` (``S = Yᵀ P Y / n`` with
     the columns of ``Y`` split); ``σ_i(S_FF) = 0`` for ``i > s``.
     """
-    d = S.shape[0]
-    mp = ops.mp
-    # Frobenius norms of the leading blocks
-    def lead_fro(X):
-        sq = np.array([[v * v for v in row] for row in X], dtype=object if mp else float)
-        out = []
-        for s in range(1, d + 1):
-            tot = mpmath.fsum(sq[:s, :s].ravel()) if mp else float(sq[:s, :s].sum())
-            out.append(mpmath.sqrt(tot) if mp else math.sqrt(tot))
+    def lead_fro(X):  # Frobenius norms of the leading s x s blocks, s = 1..d
+        out, tot = [], arb(0)
+        for s in range(d):
+            tot = tot + X[s][s] ** 2 + 2 * sum((X[s][j] ** 2 for j in range(s)), arb(0))
+            out.append(tot.upper().sqrt().upper())
         return out
+
     fS, fGi = lead_fro(S), lead_fro(UGiU)
-    # slow-block Chebyshev bounds: suffix sums over modes
-    k_modes = cheb_terms.shape[0]
-    suffix = [[None] * d for _ in range(k_modes + 1)]
-    for m in range(d):
-        acc = ops.zero()
-        suffix[k_modes][m] = acc
-        for k in range(k_modes - 1, -1, -1):
-            acc = acc + cheb_terms[k, m]
-            suffix[k][m] = acc
-    best = [None] * d
-    for s in range(0, k_modes + 1):
+    suffix = [[arb(0)] * d for _ in range(d + 1)]  # suffix[s][m] = sum_{k >= s} terms[k][m]
+    for s in range(d - 1, -1, -1):
+        suffix[s] = [(suffix[s + 1][m] + terms[s][m]).upper() for m in range(d)]
+    sBF, sBS = [], []
+    for s in range(0, d + 1):
+        row = []
         if s > 0:
             Zrow = Zs[s - 1]
-            BF = []
             for i in range(s):
                 cand = []
                 for nu, f in ((2, fS[s - 1]), (1, fGi[s - 1])):
-                    k = min(i // nu, len(Zrow) - 1)
-                    z = Zrow[k]
-                    cand.append(f * (z if z < 1 else ops.one()))
-                BF.append(min(cand))
-            sBF = [mpmath.sqrt(x) if mp else math.sqrt(x) for x in BF] + [ops.zero()]  # index s: zero
-        else:
-            sBF = [ops.zero()]
-        if s < k_modes:
-            sBS = [mpmath.sqrt(suffix[s][j]) if mp else math.sqrt(suffix[s][j]) for j in range(d)]
-        else:
-            sBS = [ops.zero()] * d
-        for l in range(d):
-            cur = None
-            # i = 1..min(s+1, l+1) (zero-based i-1 in 0..), j = l - i + 1 (zero-based l - (i-1))
-            for i0 in range(min(s, l) + 1):
-                val = sBF[i0] + sBS[l - i0]
-                if cur is None or val < cur:
-                    cur = val
-            v2 = cur * cur
-            if best[l] is None or v2 < best[l]:
-                best[l] = v2
-    out = ops.arr(best)
-    out[rank:] = ops.zero()
+                    z = Zrow[min(i // nu, len(Zrow) - 1)]
+                    cand.append((f * (z if z < 1 else arb(1))).upper())
+                row.append(_min_exact(cand).sqrt().upper())
+        sBF.append(row + [arb(0)])  # index s: sigma_{s+1}(S_FF) = 0
+        sBS.append([suffix[s][j].sqrt().upper() for j in range(d)] if s < d else [arb(0)] * d)
+    if prec is None:
+        fl = [[_up(x, None) for x in row] for row in sBF], [[_up(x, None) for x in row] for row in sBS]
+        out = _split_float(*fl, d)
+        out[rank:] = 0.0
+        return out
+    out = _split_exact(sBF, sBS, d, bits)
+    out[rank:] = [arb(0)] * (d - rank)
     return out
+
+
+def _signal_routes(parts: dict, idx: list, d_all: int, prec: int | None) -> dict:
+    """All routes for the modes ``idx`` of ``parts`` (``b_k != 0``, fastest first), padded
+    with zeros to ``d_all`` (modes with ``b_k = 0`` add zero singular values)."""
+    dtype = float if prec is None else object
+    zero = 0.0 if prec is None else mpmath.mpf(0)
+    if not idx or parts["T"] == 0:
+        return {key: np.array([zero] * d_all, dtype=dtype) for key in SIGNAL_ROUTES}
+    raw = _routes(parts, idx, prec)
+    out = {key: vals if isinstance(vals, np.ndarray) else _outward(vals, prec) for key, vals in raw.items()}
+    best = out["zolotarev_closed"].copy()
+    for vals in out.values():
+        for i in range(len(best)):
+            if vals[i] < best[i]:
+                best[i] = vals[i]
+    out["best"] = best
+    pad = np.array([zero] * (d_all - len(idx)), dtype=dtype)
+    return {key: np.concatenate([out[key], pad]) for key in SIGNAL_ROUTES}
+
+
+def _fast_first(lam_o: np.ndarray) -> list[int]:
+    """Indices by decreasing ``λ`` (exact comparisons; stable)."""
+    return sorted(range(len(lam_o)), key=lambda k: -lam_o[k])
 
 
 def signal_width_bounds(lam: Any, b: Any, eta: float, steps: int, *, route: str = "best",
@@ -1293,6 +1735,12 @@ def signal_width_bounds(lam: Any, b: Any, eta: float, steps: int, *, route: str 
       joined by Weyl's inequality for the trajectory matrix, best ``s``;
     * ``"best"``: the elementwise minimum of all the above.
 
+    Every ingredient (the entries of ``S``, ``U G U`` and ``U G_∞ U``, their norms, the
+    Zolotarev numbers, the Chebyshev tails) is enclosed in ball arithmetic from the
+    exact inputs, and each bound is rounded up: the returned numbers are upper bounds
+    on the exact ``σ_i`` in float64 as well, also where a route is tight (``σ_1 =
+    ||S||_F`` when ``S`` has rank one, e.g. ``T = 1``).
+
     Parameters
     ----------
     lam : array_like, shape (d,)
@@ -1306,8 +1754,8 @@ def signal_width_bounds(lam: Any, b: Any, eta: float, steps: int, *, route: str 
     route : str
         One of :data:`SIGNAL_ROUTES`, or ``"all"`` for a dict of every route.
     precision : int, optional
-        Decimal digits (mpmath object arrays); float64 when omitted, where values below
-        about 1e-300 underflow to 0.
+        Decimal digits (mpmath object arrays, each rounded up); float64 when omitted,
+        where positive values below the smallest float round up to it.
 
     Returns
     -------
@@ -1323,18 +1771,12 @@ def signal_width_bounds(lam: Any, b: Any, eta: float, steps: int, *, route: str 
         raise ValueError(f"route must be one of {SIGNAL_ROUTES} or 'all', got {route!r}")
     prec = _precision(precision)
     T = _validate.integer(steps, "steps", low=0)
-    ops, d_all, parts = _signal_parts(lam, b, eta, T, prec)
-    if parts is None or T == 0:
-        zeros = ops.arr([ops.zero()] * d_all)
-        routes = {key: zeros.copy() for key in SIGNAL_ROUTES}
-    elif prec is None:
-        routes = _route_values(parts, d_all, T, ops)
-    else:
-        with mpmath.workdps(prec + _GUARD):
-            routes = _route_values(parts, d_all, T, ops)
-    if prec is not None:
-        with mpmath.workdps(prec):
-            routes = {k: np.array([+v for v in arr], dtype=object) for k, arr in routes.items()}
+    lam_o, b_v, lam_f, b_f, eta_v = _exact_inputs(lam, b, eta)
+    keep = [k for k in _fast_first(lam_o) if b_v[k] != 0]
+    parts = dict(T=T)
+    if keep and T > 0:
+        parts = _cloud_balls(lam_o[keep], b_v[keep], eta_v, T, _target_bits(prec))
+    routes = _signal_routes(parts, list(range(len(keep))), lam_f.size, prec)
     if route == "all":
         return routes
     return routes[route]
@@ -1345,20 +1787,27 @@ def signal_width_bounds(lam: Any, b: Any, eta: float, steps: int, *, route: str 
 
 def cloud_spectrum_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
                           precision: int | None = None):
-    """Certified lower and upper bounds on every eigenvalue of the cloud covariance.
+    """Rigorous lower and upper bounds on every eigenvalue of the cloud covariance.
 
-    A thin wrapper around :func:`ribbonlib.phase.cloud_spectrum_bounds` (imported when
-    called, so that :mod:`ribbonlib.phase` may itself import this module); all arguments
-    are forwarded unchanged.
+    For the descending eigenvalues ``μ_1 >= ... >= μ_d`` of the exact
+    ``C = S + diag(n)`` (:func:`ribbonlib.cloud.covariance`, for exactly the given
+    inputs), returns ``lower[m] <= μ_{m+1} <= upper[m]``. ``C`` is enclosed in ball
+    arithmetic from the closed forms, and three facts are combined:
 
-    For the descending eigenvalues ``μ_1 >= ... >= μ_d`` of ``C = S + diag(n)``
-    (:func:`ribbonlib.cloud.covariance`), returns ``lower[m] <= μ_{m+1} <= upper[m]``:
+    * the eigenvalue enclosures of Weyl and Ostrowski from approximate eigenvectors ``V``
+      (:func:`ribbonlib.certify.symmetric_eigenvalues`; float64 ``V``, or ``V`` from
+      ``mpmath.eigsy`` at ``precision`` digits), which resolve ``μ`` to about
+      ``d·u·||C||`` (``u`` the unit round-off of the eigenvectors);
+    * Weyl with ``S ⪰ 0``: ``μ_m >= n_(m)``, the ``m``-th largest noise variance;
+    * Weyl for the upper side, ``μ_{i+j−1} <= σ_i(S) + n_(j)``, with the a priori bounds
+      on ``σ_i(S)`` of :func:`signal_width_bounds` (``σ_i = 0`` beyond ``min(d, T)``),
+      which stay sharp far below ``u·||C||``; and ``μ_m <= tr C``.
 
-    * upper: Weyl, ``μ_{i+j−1}(C) <= σ_i(S) + n_(j)`` minimised over ``i + j = m + 1``,
-      with certified upper bounds on the signal eigenvalues ``σ_i(S)`` and
-      ``σ_i(S) = 0`` for ``i > min(d, T)``; also ``μ <= tr C``;
-    * lower: ``μ_m(C) >= n_(m)`` (Weyl, ``S ⪰ 0``) and the Poincaré separation theorem
-      (Rayleigh--Ritz values on a subspace are lower bounds).
+    The bounds are then widened by the backward-error allowance of a symmetric
+    eigensolver, ``4·d·u·tr C`` in float64 (``10·d·10^-precision·tr C`` with
+    ``precision``), so that eigenvalues computed by :func:`numpy.linalg.eigvalsh` (or
+    ``mpmath.eigsy``) of the rounded matrix also lie between them; the enclosure of the
+    exact eigenvalues does not depend on that allowance.
 
     Parameters
     ----------
@@ -1378,14 +1827,53 @@ def cloud_spectrum_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
     Returns
     -------
     lower, upper : ndarray, shape (d,)
-        Bounds on the descending eigenvalues of ``C``, widened by the eigensolver
-        round-off allowance so that they also enclose computed eigenvalues.
+        Bounds on the descending eigenvalues of ``C``, rounded outward.
 
     Raises
     ------
     ValueError
-        For invalid input (see :func:`ribbonlib.phase.cloud_spectrum_bounds`).
+        For non-positive or non-finite ``lam``, ``b`` of the wrong length or non-finite,
+        ``s < 0``, ``eta`` outside ``(0, 2/max(lam))``, ``steps < 0`` or
+        ``precision < 16``.
     """
-    from . import phase
-
-    return phase.cloud_spectrum_bounds(lam, b, s, eta, steps, precision=precision)
+    prec = _precision(precision)
+    lam_o, b_v, lam_f, b_f, eta_v = _exact_inputs(lam, b, eta)
+    s_val = _validate.finite_real(s, "s", low=0.0)
+    T = _validate.integer(steps, "steps", low=0)
+    d = lam_f.size
+    order = _fast_first(lam_o)
+    target = _target_bits(prec)
+    parts = _cloud_balls(lam_o[order], b_v[order], eta_v, T, target)
+    bits = parts["wp"]
+    idx = [k for k in range(d) if b_v[order[k]] != 0]
+    sig = _signal_routes(parts, idx, d, prec)["best"]  # rounded up, descending bounds
+    with _arb_ctx.workprec(bits):
+        s2d = certify.to_arb(s_val) ** 2 / d
+        lam_a = [certify.to_arb(x) for x in lam_o[order]]
+        u = parts["u"]
+        noise = [s2d * lam_a[k] * parts["G"][k][k] for k in range(d)]
+        C = arb_mat(d, d)
+        for k in range(d):
+            for l in range(d):
+                C[k, l] = u[k] * parts["cov"][k][l] * u[l]
+            C[k, k] = C[k, k] + noise[k]
+        trace = sum((C[k, k] for k in range(d)), arb(0)).upper()
+        if prec is None:
+            mid = np.array([[float(C[k, l].mid()) for l in range(d)] for k in range(d)])
+            _, V = np.linalg.eigh(0.5 * (mid + mid.T))
+            ev = certify.symmetric_eigenvalues(C, vectors=V.astype(object), balls=True)
+            allow = 4 * d * certify.to_arb(_U) * trace
+        else:
+            ev = certify.symmetric_eigenvalues(C, digits=prec, balls=True)
+            allow = 10 * d * arb(10) ** (-prec) * trace
+        n_lo = sorted((x.lower() for x in noise), reverse=True)
+        n_hi = sorted((x.upper() for x in noise), reverse=True)
+        sig_a = [certify.to_arb(x) for x in sig]
+        lower, upper = [], []
+        for m in range(d):
+            lo = ev[m].lower()
+            lo = n_lo[m] if n_lo[m] > lo else lo
+            hi = _min_exact([ev[m].upper(), trace] + [(sig_a[i] + n_hi[m - i]).upper() for i in range(m + 1)])
+            lower.append(lo - allow)
+            upper.append(hi + allow)
+    return _outward(lower, prec, up=False), _outward(upper, prec)
