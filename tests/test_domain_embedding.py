@@ -28,11 +28,11 @@ U = 2.0**-53
 seeds = st.integers(0, 2**32 - 1)
 
 
-# ------------------------------------------------------------------ probabilities
+# ------------------------------------------------------------------------ probabilities
 
 
 def probabilities(rng: np.random.Generator, m: int, n: int, c: int) -> np.ndarray:
-    """``(m, n, c)`` class probabilities: any concentration, exact zeros, tiny entries."""
+    """``(m, n, c)`` probabilities: any concentration, exact zeros, tiny entries."""
     conc = 10.0 ** rng.uniform(-1.5, 1.0)
     P = rng.dirichlet(np.full(c, conc), size=(m, n))
     kind = rng.integers(3)
@@ -53,7 +53,10 @@ def definition(P: np.ndarray, Q: np.ndarray) -> list[list[mpmath.mpf]]:
         for q in Q:
             total = mpmath.mpf(0)
             for i in range(n):
-                bc = mpmath.fsum(mpmath.sqrt(mpmath.mpf(a) * mpmath.mpf(b)) for a, b in zip(p[i], q[i]))
+                bc = mpmath.fsum(
+                    mpmath.sqrt(mpmath.mpf(a) * mpmath.mpf(b))
+                    for a, b in zip(p[i], q[i])
+                )
                 total += mpmath.log(bc) if bc > 0 else -mpmath.inf
             row.append(-total / n)
         out.append(row)
@@ -64,10 +67,20 @@ def definition(P: np.ndarray, Q: np.ndarray) -> list[list[mpmath.mpf]]:
 @given(seeds)
 def test_bhattacharyya_is_the_definition_within_its_error_bound(seed):
     rng = np.random.default_rng(seed)
-    m, mq, n, c = (int(v) for v in (rng.integers(1, 5), rng.integers(1, 4), rng.integers(1, 33), rng.integers(1, 8)))
+    m, mq, n, c = (
+        int(v)
+        for v in (
+            rng.integers(1, 5),
+            rng.integers(1, 4),
+            rng.integers(1, 33),
+            rng.integers(1, 8),
+        )
+    )
     P, Q = probabilities(rng, m, n, c), probabilities(rng, mq, n, c)
     if rng.random() < 0.3:
-        Q[: min(m, mq)] = P[: min(m, mq)]  # exact copies: distance 0 across the two sets
+        Q[: min(m, mq)] = P[
+            : min(m, mq)
+        ]  # exact copies: distance 0 across the two sets
     pairs = ((P, P, E.bhattacharyya(P)), (P, Q, E.bhattacharyya(P, Q)))
     with mpmath.workdps(30):
         for A, B, D in pairs:
@@ -78,7 +91,10 @@ def test_bhattacharyya_is_the_definition_within_its_error_bound(seed):
                     if ref[a][b] == mpmath.inf:
                         assert D[a, b] == np.inf  # disjoint supports on some sample
                     else:
-                        assert abs(mpmath.mpf(D[a, b]) - ref[a][b]) <= bound[a, b], (a, b)
+                        assert abs(mpmath.mpf(D[a, b]) - ref[a][b]) <= bound[a, b], (
+                            a,
+                            b,
+                        )
     D = pairs[0][2]
     assert np.array_equal(D, D.T) and np.all(np.diag(D) == 0) and np.all(D >= 0)
     assert np.all(pairs[1][2] >= 0)
@@ -87,7 +103,7 @@ def test_bhattacharyya_is_the_definition_within_its_error_bound(seed):
 @settings(max_examples=20)
 @given(seeds, st.integers(2, 5))
 def test_bhattacharyya_is_intensive(seed, copies):
-    """Repeating every sample ``copies`` times leaves the per-sample distance unchanged."""
+    """Repeating every sample ``copies`` times leaves the per-sample distance as is."""
     rng = np.random.default_rng(seed)
     m, n, c = int(rng.integers(2, 6)), int(rng.integers(1, 20)), int(rng.integers(2, 6))
     P = probabilities(rng, m, n, c)
@@ -95,31 +111,39 @@ def test_bhattacharyya_is_intensive(seed, copies):
     Dk = E.bhattacharyya(np.concatenate([P] * copies, axis=1))
     finite = np.isfinite(D1)
     assert np.array_equal(finite, np.isfinite(Dk))
-    tol = E.bhattacharyya_error_bound(D1, n, c) + E.bhattacharyya_error_bound(np.where(finite, Dk, 0), n * copies, c)
+    tol = E.bhattacharyya_error_bound(D1, n, c) + E.bhattacharyya_error_bound(
+        np.where(finite, Dk, 0), n * copies, c
+    )
     assert np.all(np.abs(D1[finite] - Dk[finite]) <= tol[finite])
 
 
-# ------------------------------------------------------- Gaussians (prop-dist-gauss)
+# ---------------------------------------------------------- Gaussians (prop-dist-gauss)
 
 
-def overlap_enclosure(m1: float, m2: float, s: float, prec: int = 160) -> tuple[arb, arb]:
+def overlap_enclosure(
+    m1: float, m2: float, s: float, prec: int = 160
+) -> tuple[arb, arb]:
     """Rigorous ``(lo, hi)`` of ``∫ sqrt(p q) dy`` for ``p, q = N(m1, s²), N(m2, s²)``.
 
-    Arb integrates over ``[min − R, max + R]`` with ``R = s(δ/2 + 40)``, ``δ = |m1 − m2|/s``;
-    beyond ``max(m1, m2)`` the integrand is below ``exp(−(y − max)²/(2s²))/sqrt(2π s²)``
-    (each square is at least ``(y − max)²``), so each tail is at most
-    ``½ exp(−R²/(2s²)) <= ½ exp(−δ²/8 − 800)``.
+    Arb integrates over ``[min − R, max + R]`` with ``R = s(δ/2 + 40)``,
+    ``δ = |m1 − m2|/s``; beyond ``max(m1, m2)`` the integrand is below
+    ``exp(−(y − max)²/(2s²))/sqrt(2π s²)`` (each square is at least ``(y − max)²``),
+    so each tail is at most ``½ exp(−R²/(2s²)) <= ½ exp(−δ²/8 − 800)``.
     """
     with ctx.workprec(prec):
         M1, M2, S = arb(m1), arb(m2), arb(s)
         c = 1 / (2 * arb.pi() * S * S).sqrt()
 
         def f(y, _):
-            return (c * (-(y - M1) ** 2 / (4 * S * S)).exp()) * (-(y - M2) ** 2 / (4 * S * S)).exp()
+            return (c * (-((y - M1) ** 2) / (4 * S * S)).exp()) * (
+                -((y - M2) ** 2) / (4 * S * S)
+            ).exp()
 
         R = S * (abs(M1 - M2) / (2 * S) + 40)
         a, b = min(M1, M2, key=float), max(M1, M2, key=float)
-        integral = acb.integral(f, a - R, b + R, rel_tol=arb(2) ** -120, abs_tol=arb(2) ** -40000).real
+        integral = acb.integral(
+            f, a - R, b + R, rel_tol=arb(2) ** -120, abs_tol=arb(2) ** -40000
+        ).real
         tail = (-(R * R) / (2 * S * S)).exp()
         return integral.lower(), integral.upper() + tail
 
@@ -138,7 +162,11 @@ def test_gaussian_distance_is_the_overlap_integral(seed):
         rng = np.random.default_rng(seed)
         s = 10.0 ** rng.uniform(-10, 10)
         delta = 10.0 ** rng.uniform(-6, 2) if rng.random() < 0.8 else 0.0
-        m1 = s * rng.uniform(-1e3, 1e3) if rng.random() < 0.5 else rng.uniform(-1, 1) * 10.0 ** rng.uniform(-10, 10)
+        m1 = (
+            s * rng.uniform(-1e3, 1e3)
+            if rng.random() < 0.5
+            else rng.uniform(-1, 1) * 10.0 ** rng.uniform(-10, 10)
+        )
         m2 = m1 + rng.choice([-1, 1]) * delta * s
     lo, hi = overlap_enclosure(m1, m2, s)
     closed = E.bhattacharyya_gaussian([m1], [m2], s)
@@ -161,20 +189,25 @@ def test_gaussian_distance_relative_error_bound(seed):
     mu2 = mu1 + rng.standard_normal(n) * scale * 10.0 ** rng.uniform(-8, 0, n)
     s = scale * 10.0 ** rng.uniform(-10, 10)
     got = E.bhattacharyya_gaussian(mu1, mu2, s)
-    exact = sum((Fraction(a) - Fraction(b)) ** 2 for a, b in zip(mu1, mu2)) / n / (8 * Fraction(s) ** 2)
+    exact = (
+        sum((Fraction(a) - Fraction(b)) ** 2 for a, b in zip(mu1, mu2))
+        / n
+        / (8 * Fraction(s) ** 2)
+    )
     assert abs(Fraction(got) - exact) <= Fraction((n + 5) * U) * exact
 
 
 @settings(max_examples=30)
 @given(seeds)
 def test_linear_gaussian_distance_is_the_quadratic_form(seed):
-    """``d_B(w, w') = (w − w')ᵀ Σ (w − w') / (8σ²)`` with ``Σ = XᵀX/N`` (eq-dist-linear):
-    the library's distance of the predictions against the exact quadratic form. The
-    data are dyadic (integers times powers of two) so that ``X w`` is exact in float64."""
+    """``d_B(w, w') = (w − w')ᵀ Σ (w − w') / (8σ²)`` with ``Σ = XᵀX/N``
+    (eq-dist-linear): the library's distance of the predictions against the exact
+    quadratic form. The data are dyadic (integers times powers of two) so that ``X w``
+    is exact in float64."""
     rng = np.random.default_rng(seed)
     N, d = int(rng.integers(1, 60)), int(rng.integers(1, 12))
-    Xi = rng.integers(-2**12, 2**12, (N, d))
-    Wi = rng.integers(-2**20, 2**20, (2, d)) * (rng.random((2, d)) < 0.8)
+    Xi = rng.integers(-(2**12), 2**12, (N, d))
+    Wi = rng.integers(-(2**20), 2**20, (2, d)) * (rng.random((2, d)) < 0.8)
     ex, ew = int(rng.integers(-30, 30)), int(rng.integers(-30, 30))
     X, W = np.ldexp(Xi.astype(float), ex), np.ldexp(Wi.astype(float), ew)
     preds = W @ X.T
@@ -182,7 +215,9 @@ def test_linear_gaussian_distance_is_the_quadratic_form(seed):
     s = 10.0 ** rng.uniform(-5, 5)
     got = E.bhattacharyya_gaussian(preds[0], preds[1], s)
     dw = [int(a) - int(b) for a, b in zip(Wi[0], Wi[1])]
-    quad = sum(dw[k] * dw[l] * int(Xi[:, k] @ Xi[:, l]) for k in range(d) for l in range(d))
+    quad = sum(
+        dw[k] * dw[l] * int(Xi[:, k] @ Xi[:, l]) for k in range(d) for l in range(d)
+    )
     exact = Fraction(quad) * Fraction(2) ** (2 * (ex + ew)) / N / (8 * Fraction(s) ** 2)
     assert abs(Fraction(got) - exact) <= Fraction((N + 5) * U) * exact
 
@@ -191,8 +226,9 @@ def test_linear_gaussian_distance_is_the_quadratic_form(seed):
 @given(seeds)
 def test_exercise_unequal_variances(seed):
     """ex-dist-1: ``d_B = Δ²/(4(σ1² + σ2²)) + ½ log((σ1² + σ2²)/(2σ1σ2))`` lies in a
-    rigorous enclosure of ``−log ∫ sqrt(p q)`` (Arb quadrature; beyond the larger mean the
-    integrand is below ``exp(−(y − max)²/(2 s²))/sqrt(2π σ1σ2)``, ``s = max σ``)."""
+    rigorous enclosure of ``−log ∫ sqrt(p q)`` (Arb quadrature; beyond the larger
+    mean the integrand is below ``exp(−(y − max)²/(2 s²))/sqrt(2π σ1σ2)``,
+    ``s = max σ``)."""
     rng = np.random.default_rng(seed)
     s1 = 10.0 ** rng.uniform(-3, 3)
     s2 = s1 * 10.0 ** rng.uniform(-2, 2)
@@ -204,13 +240,27 @@ def test_exercise_unequal_variances(seed):
         norm = 1 / (2 * arb.pi() * S1 * S2).sqrt()
 
         def f(y, _):
-            return norm * (-(y - M1) ** 2 / (4 * S1 * S1)).exp() * (-(y - M2) ** 2 / (4 * S2 * S2)).exp()
+            return (
+                norm
+                * (-((y - M1) ** 2) / (4 * S1 * S1)).exp()
+                * (-((y - M2) ** 2) / (4 * S2 * S2)).exp()
+            )
 
         R = smax * (abs(M1 - M2) / smax + 40)
         a, b = min(M1, M2, key=float), max(M1, M2, key=float)
-        inner = acb.integral(f, a - R, b + R, rel_tol=arb(2) ** -120, abs_tol=arb(2) ** -40000).real
-        tail = 2 * norm * smax * (arb.pi() / 2).sqrt() * (-(R * R) / (2 * smax * smax)).exp()
-        formula = (M1 - M2) ** 2 / (4 * (S1**2 + S2**2)) + ((S1**2 + S2**2) / (2 * S1 * S2)).log() / 2
+        inner = acb.integral(
+            f, a - R, b + R, rel_tol=arb(2) ** -120, abs_tol=arb(2) ** -40000
+        ).real
+        tail = (
+            2
+            * norm
+            * smax
+            * (arb.pi() / 2).sqrt()
+            * (-(R * R) / (2 * smax * smax)).exp()
+        )
+        formula = (M1 - M2) ** 2 / (4 * (S1**2 + S2**2)) + (
+            (S1**2 + S2**2) / (2 * S1 * S2)
+        ).log() / 2
         assert -(inner.upper() + tail).log() <= formula <= -inner.lower().log()
 
 
@@ -233,19 +283,32 @@ def test_exercise_fisher_metric_at_short_distances():
     assert sp.simplify((coeffs[2] - fisher).subs(on_simplex)) == 0
 
 
-# -------------------------------------------------------------- InPCA and MDS facts
+# ------------------------------------------------------------------ InPCA and MDS facts
 
 
-def distance_matrix(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray | None]:
+def distance_matrix(
+    rng: np.random.Generator, n: int
+) -> tuple[np.ndarray, np.ndarray | None]:
     """A distance matrix of one of three kinds, and the points when it is Euclidean."""
     kind = rng.integers(3)
     if kind == 0:  # squared Euclidean distances of points with anisotropic spread
         p = int(rng.integers(1, 6))
-        Y = rng.standard_normal((n, p)) * 10.0 ** rng.uniform(-6, 0, p) * 10.0 ** rng.uniform(-3, 3)
+        Y = (
+            rng.standard_normal((n, p))
+            * 10.0 ** rng.uniform(-6, 0, p)
+            * 10.0 ** rng.uniform(-3, 3)
+        )
         return ((Y[:, None, :] - Y[None, :, :]) ** 2).sum(-1), Y
     if kind == 1:  # Bhattacharyya distances of classifiers
-        return E.bhattacharyya(probabilities(rng, n, int(rng.integers(1, 10)), int(rng.integers(2, 5)))), None
-    A = np.abs(rng.standard_normal((n, n))) * 10.0 ** rng.uniform(-3, 3)  # any symmetric D
+        return (
+            E.bhattacharyya(
+                probabilities(rng, n, int(rng.integers(1, 10)), int(rng.integers(2, 5)))
+            ),
+            None,
+        )
+    A = np.abs(rng.standard_normal((n, n))) * 10.0 ** rng.uniform(
+        -3, 3
+    )  # any symmetric D
     D = A + A.T
     np.fill_diagonal(D, 0.0)
     return D, None
@@ -257,7 +320,9 @@ def exact_gram(D: np.ndarray) -> mpmath.matrix:
     M = mpmath.matrix([[mpmath.mpf(x) for x in row] for row in D])
     r = [mpmath.fsum(M[a, b] for b in range(n)) / n for a in range(n)]
     g = mpmath.fsum(r) / n
-    return mpmath.matrix([[-(M[a, b] - r[a] - r[b] + g) / 2 for b in range(n)] for a in range(n)])
+    return mpmath.matrix(
+        [[-(M[a, b] - r[a] - r[b] + g) / 2 for b in range(n)] for a in range(n)]
+    )
 
 
 @settings(max_examples=40)
@@ -284,18 +349,25 @@ def test_inpca_eigenvalues_distances_and_base_embedding_within_their_bounds(seed
     assert np.all(np.abs(res.embed(D) - C) <= bd.embedding)
     # explained stress: 0 at k = 0, 1 with every direction, non-decreasing
     es = [res.explained_stress(k) for k in range(n + 1)]
-    assert es[0] == 0.0 and abs(es[-1] - 1.0) <= (n + 2) * U and np.all(np.diff(es) >= 0)
+    assert (
+        es[0] == 0.0 and abs(es[-1] - 1.0) <= (n + 2) * U and np.all(np.diff(es) >= 0)
+    )
     if Y is not None:
-        # classical MDS: W = (LY)(LY)ᵀ is positive semi-definite, and its eigenvalues are
-        # the squared singular values of the centred points (exact points; the rounding
-        # of D, at most (p + 2)u D_ab per entry, moves W by at most half its norm)
+        # classical MDS: W = (LY)(LY)ᵀ is positive semi-definite, and its
+        # eigenvalues are the squared singular values of the centred points (exact
+        # points; the rounding of D, at most (p + 2)u D_ab per entry, moves W by at most
+        # half its norm)
         p = Y.shape[1]
         shift = 0.5 * (p + 2) * U * np.linalg.norm(D)
         with mpmath.workdps(40):
             Ym = mpmath.matrix([[mpmath.mpf(x) for x in row] for row in Y])
             mean = [mpmath.fsum(Ym[a, k] for a in range(n)) / n for k in range(p)]
-            Yc = mpmath.matrix([[Ym[a, k] - mean[k] for k in range(p)] for a in range(n)])
-            sv2 = sorted((x**2 for x in mpmath.svd_r(Yc, compute_uv=False)), reverse=True)
+            Yc = mpmath.matrix(
+                [[Ym[a, k] - mean[k] for k in range(p)] for a in range(n)]
+            )
+            sv2 = sorted(
+                (x**2 for x in mpmath.svd_r(Yc, compute_uv=False)), reverse=True
+            )
         pca = sv2 + [mpmath.mpf(0)] * (n - len(sv2))
         for j, mu in enumerate(res.eigenvalues):
             assert abs(mpmath.mpf(mu) - pca[ranks[j]]) <= bd.eigenvalues[j] + shift
@@ -305,12 +377,14 @@ def test_inpca_eigenvalues_distances_and_base_embedding_within_their_bounds(seed
 @settings(max_examples=40)
 @given(seeds)
 def test_explained_stress_is_one_minus_the_relative_frobenius_error(seed):
-    """``ES(k) = 1 − ||W − W_k||_F / ||W||_F`` with ``W_k`` the ``k`` leading eigen-terms
-    by ``|μ|`` (a matrix computation in mpmath), within ``(n + 4) u``."""
+    """``ES(k) = 1 − ||W − W_k||_F / ||W||_F`` with ``W_k`` the ``k`` leading
+    eigen-terms by ``|μ|`` (a matrix computation in mpmath), within ``(n + 4) u``."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 9))
     with mpmath.workdps(40):
-        A = mpmath.matrix([[mpmath.mpf(x) for x in row] for row in rng.standard_normal((n, n))])
+        A = mpmath.matrix(
+            [[mpmath.mpf(x) for x in row] for row in rng.standard_normal((n, n))]
+        )
         S = (A + A.T) / 2 * mpmath.mpf(10) ** int(rng.integers(-50, 50))
         mu, Q = mpmath.eigsy(S)
         order = sorted(range(n), key=lambda i: -abs(mu[i]))
@@ -323,33 +397,71 @@ def test_explained_stress_is_one_minus_the_relative_frobenius_error(seed):
     assert abs(E.explained_stress(mus, k) - float(ref)) <= (n + 4) * U
 
 
-# ------------------------------------------------------------------------- validation
+# --------------------------------------------------------------------------- validation
 
 
 @pytest.mark.parametrize(
     "call,match",
     [
         (lambda: E.bhattacharyya(np.ones((2, 3))), r"P must have shape"),
-        (lambda: E.bhattacharyya(np.ones((1, 2, 2)) / 2, np.ones((1, 3, 2)) / 2), r"P and Q must share"),
-        (lambda: E.bhattacharyya(np.ones((1, 2, 2)) / 2, -np.ones((1, 2, 2))), r"Q must hold probabilities"),
-        (lambda: E.bhattacharyya(np.zeros((0, 2, 2))), r"P must have at least one model"),
-        (lambda: E.bhattacharyya_error_bound([-1.0], 3, 2), r"D must hold distances >= 0"),
-        (lambda: E.bhattacharyya_error_bound([1.0], 0, 2), r"n_samples must be an integer >= 1"),
-        (lambda: E.bhattacharyya_error_bound([1.0], 3, 0), r"n_classes must be an integer >= 1"),
+        (
+            lambda: E.bhattacharyya(np.ones((1, 2, 2)) / 2, np.ones((1, 3, 2)) / 2),
+            r"P and Q must share",
+        ),
+        (
+            lambda: E.bhattacharyya(np.ones((1, 2, 2)) / 2, -np.ones((1, 2, 2))),
+            r"Q must hold probabilities",
+        ),
+        (
+            lambda: E.bhattacharyya(np.zeros((0, 2, 2))),
+            r"P must have at least one model",
+        ),
+        (
+            lambda: E.bhattacharyya_error_bound([-1.0], 3, 2),
+            r"D must hold distances >= 0",
+        ),
+        (
+            lambda: E.bhattacharyya_error_bound([1.0], 0, 2),
+            r"n_samples must be an integer >= 1",
+        ),
+        (
+            lambda: E.bhattacharyya_error_bound([1.0], 3, 0),
+            r"n_classes must be an integer >= 1",
+        ),
         (lambda: E.bhattacharyya_gaussian([0.0], [1.0], -1.0), r"sigma must be in \(0"),
-        (lambda: E.bhattacharyya_gaussian([0.0], [1.0], np.inf), r"sigma must be finite"),
-        (lambda: E.bhattacharyya_gaussian(0.0, 1.0, 1.0), r"mu1 and mu2 must have a last axis"),
-        (lambda: E.bhattacharyya_gaussian([0.0, 1.0], [1.0, 2.0, 3.0], 1.0), r"mu1 shape .* and mu2 shape"),
+        (
+            lambda: E.bhattacharyya_gaussian([0.0], [1.0], np.inf),
+            r"sigma must be finite",
+        ),
+        (
+            lambda: E.bhattacharyya_gaussian(0.0, 1.0, 1.0),
+            r"mu1 and mu2 must have a last axis",
+        ),
+        (
+            lambda: E.bhattacharyya_gaussian([0.0, 1.0], [1.0, 2.0, 3.0], 1.0),
+            r"mu1 shape .* and mu2 shape",
+        ),
         (lambda: E.centred_gram(np.zeros((1, 1))), r"D must relate at least 2 points"),
-        (lambda: E.centred_gram(np.array([[0.0, 1.0], [1.0, np.nan]])), r"D must be finite"),
+        (
+            lambda: E.centred_gram(np.array([[0.0, 1.0], [1.0, np.nan]])),
+            r"D must be finite",
+        ),
         (lambda: E.explained_stress([], 0), r"eigenvalues must be a non-empty"),
         (lambda: E.explained_stress([0.0, 0.0], 1), r"eigenvalues are all zero"),
         (lambda: E.explained_stress([2.0, 1.0], -1), r"k must be an integer >= 0"),
         (lambda: E.explained_stress([2.0, 1.0], 1.5), r"k must be an integer >= 0"),
         (lambda: E.inpca(np.ones((2, 2, 2))), r"D must be a square"),
-        (lambda: E.inpca_error_bounds(np.zeros((2, 2)), None), r"result must be an InPCAResult"),
-        (lambda: E.inpca_error_bounds(np.array([[0.0, 1, 1], [1, 0, 1], [1, 1, 0]]),
-                                      E.inpca(np.array([[0.0, 1.0], [1.0, 0.0]]))), r"result embeds 2 points"),
+        (
+            lambda: E.inpca_error_bounds(np.zeros((2, 2)), None),
+            r"result must be an InPCAResult",
+        ),
+        (
+            lambda: E.inpca_error_bounds(
+                np.array([[0.0, 1, 1], [1, 0, 1], [1, 1, 0]]),
+                E.inpca(np.array([[0.0, 1.0], [1.0, 0.0]])),
+            ),
+            r"result embeds 2 points",
+        ),
     ],
 )
 def test_embedding_functions_name_the_bad_argument(call, match):

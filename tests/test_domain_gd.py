@@ -33,7 +33,7 @@ from ribbonlib import dynamics
 DPS = 40
 
 
-# ----------------------------------------------------------------------- strategies
+# --------------------------------------------------------------------------- strategies
 #
 # Hypothesis draws one 32-bit seed per example and the problem is generated from it
 # with NumPy: derandomized hypothesis explores small values first, and a seed spreads
@@ -60,14 +60,20 @@ def spectrum(rng: np.random.Generator, d: int) -> np.ndarray:
         lam = np.exp(rng.uniform(-math.log(spread), 0.0, d))
         if kind == "clustered":  # near-equal groups: relative gaps down to 1e-12
             lam = lam[rng.integers(0, max(1, d // 3), d)]
-            lam = lam * (1 + rng.choice([0.0, 1e-12, 1e-9, 1e-6], d) * rng.uniform(-1, 1, d))
+            lam = lam * (
+                1 + rng.choice([0.0, 1e-12, 1e-9, 1e-6], d) * rng.uniform(-1, 1, d)
+            )
         rng.shuffle(lam)
     return lam * 10.0 ** rng.uniform(-6.0, 6.0)
 
 
 def ground_truth(rng: np.random.Generator, d: int) -> np.ndarray:
     """Non-isotropic ``b``: random signs, decaying magnitudes, exact zeros."""
-    b = rng.choice([-1.0, 1.0], d) * np.arange(1, d + 1) ** (-rng.uniform(0, 3)) * rng.uniform(0.1, 1, d)
+    b = (
+        rng.choice([-1.0, 1.0], d)
+        * np.arange(1, d + 1) ** (-rng.uniform(0, 3))
+        * rng.uniform(0.1, 1, d)
+    )
     if rng.random() < 0.5:
         b[rng.random(d) < 0.4] = 0.0
     return b * 10.0 ** rng.uniform(-3.0, 3.0)
@@ -76,7 +82,11 @@ def ground_truth(rng: np.random.Generator, d: int) -> np.ndarray:
 def stable_rate(rng: np.random.Generator, lam: np.ndarray) -> float:
     """``η`` with ``ηλ_max`` from 1e-6 to just below 2 (float64 product below 2)."""
     pick = rng.integers(3)
-    x = (10.0 ** rng.uniform(-6, 0), rng.uniform(1.0, 2.0), 2.0 - 2.0 ** -rng.integers(10, 53))[pick]
+    x = (
+        10.0 ** rng.uniform(-6, 0),
+        rng.uniform(1.0, 2.0),
+        2.0 - 2.0 ** -rng.integers(10, 53),
+    )[pick]
     top = float(np.max(lam))
     eta = x / top
     while eta * top >= 2.0:
@@ -87,7 +97,11 @@ def stable_rate(rng: np.random.Generator, lam: np.ndarray) -> float:
 def step_count(rng: np.random.Generator) -> int:
     """``T`` from 0 to 1e6: 0, small, or log-uniform."""
     pick = rng.random()
-    return 0 if pick < 0.1 else int(rng.integers(1, 51)) if pick < 0.4 else int(10.0 ** rng.uniform(0, 6))
+    return (
+        0
+        if pick < 0.1
+        else int(rng.integers(1, 51)) if pick < 0.4 else int(10.0 ** rng.uniform(0, 6))
+    )
 
 
 def problem(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, int]:
@@ -134,15 +148,33 @@ def sample_times(T: int, seed: int, r: mpmath.mpf | None = None) -> list[int]:
     return sorted(ts)
 
 
-# ------------------------------------------------------------ mode solution (prop-gd-modes)
+# -------------------------------------------------------- mode solution (prop-gd-modes)
 
 
 EDGES = [  # (lam, b, c0, eta, T) at the edges of the domain
     (np.array([1.0]), np.array([1.0]), np.array([0.0]), 2.0 - 2.0**-52, 1_000_000),
-    (np.array([3.0, 1e-12]), np.array([0.0, -2.0]), np.array([1.0, 0.0]), (2.0 - 2.0**-30) / 3, 300_000),
-    (np.array([1e6, 1e-6]), np.array([1e3, 0.0]), np.array([0.0, 5.0]), 1e-6 * 1e-6, 200_000),
+    (
+        np.array([3.0, 1e-12]),
+        np.array([0.0, -2.0]),
+        np.array([1.0, 0.0]),
+        (2.0 - 2.0**-30) / 3,
+        300_000,
+    ),
+    (
+        np.array([1e6, 1e-6]),
+        np.array([1e3, 0.0]),
+        np.array([0.0, 5.0]),
+        1e-6 * 1e-6,
+        200_000,
+    ),
     (np.array([2.0, 1.0]), np.array([1.0, 1.0]), np.array([1.0, 0.0]), 0.5, 0),
-    (np.array([1.0, 1.0 + 1e-12]), np.array([-1.0, 1.0]), np.array([0.0, 0.0]), 1.0, 10),
+    (
+        np.array([1.0, 1.0 + 1e-12]),
+        np.array([-1.0, 1.0]),
+        np.array([0.0, 0.0]),
+        1.0,
+        10,
+    ),
 ]
 
 
@@ -185,14 +217,30 @@ def test_gd_loss_is_the_loss_of_the_iterated_modes_within_its_error_bound(seed, 
         # enough digits that the subtraction keeps DPS of them (capped; exact r = 0 is
         # handled exactly whatever the precision).
         with np.errstate(divide="ignore", invalid="ignore"):
-            small = t * np.log10(np.abs(1 - eta * lam)) + np.log10(np.abs(c0 - b) + 1e-300)
+            small = t * np.log10(np.abs(1 - eta * lam)) + np.log10(
+                np.abs(c0 - b) + 1e-300
+            )
             big = np.log10(np.maximum(np.abs(b), np.abs(c0)) + 1e-300)
         lost = float(np.max(np.where(np.isfinite(small), big - small, 0.0)))
         with mpmath.workdps(DPS + min(3000, max(0, int(lost)))):
-            ref = sum(mpmath.mpf(lam[k]) / 2 * (iterate(exact_r(eta, lam[k]), mpmath.mpf(b[k]),
-                                                         mpmath.mpf(c0[k]), t) - mpmath.mpf(b[k])) ** 2
-                      for k in range(d))
-            assert abs(mpmath.mpf(loss[t]) - ref) <= bound[t], (t, float(ref), loss[t], bound[t])
+            ref = sum(
+                mpmath.mpf(lam[k])
+                / 2
+                * (
+                    iterate(
+                        exact_r(eta, lam[k]), mpmath.mpf(b[k]), mpmath.mpf(c0[k]), t
+                    )
+                    - mpmath.mpf(b[k])
+                )
+                ** 2
+                for k in range(d)
+            )
+            assert abs(mpmath.mpf(loss[t]) - ref) <= bound[t], (
+                t,
+                float(ref),
+                loss[t],
+                bound[t],
+            )
 
 
 def test_gd_loss_has_no_time_independent_relative_accuracy():
@@ -206,7 +254,10 @@ def test_gd_loss_has_no_time_independent_relative_accuracy():
         ref = 3 * exact_r(eta, 3.0) ** (2 * T) / 2
         rel = float(abs(mpmath.mpf(loss[-1]) - ref) / ref)
     assert rel > 9 * 2.0**-53  # beyond (d + 8) u
-    assert abs(mpmath.mpf(loss[-1]) - ref) <= dynamics.gd_loss_error_bound(lam, b, c0, eta, T)[-1]
+    assert (
+        abs(mpmath.mpf(loss[-1]) - ref)
+        <= dynamics.gd_loss_error_bound(lam, b, c0, eta, T)[-1]
+    )
 
 
 @settings(max_examples=20)
@@ -222,17 +273,29 @@ def test_gd_modes_batches_agree_with_single_runs(seed):
     many_lb = dynamics.gd_loss_error_bound(lam, b, C0, eta, T)
     for j in range(3):
         assert np.array_equal(many[j], dynamics.gd_modes(lam, b, C0[j], eta, T))
-        np.testing.assert_allclose(many_bound[j], dynamics.gd_modes_error_bound(lam, b, C0[j], eta, T), rtol=1e-15)
+        np.testing.assert_allclose(
+            many_bound[j],
+            dynamics.gd_modes_error_bound(lam, b, C0[j], eta, T),
+            rtol=1e-15,
+        )
         one = dynamics.gd_loss(lam, b, C0[j], eta, T)
-        assert np.all(np.abs(many_loss[j] - one) <= many_lb[j] + dynamics.gd_loss_error_bound(lam, b, C0[j], eta, T))
-        np.testing.assert_allclose(many_lb[j], dynamics.gd_loss_error_bound(lam, b, C0[j], eta, T), rtol=1e-12)
+        assert np.all(
+            np.abs(many_loss[j] - one)
+            <= many_lb[j] + dynamics.gd_loss_error_bound(lam, b, C0[j], eta, T)
+        )
+        np.testing.assert_allclose(
+            many_lb[j], dynamics.gd_loss_error_bound(lam, b, C0[j], eta, T), rtol=1e-12
+        )
 
 
 # ------------------------------------------------------------------ stability condition
 
 
-@given(st.fractions(Fraction(-1), Fraction(5), max_denominator=10**6),
-       st.fractions(Fraction(-3), Fraction(3), max_denominator=1000), st.integers(0, 40))
+@given(
+    st.fractions(Fraction(-1), Fraction(5), max_denominator=10**6),
+    st.fractions(Fraction(-3), Fraction(3), max_denominator=1000),
+    st.integers(0, 40),
+)
 def test_modes_converge_iff_eta_lambda_in_open_interval_0_2(x, a0, t):
     """Exact rational iteration of one mode: ``|c(t) − b| = |1 − x|^t |c(0) − b|``,
     so it converges for every start iff ``0 < x < 2`` and grows at ``|r| > 1``."""
@@ -252,16 +315,25 @@ def test_every_closed_form_refuses_a_divergent_rate(seed, x):
         eta = math.nextafter(eta, math.inf)  # exact product >= 2 from here on
     assert Fraction(eta) * Fraction(float(np.max(lam))) >= 2
     d = lam.size
-    for fn in (dynamics.gd_modes, dynamics.gd_loss, dynamics.gd_modes_error_bound, dynamics.gd_loss_error_bound):
-        with pytest.raises(ValueError, match=r"eta must satisfy 0 < eta\*max\(lam\) < 2"):
+    for fn in (
+        dynamics.gd_modes,
+        dynamics.gd_loss,
+        dynamics.gd_modes_error_bound,
+        dynamics.gd_loss_error_bound,
+    ):
+        with pytest.raises(
+            ValueError, match=r"eta must satisfy 0 < eta\*max\(lam\) < 2"
+        ):
             fn(lam, np.zeros(d), np.ones(d), eta, 3)
 
 
-# ---------------------------------------------------------- gradient-flow gap (prop-gd-flow)
+# ----------------------------------------------------- gradient-flow gap (prop-gd-flow)
 
 
-@given(st.one_of(st.floats(-6.0, 0.0).map(lambda e: 10.0**e), st.floats(0.5, 1.0)),
-       st.one_of(st.integers(0, 100), st.floats(0.0, 6.0).map(lambda e: int(10.0**e))))
+@given(
+    st.one_of(st.floats(-6.0, 0.0).map(lambda e: 10.0**e), st.floats(0.5, 1.0)),
+    st.one_of(st.integers(0, 100), st.floats(0.0, 6.0).map(lambda e: int(10.0**e))),
+)
 def test_flow_gap_bounds_hold_for_every_rate_below_one_and_every_step(x, t):
     assume(0.0 < x < 1.0)
     with mpmath.workdps(50):
@@ -280,12 +352,16 @@ def test_flow_gap_supremum_approaches_x_over_2e(x):
     with mpmath.workdps(40):
         X = mpmath.mpf(x)
         t0 = int(1 / x)
-        sup = max(mpmath.exp(-X * t) - (1 - X) ** t for t in range(max(0, t0 - 3), t0 + 4))
+        sup = max(
+            mpmath.exp(-X * t) - (1 - X) ** t for t in range(max(0, t0 - 3), t0 + 4)
+        )
         rest = sup - X / (2 * mpmath.e) - 5 * X**2 / (24 * mpmath.e)
-        assert abs(rest) <= X**3  # the O(x³) remainder, with constant below 1 on (0, 1/3]
+        assert (
+            abs(rest) <= X**3
+        )  # the O(x³) remainder, with constant below 1 on (0, 1/3]
 
 
-# ------------------------------------------------------------------- optimal step (prop-gd-optimal)
+# ------------------------------------------------------- optimal step (prop-gd-optimal)
 
 
 def rho(eta: Fraction, lam: list[Fraction]) -> Fraction:
@@ -313,8 +389,8 @@ def test_optimal_step_minimises_the_worst_factor(seed, frac):
 @settings(max_examples=40)
 @given(seeds)
 def test_error_norm_bounds_at_the_optimal_step(seed):
-    """``ρ*^t sqrt(a_1² + a_d²) <= ||e_t|| <= ρ*^(t−s) ||e_s||`` for ``d >= 2`` (modes 1 and
-    ``d`` distinct); for ``d = 1`` the lower bound is false at ``t = 0``."""
+    """``ρ*^t sqrt(a_1² + a_d²) <= ||e_t|| <= ρ*^(t−s) ||e_s||`` for ``d >= 2`` (modes
+    1 and ``d`` distinct); for ``d = 1`` the lower bound is false at ``t = 0``."""
     rng = np.random.default_rng(seed)
     d = int(rng.integers(1, 9))
     lam = np.sort(spectrum(rng, d))[::-1]
@@ -324,29 +400,33 @@ def test_error_norm_bounds_at_the_optimal_step(seed):
     with mpmath.workdps(DPS):
         L = [mpmath.mpf(v) for v in lam]
         rs = (L[0] - L[-1]) / (L[0] + L[-1])
-        # 1 − η*λ_k with η* = 2/(λ_1 + λ_d): the numerator is exact (one rounding in all)
+        # 1 − η*λ_k with η* = 2/(λ_1 + λ_d): exact numerator, one rounding in all
         r = [(L[0] + L[-1] - 2 * x) / (L[0] + L[-1]) for x in L]
         A = [mpmath.mpf(v) for v in a]
         slack = 1 + mpmath.mpf(10) ** (10 - DPS)  # t <= 1e6 roundings of 1e-40
 
         def norm(tt):
-            return mpmath.sqrt(sum(iterate(rk, mpmath.mpf(0), ak, tt) ** 2 for rk, ak in zip(r, A)))
+            return mpmath.sqrt(
+                sum(iterate(rk, mpmath.mpf(0), ak, tt) ** 2 for rk, ak in zip(r, A))
+            )
 
         assert norm(t) <= rs ** (t - s) * norm(s) * slack
         lower = rs**t * mpmath.sqrt(A[0] ** 2 + A[-1] ** 2)
         if d >= 2:
             assert lower <= norm(t) * slack
         elif A[0] != 0:
-            assert t > 0 or lower > norm(0)  # d = 1 double-counts the only mode at t = 0
+            assert t > 0 or lower > norm(
+                0
+            )  # d = 1 double-counts the only mode at t = 0
 
 
-# ------------------------------------------------------------- late-time loss (eq-gd-loss-late)
+# ----------------------------------------------------- late-time loss (eq-gd-loss-late)
 
 
 @settings(max_examples=40)
 @given(seeds)
 def test_late_time_loss_ratio_within_the_mixing_bound(seed):
-    """For ``ηλ_1 < 1`` (so every ``r_k`` in ``(0, 1)``) and ``a_d ≠ 0``, the decay ratio
+    """For ``ηλ_1 < 1`` (every ``r_k`` in ``(0, 1)``) and ``a_d ≠ 0``, the decay ratio
     ``q_t = L_(t+1)/L_t`` is within ``Σ_{k<d} w_k |r_k² − r_d²|/r_d²`` relative of
     ``r_d²``, with ``w_k = λ_k a_k² r_k^(2t) / (λ_d a_d² r_d^(2t))``."""
     rng = np.random.default_rng(seed)
@@ -363,19 +443,39 @@ def test_late_time_loss_ratio_within_the_mixing_bound(seed):
         A = [mpmath.mpf(v) for v in a]
 
         def loss(tt):
-            return sum(x * iterate(rk, mpmath.mpf(0), ak, tt) ** 2 for x, rk, ak in zip(L, r, A)) / 2
+            return (
+                sum(
+                    x * iterate(rk, mpmath.mpf(0), ak, tt) ** 2
+                    for x, rk, ak in zip(L, r, A)
+                )
+                / 2
+            )
 
         q = loss(t + 1) / loss(t)
-        w = [L[k] * A[k] ** 2 * r[k] ** (2 * t) / (L[-1] * A[-1] ** 2 * r[-1] ** (2 * t)) for k in range(d - 1)]
-        mix = sum(wk * abs(r[k] ** 2 - r[-1] ** 2) / r[-1] ** 2 for k, wk in enumerate(w))
-        assert abs(q / r[-1] ** 2 - 1) <= mix * (1 + mpmath.mpf(10) ** (5 - DPS)) + mpmath.mpf(10) ** (5 - DPS)
+        w = [
+            L[k] * A[k] ** 2 * r[k] ** (2 * t) / (L[-1] * A[-1] ** 2 * r[-1] ** (2 * t))
+            for k in range(d - 1)
+        ]
+        mix = sum(
+            wk * abs(r[k] ** 2 - r[-1] ** 2) / r[-1] ** 2 for k, wk in enumerate(w)
+        )
+        assert abs(q / r[-1] ** 2 - 1) <= mix * (
+            1 + mpmath.mpf(10) ** (5 - DPS)
+        ) + mpmath.mpf(10) ** (5 - DPS)
 
 
-# ------------------------------------------------------------------------- validation
+# --------------------------------------------------------------------------- validation
 
 
-@pytest.mark.parametrize("fn", [dynamics.gd_modes, dynamics.gd_loss, dynamics.gd_modes_error_bound,
-                                dynamics.gd_loss_error_bound])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        dynamics.gd_modes,
+        dynamics.gd_loss,
+        dynamics.gd_modes_error_bound,
+        dynamics.gd_loss_error_bound,
+    ],
+)
 @pytest.mark.parametrize(
     "kwargs,match",
     [
@@ -399,15 +499,16 @@ def test_closed_forms_name_the_bad_argument(fn, kwargs, match):
         fn(**args)
 
 
-# --------------------------------------------------- late-time law with ties and zeros
+# ---------------------------------------------------- late-time law with ties and zeros
 
 
 @settings(max_examples=40)
 @given(seeds, st.booleans())
 def test_late_time_loss_is_carried_by_every_slowest_mode_that_moves(seed, at_optimum):
-    """eq-gd-loss-late: ``L_t / (½ ρ_a^(2t) Σ_{|r_k| = ρ_a} λ_k a_k²) − 1`` is the sum of the
-    other modes' shares, ``Σ_k λ_k a_k² (|r_k|/ρ_a)^(2t) / S``, which tends to 0; with
-    ties (at ``η*`` the extreme modes tie) and with ``a_k = 0`` for some modes."""
+    """eq-gd-loss-late: ``L_t / (½ ρ_a^(2t) Σ_{|r_k| = ρ_a} λ_k a_k²) − 1`` is the
+    sum of the other modes' shares, ``Σ_k λ_k a_k² (|r_k|/ρ_a)^(2t) / S``, which tends
+    to 0; with ties (at ``η*`` the extreme modes tie) and with ``a_k = 0`` for some
+    modes."""
     rng = np.random.default_rng(seed)
     d = int(rng.integers(2, 9))
     lam = np.sort(spectrum(rng, d))[::-1]
@@ -423,19 +524,36 @@ def test_late_time_loss_is_carried_by_every_slowest_mode_that_moves(seed, at_opt
             r = [1 - eta * x for x in L]
         A = [mpmath.mpf(v) for v in a]
         rho_a = max(abs(rk) for rk, ak in zip(r, A) if ak != 0)
-        slow = [k for k in range(d) if A[k] != 0 and abs(abs(r[k]) - rho_a) <= rho_a * mpmath.mpf(10) ** (10 - DPS)]
+        slow = [
+            k
+            for k in range(d)
+            if A[k] != 0
+            and abs(abs(r[k]) - rho_a) <= rho_a * mpmath.mpf(10) ** (10 - DPS)
+        ]
         S = sum(L[k] * A[k] ** 2 for k in slow)
-        loss = sum(x * iterate(rk, mpmath.mpf(0), ak, t) ** 2 for x, rk, ak in zip(L, r, A)) / 2
+        loss = (
+            sum(
+                x * iterate(rk, mpmath.mpf(0), ak, t) ** 2 for x, rk, ak in zip(L, r, A)
+            )
+            / 2
+        )
         if rho_a == 0:
             assert t == 0 or loss == 0
             return
         lead = S * rho_a ** (2 * t) / 2
-        rest = sum(L[k] * A[k] ** 2 * (abs(r[k]) / rho_a) ** (2 * t) for k in range(d) if k not in slow) / S
+        rest = (
+            sum(
+                L[k] * A[k] ** 2 * (abs(r[k]) / rho_a) ** (2 * t)
+                for k in range(d)
+                if k not in slow
+            )
+            / S
+        )
         assert abs(loss / lead - 1 - rest) <= mpmath.mpf(10) ** (12 - DPS) * (1 + rest)
         assert rest >= 0
 
 
-# --------------------------------------------------------- exercises of chapter 2
+# --------------------------------------------------------------- exercises of chapter 2
 
 
 def quadratic_roots(p: mpmath.mpf, q: mpmath.mpf) -> tuple[mpmath.mpc, mpmath.mpc]:
@@ -475,15 +593,21 @@ def test_momentum_tuned_for_kappa_contracts_every_mode_at_sqrt_beta(log_kappa, s
 @settings(max_examples=20)
 @given(st.floats(1.05, 8.0), st.floats(-3.0, 6.0))
 def test_staircase_integral(alpha, log_c):
-    """ex-gd-staircase (b): ``∫_0^∞ k^(−α) e^(−c k^(−α)) dk = Γ(1 − 1/α) c^(−(1 − 1/α)) / α``:
+    """ex-gd-staircase (b):
+    ``∫_0^∞ k^(−α) e^(−c k^(−α)) dk = Γ(1 − 1/α) c^(−(1 − 1/α)) / α``:
     quadrature up to ``K`` and, beyond, the termwise integral of the exponential series
     (``c K^(−α) = 64^(−α)`` is small there)."""
     with mpmath.workdps(25):
         c, A = mpmath.mpf(10) ** log_c, mpmath.mpf(alpha)
         scale = c ** (1 / A)  # the integrand lives on k ~ c^(1/α)
         K = 64 * scale
-        head = mpmath.quad(lambda k: k ** (-A) * mpmath.exp(-c * k ** (-A)), [0, scale / 4, scale, 4 * scale, K])
-        tail = mpmath.fsum((-c) ** n / mpmath.factorial(n) * K ** (1 - (n + 1) * A) / ((n + 1) * A - 1)
-                           for n in range(40))
+        head = mpmath.quad(
+            lambda k: k ** (-A) * mpmath.exp(-c * k ** (-A)),
+            [0, scale / 4, scale, 4 * scale, K],
+        )
+        tail = mpmath.fsum(
+            (-c) ** n / mpmath.factorial(n) * K ** (1 - (n + 1) * A) / ((n + 1) * A - 1)
+            for n in range(40)
+        )
         closed = mpmath.gamma(1 - 1 / A) * c ** (-(1 - 1 / A)) / A
         assert abs((head + tail) / closed - 1) <= mpmath.mpf(10) ** -18
