@@ -348,18 +348,21 @@ def cloud_covariance(lam: Any, b: Any, s: Any, eta: Any, steps: int) -> arb_mat:
     return C
 
 
-def time_averages(lam: Any, eta: Any, steps: int) -> tuple[arb_mat, list[arb], arb_mat]:
+def time_averages(lam: Any, eta: Any, steps: int, *,
+                  bits: int = TARGET_BITS) -> tuple[arb_mat, list[arb], arb_mat]:
     """Arb enclosures of the time averages ``G``, ``m`` and ``G − m mᵀ``.
 
     The plain closed forms ``G_kl = (1 − (r_k r_l)^n) / (n (1 − r_k r_l))`` and
     ``m_k = (1 − r_k^n) / (n η λ_k)``, ``n = T + 1``, for exactly the given ``λ`` and ``η``
     (the counterpart of :func:`ribbonlib.cloud.time_averages`), each entry to at least
-    ``TARGET_BITS`` relative bits.
+    ``bits`` relative bits.
 
     Parameters
     ----------
     lam, eta, steps
         As in :func:`cloud_matrices`.
+    bits : int, optional
+        Relative accuracy of every non-zero entry, ``TARGET_BITS`` by default.
 
     Returns
     -------
@@ -377,9 +380,10 @@ def time_averages(lam: Any, eta: Any, steps: int) -> tuple[arb_mat, list[arb], a
     _validate.learning_rate(float(eta), np.asarray(lam_v, dtype=float))
     T = _validate.integer(steps, "steps", low=0)
     n = T + 1
-    bits = 128 + 4 * max(0, int(math.log2(n)))
+    target = _validate.integer(bits, "bits", low=1)
+    work = 2 * target + 4 * max(0, int(math.log2(n)))
     while True:
-        with ctx.workprec(bits):
+        with ctx.workprec(work):
             lam_a = _arb_vector(lam_v, "lam")
             eta_a = to_arb(eta)
             a = [eta_a * x for x in lam_a]
@@ -392,12 +396,12 @@ def time_averages(lam: Any, eta: Any, steps: int) -> tuple[arb_mat, list[arb], a
                     g = (1 - (r[k] * r[l]) ** n) / (n * (a[k] + a[l] - a[k] * a[l]))
                     G[k, l] = G[l, k] = g
                     C[k, l] = C[l, k] = g - m[k] * m[l]
-            if _accurate([*G.entries(), *C.entries(), *m], TARGET_BITS):
+            if _accurate([*G.entries(), *C.entries(), *m], target):
                 return G, m, C
-        if bits >= MAX_BITS:
-            raise ValueError(f"could not enclose the time averages to {TARGET_BITS} bits "
+        if work >= MAX_BITS:
+            raise ValueError(f"could not enclose the time averages to {target} bits "
                              f"with {MAX_BITS} bits of working precision")
-        bits *= 2
+        work *= 2
 
 
 # ------------------------------------------------------------------ eigenvalues
