@@ -27,7 +27,7 @@ standard error of a Monte-Carlo estimate of a variance.
 Accuracy (float64, ``u = 2^-53``; enforced against exact rational arithmetic by
 ``tests/test_montecarlo.py``): write ``Γ̄_kl = sqrt(λ_k λ_l)(G_kl + m_k m_l) >= |Γ_kl|``,
 ``Ā_kl = |b_k| Γ̄_kl`` and ``V̄_kl`` for :func:`entry_variances`' formula with ``Γ̄``, ``Ā``
-in place of ``Γ``, ``A`` (so ``V̄ >= Var Ĉ``). :func:`entry_variances` has a relative
+in place of ``Γ``, ``A`` (:func:`variance_scale`; ``V̄ >= Var Ĉ``). :func:`entry_variances` has a relative
 error at most ``ENTRY_ULP·u`` where ``r_k`` and ``r_l`` have the same sign (always on the
 diagonal; ``Γ`` is then accurate componentwise, :func:`ribbonlib.cloud.time_averages`),
 and an error at most ``ENTRY_ULP·u·V̄_kl`` otherwise.
@@ -49,6 +49,7 @@ __all__ = [
     "form_variances",
     "functional_variance",
     "functional_cumulants",
+    "variance_scale",
     "mean_variances",
     "eigen_standard_errors",
     "replicate_moments",
@@ -283,6 +284,37 @@ def functional_cumulants(lam: Any, b: Any, s: float, eta: float, steps: int, n_i
     k4 = (48.0 * sig2**3 * float(Hw @ Hw) / M**3
           + 48.0 * sig2**4 * ((M - 1) * np.sum(H2 * H2) + np.sum(HG2 * HG2)) / M**4)
     return float(k2), float(k3), float(k4)
+
+
+def variance_scale(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int) -> np.ndarray:
+    """``V̄``, the scale of the documented float64 accuracy of this module.
+
+    :func:`entry_variances`' formula with ``Γ̄_kl = sqrt(λ_k λ_l)(G_kl + m_k m_l)`` and
+    ``Ā_kl = |b_k| Γ̄_kl`` in place of ``Γ`` and ``A`` (module docstring): ``V̄ >= Var Ĉ``
+    entrywise, and the float64 errors of :func:`entry_variances` are at most
+    ``ENTRY_ULP·u·V̄``, those of the functionals and cumulants at most
+    ``(FORM_ULP + 4d)·u·(Σ_kl |W_kl| sqrt(V̄_kl))^p``. Computed in float64 (a scale).
+
+    Parameters
+    ----------
+    lam, b, s, eta, steps, n_inits
+        As in :func:`entry_variances`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (d, d)
+    """
+    lam_f, b_a, sig2, eta_v, T, M = _inputs(lam, b, s, eta, steps, n_inits)
+    G, m, _ = cloud.time_averages(lam_f, eta_v, T)
+    root = np.sqrt(lam_f)
+    scale = np.outer(root, root)
+    g = scale * G
+    gbar = scale * (G + np.outer(m, m))
+    Abar = np.abs(b_a)[:, None] * gbar
+    out = sig2 * (Abar**2 + Abar.T**2) / M + sig2**2 * ((M - 1) * g**2 + gbar**2) / M**2
+    idx = np.arange(lam_f.size)
+    out[idx, idx] *= 2.0
+    return out
 
 
 def _weights(weights: Any, d: int) -> np.ndarray:

@@ -167,6 +167,8 @@ def test_sampling_statistics_against_exact_quadratic_forms(problem, seed):
     exact = np.array([[float(ex.entry(k, l)[1]) for l in range(d)] for k in range(d)])
     V = montecarlo.entry_variances(*args)
     assert np.all(np.abs(V - exact) <= entry_tolerance(exact, *args) + 1e-300)
+    np.testing.assert_allclose(montecarlo.variance_scale(*args), vbar(*args), rtol=1e-12)
+    assert np.all(montecarlo.variance_scale(*args) >= exact * (1 - 1e-12))
     rng = np.random.default_rng(seed)
     u, v = rng.standard_normal((2, d))
     W = rng.standard_normal((d, d))
@@ -268,6 +270,7 @@ def test_replicates_are_reproducible_and_independent():
         (lambda: montecarlo.functional_cumulants([1.0, 0.5], [1.0, 1.0], 1.0, 0.5, 3, 2, np.eye(3)), "weights must"),
         (lambda: montecarlo.functional_cumulants([1.0], [1.0], 1.0, 0.5, 3, 2, [[np.inf]]), "weights must be finite"),
         (lambda: montecarlo.functional_cumulants([1.0], [1.0], 1.0, 0.5, 3, 0, [[1.0]]), "n_inits"),
+        (lambda: montecarlo.variance_scale([1.0], [1.0], 1.0, 0.5, 3, 0), "n_inits"),
         (lambda: montecarlo.replicate_moments([1.0], [1.0], 1.0, 0.5, 3, 2, 0, seed=1), "n_reps"),
         (lambda: montecarlo.replicate_moments([1.0], [1.0], 1.0, 0.5, 3, 2, 2, seed=-1), "seed"),
     ],
