@@ -41,6 +41,52 @@ def _check_size(entries: int, what: str) -> None:
     _validate.check_size(entries, what, "use fewer steps, fewer initialisations or a smaller problem")
 
 
+#: Veltkamp's splitting constant 2^27 + 1 (Dekker's exact product).
+_SPLIT = 134217729.0
+
+
+def _two_product(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(p, e)`` with ``p = fl(x·y)`` and ``p + e = x·y`` exactly (Dekker).
+
+    Exact unless a partial product overflows or underflows (``|x|, |y|`` beyond about
+    ``1e150``, or products below about ``1e-290``).
+    """
+
+    def split(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        c = _SPLIT * z
+        hi = c - (c - z)
+        return hi, z - hi
+
+    p = x * y
+    xh, xl = split(x)
+    yh, yl = split(y)
+    return p, ((xh * yh - p) + xh * yl + xl * yh) + xl * yl
+
+
+def _log_abs_r(eta: float, lam: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(L, sign, central)``, ``r = 1 − ηλ = sign·e^L`` for the exact product ``ηλ``.
+
+    ``ηλ = a + e`` exactly (:func:`_two_product`). For ``|1 − a| < ½`` (``central``)
+    ``1 − a`` is exact (Sterbenz) and ``r = (1 − a) − e`` is rounded once,
+    ``L = log|r|``; elsewhere ``L = log1p(−a) − e/(1 − a)`` (``a < ½``) or
+    ``log(a − 1) + e/(a − 1)`` (``a > 3/2``), the first-order correction for ``e``,
+    where ``|e/(1 − a)| <= 4u``.
+    So ``|L̂ − L| <= 3u|L|`` (``+ u`` in the central range), whatever the rounding of
+    the product ``η·λ``.
+    """
+    a, e = _two_product(np.float64(eta), np.asarray(lam, dtype=float))
+    central = np.abs(1.0 - a) < 0.5
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r_c = (1.0 - a) - e
+        L_c = np.log(np.abs(r_c))
+        L_lo = np.log1p(-np.minimum(a, 0.5)) - e / (1.0 - a)
+        L_hi = np.log(np.abs(a - 1.0)) + e / (a - 1.0)
+    L = np.where(central, L_c, np.where(a < 1.0, L_lo, L_hi))
+    sign = np.where(central, np.where(r_c < 0, -1.0, 1.0), np.where(a < 1.0, 1.0, -1.0))
+    return L, sign, central
+
+
 def _mode_args(lam: Any, b: Any, c0: Any, eta: float, steps: int, what: str
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, int]:
     """Validated ``(lam, b, c0, eta, T)`` of the closed forms (``c0`` 1-D or 2-D)."""
@@ -81,9 +127,11 @@ def gd_modes(lam: Any, b: Any, c0: Any, eta: float, steps: int) -> np.ndarray:
     numpy.ndarray, shape (T+1, d) or (M, T+1, d)
         ``v_kᵀ w_t = b_k + r_k^t (c0_k − b_k)`` for ``t = 0..T``, evaluated as
         ``c0_k + (1 − r_k^t)(b_k − c0_k)`` with ``1 − r_k^t = −expm1(t·log1p(−ηλ_k))``
-        (sign-corrected for ``ηλ_k > 1``), so that slow modes keep full relative
-        accuracy in their displacement. The error is bounded entry by entry by
-        :func:`gd_modes_error_bound`; it is exact at ``t = 0``.
+        (sign-corrected for ``ηλ_k > 1``, and with the product ``ηλ_k`` formed
+        exactly), so that slow modes keep full relative accuracy in their
+        displacement. The error is a few ulp of ``|c0_k| + |b_k − c0_k|`` for every
+        ``t``, bounded entry by entry by :func:`gd_modes_error_bound`; it is exact at
+        ``t = 0``.
 
     Raises
     ------
@@ -92,7 +140,7 @@ def gd_modes(lam: Any, b: Any, c0: Any, eta: float, steps: int) -> np.ndarray:
         non-finite, ``η·max(λ) >= 2`` (divergence) or ``steps < 0``.
     """
     lam_a, b_a, c, eta_v, T = _mode_args(lam, b, c0, eta, steps, "the trajectory")
-    L, sign = _geometric.log_abs_r(eta_v * lam_a)
+    L, sign, _ = _log_abs_r(eta_v, lam_a)
     # v_kᵀw_t = c0_k + (1 − r_k^t)(b_k − c0_k), with 1 − r^t = −expm1(t log r): accurate
     # to a few ulp also while r^t is close to 1 (slow modes, early times).
     t = np.arange(T + 1)[:, None]
@@ -106,12 +154,12 @@ def _power_sensitivity(lam: np.ndarray, eta: float, T: int, power: int
                        ) -> tuple[np.ndarray, ...]:
     """Terms of the round-off bounds, shape (T+1, d), for ``|r|^(power·t)``.
 
-    Returns ``(|1 − r^t|, |r|^(pt), pt·|r|^(pt)·|log|r||, pt·|r|^(pt−1)·ηλ)``, the last
-    two being the first-order sensitivities of ``|r|^(pt)`` to a relative error of
-    ``log|r|`` and to an absolute error of ``r`` (0 where ``t = 0``).
+    Returns ``(|1 − r^t|, |r|^(pt), pt·|r|^(pt)·|log|r||, pt·|r|^(pt)·[central])``: the
+    last two are the first-order sensitivities of ``|r|^(pt)`` to a relative error of
+    ``log|r|`` and to an absolute error ``u`` of ``log|r|`` (only in the central range
+    ``|1 − ηλ| < ½``, see :func:`_log_abs_r`); 0 where ``t = 0``.
     """
-    a = eta * lam
-    L, sign = _geometric.log_abs_r(a)
+    L, sign, central = _log_abs_r(eta, lam)
     t = np.arange(T + 1, dtype=float)[:, None]
     pt = power * t
     Lr = L[None, :]
@@ -119,10 +167,8 @@ def _power_sensitivity(lam: np.ndarray, eta: float, T: int, power: int
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         mag = np.where(t == 0, 1.0, np.exp(pt * Lr))
         rel = np.where((t == 0) | np.isneginf(Lr), 0.0, pt * mag * np.abs(Lr))
-        prev = np.where(t == 0, 0.0, np.where(pt == 1, 1.0, np.exp((pt - 1) * Lr)))
-        prev = np.where(np.isnan(prev), 0.0, prev)
-    absr = pt * prev * a[None, :]
-    return om, mag, rel, absr
+    cen = pt * mag * central[None, :]
+    return om, mag, rel, cen
 
 
 def gd_modes_error_bound(lam: Any, b: Any, c0: Any, eta: float, steps: int
@@ -138,18 +184,19 @@ def gd_modes_error_bound(lam: Any, b: Any, c0: Any, eta: float, steps: int
     .. math::
 
         u\,\Big[\,|c_k(t)| + |b_k - c0_k|\,\big(4\,|1 - r_k^t|
-        + |r_k|^t\,(2 + 3t\,|\log|r_k||) + t\,|r_k|^{t-1}\,\eta\lambda_k\big)\Big]
+        + |r_k|^t\,(2 + 4t\,|\log|r_k|| + t\,[\,|r_k| < \tfrac12\,])\big)\Big]
 
     to first order in ``u``, plus ``2^-1074 (|b_k − c0_k| + 1)`` for results that
     underflow (``r_k^t`` or a product below the smallest float). The terms: rounding
     of the result, of ``b − c0`` and of the product (``|1 − r^t|``), the one-ulp
-    error of ``expm1``/``exp``, the error of ``log1p`` propagated through ``t·log|r|``
-    (``3t|log|r||``: one ulp of ``log1p`` and the rounding of the product with
-    ``t``), and the rounding of ``η·λ_k`` propagated through ``r^t``
-    (``t|r|^(t−1)ηλ``; near ``ηλ = 2`` this is the condition number of ``r^t`` and
-    grows like ``t``, for every algorithm that is given ``η`` and ``λ``). The library's
-    tests check the bound against the recursion iterated in 40-digit arithmetic over
-    the whole stable range.
+    error of ``expm1``/``exp``, and the error of ``log|r_k|`` (at most
+    ``3u|log|r_k||``, ``+ u`` where ``|r_k| < ½``: the product ``η·λ_k`` is formed
+    exactly, so its rounding does not enter) and of the product with ``t``,
+    propagated through ``e^(t log|r|)``. Since ``t|r|^t|log|r|| <= 1/e`` and
+    ``t|r|^t <= 1/(e log 2)`` for ``|r| <= ½``, the bound never exceeds
+    ``u (|c_k(t)| + 12 |b_k − c0_k|)``: a few ulp for every ``t`` and every
+    ``0 < ηλ_k < 2``. The library's tests check the bound against the recursion
+    iterated in 40-digit arithmetic over the whole stable range.
 
     Parameters and validation are those of :func:`gd_modes`.
 
@@ -160,8 +207,8 @@ def gd_modes_error_bound(lam: Any, b: Any, c0: Any, eta: float, steps: int
         ``|c_k(t)|``, a second-order difference).
     """
     lam_a, b_a, c, eta_v, T = _mode_args(lam, b, c0, eta, steps, "the error bound")
-    om, mag, rel, absr = _power_sensitivity(lam_a, eta_v, T, 1)
-    sens = 4.0 * om + mag * 2.0 + 3.0 * rel + absr  # (T+1, d)
+    om, mag, rel, cen = _power_sensitivity(lam_a, eta_v, T, 1)
+    sens = 4.0 * om + 2.0 * mag + 4.0 * rel + cen  # (T+1, d)
     modes = gd_modes(lam_a, b_a, c, eta_v, T)
     if c.ndim == 1:
         gap = np.abs(b_a - c)[None, :]
@@ -184,7 +231,7 @@ def gd_loss(lam: Any, b: Any, c0: Any, eta: float, steps: int) -> np.ndarray:
         of the terms, bounded by :func:`gd_loss_error_bound`.
     """
     lam_a, b_a, c, eta_v, T = _mode_args(lam, b, c0, eta, steps, "the loss curve")
-    L, sign = _geometric.log_abs_r(eta_v * lam_a)
+    L, sign, _ = _log_abs_r(eta_v, lam_a)
     t = np.arange(T + 1)[:, None]
     r2t = _geometric.powers(2.0 * L[None, :], np.ones_like(sign)[None, :], t)
     e2 = (c - b_a) ** 2
@@ -200,16 +247,17 @@ def gd_loss_error_bound(lam: Any, b: Any, c0: Any, eta: float, steps: int
     Term ``k`` of the loss, ``½ λ_k r_k^(2t) a_k²`` with ``a_k = c0_k − b_k``, is
     computed with an absolute error of at most
 
-    ``u ½ λ_k a_k² [7 |r_k|^(2t) + 6t |r_k|^(2t) |log|r_k|| + 2t |r_k|^(2t−1) ηλ_k]``
+    ``u ½ λ_k a_k² |r_k|^(2t) [7 + 8t |log|r_k|| + 2t [|r_k| < ½]]``
 
     (the rounding of ``c0 − b``, of its square, of the two products and one ulp of
-    ``exp``; the error of ``log|r_k|`` and of ``η·λ_k`` as in
-    :func:`gd_modes_error_bound`, doubled by the square), to first order in
-    ``u = 2^-53``; the sum of the ``d`` positive terms adds ``(d − 1) u`` of the total,
-    and results that underflow add ``2^-1074 (L_0 + 2d)``, with ``L_0`` the initial
-    loss. The relative error of a term grows like ``t`` when ``ηλ_k`` is close to 2
-    (``|r_k|`` close to 1): no relative accuracy independent of ``t`` (such as
-    ``(d + 8) u``) holds on the whole range ``0 < ηλ < 2``.
+    ``exp``; the error of ``log|r_k|`` as in :func:`gd_modes_error_bound`, doubled by
+    the square), to first order in ``u = 2^-53``; the sum of the ``d`` positive terms
+    adds ``(d − 1) u`` of the total, and results that underflow add
+    ``2^-1074 (L_0 + 2d)``, with ``L_0`` the initial loss. Relative to the term itself
+    the error grows like ``t|log|r_k||``, the number of e-folds the term has decayed
+    (up to about 745 before it underflows): no relative accuracy independent of ``t``
+    (such as ``(d + 8) u``) holds. Relative to the initial loss it stays below
+    ``9u L_0 + (d − 1) u L_t``.
 
     Parameters and validation are those of :func:`gd_loss`.
 
@@ -219,9 +267,9 @@ def gd_loss_error_bound(lam: Any, b: Any, c0: Any, eta: float, steps: int
         The bound, same shape as :func:`gd_loss`' result.
     """
     lam_a, b_a, c, eta_v, T = _mode_args(lam, b, c0, eta, steps, "the error bound")
-    _, mag, rel, absr = _power_sensitivity(lam_a, eta_v, T, 2)
+    _, mag, rel, cen = _power_sensitivity(lam_a, eta_v, T, 2)
     terms = 0.5 * mag * lam_a[None, :]  # (T+1, d): ½ λ_k r_k^(2t)
-    sens = 0.5 * lam_a[None, :] * (7.0 * mag + 3.0 * rel + absr)
+    sens = 0.5 * lam_a[None, :] * (7.0 * mag + 4.0 * rel + cen)
     e2 = (c - b_a) ** 2
     total = terms @ e2.T if c.ndim == 1 else e2 @ terms.T
     per = sens @ e2.T if c.ndim == 1 else e2 @ sens.T
