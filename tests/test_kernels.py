@@ -617,6 +617,16 @@ def test_cloud_covariance_domain(seed):
         C_ref = (U.transpose() * _fspace_cloud(K, y, P, eta, T, M)[2] * U / N).entries()
         check.certified_less_equal(f"cloud covariance S + QoG - Qo(mm^T)/M, P {kind}",
                                    _gaps(fc.cov, C_ref), tol)
+        # the initial variance in the dropped modes, sum of u_kᵀ P u_k / N over them
+        full = kernels.spectrum(K)
+        drop = full.lam <= 1e-10 * full.lam[0]
+        in_dropped = arb(0)
+        if drop.any():
+            Ud = _amat(full.U[:, drop])
+            in_dropped = (Ud.transpose() * _amat(P) * Ud).trace() / N
+        check.certified_less_equal("dropped_variance = initial variance, dropped modes",
+                                   _gaps([fc.dropped_variance], [in_dropped]),
+                                   (2 * omega + 4 * N * EPS) * np.trace(P) / N)
         if kind == "matched":
             le = kernels.linear_equivalent(K, y, sigma0)
             C_lin = cloud.covariance(le.lam, le.b, le.s, eta, T, n_inits=M)
@@ -761,6 +771,12 @@ def test_linear_kernel_domain(seed):
         ptol = (4 * (d * r + 8 * N) * EPS * lam[0] / lam[-1]
                 * np.linalg.norm(y) / np.sqrt(N))
         fit = le.U @ (np.sqrt(le.lam) * le.b)
+        # the dropped modes carry the target's mean square outside the range of X
+        rest = _acol(y) - proj
+        outside = sum((e * e for e in rest.entries()), arb(0)) / N
+        check.certified_less_equal("linear kernel: dropped_signal = |y - X w_hat|^2/N",
+                                   _gaps([le.dropped_signal], [outside]),
+                                   ptol * np.linalg.norm(y) * np.sqrt(N) * 2 / N)
         ref = [p / arb(N).sqrt() for p in proj.entries()]
         check.certified_less_equal("linear kernel: U rt(kappa) b = X w_hat / rt(N)",
                                    _gaps(fit, ref), ptol)
