@@ -531,4 +531,5 @@ def _key(x: arb) -> Fraction:
 def to_mpf(x: arb) -> mpmath.mpf:
     """The midpoint of a ball as an mpmath number (exactly, whatever mpmath's precision)."""
     m, e = x.mid().man_exp()
-    return mpmath.mpf((int(m), int(e)))
+    # mpmath.mpf((m, e)) would round to the current working precision
+    return mpmath.mp.make_mpf(mpmath.libmp.from_man_exp(int(m), int(e)))
