@@ -31,6 +31,7 @@ PINS = Path("tools") / "offline-assets.toml"
 OUT_DIR = "_vendor"  # folder of the HTML output that holds the copies
 
 MATHJAX = "mathjax"
+MATHJAX_FONT = "@mathjax/mathjax-newcm-font"
 REQUIREJS = "requirejs"
 HTML_MANAGER = "@jupyter-widgets/html-manager"
 
@@ -44,6 +45,9 @@ class OfflineAssets:
     mathjax_path : str or None
         Value for ``mathjax_path``, or None for the default. Sphinx reads a relative
         asset path as relative to ``_static/``, hence the leading ``../``.
+    mathjax_paths : dict
+        Entries for MathJax's ``loader.paths``: where its font's glyph data lives,
+        relative to MathJax's own folder (``[mathjax]``).
     ipywidgets_js : dict or None
         Value for myst-nb's ``nb_ipywidgets_js`` (paths as for ``mathjax_path``), or
         None for the default.
@@ -54,6 +58,7 @@ class OfflineAssets:
     """
 
     mathjax_path: str | None = None
+    mathjax_paths: dict[str, str] = field(default_factory=dict)
     ipywidgets_js: dict[str, dict[str, str]] | None = None
     copies: list[tuple[Path, str]] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
@@ -110,10 +115,13 @@ def plan(srcdir: str | Path, vendor: str = "_vendor") -> OfflineAssets:
             pass
         return None
 
-    mathjax, require, embed = local(MATHJAX), local(REQUIREJS), local(HTML_MANAGER)
-    if mathjax:
+    mathjax, font = local(MATHJAX), local(MATHJAX_FONT)
+    require, embed = local(REQUIREJS), local(HTML_MANAGER)
+    if mathjax and font:
         result.mathjax_path = mathjax[0]
-        result.copies.append(mathjax[1])
+        result.copies += [mathjax[1], font[1]]
+        # [mathjax] is the folder of tex-svg.js; the font folder is its sibling
+        result.mathjax_paths = {"mathjax-newcm": f"[mathjax]/../{Path(font[1][1]).name}"}
     if require and embed:
         # No integrity/crossorigin attributes: a CORS-mode request for a file:// script
         # is refused by browsers. Widget modules other than the built-in ones still come
@@ -123,7 +131,7 @@ def plan(srcdir: str | Path, vendor: str = "_vendor") -> OfflineAssets:
 
     if result.offline:
         versions = ", ".join(
-            f"{n} {packages[n]['version']}" for n in (MATHJAX, HTML_MANAGER, REQUIREJS)
+            f"{n} {packages[n]['version']}" for n in (MATHJAX, MATHJAX_FONT, HTML_MANAGER, REQUIREJS)
         )
         result.messages.append(f"served from the build, pages read offline ({versions})")
         pins = _pinned(srcdir)
@@ -187,6 +195,11 @@ def setup(app) -> dict[str, Any]:
         app_._offline_assets = result
         if result.mathjax_path:
             config.mathjax_path = result.mathjax_path
+            mj = dict(config.mathjax3_config or {})
+            loader = dict(mj.get("loader", {}))
+            loader["paths"] = {**loader.get("paths", {}), **result.mathjax_paths}
+            mj["loader"] = loader
+            config.mathjax3_config = mj
         if result.ipywidgets_js:
             config.nb_ipywidgets_js = result.ipywidgets_js
         for msg in result.messages:

@@ -24,11 +24,14 @@ import offline_assets  # noqa: E402
 PINS = ROOT / "tools" / "offline-assets.toml"
 
 
-def test_pins_name_the_three_packages_with_sha512_and_keep_their_entry():
+def test_pins_name_the_four_packages_with_sha512_and_keep_their_entry():
     pins = fetcher.load_pins(PINS)
-    assert set(pins) == {offline_assets.MATHJAX, offline_assets.REQUIREJS, offline_assets.HTML_MANAGER}
-    assert pins["mathjax"]["version"].startswith("3."), "Sphinx 7.4 configures MathJax 3"
-    assert pins["mathjax"]["entry"] in ("es5/tex-svg.js", "es5/tex-chtml.js")
+    assert set(pins) == {offline_assets.MATHJAX, offline_assets.MATHJAX_FONT, offline_assets.REQUIREJS,
+                         offline_assets.HTML_MANAGER}
+    # MathJax 4 (line breaking of display math) with the font of the same release
+    assert pins["mathjax"]["version"].startswith("4.")
+    assert pins[offline_assets.MATHJAX_FONT]["version"] == pins["mathjax"]["version"]
+    assert pins["mathjax"]["entry"] == "tex-svg.js"
     for name, pin in pins.items():
         assert pin["integrity"].startswith("sha512-") and len(pin["integrity"]) == 95, name
         assert fetcher.wanted(pin["entry"], pin["files"]), f"{name}: entry not among files"
@@ -140,7 +143,10 @@ def test_unreachable_registry_falls_back_with_a_message(tmp_path, monkeypatch, c
 # ------------------------------------------------------------------ Sphinx extension
 
 
-def fake_vendor(folder: Path, names=("mathjax", "requirejs", "@jupyter-widgets/html-manager")) -> dict:
+ALL = ("mathjax", "@mathjax/mathjax-newcm-font", "requirejs", "@jupyter-widgets/html-manager")
+
+
+def fake_vendor(folder: Path, names=ALL) -> dict:
     pins = fetcher.load_pins(PINS)
     for name in names:
         pin = pins[name]
@@ -165,6 +171,9 @@ def test_plan_serves_fetched_copies_relative_to_static(tmp_path):
     assert all(attrs == {} for attrs in plan.ipywidgets_js.values()), "no CORS attributes on file:// scripts"
     assert sorted(rel for _src, rel in plan.copies) == sorted(f"_vendor/{p['dir']}" for p in pins.values())
     assert "read offline" in plan.messages[0] and len(plan.messages) == 1  # the pins match
+    # MathJax finds its font's glyph data in the sibling folder
+    font_dir = pins["@mathjax/mathjax-newcm-font"]["dir"]
+    assert plan.mathjax_paths == {"mathjax-newcm": f"[mathjax]/../{font_dir}"}
 
 
 def test_plan_falls_back_to_the_cdn_and_says_so(tmp_path):
@@ -172,15 +181,15 @@ def test_plan_falls_back_to_the_cdn_and_says_so(tmp_path):
     assert plan.mathjax_path is None and plan.ipywidgets_js is None and not plan.copies
     assert "NOT OFFLINE" in plan.messages[0] and "raw LaTeX" in plan.messages[0]
 
-    fake_vendor(tmp_path / "_vendor", names=("mathjax", "requirejs"))  # no widget manager
-    plan = offline_assets.plan(tmp_path)
-    assert plan.mathjax_path and plan.ipywidgets_js is None and len(plan.copies) == 1
+    fake_vendor(tmp_path / "_vendor", names=("mathjax", "@mathjax/mathjax-newcm-font", "requirejs"))
+    plan = offline_assets.plan(tmp_path)  # no widget manager
+    assert plan.mathjax_path and plan.ipywidgets_js is None and len(plan.copies) == 2
     assert "ipywidgets manager" in plan.messages[0] and "raw LaTeX" not in plan.messages[0]
 
 
 def test_plan_notes_copies_that_differ_from_the_pins(tmp_path):
     (tmp_path / "tools").mkdir()
-    (tmp_path / "tools" / "offline-assets.toml").write_text(PINS.read_text().replace('"3.2.2"', '"3.2.1"'))
+    (tmp_path / "tools" / "offline-assets.toml").write_text(PINS.read_text().replace('"4.1.3"', '"4.1.2"'))
     fake_vendor(tmp_path / "_vendor")
     plan = offline_assets.plan(tmp_path)
     assert plan.offline and any("does not hold the versions pinned" in m for m in plan.messages)
@@ -196,3 +205,11 @@ def test_copy_tree_copies_only_what_changed(tmp_path):
     (src / "y.js").write_text("yy")
     assert offline_assets.copy_tree(src, tmp_path / "out") == 1
     assert (tmp_path / "out" / "y.js").read_text() == "yy"
+
+
+def test_mathjax_without_its_font_is_not_served(tmp_path):
+    """MathJax 4 loads glyph data from its font package on demand: without it, offline
+    pages would miss characters, so the build falls back to the CDN and says so."""
+    fake_vendor(tmp_path / "_vendor", names=("mathjax", "requirejs", "@jupyter-widgets/html-manager"))
+    plan = offline_assets.plan(tmp_path)
+    assert plan.mathjax_path is None and not plan.offline and "raw LaTeX" in plan.messages[0]
