@@ -114,11 +114,14 @@ def _up(x: Any, k: float = 1.0) -> np.ndarray:
 
     ``x + (2k + 2) u |x|`` rounded to float64 is at least ``x + γ_k |y|`` for every
     ``k >= 1`` (the extra ``(k + 2) u |x|`` pays for ``γ_k/(1 − γ_k)`` and for the
-    rounding of the correction itself). Non-finite values are returned as they are.
+    rounding of the correction itself). The absolute ``2^-960`` pays for underflow,
+    where relative error bounds fail (every gradual-underflow error is below
+    ``2^-1074``, and the quantities here pass through a bounded number of operations).
+    Non-finite values are returned as they are.
     """
     x = np.asarray(x, dtype=float)
     with np.errstate(invalid="ignore", over="ignore"):
-        out = x + np.abs(x) * ((2.0 * k + 2.0) * _U)
+        out = x + np.abs(x) * ((2.0 * k + 2.0) * _U) + _TINY
     return np.where(np.isfinite(x), out, x)
 
 
@@ -126,7 +129,7 @@ def _down(x: Any, k: float = 1.0) -> np.ndarray:
     """A lower bound, as :func:`_up`."""
     x = np.asarray(x, dtype=float)
     with np.errstate(invalid="ignore", over="ignore"):
-        out = x - np.abs(x) * ((2.0 * k + 2.0) * _U)
+        out = x - np.abs(x) * ((2.0 * k + 2.0) * _U) - _TINY
     return np.where(np.isfinite(x), out, x)
 
 
@@ -1350,9 +1353,10 @@ def analytic_rho_boundaries(lam: Any, b: Any, eta: float, steps: int,
     criterion = _check_criterion(criterion)
     lam_arr, b_arr, _, eta_val, T = _check_inputs(lam, b, 0.0, eta, steps)
     R_max = _check_max_rank(max_rank)
-    bnorm2 = float(b_arr @ b_arr)
-    if bnorm2 == 0.0:
+    if not np.any(b_arr != 0):
         raise ValueError("b must not vanish (ρ = s/|b| is undefined for b = 0)")
+    bmax = float(np.max(np.abs(b_arr)))
+    bnorm = bmax * math.sqrt(float(np.sum((b_arr / bmax) ** 2)))  # |b| without underflow
     lam_f = np.asarray(lam_arr, dtype=float)
     d = lam_f.size
     K = criterion.K
@@ -1392,13 +1396,13 @@ def analytic_rho_boundaries(lam: Any, b: Any, eta: float, steps: int,
     B_dec = _up(nhi[K - iu][:, None] + (1.0 + r_lo) * aN - _down(r_lo * L_B, 1)[None, :], 3)
     x_dec = _largest_below(A_dec, B_dec)
     x_suff = min(x_tail, x_dec)
-    bn_lo, bn_hi = float(_down(bnorm2, d + 1)), float(_up(bnorm2, d + 1))
+    bn_lo, bn_hi = float(_down(bnorm, d + 8)), float(_up(bnorm, d + 8))
     if x_suff < 0:
         rho_suff = 0.0
     elif math.isinf(x_suff):
         rho_suff = math.inf
     else:
-        rho_suff = float(_down(math.sqrt(float(_down(x_suff / bn_hi, 1))), 1))
+        rho_suff = max(float(_down(math.sqrt(max(float(_down(x_suff, 1)), 0.0)) / bn_hi, 2)), 0.0)
     rho_nec = (math.inf if math.isinf(x_nec)
-               else float(_up(math.sqrt(float(_up(x_nec / bn_lo, 1))), 1)))
+               else float(_up(math.sqrt(float(_up(x_nec, 1))) / bn_lo, 2)))
     return rho_suff * (1.0 - _RHO_MARGIN), rho_nec * (1.0 + _RHO_MARGIN)
