@@ -294,31 +294,14 @@ def format_tolerance(rec: dict[str, Any]) -> str:
     return "value/bound <= 1"
 
 
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
 def sci(x: Any, digits: int = 2) -> str:
-    """A number typeset for prose: ``0.5``, ``7×10²``, ``1.2×10⁻⁸`` (``n/a`` for NaN)."""
+    """A number typeset for prose (``ribbonlib.typeset.sci``): ``7×10²``, ``1.2×10⁻⁸``."""
+    from ribbonlib.typeset import sci as _sci
+
     try:
-        v = float(x)
+        return _sci(float(x), digits)
     except (TypeError, ValueError):
         return str(x)
-    if math.isnan(v):
-        return "n/a"
-    if math.isinf(v):
-        return "∞" if v > 0 else "−∞"
-    if v == 0:
-        return "0"
-    exp = int(math.floor(math.log10(abs(v))))
-    if -2 <= exp <= 3:
-        text = f"{v:.{max(digits - 1 - exp, 0)}f}" if exp < digits else f"{v:.0f}"
-        return text.replace("-", "−")
-    mant = v / 10**exp
-    if round(mant, digits - 1) in (10.0, -10.0):
-        mant, exp = mant / 10, exp + 1
-    m = f"{mant:.{digits - 1}f}".rstrip("0").rstrip(".")
-    head = "" if m == "1" else ("−" if m == "-1" else m.replace("-", "−") + "×")
-    return f"{head}10{str(exp).translate(_SUPERSCRIPT)}"
 
 
 def measure_text(rec: dict[str, Any]) -> str:

@@ -4,6 +4,8 @@ Submodules
 ----------
 check      checks that raise and are recorded for the verification ledger
 certify    rigorous enclosures (Arb ball arithmetic) for certified checks
+figures    the book's figure style and the legibility metadata of its PNGs
+typeset    numbers typeset for prose (1.2×10⁻⁸)
 embedding  Bhattacharyya distances and intensive PCA (InPCA)
 spectra    eigenvalue families and data spectra
 dynamics   gradient descent (closed form and explicit), SGD, kernel GD
@@ -22,7 +24,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("check", "certify", "embedding", "spectra", "dynamics", "cloud", "bounds", "kernels", "sgd", "phase")
+_SUBMODULES = ("check", "certify", "figures", "typeset", "embedding", "spectra", "dynamics", "cloud", "bounds", "kernels", "sgd", "phase")
 
 __all__ = list(_SUBMODULES) + ["__version__"]
 

@@ -4,8 +4,6 @@ and the strict book build, and the failure must name the check."""
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from nbrun import ROOT, ChapterFailed, execute_chapter
+
+sys.path.insert(0, str(ROOT / "tools"))
+import scratch_book as scratch  # noqa: E402
 
 CHAPTER = ROOT / "chapters" / "01_distributions.md"
 FALSE_CLAIM = "net test: one equals two"
@@ -26,27 +27,7 @@ check.close("{FALSE_CLAIM}", 1.0, 2.0, rtol=1e-12, method="deliberately false")
 def scratch_book(tmp: Path) -> Path:
     """A one-chapter book: the project's configuration, the chapter plus a false claim,
     and stub pages for the documents the chapter links to."""
-    book = tmp / "book"
-    (book / "chapters").mkdir(parents=True)
-    for name in ("_config.yml", "references.bib", "references.md"):
-        shutil.copy(ROOT / name, book / name)
-    if (ROOT / "_ext").is_dir():
-        shutil.copytree(ROOT / "_ext", book / "_ext")
-    (book / "intro.md").write_text("# Scratch book\n\nA copy of one chapter with a false claim.\n")
-    text = CHAPTER.read_text(encoding="utf-8") + BROKEN_CELL
-    (book / "chapters" / CHAPTER.name).write_text(text, encoding="utf-8")
-    stubs = []
-    for target in sorted(set(re.findall(r"\{doc\}`([^`<]+)`", text))):
-        page = (book / "chapters" / target).resolve().with_suffix(".md")
-        rel = page.relative_to(book.resolve()).with_suffix("")
-        page.parent.mkdir(parents=True, exist_ok=True)
-        page.write_text(f"# Stub {rel.name}\n\nPlaceholder.\n")
-        stubs.append(str(rel))
-    lines = ["format: jb-book", "root: intro", "chapters:", f"  - file: chapters/{CHAPTER.stem}"]
-    lines += [f"  - file: {s}" for s in stubs if s != f"chapters/{CHAPTER.stem}"]
-    lines += ["  - file: references"]
-    (book / "_toc.yml").write_text("\n".join(lines) + "\n")
-    return book
+    return scratch.make(CHAPTER, tmp, extra=BROKEN_CELL)
 
 
 @pytest.mark.slow
