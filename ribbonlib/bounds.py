@@ -99,7 +99,6 @@ SIGNAL_ROUTES = (
 
 _GUARD = 15  # guard digits of the internal mpmath computations
 _LOG2_10 = math.log2(10.0)
-_U = np.finfo(float).eps / 2  # unit round-off of float64
 _MAX_BITS = 1 << 14  # working precision beyond which an enclosure is accepted as it is
 
 # ----------------------------------------------------------------------------- inputs
@@ -129,9 +128,14 @@ def _interval(E: Any, name: str, prec: int | None):
     try:
         items = list(E)
     except TypeError:
-        raise ValueError(f"{name} must be a pair (lo, hi) of finite reals with lo <= hi, got {E!r}") from None
+        raise ValueError(
+            f"{name} must be a pair (lo, hi) of finite reals with lo <= hi, got {E!r}"
+        ) from None
     if len(items) != 2:
-        raise ValueError(f"{name} must be a pair (lo, hi) of finite reals with lo <= hi, got {len(items)} entries")
+        raise ValueError(
+            f"{name} must be a pair (lo, hi) of finite reals with lo <= hi, "
+            f"got {len(items)} entries"
+        )
     lo = _real(items[0], f"{name}[0]", prec)
     hi = _real(items[1], f"{name}[1]", prec)
     if lo > hi:
@@ -144,7 +148,8 @@ def _intervals(E: Any, F: Any, prec: int | None):
     c, d = _interval(F, "F", prec)
     if not (b < c or d < a):
         raise ValueError(
-            f"E = [{a}, {b}] and F = [{c}, {d}] overlap or touch: the intervals must be disjoint"
+            f"E = [{a}, {b}] and F = [{c}, {d}] overlap or touch: "
+            "the intervals must be disjoint"
         )
     return a, b, c, d
 
@@ -156,7 +161,12 @@ def _k_values(k: Any) -> tuple[np.ndarray, bool]:
     flat = arr.reshape(-1)
     if flat.size == 0:
         raise ValueError("k must be an integer >= 0 or a non-empty array of them")
-    out = np.array([_validate.integer(v.item() if hasattr(v, "item") else v, "k", low=0) for v in flat])
+    out = np.array(
+        [
+            _validate.integer(v.item() if hasattr(v, "item") else v, "k", low=0)
+            for v in flat
+        ]
+    )
     return out, scalar
 
 
@@ -169,8 +179,6 @@ def _wrap(values: list, scalar: bool, prec: int | None):
     return vals[0] if scalar else np.array(vals, dtype=object)
 
 
-
-
 # ---------------------------------------------------------------- ball arithmetic
 
 
@@ -180,9 +188,10 @@ def _target_bits(prec: int | None) -> int:
 
 
 def _mpf_round(x: arb, prec: int, rnd: str):
-    """An end of the ball ``x`` rounded outward to ``prec`` digits (``rnd`` ``"c"`` or ``"f"``)."""
+    """An end of the ball ``x`` rounded outward to ``prec`` digits (``"c"``: up)."""
     bits = int(math.ceil(prec * _LOG2_10)) + 4
-    with _arb_ctx.workprec(bits + 8):  # Arb rounds the end outward to the context's precision
+    # Arb rounds the end outward to the context's precision
+    with _arb_ctx.workprec(bits + 8):
         end = x.upper() if rnd == "c" else x.lower()
     if not end.is_finite():
         return mpmath.inf if rnd == "c" else -mpmath.inf
@@ -206,7 +215,7 @@ def _float_end(x: arb, up: bool) -> float:
 
 
 def _up(x: arb, prec: int | None):
-    """Upper end of the ball ``x``: a float rounded up, or an mpf rounded up to ``prec`` digits."""
+    """Upper end of the ball ``x``, rounded up: a float, or an mpf (``prec`` digits)."""
     if prec is None:
         return _float_end(x, True)
     return _mpf_round(x, prec, "c")
@@ -223,11 +232,6 @@ def _outward(values: list, prec: int | None, up: bool = True) -> np.ndarray:
     fn = _up if up else _down
     out = [fn(v, prec) for v in values]
     return np.array(out, dtype=float if prec is None else object)
-
-
-def _hi(x: arb) -> arb:
-    """The upper end of ``x`` as an exact ball (``+inf`` stays infinite)."""
-    return x.upper()
 
 
 def _min_exact(values: list) -> arb:
@@ -259,12 +263,14 @@ def _float_of(q: Fraction) -> float:
 
 
 def _gamma_parts_float(a: float, b: float, c: float, d: float) -> tuple[float, ...]:
-    """:func:`_gamma_parts` in exact rational arithmetic, each part correctly rounded."""
-    return tuple(_float_of(x) for x in _gamma_parts(*(Fraction(v) for v in (a, b, c, d))))
+    """:func:`_gamma_parts` in exact rational arithmetic, each correctly rounded."""
+    return tuple(
+        _float_of(x) for x in _gamma_parts(*(Fraction(v) for v in (a, b, c, d)))
+    )
 
 
 def cross_ratio(E: Any, F: Any, *, precision: int | None = None):
-    """Cross-ratio ``γ = (c − a)(d − b) / ((c − b)(d − a))`` of ``E = [a, b]``, ``F = [c, d]``.
+    """Cross-ratio ``γ = (c − a)(d − b) / ((c − b)(d − a))`` of ``[a, b]``, ``[c, d]``.
 
     Parameters
     ----------
@@ -303,7 +309,7 @@ def cross_ratio(E: Any, F: Any, *, precision: int | None = None):
 
 
 def symmetric_modulus(E: Any, F: Any, *, precision: int | None = None):
-    """The ``κ ∈ (0, 1]`` for which ``(E, F)`` is Möbius-equivalent to ``([κ, 1], [−1, −κ])``.
+    """The ``κ ∈ (0, 1]`` with ``(E, F)`` Möbius-equivalent to ``([κ, 1], [−1, −κ])``.
 
     ``κ = 1 / (sqrt(γ) + sqrt(γ − 1))²``, so that ``γ = (1 + κ)² / (4κ)``.
 
@@ -332,7 +338,7 @@ def symmetric_modulus(E: Any, F: Any, *, precision: int | None = None):
 
 
 def _gamma_balls(E: Any, F: Any, prec: int | None, bits: int) -> tuple[arb, ...]:
-    """Balls of ``(γ, 1/γ, 1 − 1/γ, γ − 1)`` for the exact endpoints of ``E`` and ``F``."""
+    """Balls of ``(γ, 1/γ, 1 − 1/γ, γ − 1)`` for the exact endpoints of E and F."""
     if prec is None:
         ends = _intervals(E, F, None)
     else:
@@ -370,7 +376,8 @@ def zolotarev_bound(E: Any, F: Any, k: Any, *, precision: int | None = None):
     Raises
     ------
     ValueError
-        For invalid intervals (see :func:`cross_ratio`) or a negative or non-integral ``k``.
+        For invalid intervals (see :func:`cross_ratio`) or a negative or non-integral
+        ``k``.
     """
     prec = _precision(precision)
     ks, scalar = _k_values(k)
@@ -388,9 +395,9 @@ def zolotarev_bound(E: Any, F: Any, k: Any, *, precision: int | None = None):
 def _modulus_from_log_nome(logq, prec: int | None):
     """Elliptic modulus ``(θ₂(q)/θ₃(q))²`` of the nome ``q = e^{logq}``, ``logq < 0``.
 
-    Product form ``4 q^{1/2} Π_j ((1 + q^{2j}) / (1 + q^{2j−1}))⁴``; for ``q`` close to 1
-    (``logq > −π``) through Jacobi's imaginary transformation, ``k = sqrt(1 − k'²)`` with
-    ``k'`` the modulus of the nome ``exp(π² / logq)``.
+    Product form ``4 q^{1/2} Π_j ((1 + q^{2j}) / (1 + q^{2j−1}))⁴``; for ``q`` close to
+    1 (``logq > −π``) through Jacobi's imaginary transformation, ``k = sqrt(1 − k'²)``
+    with ``k'`` the modulus of the nome ``exp(π² / logq)``.
     """
     if prec is None:
         if logq == -math.inf:
@@ -427,12 +434,14 @@ def _modulus_from_log_nome(logq, prec: int | None):
 
 
 def _log_nome_unit(a, b, c, d, prec: int | None):
-    """``log q₁ = −2π K(1/γ) / K(1 − 1/γ)`` (parameters, not moduli); ``−inf`` if ``γ = 1``."""
-    _, m, mc, _ = _gamma_parts(a, b, c, d) if prec is not None else _gamma_parts_float(a, b, c, d)
+    """``log q₁ = −2π K(1/γ) / K(1 − 1/γ)`` (parameters); −inf if ``γ = 1``."""
+    _, m, mc, _ = (
+        _gamma_parts(a, b, c, d) if prec is not None else _gamma_parts_float(a, b, c, d)
+    )
     if mc == 0:
         return -math.inf if prec is None else -mpmath.inf
     if prec is None:
-        # K(m) = ellipkm1(1 − m) = ellipkm1(mc), K(mc) = ellipkm1(m): both accurate near 1
+        # K(m) = ellipkm1(1 − m) = ellipkm1(mc), K(mc) = ellipkm1(m): accurate near 1
         return -2.0 * math.pi * float(special.ellipkm1(mc)) / float(special.ellipkm1(m))
     return -2 * mpmath.pi * mpmath.ellipk(m) / mpmath.ellipk(mc)
 
@@ -455,7 +464,7 @@ ZOLOTAREV_FLOAT_RTOL = 1e-14
 
 
 def zolotarev_rtol(precision: int, *, kappa: Any = None, k: int = 1) -> float:
-    """Stated relative accuracy of the Zolotarev numbers and functions at ``precision`` digits.
+    """Stated relative accuracy of Zolotarev numbers and functions at ``precision``.
 
     * ``kappa`` omitted: :func:`zolotarev_number` with ``precision``: relative error at
       most ``10^(2 − precision)·(1 + |ln Z_k|)``.
@@ -483,8 +492,10 @@ def zolotarev_rtol(precision: int, *, kappa: Any = None, k: int = 1) -> float:
     kk = _validate.integer(k, "k", low=1)
     if kappa is None:
         return 10.0 ** (2 - prec)
-    kap = _validate.finite_real(kappa, "kappa", low=0.0, high=1.0, low_open=True, high_open=True)
-    return 10.0 * kk * (10.0 ** -(prec + _GUARD) / kap**2 + 10.0 ** -prec)
+    kap = _validate.finite_real(
+        kappa, "kappa", low=0.0, high=1.0, low_open=True, high_open=True
+    )
+    return 10.0 * kk * (10.0 ** -(prec + _GUARD) / kap**2 + 10.0**-prec)
 
 
 def zolotarev_number(E: Any, F: Any, k: Any, *, precision: int | None = None):
@@ -494,7 +505,8 @@ def zolotarev_number(E: Any, F: Any, k: Any, *, precision: int | None = None):
     (``K`` the complete elliptic integral of the first kind, parameter convention),
 
     .. math:: Z_k(E, F) = \\Big(\\frac{\\theta_2(q)}{\\theta_3(q)}\\Big)^2
-              = 4 q^{1/2} \\prod_{j \\ge 1} \\Big(\\frac{1 + q^{2j}}{1 + q^{2j-1}}\\Big)^4,
+              = 4 q^{1/2} \\prod_{j \\ge 1}
+              \\Big(\\frac{1 + q^{2j}}{1 + q^{2j-1}}\\Big)^4,
 
     i.e. the elliptic modulus whose nome is ``q`` (Zolotarev 1877; Akhiezer; see
     Beckermann and Townsend 2017, §3). :func:`zolotarev_rational` gives the rational
@@ -528,15 +540,21 @@ def zolotarev_number(E: Any, F: Any, k: Any, *, precision: int | None = None):
     ks, scalar = _k_values(k)
     if prec is None:
         a, b, c, d = _intervals(E, F, None)
-        return _wrap(_zolotarev_from_unit(_log_nome_unit(a, b, c, d, None), ks, None), scalar, None)
+        return _wrap(
+            _zolotarev_from_unit(_log_nome_unit(a, b, c, d, None), ks, None),
+            scalar,
+            None,
+        )
     with mpmath.workdps(prec + _GUARD):
         a, b, c, d = _intervals(E, F, prec)
-        vals = _zolotarev_from_unit(_log_nome_unit(a, b, c, d, prec + _GUARD), ks, prec + _GUARD)
+        vals = _zolotarev_from_unit(
+            _log_nome_unit(a, b, c, d, prec + _GUARD), ks, prec + _GUARD
+        )
     return _wrap(vals, scalar, prec)
 
 
 def _zolotarev_balls(m: arb, mc: arb, ks, bits: int) -> list[arb]:
-    """Balls containing ``Z_k`` for ``1/γ ∈ m`` and ``1 − 1/γ ∈ mc`` (balls in ``[0, 1]``).
+    """Balls containing ``Z_k`` for ``1/γ ∈ m`` and ``1 − 1/γ ∈ mc`` (balls in [0, 1]).
 
     ``Z_k = sqrt(λ(τ))`` with Arb's modular lambda function ``λ = (θ₂/θ₃)⁴`` at
     ``τ = 2ik K(1/γ)/K(1 − 1/γ)`` (nome ``q = e^{iπτ}``). Once ``q < 2^-(bits+8)`` the
@@ -575,7 +593,7 @@ def _zolotarev_balls(m: arb, mc: arb, ks, bits: int) -> list[arb]:
 
 
 def zolotarev_enclosure(E: Any, F: Any, k: Any, *, digits: int = 30):
-    """Rigorous enclosures (Arb balls) of the Zolotarev numbers ``Z_k(E, F)`` of two intervals.
+    """Rigorous enclosures (Arb balls) of the Zolotarev numbers ``Z_k(E, F)``.
 
     The same number as :func:`zolotarev_number`, computed independently: Arb's
     complete elliptic integral and modular lambda function, ``Z_k = sqrt(λ(τ))`` with
@@ -608,7 +626,7 @@ def zolotarev_enclosure(E: Any, F: Any, k: Any, *, digits: int = 30):
 
 
 def zolotarev_rational(kappa: Any, k: int, *, precision: int | None = None):
-    """Zeros and extremal points of the optimal rational function for ``[κ, 1]`` and ``[−1, −κ]``.
+    """Zeros and extremal points of the optimal rational function for [κ, 1], [−1, −κ].
 
     The function ``r(x) = Π_j (x − p_j) / (x + p_j)`` with
     ``p_j = dn((2j − 1) K' / (2k) | 1 − κ²)``, ``K' = K(1 − κ²)``, satisfies
@@ -634,21 +652,26 @@ def zolotarev_rational(kappa: Any, k: int, *, precision: int | None = None):
         ``x_0 = 1 > x_1 > ... > x_k = κ``.
     """
     prec = _precision(precision)
-    kap = _validate.finite_real(kappa, "kappa", low=0.0, high=1.0, low_open=True, high_open=True)
+    kap = _validate.finite_real(
+        kappa, "kappa", low=0.0, high=1.0, low_open=True, high_open=True
+    )
     kk = _validate.integer(k, "k", low=1)
     work = (prec or 16) + _GUARD
     with mpmath.workdps(work):
         kap_mp = kappa if isinstance(kappa, mpmath.mpf) else mpmath.mpf(kap)
         m = (1 - kap_mp) * (1 + kap_mp)
         Kp = mpmath.ellipk(m)
-        zeros = [mpmath.ellipfun("dn", (2 * j - 1) * Kp / (2 * kk), m=m) for j in range(1, kk + 1)]
+        zeros = [
+            mpmath.ellipfun("dn", (2 * j - 1) * Kp / (2 * kk), m=m)
+            for j in range(1, kk + 1)
+        ]
         ext = [mpmath.ellipfun("dn", i * Kp / kk, m=m) for i in range(kk + 1)]
     if prec is None:
         return np.array([float(z) for z in zeros]), np.array([float(x) for x in ext])
     with mpmath.workdps(prec):
-        return np.array([+z for z in zeros], dtype=object), np.array([+x for x in ext], dtype=object)
-
-
+        return np.array([+z for z in zeros], dtype=object), np.array(
+            [+x for x in ext], dtype=object
+        )
 
 
 def _points(x: Any, name: str, prec: int | None) -> list:
@@ -661,17 +684,19 @@ def _points(x: Any, name: str, prec: int | None) -> list:
     return out
 
 
-def zolotarev_discrete(E_points: Any, F_points: Any, kmax: int, *, precision: int | None = None):
-    """Upper bounds on the Zolotarev numbers ``Z_k`` of two finite point sets, ``k = 0..kmax``.
+def zolotarev_discrete(
+    E_points: Any, F_points: Any, kmax: int, *, precision: int | None = None
+):
+    """Upper bounds on the Zolotarev numbers ``Z_k`` of finite point sets, k = 0..kmax.
 
     The Beckermann--Townsend argument only uses the eigenvalues of ``A`` and ``B``: with
     ``E`` and ``F`` the finite sets of eigenvalues, any rational function of type
     ``(k, k)`` with no pole on ``E`` and no zero on ``F`` gives
     ``Z_k(E, F) <= max_E |r| · max_F |1/r|``. Here ``r`` is built greedily: step ``k``
-    puts a zero at the point of ``E`` where ``|r|`` is largest and a pole at the point of
-    ``F`` where ``|1/r|`` is largest. Once every point of ``E`` is a zero the bound is 0.
-    The products are evaluated in ball arithmetic at the exact points and rounded up, so
-    each returned number bounds ``Z_k`` rigorously.
+    puts a zero at the point of ``E`` where ``|r|`` is largest and a pole at the point
+    of ``F`` where ``|1/r|`` is largest. Once every point of ``E`` is a zero the bound
+    is 0. The products are evaluated in ball arithmetic at the exact points and rounded
+    up, so each returned number bounds ``Z_k`` rigorously.
 
     Parameters
     ----------
@@ -729,8 +754,10 @@ class _NullCtx:
         return False
 
 
-def displacement_singular_value_bounds(Z: Any, nu: int, n: int, scale: Any = 1.0) -> np.ndarray:
-    """Beckermann--Townsend bounds ``σ_i(X) <= scale · min(1, Z_{⌊(i−1)/ν⌋})``, ``i = 1..n``.
+def displacement_singular_value_bounds(
+    Z: Any, nu: int, n: int, scale: Any = 1.0
+) -> np.ndarray:
+    """Beckermann--Townsend bounds ``σ_i(X) <= scale·min(1, Z_{⌊(i−1)/ν⌋})``, i = 1..n.
 
     From ``σ_{1+νk}(X) <= Z_k σ_1(X)`` and ``σ_i`` non-increasing; valid when ``X`` has
     displacement rank ``<= ν``, ``Z[k]`` bounds ``Z_k(E, F)`` and ``scale >= σ_1(X)``
@@ -740,7 +767,8 @@ def displacement_singular_value_bounds(Z: Any, nu: int, n: int, scale: Any = 1.0
     Parameters
     ----------
     Z : array_like
-        Upper bounds on ``Z_0, Z_1, ...`` (float or mpmath numbers), ``Z[0]`` for ``k = 0``.
+        Upper bounds on ``Z_0, Z_1, ...`` (float or mpmath numbers), ``Z[0]`` for
+        ``k = 0``.
     nu : int
         Displacement rank ``ν >= 1``.
     n : int
@@ -761,7 +789,9 @@ def displacement_singular_value_bounds(Z: Any, nu: int, n: int, scale: Any = 1.0
     v = _validate.integer(nu, "nu", low=1)
     N = _validate.integer(n, "n", low=1)
     if not (scale >= 0):
-        raise ValueError(f"scale must be >= 0 (an upper bound on sigma_1), got {scale!r}")
+        raise ValueError(
+            f"scale must be >= 0 (an upper bound on sigma_1), got {scale!r}"
+        )
     out = []
     for i in range(N):
         k = min(i // v, len(Zs) - 1)
@@ -781,13 +811,16 @@ def _cloud_inputs(lam: Any, eta: Any, prec: int | None):
     eta_v = _validate.learning_rate(eta, lam_f)
     if prec is None:
         return lam_f, eta_v
-    lam_mp = [mpmath.mpf(x) if isinstance(x, (mpmath.mpf, str)) else mpmath.mpf(float(x)) for x in np.asarray(lam_v, dtype=object)]
+    lam_mp = [
+        mpmath.mpf(x) if isinstance(x, (mpmath.mpf, str)) else mpmath.mpf(float(x))
+        for x in np.asarray(lam_v, dtype=object)
+    ]
     eta_mp = eta if isinstance(eta, mpmath.mpf) else mpmath.mpf(float(eta))
     return lam_mp, eta_mp
 
 
 def cayley_nodes(lam: Any, eta: float, *, precision: int | None = None) -> np.ndarray:
-    """``h_k = (1 + r_k)/(1 − r_k) = (2 − ηλ_k)/(ηλ_k) > 0`` for the stable range ``0 < ηλ_k < 2``.
+    """``h_k = (1 + r_k)/(1 − r_k) = (2 − ηλ_k)/(ηλ_k) > 0``, stable ``0 < ηλ_k < 2``.
 
     The Cayley map sends ``r`` to ``h`` and ``1/r`` to ``−h``; ``h`` is decreasing in
     ``ηλ`` and ``h_k < 1`` exactly when ``r_k < 0`` (``ηλ_k > 1``).
@@ -837,7 +870,8 @@ def ribbon_intervals(lam: Any, eta: float, *, precision: int | None = None):
 
 
 def contraction_intervals(lam: Any, eta: float, *, precision: int | None = None):
-    """``E = [r_min, r_max]`` and ``F = [1/r_max, 1/r_min]`` when every ``r_k = 1 − ηλ_k > 0``.
+    """``E = [r_min, r_max]``, ``F = [1/r_max, 1/r_min]`` when all ``r_k = 1 − ηλ_k``
+    are positive.
 
     Raises
     ------
@@ -850,8 +884,9 @@ def contraction_intervals(lam: Any, eta: float, *, precision: int | None = None)
     eta_v = _validate.learning_rate(eta, lam_f)
     if eta_v * lam_f.max() >= 1.0:
         raise ValueError(
-            "contraction_intervals needs every r_k = 1 - eta*lam_k > 0 (eta*max(lam) < 1); "
-            f"got eta*max(lam) = {eta_v * lam_f.max():.6g}. Use ribbon_intervals (Cayley frame)"
+            "contraction_intervals needs every r_k = 1 - eta*lam_k > 0 "
+            f"(eta*max(lam) < 1); got eta*max(lam) = {eta_v * lam_f.max():.6g}. "
+            "Use ribbon_intervals (Cayley frame)"
         )
     if prec is None:
         r = 1.0 - eta_v * lam_f
@@ -869,16 +904,25 @@ _WHICH = ("S", "G", "G_inf")
 _FORMS = ("sylvester", "lyapunov")
 
 
-def displacement_generators(lam: Any, eta: float, steps: int, *, b: Any = None, which: str = "S",
-                            form: str = "sylvester", precision: int | None = None):
+def displacement_generators(
+    lam: Any,
+    eta: float,
+    steps: int,
+    *,
+    b: Any = None,
+    which: str = "S",
+    form: str = "sylvester",
+    precision: int | None = None,
+):
     """A matrix of the cloud and the generators of its displacement equation.
 
     Returns ``(X, A, B, M, N)`` with ``diag(A) X − X diag(B) = M Nᵀ``:
 
-    * ``which = "G"``: ``X = U G U`` with ``G_kl = (1/n) Σ_{t<n} (r_k r_l)^t``, ``n = T + 1``
-      (``U = diag(sqrt(λ) b)``, or ``U = I`` when ``b`` is omitted); 2 generators.
-    * ``which = "G_inf"``: ``X = U G_∞ U`` with ``(G_∞)_kl = 1/(1 − r_k r_l)``, the limit of
-      ``n G`` as ``T → ∞``; 1 generator.
+    * ``which = "G"``: ``X = U G U`` with ``G_kl = (1/n) Σ_{t<n} (r_k r_l)^t``,
+      ``n = T + 1`` (``U = diag(sqrt(λ) b)``, or ``U = I`` when ``b`` is omitted);
+      2 generators.
+    * ``which = "G_inf"``: ``X = U G_∞ U`` with ``(G_∞)_kl = 1/(1 − r_k r_l)``, the
+      limit of ``n G`` as ``T → ∞``; 1 generator.
     * ``which = "S"``: ``X = U (G − m mᵀ) U``, the signal covariance (``b`` required);
       2 generators.
 
@@ -900,7 +944,8 @@ def displacement_generators(lam: Any, eta: float, steps: int, *, b: Any = None, 
     which : {"S", "G", "G_inf"}
     form : {"sylvester", "lyapunov"}
         ``"sylvester"``: ``A = r``, ``B = 1/r`` (needs every ``ηλ_k != 1``);
-        ``"lyapunov"``: ``A = h``, ``B = −h`` (Cayley nodes), valid for all stable ``η``.
+        ``"lyapunov"``: ``A = h``, ``B = −h`` (Cayley nodes), valid for all stable
+        ``η``.
     precision : int, optional
         Decimal digits; float64 when omitted.
 
@@ -920,13 +965,17 @@ def displacement_generators(lam: Any, eta: float, steps: int, *, b: Any = None, 
     eta_v = _validate.learning_rate(eta, lam_f)
     T = _validate.integer(steps, "steps", low=0)
     if which == "S" and b is None:
-        raise ValueError("which='S' needs the ground truth b (the signal covariance depends on it)")
+        raise ValueError(
+            "which='S' needs the ground truth b (the signal covariance depends on it)"
+        )
     b_arr = None if b is None else _validate.vector(b, "b", d)
     if form == "sylvester" and np.any(eta_v * lam_f == 1.0):
-        raise ValueError("form='sylvester' needs every r_k = 1 - eta*lam_k != 0; use form='lyapunov'")
+        raise ValueError(
+            "form='sylvester' needs every r_k = 1 - eta*lam_k != 0; use form='lyapunov'"
+        )
     n = T + 1
     if prec is None:
-        # the exact rates a + a_lo = eta*lam, and r = sign·e^L, r^n from them (no 1 − a rounded)
+        # the exact rates a + a_lo = eta*lam; r = sign·e^L and r^n from them
         a, a_lo = _geometric.rates(eta_v, lam_f)
         L, sign = _geometric.log_abs_r(a, a_lo)
         with np.errstate(under="ignore"):
@@ -962,7 +1011,10 @@ def displacement_generators(lam: Any, eta: float, steps: int, *, b: Any = None, 
         if b_arr is None:
             u = [mpmath.mpf(1)] * d
         else:
-            b_mp = [v if isinstance(v, mpmath.mpf) else mpmath.mpf(float(v)) for v in np.asarray(b, dtype=object)]
+            b_mp = [
+                v if isinstance(v, mpmath.mpf) else mpmath.mpf(float(v))
+                for v in np.asarray(b, dtype=object)
+            ]
             u = [mpmath.sqrt(lam_mp[k]) * b_mp[k] for k in range(d)]
         G, m, cov = cloud.time_averages(lam, eta, T, precision=work)
         rn = [x**n for x in r]
@@ -970,14 +1022,26 @@ def displacement_generators(lam: Any, eta: float, steps: int, *, b: Any = None, 
         if which == "G":
             X, cols, C = G, [one, rn], [[mpmath.mpf(1) / n, 0], [0, -mpmath.mpf(1) / n]]
         elif which == "G_inf":
-            X = np.array([[1 / (a[k] + a[l] - a[k] * a[l]) for l in range(d)] for k in range(d)], dtype=object)
+            X = np.array(
+                [[1 / (a[k] + a[l] - a[k] * a[l]) for l in range(d)] for k in range(d)],
+                dtype=object,
+            )
             cols, C = [one], [[mpmath.mpf(1)]]
         else:
-            X, cols, C = cov, [[1 - x for x in m], [y - x for x, y in zip(m, rn)]], _core_S(n, mpmath.mpf)
+            X, cols, C = (
+                cov,
+                [[1 - x for x in m], [y - x for x, y in zip(m, rn)]],
+                _core_S(n, mpmath.mpf),
+            )
         nu = len(cols)
-        Xs = np.array([[u[k] * X[k, l] * u[l] for l in range(d)] for k in range(d)], dtype=object)
+        Xs = np.array(
+            [[u[k] * X[k, l] * u[l] for l in range(d)] for k in range(d)], dtype=object
+        )
         W = [[u[k] * cols[j][k] for j in range(nu)] for k in range(d)]
-        WC = [[sum(W[k][i] * C[j][i] for i in range(nu)) for j in range(nu)] for k in range(d)]  # W Cᵀ
+        WC = [  # W Cᵀ
+            [sum(W[k][i] * C[j][i] for i in range(nu)) for j in range(nu)]
+            for k in range(d)
+        ]
         if form == "sylvester":
             A = [x for x in r]
             B = [1 / x for x in r]
@@ -989,14 +1053,19 @@ def displacement_generators(lam: Any, eta: float, steps: int, *, b: Any = None, 
             M = [[2 * W[k][j] / a[k] for j in range(nu)] for k in range(d)]
             N = [[WC[k][j] / a[k] for j in range(nu)] for k in range(d)]
     with mpmath.workdps(prec):
+
         def rnd(x):
-            return np.array([[+v for v in row] for row in x], dtype=object) if isinstance(x[0], (list, np.ndarray)) \
+            return (
+                np.array([[+v for v in row] for row in x], dtype=object)
+                if isinstance(x[0], (list, np.ndarray))
                 else np.array([+v for v in x], dtype=object)
+            )
+
         return rnd(Xs), rnd(A), rnd(B), rnd(M), rnd(N)
 
 
 def _core_S(n: int, kind):
-    """Core ``C`` of ``(G − m mᵀ) − R (G − m mᵀ) R = W C Wᵀ`` with ``W = [1 − m, r^n − m]``.
+    """Core ``C`` of ``(G − m mᵀ) − R (G − m mᵀ) R = W C Wᵀ``, ``W = [1 − m, r^n − m]``.
 
     With ``x_t = r^t − m`` (centred, ``Σ_{t<n} x_t = 0``) and ``R x_t = x_{t+1} + v``,
     ``v = (x_0 − x_n)/n``, the Stein difference telescopes to
@@ -1004,7 +1073,10 @@ def _core_S(n: int, kind):
     """
     if kind is mpmath.mpf:
         one, nn = mpmath.mpf(1), mpmath.mpf(n)
-        return [[(one + one / nn) / nn, -one / nn**2], [-one / nn**2, (-one + one / nn) / nn]]
+        return [
+            [(one + one / nn) / nn, -one / nn**2],
+            [-one / nn**2, (-one + one / nn) / nn],
+        ]
     return np.array([[(1 + 1 / n) / n, -1 / n**2], [-1 / n**2, (-1 + 1 / n) / n]])
 
 
@@ -1041,7 +1113,9 @@ def displacement_rank(X: Any, A: Any, B: Any, *, precision: int = 60, rtol: Any 
         D = mpmath.matrix(d, d)
         for k in range(d):
             for l in range(d):
-                D[k, l] = mpmath.mpf(Aa[k]) * mpmath.mpf(Xa[k, l]) - mpmath.mpf(Xa[k, l]) * mpmath.mpf(Ba[l])
+                D[k, l] = mpmath.mpf(Aa[k]) * mpmath.mpf(Xa[k, l]) - mpmath.mpf(
+                    Xa[k, l]
+                ) * mpmath.mpf(Ba[l])
         sv = sorted(mpmath.svd_r(D, compute_uv=False), reverse=True)
         tol = mpmath.mpf(10) ** (-(prec // 2)) if rtol is None else mpmath.mpf(rtol)
         rank = sum(1 for s in sv if s > tol * sv[0]) if sv[0] > 0 else 0
@@ -1061,8 +1135,8 @@ def singular_values_mp(X: Any, *, precision: int, symmetric: bool | None = None)
     precision : int
         Working precision in decimal digits (``>= 16``).
     symmetric : bool, optional
-        Use the symmetric eigensolver (``mpmath.eigsy``; singular values are the absolute
-        eigenvalues); default: whether ``X`` is exactly symmetric. Otherwise
+        Use the symmetric eigensolver (``mpmath.eigsy``; singular values are the
+        absolute eigenvalues); default: whether ``X`` is exactly symmetric. Otherwise
         ``mpmath.svd_r``.
 
     Returns
@@ -1086,7 +1160,9 @@ def singular_values_mp(X: Any, *, precision: int, symmetric: bool | None = None)
                 v = Xa[i, j]
                 M[i, j] = v if isinstance(v, mpmath.mpf) else mpmath.mpf(float(v))
         if symmetric is None:
-            symmetric = p == q and all(M[i, j] == M[j, i] for i in range(p) for j in range(i + 1, q))
+            symmetric = p == q and all(
+                M[i, j] == M[j, i] for i in range(p) for j in range(i + 1, q)
+            )
         if symmetric:
             if p != q:
                 raise ValueError("symmetric=True needs a square matrix")
@@ -1100,7 +1176,9 @@ def singular_values_mp(X: Any, *, precision: int, symmetric: bool | None = None)
     return np.array(sv, dtype=object), allowance
 
 
-def cauchy_matrix(x: Any, y: Any, *, precision: int | None = None, enclosure: bool = False):
+def cauchy_matrix(
+    x: Any, y: Any, *, precision: int | None = None, enclosure: bool = False
+):
     """The Cauchy matrix ``C_ij = 1/(x_i − y_j)``.
 
     It satisfies ``diag(x) C − C diag(y) = 1 1ᵀ`` (displacement rank 1).
@@ -1123,7 +1201,9 @@ def cauchy_matrix(x: Any, y: Any, *, precision: int | None = None, enclosure: bo
         xs = _points(x, "x", work)
         ys = _points(y, "y", work)
         if any(xi == yj for xi in xs for yj in ys):
-            raise ValueError("x and y must not share a value (1/(x_i - y_j) would be infinite)")
+            raise ValueError(
+                "x and y must not share a value (1/(x_i - y_j) would be infinite)"
+            )
         if enclosure:
             with _arb_ctx.workprec(_target_bits(prec) + 16):
                 xa = [certify.to_arb(v) for v in xs]
@@ -1137,8 +1217,8 @@ def cauchy_matrix(x: Any, y: Any, *, precision: int | None = None, enclosure: bo
 
 
 def _approx_eigenvectors(J: arb_mat, bits: int) -> np.ndarray:
-    """Approximate orthonormal eigenvectors (columns, exact midpoints) of a real symmetric
-    ball matrix.
+    """Approximate orthonormal eigenvectors (columns, exact midpoints) of a real
+    symmetric ball matrix.
 
     Arb's QR eigensolver at ``bits`` bits, then Newton--Schulz steps
     ``V <- V (3I − VᵀV)/2`` until ``||VᵀV − I||_F < 2^-(bits−16)`` (the solver does not
@@ -1165,22 +1245,28 @@ def _approx_eigenvectors(J: arb_mat, bits: int) -> np.ndarray:
                 W = V * (3 * eye - V.transpose() * V) / 2
                 V = arb_mat([[W[i, j].mid() for j in range(n)] for i in range(n)])
                 continue
-            return np.array([[V[i, j] for j in range(n)] for i in range(n)], dtype=object)
+            return np.array(
+                [[V[i, j] for j in range(n)] for i in range(n)], dtype=object
+            )
     with mpmath.workdps(int(bits / _LOG2_10) + 1):
-        A = mpmath.matrix([[certify.to_mpf(J[i, j]) for j in range(n)] for i in range(n)])
+        A = mpmath.matrix(
+            [[certify.to_mpf(J[i, j]) for j in range(n)] for i in range(n)]
+        )
         _, Q = mpmath.eigsy((A + A.T) / 2)
         return np.array(Q.tolist(), dtype=object)
 
 
-def singular_value_enclosures(X: Any, *, digits: int, symmetric: bool | None = None) -> np.ndarray:
+def singular_value_enclosures(
+    X: Any, *, digits: int, symmetric: bool | None = None
+) -> np.ndarray:
     """Rigorous enclosures (Arb balls) of all singular values of ``X``, descending.
 
     Symmetric ``X``: the absolute values of the eigenvalue enclosures of
-    :func:`ribbonlib.certify.symmetric_eigenvalues`. Otherwise the eigenvalues ``±σ_i`` of
-    the symmetric ``[[0, X], [Xᵀ, 0]]``. The approximate eigenvectors come from Arb's
-    QR eigensolver at ``digits`` digits; only their quality matters (Weyl and
-    Ostrowski turn any vectors into valid enclosures), and each ball is resolved to
-    about ``d·10^-digits·||X||``. A ball that contains 0 only bounds ``σ_i`` from above.
+    :func:`ribbonlib.certify.symmetric_eigenvalues`. Otherwise the eigenvalues ``±σ_i``
+    of the symmetric ``[[0, X], [Xᵀ, 0]]``. The approximate eigenvectors come from Arb's
+    QR eigensolver at ``digits`` digits; only their quality matters (Weyl and Ostrowski
+    turn any vectors into valid enclosures), and each ball is resolved to about
+    ``d·10^-digits·||X||``. A ball that contains 0 only bounds ``σ_i`` from above.
 
     Parameters
     ----------
@@ -1196,17 +1282,25 @@ def singular_value_enclosures(X: Any, *, digits: int, symmetric: bool | None = N
     ndarray of flint.arb, shape (min(p, q),)
     """
     dig = _validate.integer(digits, "digits", low=16)
-    M = X if isinstance(X, arb_mat) else arb_mat(np.asarray(certify.balls(X), dtype=object).tolist())
+    M = (
+        X
+        if isinstance(X, arb_mat)
+        else arb_mat(np.asarray(certify.balls(X), dtype=object).tolist())
+    )
     p, q = M.nrows(), M.ncols()
     if p == 0 or q == 0:
         raise ValueError("X must be a non-empty matrix")
     if symmetric is None:
-        symmetric = p == q and all(M[i, j].mid() == M[j, i].mid() for i in range(p) for j in range(i))
+        symmetric = p == q and all(
+            M[i, j].mid() == M[j, i].mid() for i in range(p) for j in range(i)
+        )
     bits = int(math.ceil(dig * _LOG2_10)) + 32
     if symmetric:
         if p != q:
             raise ValueError("symmetric=True needs a square matrix")
-        ev = certify.symmetric_eigenvalues(M, vectors=_approx_eigenvectors(M, bits), digits=dig, balls=True)
+        ev = certify.symmetric_eigenvalues(
+            M, vectors=_approx_eigenvectors(M, bits), digits=dig, balls=True
+        )
         with _arb_ctx.workprec(bits):
             out = sorted((abs(e) for e in ev), key=lambda e: e.mid(), reverse=True)
         return np.array(out, dtype=object)
@@ -1216,12 +1310,14 @@ def singular_value_enclosures(X: Any, *, digits: int, symmetric: bool | None = N
         for j in range(q):
             J[i, p + j] = M[i, j]
             J[p + j, i] = M[i, j]
-    ev = certify.symmetric_eigenvalues(J, vectors=_approx_eigenvectors(J, bits), digits=dig, balls=True)
+    ev = certify.symmetric_eigenvalues(
+        J, vectors=_approx_eigenvectors(J, bits), digits=dig, balls=True
+    )
     return np.array(list(ev[: min(p, q)]), dtype=object)
 
 
 def rational_sup(zeros: Any, interval: Any, *, target: Any = None, digits: int = 40):
-    """Enclosure of ``sup_{x ∈ [lo, hi]} |r(x)|`` for ``r(x) = Π_j (x − p_j)/(x + p_j)``.
+    """Enclosure of ``sup_{[lo, hi]} |r(x)|`` for ``r(x) = Π_j (x − p_j)/(x + p_j)``.
 
     Interval arithmetic on an adaptive subdivision: where ``r'`` has no zero on a piece
     (decided by its enclosure) ``|r|`` is monotone and its sup is at an end; elsewhere
@@ -1245,9 +1341,9 @@ def rational_sup(zeros: Any, interval: Any, *, target: Any = None, digits: int =
     Returns
     -------
     L, U : flint.arb
-        Exact numbers with ``L <= sup |r| <= U``: ``L`` from values at points, ``U`` from
-        the pieces (``U = 1``, the trivial bound, once ``L`` exceeds ``target``: the
-        claim ``sup <= target`` is then refuted and nothing is refined further).
+        Exact numbers with ``L <= sup |r| <= U``: ``L`` from values at points, ``U``
+        from the pieces (``U = 1``, the trivial bound, once ``L`` exceeds ``target``:
+        the claim ``sup <= target`` is then refuted and nothing is refined further).
     """
     dig = _validate.integer(digits, "digits", low=16)
     bits = int(dig * _LOG2_10) + 32
@@ -1260,7 +1356,11 @@ def rational_sup(zeros: Any, interval: Any, *, target: Any = None, digits: int =
         raise ValueError("zeros must be > 0 (the symmetric form r(-x) = 1/r(x))")
     with _arb_ctx.workprec(bits):
         P = [certify.to_arb(v) for v in ps]
-        goal = None if target is None else certify.to_arb(target) if not isinstance(target, arb) else target
+        goal = (
+            None
+            if target is None
+            else certify.to_arb(target) if not isinstance(target, arb) else target
+        )
 
         def r(x):
             out = arb(1)
@@ -1268,7 +1368,7 @@ def rational_sup(zeros: Any, interval: Any, *, target: Any = None, digits: int =
                 out = out * (x - pj) / (x + pj)
             return out
 
-        def dr(x):  # product rule with prefix and suffix products (no division by a factor)
+        def dr(x):  # product rule with prefix and suffix products (no division)
             f = [(x - pj) / (x + pj) for pj in P]
             suffix = [arb(1)] * (len(P) + 1)
             for j in range(len(P) - 1, -1, -1):
@@ -1282,7 +1382,7 @@ def rational_sup(zeros: Any, interval: Any, *, target: Any = None, digits: int =
         a, b = certify.to_arb(lo), certify.to_arb(hi)
         lower = max(abs(r(a)).lower(), abs(r(b)).lower())
         upper = arb(0)
-        resolution = arb(2) ** (-(bits // 2))  # pieces stop at this width relative to |x|
+        resolution = arb(2) ** -(bits // 2)  # pieces stop at this width relative to |x|
         stack = [(a, b)]
         while stack:
             x0, x1 = stack.pop()
@@ -1311,7 +1411,8 @@ def rational_sup(zeros: Any, interval: Any, *, target: Any = None, digits: int =
 
 def _ive_down(beta: arb, J: int) -> list[arb]:
     """Balls of ``e^{−β} I_j(β)``, ``j = 0..J``: Arb at ``J`` and ``J + 1``, then
-    the recurrence ``I_{j−1} = I_{j+1} + (2j/β) I_j`` downwards (positive terms only)."""
+    the recurrence ``I_{j−1} = I_{j+1} + (2j/β) I_j`` downwards (positive terms only).
+    """
     iv = [arb(0)] * (J + 2)
     iv[J + 1] = beta.bessel_i(J + 1, scaled=True)
     iv[J] = beta.bessel_i(J, scaled=True)
@@ -1321,13 +1422,14 @@ def _ive_down(beta: arb, J: int) -> list[arb]:
 
 
 def _tails_ball(beta: arb, mm: int, bits: int) -> list[arb]:
-    """Balls of ``τ(β, m) = 2 Σ_{j>m} e^{−β} I_j(β)``, ``m = 0..mm``, for an exact ``β >= 0``.
+    """Balls of ``τ(β, m) = 2 Σ_{j>m} e^{−β} I_j(β)``, m = 0..mm, for exact ``β >= 0``.
 
-    For ``β <= 2(mm + 1)`` the terms are summed upwards to ``J >= max(mm + 1, β) + bits``
-    and the rest is enclosed in ``[0, e^{−β} I_J ρ/(1 − ρ)]``, ``ρ = β/(2(J + 1)) < 1/2``
-    (termwise in the power series, ``I_{j+1}(β) <= β I_j(β) / (2(j + 1))``). For larger
-    ``β`` the tail is the complement ``1 − e^{−β}(I_0 + 2 Σ_{1 <= j <= m} I_j)`` of the
-    generating function ``e^β = Σ_j I_j(β)``, at a precision raised until it is resolved.
+    For ``β <= 2(mm + 1)`` the terms are summed upwards to
+    ``J >= max(mm + 1, β) + bits`` and the rest is enclosed in
+    ``[0, e^{−β} I_J ρ/(1 − ρ)]``, ``ρ = β/(2(J + 1)) < 1/2`` (termwise in the power
+    series, ``I_{j+1}(β) <= β I_j(β) / (2(j + 1))``). For larger ``β`` the tail is the
+    complement ``1 − e^{−β}(I_0 + 2 Σ_{1 <= j <= m} I_j)`` of the generating function
+    ``e^β = Σ_j I_j(β)``, at a precision raised until it is resolved.
     """
     if beta.is_zero():
         return [arb(0)] * (mm + 1)
@@ -1357,16 +1459,19 @@ def _tails_ball(beta: arb, mm: int, bits: int) -> list[arb]:
         wp *= 2
 
 
-def chebyshev_tails(beta: Any, mmax: int, *, precision: int | None = None) -> np.ndarray:
-    """``τ(β, m) = 2 Σ_{j > m} e^{−β} I_j(β)``, ``m = 0..mmax``: Chebyshev truncation errors.
+def chebyshev_tails(
+    beta: Any, mmax: int, *, precision: int | None = None
+) -> np.ndarray:
+    """``τ(β, m) = 2 Σ_{j > m} e^{−β} I_j(β)``, m = 0..mmax: Chebyshev truncation error.
 
-    On ``x ∈ [−1, 1]``, ``e^{−β(1 + x)} = e^{−β} I_0(β) + 2 Σ_{j ≥ 1} (−1)^j e^{−β} I_j(β) T_j(x)``,
-    so ``τ(β, m)`` bounds the uniform error of its degree-``m`` Chebyshev truncation.
-    Evaluated in ball arithmetic (Arb's Bessel functions at the two highest orders, then
-    the stable downward recurrence; upward sums with a proved remainder, or the
+    On ``x ∈ [−1, 1]``,
+    ``e^{−β(1 + x)} = e^{−β} I_0(β) + 2 Σ_{j ≥ 1} (−1)^j e^{−β} I_j(β) T_j(x)``, so
+    ``τ(β, m)`` bounds the uniform error of its degree-``m`` Chebyshev truncation.
+    Evaluated in ball arithmetic (Arb's Bessel functions at the two highest orders,
+    then the stable downward recurrence; upward sums with a proved remainder, or the
     complement of ``e^β = Σ_j I_j(β)`` for large ``β``) and rounded up: every returned
-    number is an upper bound on ``τ``, accurate to about the working precision.
-    ``τ`` increases with ``β``.
+    number is an upper bound on ``τ``, accurate to about the working precision. ``τ``
+    increases with ``β``.
 
     Parameters
     ----------
@@ -1389,7 +1494,9 @@ def chebyshev_tails(beta: Any, mmax: int, *, precision: int | None = None) -> np
         try:
             fv = float(v)
         except (TypeError, ValueError):
-            raise ValueError(f"beta[{i}] must be a real number >= 0, got {v!r}") from None
+            raise ValueError(
+                f"beta[{i}] must be a real number >= 0, got {v!r}"
+            ) from None
         if not (fv >= 0 and math.isfinite(fv)):
             raise ValueError(f"beta[{i}] must be finite and >= 0, got {v!r}")
         vals.append(v if isinstance(v, mpmath.mpf) else fv)
@@ -1403,7 +1510,9 @@ def chebyshev_tails(beta: Any, mmax: int, *, precision: int | None = None) -> np
 # ----------------------------------------------------------- bounds on signal widths
 
 
-def _exact_inputs(lam: Any, b: Any, eta: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+def _exact_inputs(
+    lam: Any, b: Any, eta: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
     """Validated ``lam``, ``b`` (as given: floats or mpf, taken exactly), their float64
     copies, and ``eta``."""
     lam_v = _validate.eigenvalues(lam)
@@ -1411,9 +1520,16 @@ def _exact_inputs(lam: Any, b: Any, eta: Any) -> tuple[np.ndarray, np.ndarray, n
     d = lam_f.size
     b_f = _validate.vector(b, "b", d)
     b_arr = np.asarray(b, dtype=object).reshape(-1)
-    b_v = np.array([v if isinstance(v, mpmath.mpf) else float(v) for v in b_arr], dtype=object)
-    lam_o = np.array([v if isinstance(v, mpmath.mpf) else float(v) for v in np.asarray(lam_v, dtype=object)],
-                     dtype=object)
+    b_v = np.array(
+        [v if isinstance(v, mpmath.mpf) else float(v) for v in b_arr], dtype=object
+    )
+    lam_o = np.array(
+        [
+            v if isinstance(v, mpmath.mpf) else float(v)
+            for v in np.asarray(lam_v, dtype=object)
+        ],
+        dtype=object,
+    )
     eta_f = _validate.learning_rate(eta, lam_f)
     eta_v = eta if isinstance(eta, mpmath.mpf) else eta_f
     return lam_o, b_v, lam_f, b_f, eta_v
@@ -1428,16 +1544,19 @@ def _accurate(values, bits: int) -> bool:
     return True
 
 
-def _cloud_balls(lam_o: np.ndarray, b_o: np.ndarray, eta: Any, T: int, target: int) -> dict:
+def _cloud_balls(
+    lam_o: np.ndarray, b_o: np.ndarray, eta: Any, T: int, target: int
+) -> dict:
     """Ball enclosures of everything the bounds are made of, for the modes as given.
 
-    With ``a = ηλ`` (exact), ``r = 1 − a``, ``n = T + 1`` and ``c_kl = a_k + a_l − a_k a_l
-    = 1 − r_k r_l > 0``: ``h = (2 − a)/a``, ``u = sqrt(λ) b``, ``m_k = (1 − r_k^n)/(n a_k)``,
+    With ``a = ηλ`` (exact), ``r = 1 − a``, ``n = T + 1`` and
+    ``c_kl = a_k + a_l − a_k a_l = 1 − r_k r_l > 0``: ``h = (2 − a)/a``,
+    ``u = sqrt(λ) b``, ``m_k = (1 − r_k^n)/(n a_k)``,
     ``G_kl = (1 − (r_k r_l)^n)/(n c_kl)``, ``cov = G − m mᵀ``, ``G_∞/n = 1/(n c)``,
     ``β = T|log r|/2`` (``r > 0``) and the half range ``cap`` of ``r^t``, ``t = 0..T``.
     ``1 − x^n`` is formed as ``−expm1(n log1p(x − 1))`` for ``x > 0``; the working
-    precision is doubled until every ball is resolved to ``target`` relative bits
-    (the cancellation in ``G − m mᵀ`` for slow modes costs about ``2 log2(1/(nηλ))``).
+    precision is doubled until every ball is resolved to ``target`` relative bits (the
+    cancellation in ``G − m mᵀ`` for slow modes costs about ``2 log2(1/(nηλ))``).
     """
     d = len(lam_o)
     n = T + 1
@@ -1449,7 +1568,9 @@ def _cloud_balls(lam_o: np.ndarray, b_o: np.ndarray, eta: Any, T: int, target: i
             b_a = [certify.to_arb(x) for x in b_o]
             a = []
             for x in lam_a:
-                with _arb_ctx.workprec(max(wp, eta_a.mid().bits() + x.mid().bits() + 8)):
+                with _arb_ctx.workprec(
+                    max(wp, eta_a.mid().bits() + x.mid().bits() + 8)
+                ):
                     a.append(eta_a * x)  # exact
             pos = [bool(x < 1) for x in a]  # r > 0
             zero = [bool(x == 1) for x in a]  # r = 0
@@ -1482,11 +1603,30 @@ def _cloud_balls(lam_o: np.ndarray, b_o: np.ndarray, eta: Any, T: int, target: i
                     G[k][l] = G[l][k] = g
                     cov[k][l] = cov[l][k] = g - m[k] * m[l]
                     gin[k][l] = gin[l][k] = 1 / (n * c)
-            flat = [x for row in cov for x in row] + [x for row in G for x in row] + h + u + m
+            flat = (
+                [x for row in cov for x in row]
+                + [x for row in G for x in row]
+                + h
+                + u
+                + m
+            )
             flat += [x for x in beta if x is not None] + cap
             if _accurate(flat, target) or wp >= _MAX_BITS:
-                return dict(a=a, pos=pos, h=h, u=u, m=m, beta=beta, cap=cap, G=G, cov=cov,
-                            gin=gin, wp=wp, n=n, T=T)
+                return dict(
+                    a=a,
+                    pos=pos,
+                    h=h,
+                    u=u,
+                    m=m,
+                    beta=beta,
+                    cap=cap,
+                    G=G,
+                    cov=cov,
+                    gin=gin,
+                    wp=wp,
+                    n=n,
+                    T=T,
+                )
         wp *= 2
 
 
@@ -1509,13 +1649,15 @@ def _zolo_blocks(h: list, a: list, kmax: int, bits: int) -> list[list[arb]]:
                 den = (lo + hi) ** 2
                 m = 4 * lo * hi / den  # 1/gamma
                 mc = (hi - lo) ** 2 / den  # 1 - 1/gamma
-                row = [z.upper() for z in _zolotarev_balls(m, mc, range(kmax + 1), bits)]
+                row = [
+                    z.upper() for z in _zolotarev_balls(m, mc, range(kmax + 1), bits)
+                ]
             out.append(row)
     return out
 
 
 def _bt(Z_row: list, nu: int, rank: int, scale: arb, d: int) -> list[arb]:
-    """``scale · min(1, Z_{⌊(i−1)/ν⌋})`` for ``i = 1..d``, zero beyond ``rank`` (exact upper ends)."""
+    """``scale·min(1, Z_{⌊(i−1)/ν⌋})``, i = 1..d, zero beyond ``rank`` (exact ends)."""
     out = []
     for i in range(d):
         if i >= rank:
@@ -1552,15 +1694,18 @@ def _discrete(a: list, diag: list, nu: int, d: int) -> list[arb]:
 
 
 def _cheb_eps(parts: dict, idx: list, mmax: int, bits: int) -> list[list[arb]]:
-    """``ε_k(m)`` (exact upper ends), the smaller of the Chebyshev tail and the half range."""
+    """``ε_k(m)`` (exact upper ends): the smaller of the Chebyshev tail and the cap."""
     eps = []
     for k in idx:
         cap = parts["cap"][k].upper()
         row = [cap] * (mmax + 1)
         beta = parts["beta"][k]
         # tails only where they can beat the cap: tail(m) >= 1 - (2m + 1) ive_0(beta),
-        # so modes with (2 mmax + 1) ive_0(beta) <= 1/2 have tail >= 1/2 >= cap for every m
-        if beta is not None and (2 * mmax + 1) * float(special.ive(0, float(beta.mid()))) > 0.5:
+        # so modes with (2 mmax + 1) ive_0(beta) <= 1/2 have tail >= 1/2 >= cap (all m)
+        if (
+            beta is not None
+            and (2 * mmax + 1) * float(special.ive(0, float(beta.mid()))) > 0.5
+        ):
             with _arb_ctx.workprec(bits):
                 tails = _tails_ball(beta.upper(), mmax, bits)  # tau increases with beta
             row = [t.upper() if t.upper() < c else c for t, c in zip(tails, row)]
@@ -1604,7 +1749,7 @@ def _split_exact(sBF: list, sBS: list, d: int, bits: int) -> list[arb]:
 
 
 def _routes(parts: dict, idx: list, prec: int | None) -> dict:
-    """Every route for the modes ``idx`` (``b_k != 0``, fastest first), as exact upper ends
+    """Every route for the modes ``idx`` (``b_k != 0``, fastest first), as exact upper
     (float64 arrays for the ``split`` route when ``prec is None``)."""
     T = parts["T"]
     bits = parts["wp"]
@@ -1614,9 +1759,18 @@ def _routes(parts: dict, idx: list, prec: int | None) -> dict:
         u = [parts["u"][k] for k in idx]
         h = [parts["h"][k] for k in idx]
         a = [parts["a"][k] for k in idx]
-        S = [[u[i] * parts["cov"][k][l] * u[j] for j, l in enumerate(idx)] for i, k in enumerate(idx)]
-        UGU = [[u[i] * parts["G"][k][l] * u[j] for j, l in enumerate(idx)] for i, k in enumerate(idx)]
-        UGiU = [[u[i] * parts["gin"][k][l] * u[j] for j, l in enumerate(idx)] for i, k in enumerate(idx)]
+        S = [
+            [u[i] * parts["cov"][k][l] * u[j] for j, l in enumerate(idx)]
+            for i, k in enumerate(idx)
+        ]
+        UGU = [
+            [u[i] * parts["G"][k][l] * u[j] for j, l in enumerate(idx)]
+            for i, k in enumerate(idx)
+        ]
+        UGiU = [
+            [u[i] * parts["gin"][k][l] * u[j] for j, l in enumerate(idx)]
+            for i, k in enumerate(idx)
+        ]
         fS, fG, fGi = _fro_hi(S), _fro_hi(UGU), _fro_hi(UGiU)
         Zs = _zolo_blocks(h, a, d, bits)
         Zfull = Zs[-1]
@@ -1633,12 +1787,18 @@ def _routes(parts: dict, idx: list, prec: int | None) -> dict:
             "uncentred": _bt(Zfull, 2, rank, fG, d),
             "infinite": _bt(Zfull, 1, rank, fGi, d),
         }
-        disc = [_discrete(a, [X[j][j] for j in range(d)], nu, d) for X, nu in ((S, 2), (UGiU, 1))]
+        disc = [
+            _discrete(a, [X[j][j] for j in range(d)], nu, d)
+            for X, nu in ((S, 2), (UGiU, 1))
+        ]
         routes["discrete"] = [x if x < y else y for x, y in zip(*disc)]
         routes["discrete"][rank:] = [arb(0)] * (d - rank)
         # Chebyshev in t: sigma_{m+1} <= sum_k u_k^2 eps_k(m)^2
         eps = _cheb_eps(parts, idx, d - 1, bits)
-        terms = [[(u[i] * u[i] * eps[i][m] * eps[i][m]).upper() for m in range(d)] for i in range(d)]
+        terms = [
+            [(u[i] * u[i] * eps[i][m] * eps[i][m]).upper() for m in range(d)]
+            for i in range(d)
+        ]
         cheb = [sum((terms[i][m] for i in range(d)), arb(0)).upper() for m in range(d)]
         cheb[rank:] = [arb(0)] * (d - rank)
         routes["chebyshev"] = cheb
@@ -1647,11 +1807,12 @@ def _routes(parts: dict, idx: list, prec: int | None) -> dict:
 
 
 def _split(S, UGiU, Zs, terms, rank: int, d: int, bits: int, prec: int | None):
-    """Fast block (first ``s`` modes) by Zolotarev, slow block by Chebyshev, joined by Weyl.
+    """Fast block (first ``s`` modes) by Zolotarev, slow by Chebyshev, joined by Weyl.
 
     ``sqrt σ_{i+j−1}(S) <= sqrt σ_i(S_FF) + sqrt σ_j(S_SS)`` (``S = Yᵀ P Y / n`` with
     the columns of ``Y`` split); ``σ_i(S_FF) = 0`` for ``i > s``.
     """
+
     def lead_fro(X):  # Frobenius norms of the leading s x s blocks, s = 1..d
         out, tot = [], arb(0)
         for s in range(d):
@@ -1660,7 +1821,8 @@ def _split(S, UGiU, Zs, terms, rank: int, d: int, bits: int, prec: int | None):
         return out
 
     fS, fGi = lead_fro(S), lead_fro(UGiU)
-    suffix = [[arb(0)] * d for _ in range(d + 1)]  # suffix[s][m] = sum_{k >= s} terms[k][m]
+    # suffix[s][m] = sum_{k >= s} terms[k][m]
+    suffix = [[arb(0)] * d for _ in range(d + 1)]
     for s in range(d - 1, -1, -1):
         suffix[s] = [(suffix[s + 1][m] + terms[s][m]).upper() for m in range(d)]
     sBF, sBS = [], []
@@ -1675,9 +1837,13 @@ def _split(S, UGiU, Zs, terms, rank: int, d: int, bits: int, prec: int | None):
                     cand.append((f * (z if z < 1 else arb(1))).upper())
                 row.append(_min_exact(cand).sqrt().upper())
         sBF.append(row + [arb(0)])  # index s: sigma_{s+1}(S_FF) = 0
-        sBS.append([suffix[s][j].sqrt().upper() for j in range(d)] if s < d else [arb(0)] * d)
+        sBS.append(
+            [suffix[s][j].sqrt().upper() for j in range(d)] if s < d else [arb(0)] * d
+        )
     if prec is None:
-        fl = [[_up(x, None) for x in row] for row in sBF], [[_up(x, None) for x in row] for row in sBS]
+        fl = [[_up(x, None) for x in row] for row in sBF], [
+            [_up(x, None) for x in row] for row in sBS
+        ]
         out = _split_float(*fl, d)
         out[rank:] = 0.0
         return out
@@ -1687,14 +1853,17 @@ def _split(S, UGiU, Zs, terms, rank: int, d: int, bits: int, prec: int | None):
 
 
 def _signal_routes(parts: dict, idx: list, d_all: int, prec: int | None) -> dict:
-    """All routes for the modes ``idx`` of ``parts`` (``b_k != 0``, fastest first), padded
-    with zeros to ``d_all`` (modes with ``b_k = 0`` add zero singular values)."""
+    """All routes for the modes ``idx`` of ``parts`` (``b_k != 0``, fastest first),
+    padded with zeros to ``d_all`` (modes with ``b_k = 0`` add zero singular values)."""
     dtype = float if prec is None else object
     zero = 0.0 if prec is None else mpmath.mpf(0)
     if not idx or parts["T"] == 0:
         return {key: np.array([zero] * d_all, dtype=dtype) for key in SIGNAL_ROUTES}
     raw = _routes(parts, idx, prec)
-    out = {key: vals if isinstance(vals, np.ndarray) else _outward(vals, prec) for key, vals in raw.items()}
+    out = {
+        key: vals if isinstance(vals, np.ndarray) else _outward(vals, prec)
+        for key, vals in raw.items()
+    }
     best = out["zolotarev_closed"].copy()
     for vals in out.values():
         for i in range(len(best)):
@@ -1710,9 +1879,16 @@ def _fast_first(lam_o: np.ndarray) -> list[int]:
     return sorted(range(len(lam_o)), key=lambda k: -lam_o[k])
 
 
-def signal_width_bounds(lam: Any, b: Any, eta: float, steps: int, *, route: str = "best",
-                        precision: int | None = None):
-    """Upper bounds on every eigenvalue ``σ_1 >= σ_2 >= ...`` of the signal covariance ``S``.
+def signal_width_bounds(
+    lam: Any,
+    b: Any,
+    eta: float,
+    steps: int,
+    *,
+    route: str = "best",
+    precision: int | None = None,
+):
+    """Upper bounds on every eigenvalue ``σ_1 >= σ_2 >= ...`` of the signal covariance.
 
     ``S = U (G − m mᵀ) U`` is :func:`ribbonlib.cloud.signal_covariance`. Modes with
     ``b_k = 0`` add zero rows and columns and are left out of ``E``. Every route is a
@@ -1730,16 +1906,16 @@ def signal_width_bounds(lam: Any, b: Any, eta: float, steps: int, *, route: str 
       ``ν = 2`` and ``X = U G_∞ U/(T + 1)`` with ``ν = 1``, the better of the two);
     * ``"chebyshev"``: polynomials of degree ``m`` in ``t`` fitted to ``r_k^t``,
       ``σ_{m+1} <= Σ_k λ_k b_k² ε_k(m)²`` with the Chebyshev truncation error ``ε_k``;
-    * ``"split"``: the fastest ``s`` modes by Zolotarev (``"zolotarev"`` or ``"infinite"``
-      on that block), the others by Chebyshev,
-      joined by Weyl's inequality for the trajectory matrix, best ``s``;
+    * ``"split"``: the fastest ``s`` modes by Zolotarev (``"zolotarev"`` or
+      ``"infinite"`` on that block), the others by Chebyshev, joined by Weyl's
+      inequality for the trajectory matrix, best ``s``;
     * ``"best"``: the elementwise minimum of all the above.
 
     Every ingredient (the entries of ``S``, ``U G U`` and ``U G_∞ U``, their norms, the
     Zolotarev numbers, the Chebyshev tails) is enclosed in ball arithmetic from the
     exact inputs, and each bound is rounded up: the returned numbers are upper bounds
-    on the exact ``σ_i`` in float64 as well, also where a route is tight (``σ_1 =
-    ||S||_F`` when ``S`` has rank one, e.g. ``T = 1``).
+    on the exact ``σ_i`` in float64 as well, also where a route is tight
+    (``σ_1 = ||S||_F`` when ``S`` has rank one, e.g. ``T = 1``).
 
     Parameters
     ----------
@@ -1768,7 +1944,9 @@ def signal_width_bounds(lam: Any, b: Any, eta: float, steps: int, *, route: str 
         For invalid ``lam``, ``b``, ``eta``, ``steps``, ``precision`` or ``route``.
     """
     if route != "all" and route not in SIGNAL_ROUTES:
-        raise ValueError(f"route must be one of {SIGNAL_ROUTES} or 'all', got {route!r}")
+        raise ValueError(
+            f"route must be one of {SIGNAL_ROUTES} or 'all', got {route!r}"
+        )
     prec = _precision(precision)
     T = _validate.integer(steps, "steps", low=0)
     lam_o, b_v, lam_f, b_f, eta_v = _exact_inputs(lam, b, eta)
@@ -1785,8 +1963,9 @@ def signal_width_bounds(lam: Any, b: Any, eta: float, steps: int, *, route: str 
 # ------------------------------------------------------------------ cloud spectrum
 
 
-def cloud_spectrum_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
-                          precision: int | None = None):
+def cloud_spectrum_bounds(
+    lam: Any, b: Any, s: float, eta: float, steps: int, *, precision: int | None = None
+):
     """Rigorous lower and upper bounds on every eigenvalue of the cloud covariance.
 
     For the descending eigenvalues ``μ_1 >= ... >= μ_d`` of the exact
@@ -1794,20 +1973,21 @@ def cloud_spectrum_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
     inputs), returns ``lower[m] <= μ_{m+1} <= upper[m]``. ``C`` is enclosed in ball
     arithmetic from the closed forms, and three facts are combined:
 
-    * the eigenvalue enclosures of Weyl and Ostrowski from approximate eigenvectors ``V``
-      (:func:`ribbonlib.certify.symmetric_eigenvalues`; float64 ``V``, or ``V`` from
-      ``mpmath.eigsy`` at ``precision`` digits), which resolve ``μ`` to about
+    * the eigenvalue enclosures of Weyl and Ostrowski from approximate eigenvectors
+      ``V`` (:func:`ribbonlib.certify.symmetric_eigenvalues`; float64 ``V``, or ``V``
+      from ``mpmath.eigsy`` at ``precision`` digits), which resolve ``μ`` to about
       ``d·u·||C||`` (``u`` the unit round-off of the eigenvectors);
     * Weyl with ``S ⪰ 0``: ``μ_m >= n_(m)``, the ``m``-th largest noise variance;
     * Weyl for the upper side, ``μ_{i+j−1} <= σ_i(S) + n_(j)``, with the a priori bounds
       on ``σ_i(S)`` of :func:`signal_width_bounds` (``σ_i = 0`` beyond ``min(d, T)``),
       which stay sharp far below ``u·||C||``; and ``μ_m <= tr C``.
 
-    The bounds are then widened by the backward-error allowance of a symmetric
-    eigensolver, ``4·d·u·tr C`` in float64 (``10·d·10^-precision·tr C`` with
-    ``precision``), so that eigenvalues computed by :func:`numpy.linalg.eigvalsh` (or
-    ``mpmath.eigsy``) of the rounded matrix also lie between them; the enclosure of the
-    exact eigenvalues does not depend on that allowance.
+    The bounds are about the exact eigenvalues and are not widened further: eigenvalues
+    computed in floating point from the rounded matrix (:func:`numpy.linalg.eigvalsh`
+    of :func:`ribbonlib.cloud.covariance`) may lie outside them by their own round-off
+    (a backward error of a few ``d·u·||C||``, plus the forming error of ``C``; see
+    :data:`ribbonlib.cloud.COV_ULP`). :func:`ribbonlib.phase.cloud_spectrum_bounds`
+    gives bounds widened for that comparison.
 
     Parameters
     ----------
@@ -1859,13 +2039,13 @@ def cloud_spectrum_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
             C[k, k] = C[k, k] + noise[k]
         trace = sum((C[k, k] for k in range(d)), arb(0)).upper()
         if prec is None:
-            mid = np.array([[float(C[k, l].mid()) for l in range(d)] for k in range(d)])
+            mid = np.array(
+                [[float(C[k, l].mid()) for l in range(d)] for k in range(d)]
+            )
             _, V = np.linalg.eigh(0.5 * (mid + mid.T))
             ev = certify.symmetric_eigenvalues(C, vectors=V.astype(object), balls=True)
-            allow = 4 * d * certify.to_arb(_U) * trace
         else:
             ev = certify.symmetric_eigenvalues(C, digits=prec, balls=True)
-            allow = 10 * d * arb(10) ** (-prec) * trace
         n_lo = sorted((x.lower() for x in noise), reverse=True)
         n_hi = sorted((x.upper() for x in noise), reverse=True)
         sig_a = [certify.to_arb(x) for x in sig]
@@ -1873,7 +2053,10 @@ def cloud_spectrum_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
         for m in range(d):
             lo = ev[m].lower()
             lo = n_lo[m] if n_lo[m] > lo else lo
-            hi = _min_exact([ev[m].upper(), trace] + [(sig_a[i] + n_hi[m - i]).upper() for i in range(m + 1)])
-            lower.append(lo - allow)
-            upper.append(hi + allow)
+            hi = _min_exact(
+                [ev[m].upper(), trace]
+                + [(sig_a[i] + n_hi[m - i]).upper() for i in range(m + 1)]
+            )
+            lower.append(lo)
+            upper.append(hi)
     return _outward(lower, prec, up=False), _outward(upper, prec)
