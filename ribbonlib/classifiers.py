@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+import mpmath
 import numpy as np
 
 from . import _validate
@@ -28,18 +29,28 @@ from . import _validate
 __all__ = [
     "ACTIVATIONS",
     "OPTIMIZERS",
+    "UNIT_ROUNDOFF",
+    "FUNCTION_ULP",
     "softmax",
     "standardise",
     "init_params",
     "logits",
     "predict_proba",
     "loss_and_grad",
+    "gradient_error_bound",
+    "central_difference",
     "snapshot_steps",
     "Trajectory",
     "train",
     "sum_zero_basis",
     "LinearTwin",
     "linear_twin",
+    "twin_one_copy",
+    "twin_spectra_grid",
+    "twin_spectrum_enclosure",
+    "twin_closed_form",
+    "TwinTracking",
+    "twin_tracking",
 ]
 
 #: Hidden-unit nonlinearities.
@@ -48,6 +59,10 @@ ACTIVATIONS = ("tanh", "relu")
 OPTIMIZERS = ("gd", "momentum", "adam")
 # Largest number of float64 entries a recorded trajectory may hold (2 GB).
 _MAX_ENTRIES = _validate.MAX_ENTRIES
+#: Unit round-off of float64, ``u = 2^-53``.
+UNIT_ROUNDOFF = 2.0**-53
+#: Relative error of ``exp``, ``log`` and ``tanh`` in units of ``u``: one ulp, ``2u``.
+FUNCTION_ULP = 2.0
 
 
 # ----------------------------------------------------------------------------- inputs
@@ -302,7 +317,241 @@ def loss_and_grad(params: Any, X: Any, labels: Any, *, activation: str = "tanh",
     return loss, grads
 
 
-# ------------------------------------------------------------------------- training
+def gradient_error_bound(params: Any, X: Any, labels: Any, *, activation: str = "tanh",
+                         weight_decay: float = 0.0) -> list[np.ndarray]:
+    """First-order bound on the round-off of the gradient of :func:`loss_and_grad`.
+
+    A running error analysis of the forward and backward passes as they are evaluated,
+    with ``u = 2^-53``, the basic operations correctly rounded, ``exp``, ``log`` and
+    ``tanh`` accurate to ``FUNCTION_ULP·u`` relative, and an inner product or sum of
+    ``k`` terms accurate to ``k·u`` times the sum of the absolute values of its terms
+    (recursive summation in any order, with or without fused multiply-add). Every
+    intermediate array carries an entry-wise bound on its error, propagated to first
+    order in ``u``:
+
+    * pre-activations ``z = h W + b``: ``e_h |W| + (n_in + 1)(|h||W| + |b|)``;
+    * ``tanh``: ``(1 − h²) e_z + FUNCTION_ULP |h|``; ReLU: ``e_z`` where ``z > 0`` and 0
+      elsewhere, provided ``|z| > u e_z`` (else the exact and the computed unit may lie
+      on different sides of the kink, and every bound is ``inf``);
+    * probabilities, evaluated as ``exp(s − log Σ exp s)`` with ``s = f − max f``:
+      relative error ``e_f(c) + max e_f + |s_c| + max|s| + |t_c| + 2·FUNCTION_ULP
+      + C − 1 + FUNCTION_ULP·|log Σ exp s|`` (``t = s − log Σ exp s``;
+      ``f_c − log Σ exp f`` depends on the logits with Lipschitz constant 1 in the
+      maximum norm);
+    * the backward pass: ``δ = (p − y)/N``, the weight gradients ``hᵀδ + κW`` (inner
+      products of length ``N``), the bias gradients ``Σ_i δ_i``, and
+      ``δ ← (δ Wᵀ) ∘ φ'(z)`` with ``φ' = 1 − h²`` or ``1[h > 0]``.
+
+    Parameters
+    ----------
+    params, X, labels, activation, weight_decay
+        As in :func:`loss_and_grad`.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Same shapes as the gradient: ``|ĝ − g| <= bound`` entry by entry, to first
+        order in ``u``, for the exact gradient ``g`` at the given (float) parameters
+        and inputs and the computed ``ĝ``. All ``inf`` when some ReLU pre-activation is
+        within its error bound of zero.
+
+    Raises
+    ------
+    ValueError
+        As :func:`loss_and_grad`.
+    """
+    A = _inputs(X)
+    p = _params(params, A.shape[1])
+    y, n_cls = _labels(labels, A.shape[0])
+    if n_cls > p[-1].shape[0]:
+        raise ValueError(f"labels go up to {n_cls - 1} but the network has only "
+                         f"{p[-1].shape[0]} outputs")
+    wd = _validate.finite_real(weight_decay, "weight_decay", low=0.0)
+    act = _activation(activation)
+    u, fu = UNIT_ROUNDOFF, FUNCTION_ULP
+    n = A.shape[0]
+    n_layers = len(p) // 2
+    outs = _forward(p, A, act)
+    errs = [np.zeros_like(A)]            # error bounds of outs, in units of u
+    undecided = False
+    for l in range(n_layers):
+        W, b, h, e = p[2 * l], p[2 * l + 1], outs[l], errs[l]
+        ez = e @ np.abs(W) + (W.shape[0] + 1) * (np.abs(h) @ np.abs(W) + np.abs(b))
+        if l == n_layers - 1:
+            errs.append(ez)
+        elif act == "tanh":
+            h_out = outs[l + 1]
+            errs.append((1.0 - h_out**2) * ez + fu * np.abs(h_out))
+        else:
+            z = h @ W + b
+            undecided = undecided or bool(np.any(np.abs(z) <= u * ez))
+            errs.append(ez * (z > 0))
+    if undecided:
+        return [np.full(q.shape, np.inf) for q in p]
+    f, ef = outs[-1], errs[-1]
+    s = f - f.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(s).sum(axis=1))
+    t = s - lse[:, None]
+    probs = np.exp(t)
+    C = f.shape[1]
+    rel = (ef + ef.max(axis=1, keepdims=True) + np.abs(s)
+           + np.abs(s).max(axis=1, keepdims=True) + np.abs(t)
+           + (2 * fu + C - 1) + fu * np.abs(lse)[:, None])
+    onehot = np.zeros_like(probs)
+    onehot[np.arange(n), y] = 1.0
+    d1 = probs - onehot
+    delta = d1 / n
+    e_delta = (probs * rel + np.abs(d1)) / n + np.abs(delta)
+    bounds: list[np.ndarray] = [np.empty(0)] * len(p)
+    for l in range(n_layers - 1, -1, -1):
+        W, h, e = p[2 * l], outs[l], errs[l]
+        ad, ah = np.abs(delta), np.abs(h)
+        g = h.T @ delta + wd * W
+        bounds[2 * l] = u * (e.T @ ad + ah.T @ e_delta + n * (ah.T @ ad)
+                             + np.abs(wd * W) + np.abs(g))
+        bounds[2 * l + 1] = u * (e_delta.sum(axis=0) + (n - 1) * ad.sum(axis=0))
+        if l > 0:
+            back = delta @ W.T
+            e_back = e_delta @ np.abs(W).T + W.shape[1] * (ad @ np.abs(W).T)
+            if act == "tanh":
+                phi = 1.0 - h**2
+                delta = back * phi
+                e_phi = 2.0 * ah * e + h**2 + np.abs(phi)
+                e_delta = e_back * np.abs(phi) + np.abs(back) * e_phi + np.abs(delta)
+            else:
+                delta = back * (h > 0)
+                e_delta = e_back * (h > 0)
+    return bounds
+
+
+def _arb_matrix(a: np.ndarray):
+    """A float array (1-D as one row) as an exact Arb matrix."""
+    from flint import arb_mat
+
+    m = np.atleast_2d(np.asarray(a, dtype=float))
+    return arb_mat(m.shape[0], m.shape[1], [float(v) for v in m.ravel()])
+
+
+def _loss_arb(params: list, Xm: Any, ones: Any, y: np.ndarray, act: str,
+              wd: Any) -> tuple[Any, list]:
+    """The loss of :func:`loss_and_grad` in ball arithmetic, and the ReLU signs."""
+    from flint import arb, arb_mat
+
+    n = Xm.nrows()
+    h = Xm
+    signs: list[bool] = []
+    n_layers = len(params) // 2
+    for l in range(n_layers):
+        z = h * params[2 * l] + ones * params[2 * l + 1]
+        if l == n_layers - 1:
+            h = z
+            break
+        ent = z.entries()
+        if act == "tanh":
+            vals = [x.tanh() for x in ent]
+        else:
+            vals = []
+            for x in ent:
+                if x > 0:
+                    vals.append(x)
+                    signs.append(True)
+                elif x < 0:
+                    vals.append(arb(0))
+                    signs.append(False)
+                else:
+                    raise ValueError("a ReLU pre-activation cannot be told from 0 at "
+                                     "this precision; the loss is not differentiable "
+                                     "there")
+        h = arb_mat(n, z.ncols(), vals)
+    C = h.ncols()
+    ent = h.entries()
+    total = arb(0)
+    for i in range(n):
+        row = ent[i * C:(i + 1) * C]
+        ex = row[0].exp()
+        for x in row[1:]:
+            ex += x.exp()
+        total += ex.log() - row[int(y[i])]
+    loss = total / n
+    if wd != 0:
+        sq = arb(0)
+        for l in range(0, len(params), 2):
+            sq += (params[l].transpose() * params[l]).trace()
+        loss += wd * sq / 2
+    return loss, signs
+
+
+def central_difference(params: Any, X: Any, labels: Any, direction: Any, *,
+                       activation: str = "tanh", weight_decay: float = 0.0,
+                       step: float = 2.0**-40, bits: int = 256) -> mpmath.mpf:
+    """Directional derivative of the loss by a central difference in ball arithmetic.
+
+    ``(L(θ + h v) − L(θ − h v)) / (2h)`` with both losses evaluated from their
+    definition (:func:`loss_and_grad`) in Arb at ``bits`` bits, from the exact values
+    of the float parameters, direction and inputs: a reference for the gradient that
+    shares nothing with back-propagation. Its error is the truncation
+    ``h² |D³L[v, v, v]| / 6`` (about ``10^-25 |D³L|`` for the default ``h = 2^-40``)
+    plus the radius of the ball, about ``2^-bits |L| / h``.
+
+    Parameters
+    ----------
+    params, X, labels, activation, weight_decay
+        As in :func:`loss_and_grad`.
+    direction : list of array_like
+        ``v``, the same shapes as ``params``, finite.
+    step : float
+        ``h > 0``.
+    bits : int
+        Working precision, ``>= 64``.
+
+    Returns
+    -------
+    mpmath.mpf
+        The midpoint of the ball enclosing the central difference (every bit of it).
+
+    Raises
+    ------
+    ValueError
+        For malformed inputs (as :func:`loss_and_grad`), a direction of the wrong
+        shapes, ``step <= 0``, ``bits < 64``, or a ReLU pre-activation that changes
+        sign inside the stencil (a kink between ``θ − hv`` and ``θ + hv``: no central
+        difference approximates the derivative there).
+    """
+    from flint import arb, arb_mat, ctx
+
+    from .certify import to_mpf
+
+    A = _inputs(X)
+    p = _params(params, A.shape[1])
+    y, n_cls = _labels(labels, A.shape[0])
+    if n_cls > p[-1].shape[0]:
+        raise ValueError(f"labels go up to {n_cls - 1} but the network has only "
+                         f"{p[-1].shape[0]} outputs")
+    if not isinstance(direction, (list, tuple)) or len(direction) != len(p):
+        raise ValueError(f"direction must be a list of {len(p)} arrays shaped like "
+                         f"params")
+    v = [np.asarray(q, dtype=float) for q in direction]
+    for q, w in zip(v, p):
+        if q.shape != w.shape or not np.all(np.isfinite(q)):
+            raise ValueError(f"direction must be finite arrays shaped like params; "
+                             f"got {q.shape} for {w.shape}")
+    wd = _validate.finite_real(weight_decay, "weight_decay", low=0.0)
+    h = _validate.finite_real(step, "step", low=0.0, low_open=True)
+    prec = _validate.integer(bits, "bits", low=64)
+    act = _activation(activation)
+    with ctx.workprec(prec):
+        Xm = _arb_matrix(A)
+        ones = arb_mat(A.shape[0], 1, [1] * A.shape[0])
+        hb = arb(h)
+        ends = []
+        for sign in (1, -1):
+            shifted = [_arb_matrix(w) + _arb_matrix(q) * (sign * hb)
+                       for w, q in zip(p, v)]
+            ends.append(_loss_arb(shifted, Xm, ones, y, act, arb(wd)))
+        if ends[0][1] != ends[1][1]:
+            raise ValueError("the central-difference stencil crosses a ReLU kink; "
+                             "use a smaller step")
+        return to_mpf((ends[0][0] - ends[1][0]) / (2 * hb))
 
 
 def snapshot_steps(steps: int, n: int) -> np.ndarray:
@@ -617,3 +866,442 @@ def linear_twin(X: Any, labels: Any, *, lr: float, out_scale: float) -> LinearTw
         w_star=w_star,
         sigma2=float(C),
     )
+
+
+
+def _twin(twin: Any) -> LinearTwin:
+    if not isinstance(twin, LinearTwin):
+        raise ValueError(f"twin must be a LinearTwin (from linear_twin), "
+                         f"got {type(twin).__name__}")
+    return twin
+
+
+def twin_one_copy(twin: LinearTwin) -> tuple[np.ndarray, np.ndarray, float]:
+    """The ``d_a``-mode cloud whose spectrum, with the noise, makes up the twin's.
+
+    The twin's cloud has ``D = d_a (C − 1)`` modes: eigenvalue ``λ_k`` repeated
+    ``C − 1`` times, ground truth ``b_{k,a}``, noise ``n_k = (s²/D) λ_k G_kk`` (the same
+    for every ``a``). Its covariance is ``S + diag(n)`` with
+    ``S_{(k,a),(l,a')} = sqrt(λ_k λ_l) b_{ka} b_{la'} (G_kl − m_k m_l)``: in the block
+    of mode ``k`` it acts only along ``b_{k,·}``. On the ``C − 2`` directions
+    orthogonal to ``b_{k,·}`` the covariance is ``n_k``; on the unit vectors
+    ``e_k ⊗ b_{k,·}/β_k`` it is the cloud covariance of ``d_a`` modes with ground truth
+    ``β_k = ||b_{k,·}||`` and initial scale ``s' = s / sqrt(C − 1)`` (so that
+    ``s'²/d_a = s²/D``). Hence the spectrum of the twin's cloud is that of
+    ``ribbonlib.cloud.covariance(λ, β, s', η, T)`` together with every ``n_k`` repeated
+    ``C − 2`` times (for ``β_k = 0`` the ``d_a``-mode cloud holds the last copy).
+
+    Parameters
+    ----------
+    twin : LinearTwin
+
+    Returns
+    -------
+    lam : numpy.ndarray, shape (d_a,)
+        The distinct eigenvalues ``λ_k`` of ``Σ_a``.
+    beta : numpy.ndarray, shape (d_a,)
+        ``||b_{k,·}||`` (float64).
+    s : float
+        ``s / sqrt(C − 1)`` (float64).
+    """
+    tw = _twin(twin)
+    da, C = tw.V.shape[0], tw.Q.shape[0]
+    B = tw.b.reshape(da, C - 1)
+    lam = tw.lam.reshape(da, C - 1)[:, 0].copy()
+    return lam, np.linalg.norm(B, axis=1), tw.s / np.sqrt(C - 1.0)
+
+
+def twin_spectra_grid(twin: LinearTwin, s_values: Any, steps: Any) -> np.ndarray:
+    """Cloud spectra of the twin on a grid of initial scales and horizons, via one copy.
+
+    :func:`ribbonlib.phase.spectra_grid` of the ``d_a``-mode cloud of
+    :func:`twin_one_copy` (initial scales ``s/sqrt(C − 1)``), merged with the noise
+    variances repeated ``C − 2`` times: the spectra of
+    ``ribbonlib.cloud.covariance(twin.lam, twin.b, s, twin.eta, T)`` at the cost of
+    matrices of size ``d_a`` instead of ``d_a (C − 1)``.
+
+    Parameters
+    ----------
+    twin : LinearTwin
+    s_values : array_like, shape (R,)
+        Initial scales ``s >= 0`` of the twin (the convention of :attr:`LinearTwin.s`).
+    steps : array_like of int, shape (A,)
+        Horizons ``T >= 0``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (A, R, d_a (C − 1))
+        Descending eigenvalues.
+    """
+    from .cloud import noise_variances
+    from .phase import spectra_grid
+
+    tw = _twin(twin)
+    lam, beta, _ = twin_one_copy(tw)
+    C = tw.Q.shape[0]
+    s_arr = np.atleast_1d(np.asarray(s_values, dtype=float))
+    if (s_arr.ndim != 1 or s_arr.size == 0 or not np.all(np.isfinite(s_arr))
+            or np.any(s_arr < 0)):
+        raise ValueError("s_values must be a non-empty 1-D array of finite scales >= 0")
+    T_arr = np.atleast_1d(np.asarray(steps))
+    if (T_arr.ndim != 1 or T_arr.size == 0 or not np.issubdtype(T_arr.dtype, np.integer)
+            or np.any(T_arr < 0)):
+        raise ValueError("steps must be a non-empty 1-D array of integers >= 0")
+    s1 = s_arr / np.sqrt(C - 1.0)
+    one = spectra_grid(np.tile(lam, (T_arr.size, 1)), beta, s1, tw.eta, T_arr)
+    out = np.empty(one.shape[:2] + (lam.size * (C - 1),))
+    for a, T in enumerate(T_arr):
+        n_hat = noise_variances(lam, 1.0, tw.eta, int(T))
+        for r, s in enumerate(s1):
+            merged = np.concatenate([one[a, r], np.repeat(s * s * n_hat, C - 2)])
+            out[a, r] = np.sort(merged)[::-1]
+    return out
+
+
+def twin_spectrum_enclosure(twin: LinearTwin, steps: int) -> tuple[Any, Any]:
+    """Rigorous enclosures of the descending eigenvalues of the twin's exact cloud.
+
+    The cloud covariance is that of :func:`ribbonlib.cloud.covariance`.
+
+    For the twin's float parameters taken as exact numbers (``twin.lam``, ``twin.b``,
+    ``twin.s``, ``twin.eta``): the ``d_a``-mode cloud of :func:`twin_one_copy` (with
+    ``β_k`` and ``s'`` enclosed in Arb) by :func:`ribbonlib.certify.cloud_matrices` and
+    :func:`ribbonlib.certify.symmetric_eigenvalues`, merged with the enclosures of the
+    noise variances repeated ``C − 2`` times; the ``m``-th largest value of a set of
+    intervals lies between the ``m``-th largest lower and the ``m``-th largest upper
+    end.
+
+    Parameters
+    ----------
+    twin : LinearTwin
+    steps : int
+        ``T >= 0``.
+
+    Returns
+    -------
+    ribbonlib.certify.Enclosure, shape (d_a (C − 1),)
+        ``lo[m] <= μ_{m+1} <= hi[m]``.
+    trace : flint.arb
+        The trace of the exact covariance.
+    """
+    from flint import arb, ctx
+
+    from . import certify
+
+    tw = _twin(twin)
+    T = _validate.integer(steps, "steps", low=0)
+    da, C = tw.V.shape[0], tw.Q.shape[0]
+    lam = tw.lam.reshape(da, C - 1)[:, 0]
+    B = tw.b.reshape(da, C - 1)
+    with ctx.workprec(192):
+        beta = np.array([sum((arb(float(x)) ** 2 for x in row), arb(0)).sqrt()
+                         for row in B], dtype=object)
+        s1 = arb(float(tw.s)) / arb(C - 1).sqrt()
+        S, noise_unit = certify.cloud_matrices(lam, beta, tw.eta, T)
+        s2 = s1 * s1
+        noise = [s2 * x for x in noise_unit]
+        Cm = S.__class__(S)
+        for k in range(da):
+            Cm[k, k] = Cm[k, k] + noise[k]
+        eig = certify.symmetric_eigenvalues(Cm, balls=True)
+        values = list(eig) + [x for x in noise for _ in range(C - 2)]
+        trace = Cm.trace() + (C - 2) * sum(noise, arb(0))
+    enc = certify.enclose(np.array(values, dtype=object))
+    return certify.Enclosure(np.sort(enc.lo)[::-1], np.sort(enc.hi)[::-1]), trace
+
+
+def twin_closed_form(twin: LinearTwin, X: Any, labels: Any, params0: Any,
+                     steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The twin's centred weights by the closed form, and a bound on their round-off.
+
+    ``Ŵ_t = V ĉ_t Qᵀ`` with ``ĉ_t`` = :func:`ribbonlib.dynamics.gd_modes` of the twin's
+    ``(λ, b, c_0 = Vᵀ W_0 Q, η/C)``, ``W_0`` the weights of ``params0`` over its bias
+    row. The exact twin, the linearised gradient descent
+    ``W_{t+1} = W_t − (η/C)(Σ_a W_t P − X_aᵀ C(Y − 1/C)/N)`` from ``W_0 P`` with the
+    exact ``η/C``, differs from it in the logits by at most
+    ``bound[t] >= ||X_a (Ŵ_t − W_t P)||_F``, to first order in ``u = 2^-53``. The bound
+    is ``sqrt(N λ_1)`` times the sum of
+
+    * the round-off of the modes (:func:`ribbonlib.dynamics.gd_modes_error_bound`) and
+      of the products ``V ĉ_t Qᵀ``;
+    * the initial error ``||V ĉ_0 Qᵀ − W_0 P||_F`` (rounding of ``c_0``, and the
+      measured departure of the computed ``V`` and ``Q`` from orthonormality);
+    * the one-step defects of the closed form under the exact twin update, summed over
+      ``τ < t`` (the update does not expand errors when ``ηλ_1 <= 2C``): the measured
+      residual ``Σ_a V − V diag(λ)`` of the computed eigenvectors (with the error of its
+      evaluation), the departure of ``V`` from orthonormality, the rounding of ``b``
+      (products of lengths ``N``, ``d_a``, ``d_a``, ``d_a`` and ``C``) and of ``η/C``.
+
+    Parameters
+    ----------
+    twin : LinearTwin
+        From :func:`linear_twin` with the same ``X`` and ``labels``.
+    X : array_like, shape (N, d)
+        The training inputs of ``twin``.
+    labels : array_like of int, shape (N,)
+        Its labels.
+    params0 : list of array_like
+        ``[W, b]`` of a softmax-linear model with ``C`` outputs.
+    steps : int
+        ``T >= 0``.
+
+    Returns
+    -------
+    weights : numpy.ndarray, shape (T + 1, d + 1, C)
+        ``Ŵ_t`` (the weights over the bias row).
+    bound : numpy.ndarray, shape (T + 1,)
+        The bound on ``||X_a (Ŵ_t − W_t P)||_F``.
+
+    Raises
+    ------
+    ValueError
+        For a ``twin`` that is not a :class:`LinearTwin`, inputs or labels that do not
+        match it, ``params0`` that is not a softmax-linear model, or ``steps < 0``.
+    """
+    from .dynamics import gd_modes, gd_modes_error_bound
+
+    _twin(twin)
+    A = _inputs(X)
+    N, d = A.shape
+    y, n_cls = _labels(labels, N)
+    da, C = twin.V.shape[0], twin.Q.shape[0]
+    if da != d + 1 or n_cls != C:
+        raise ValueError(f"X and labels must be those of the twin: {da - 1} features "
+                         f"and {C} classes, got {d} and {n_cls}")
+    p = _params(params0, d)
+    if len(p) != 2 or p[1].shape[0] != C:
+        raise ValueError(f"params0 must be a softmax-linear model [W, b] with {C} "
+                         f"outputs")
+    T = _validate.integer(steps, "steps", low=0)
+    u = UNIT_ROUNDOFF
+    W0 = np.vstack([p[0], p[1][None, :]])
+    V, Q = twin.V, twin.Q
+    lam = twin.lam.reshape(da, C - 1)[:, 0]
+    c0 = V.T @ W0 @ Q
+    shape = (T + 1, da, C - 1)
+    modes = gd_modes(twin.lam, twin.b, c0.ravel(), twin.eta, T).reshape(shape)
+    e_modes = gd_modes_error_bound(twin.lam, twin.b, c0.ravel(), twin.eta, T)
+    e_modes = e_modes.reshape(shape)
+    weights = np.einsum("kj,tja,ca->tkc", V, modes, Q)
+    Xa = np.hstack([A, np.ones((N, 1))])
+    aX, aV, aQ = np.abs(Xa), np.abs(V), np.abs(Q)
+    # measured departures from orthonormality, with the error of their evaluation
+    omega = (float(np.linalg.norm(V.T @ V - np.eye(da)))
+             + (da + 1) * u * float(np.sum(V * V)))
+    omega_q = float(np.linalg.norm(Q @ Q.T - (np.eye(C) - 1.0 / C))) + (C + 3) * u * C
+    grow = (1.0 + omega) * (1.0 + omega_q)
+    # residual of the eigenpairs for the exact Σ_a = X_aᵀX_a/N (S is its float64 value)
+    S = Xa.T @ Xa / N
+    dS = float(np.linalg.norm((N + 1) * u * (aX.T @ aX) / N))
+    res_v = (float(np.linalg.norm(S @ V - V * lam[None, :]))
+             + (da + 1) * u * (float(np.linalg.norm(np.abs(S) @ aV))
+                               + float(np.linalg.norm(aV * lam[None, :])))
+             + dS * (1.0 + omega))
+    lam1 = float(lam.max()) + res_v + dS
+    # rounding of b: the chain of linear_twin, and V's departure from orthonormality
+    targets = np.abs(C * np.eye(C)[y] - 1.0)
+    chain = (aV.T @ (aV @ ((aV.T @ (aX.T @ targets) / N) / lam[:, None]))) @ aQ
+    b_hat = twin.b.reshape(da, C - 1)
+    e_b = ((N + 3 * da + C + 4) * u * chain
+           + omega * float(np.linalg.norm(b_hat)) * (1.0 + omega))
+    rhs = float(np.linalg.norm(Xa.T @ (C * np.eye(C)[y] - 1.0) / N))
+    rhs *= 1.0 + (N + 2) * u
+    step = twin.eta * (1.0 + u)                                   # >= the exact η/C
+    # one-step defects of the exact closed form under the exact update, first order
+    c_norm = np.linalg.norm(modes.reshape(T + 1, -1), axis=1)
+    drift = lam[None, :, None] * (modes - b_hat[None])
+    drift = np.linalg.norm(drift.reshape(T + 1, -1), axis=1)
+    e_lam_b = float(np.linalg.norm(lam[:, None] * e_b))
+    defect = (step * (grow * res_v * c_norm + omega * rhs + grow * e_lam_b)
+              + u * step * grow * drift)
+    e_c0 = (da + C) * u * float(np.linalg.norm(aV.T @ np.abs(W0) @ aQ))
+    e_init = (grow * (1.0 + omega) * e_c0
+              + (omega + omega_q) * float(np.linalg.norm(W0)) * (1.0 + omega))
+    # rounding of V ĉ_t Qᵀ: ||(|V| |ĉ_t| |Q|ᵀ)||_F <= ||V||_F ||ĉ_t||_F ||Q||_F
+    products = float(np.linalg.norm(V)) * float(np.linalg.norm(Q)) * c_norm
+    here = (grow * np.linalg.norm(e_modes.reshape(T + 1, -1), axis=1)
+            + (da + C) * u * products + omega_q * grow * c_norm)
+    acc = e_init + np.concatenate([[0.0], np.cumsum(defect[:-1])])
+    return weights, np.sqrt(N * lam1) * (here + acc)
+
+
+@dataclass(frozen=True)
+class TwinTracking:
+    """Ball enclosures along exact softmax-linear gradient descent and its linear twin.
+
+    Both runs start from the same weights and are computed in Arb ball arithmetic from
+    the exact values of the float inputs, so every entry is an interval that provably
+    contains the exact number (exact arithmetic, no round-off). The arrays hold
+    ``flint.arb`` balls, one per step ``t = 0..T``.
+
+    Attributes
+    ----------
+    error : numpy.ndarray of flint.arb, shape (T + 1,)
+        ``||E_t||_F`` with ``E_t = (F_t − F^lin_t) P``, the centred difference of the
+        logits.
+    remainder : numpy.ndarray of flint.arb, shape (T + 1,)
+        ``||R(F_t)||_F``, ``R`` the row-wise remainder ``softmax(f) − 1/C − Pf/C``.
+    quartic : numpy.ndarray of flint.arb, shape (T + 1,)
+        ``(Σ_i ||P f_{t,i}||⁴)^(1/2)``.
+    lemma : numpy.ndarray of flint.arb, shape (T + 1,)
+        ``max_i ||R(f_{t,i})|| / (½ ||P f_{t,i}||²)`` over the samples.
+    displacement : numpy.ndarray of flint.arb, shape (T + 1,)
+        ``||(F_t − F_0) P||_F``.
+    rms : numpy.ndarray of flint.arb, shape (T + 1,)
+        ``(Σ_i ||P f_{t,i}||² / N)^(1/2)``, the root-mean-square centred logit vector.
+    loss : numpy.ndarray of flint.arb, shape (T + 1,)
+        The mean cross-entropy of the real run.
+    lam1 : flint.arb
+        The largest eigenvalue of ``Σ_a = X_aᵀX_a/N``
+        (:func:`ribbonlib.certify.symmetric_eigenvalues`).
+    sigma : flint.arb_mat
+        ``Σ_a``.
+    twin_weights : list of flint.arb_mat
+        ``W^lin_t P``, the centred weights of the twin (bias as the last row).
+    n_samples : int
+        ``N``.
+    """
+
+    error: np.ndarray
+    remainder: np.ndarray
+    quartic: np.ndarray
+    lemma: np.ndarray
+    displacement: np.ndarray
+    rms: np.ndarray
+    loss: np.ndarray
+    lam1: Any
+    sigma: Any
+    twin_weights: list
+    n_samples: int
+
+    def logit_distance(self, weights: Any) -> np.ndarray:
+        """``||X_a (W_t − W^lin_t P)||_F`` for float weights ``W_t`` of shape (T+1, d_a, C).
+
+        Evaluated in ball arithmetic as ``sqrt(N tr(Dᵀ Σ_a D))``,
+        ``D = W_t − W^lin_t P``.
+        """
+        from flint import ctx
+
+        arr = np.asarray(weights, dtype=float)
+        T1 = len(self.twin_weights)
+        shape = (T1, self.twin_weights[0].nrows(), self.twin_weights[0].ncols())
+        if arr.shape != shape or not np.all(np.isfinite(arr)):
+            raise ValueError(f"weights must be finite, of shape {shape}; "
+                             f"got {arr.shape}")
+        out = np.empty(T1, dtype=object)
+        with ctx.workprec(max(ctx.prec, 128)):
+            for t in range(T1):
+                D = _arb_matrix(arr[t]) - self.twin_weights[t]
+                q = self.n_samples * (D.transpose() * (self.sigma * D)).trace()
+                out[t] = q.nonnegative_part().sqrt()
+        return out
+
+
+def twin_tracking(X: Any, labels: Any, params0: Any, *, lr: float, steps: int,
+                  bits: int = 128) -> TwinTracking:
+    """Exact softmax-linear gradient descent and its linear twin, in ball arithmetic.
+
+    The real run is ``W_{t+1} = W_t − η X_aᵀ(softmax(X_a W_t) − Y)/N`` (cross-entropy,
+    no weight decay), the twin ``W_{t+1} = W_t − η X_aᵀ(1/C + X_a W_t P/C − Y)/N``, both
+    from the weights of ``params0`` (bias as the last row of ``W``). Every quantity of
+    the tracking proposition (the linearisation remainder, the distance between the
+    logits, the lemma's ratio for every sample) is enclosed at every step; see
+    :class:`TwinTracking`.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, d)
+        Training inputs (a constant column is appended for the bias).
+    labels : array_like of int, shape (N,)
+        Classes ``0..C-1``.
+    params0 : list of array_like
+        ``[W, b]`` of a softmax-linear model with ``C`` outputs.
+    lr : float
+        Learning rate ``η > 0``.
+    steps : int
+        ``T >= 0``.
+    bits : int
+        Working precision of the balls, ``>= 64``.
+
+    Returns
+    -------
+    TwinTracking
+
+    Raises
+    ------
+    ValueError
+        For malformed inputs or labels, ``params0`` that is not a softmax-linear model
+        with ``C`` outputs, ``lr <= 0``, ``steps < 0`` or ``bits < 64``, or when a
+        ball loses all accuracy (the run diverges).
+    """
+    from functools import reduce
+
+    from flint import arb, arb_mat, ctx
+
+    from .certify import symmetric_eigenvalues
+
+    A = _inputs(X)
+    N, d = A.shape
+    y, C = _labels(labels, N)
+    p = _params(params0, d)
+    if len(p) != 2 or p[1].shape[0] != C:
+        raise ValueError(f"params0 must be a softmax-linear model [W, b] with {C} "
+                         f"outputs")
+    eta = _validate.finite_real(lr, "lr", low=0.0, low_open=True)
+    T = _validate.integer(steps, "steps", low=0)
+    prec = _validate.integer(bits, "bits", low=64)
+    W0 = np.vstack([p[0], p[1][None, :]])
+    with ctx.workprec(prec):
+        Xm = _arb_matrix(np.hstack([A, np.ones((N, 1))]))
+        XmT = Xm.transpose()
+        sigma = (XmT * Xm) / N
+        lam1 = symmetric_eigenvalues(sigma, balls=True)[0]
+        onehot = np.eye(C)[y]
+        Ym = _arb_matrix(onehot)
+        inv_c = arb(1) / C
+        Pm = arb_mat(C, C, [int(i == j) - inv_c for i in range(C) for j in range(C)])
+        Jc = arb_mat(N, C, [inv_c] * (N * C))
+        K0 = (XmT * (Jc - Ym)) / N
+        eta_b = arb(eta)
+        W = _arb_matrix(W0)
+        Wl = _arb_matrix(W0)
+        W0P = W * Pm
+        keys = ("error", "remainder", "quartic", "lemma", "displacement", "rms", "loss")
+        cols = {k: np.empty(T + 1, dtype=object) for k in keys}
+        twin_weights = []
+        zero = arb(0)
+        for t in range(T + 1):
+            F = Xm * W
+            fe = F.entries()
+            ex = [x.exp() for x in fe]
+            sums = [sum(ex[i * C:(i + 1) * C], zero) for i in range(N)]
+            inv = [1 / s for s in sums]
+            probs = arb_mat(N, C, [ex[k] * inv[k // C] for k in range(N * C)])
+            Pf = F * Pm
+            R = probs - Jc - Pf * inv_c
+            re, pe = R.entries(), Pf.entries()
+            r2 = [sum([x * x for x in re[i * C:(i + 1) * C]], zero) for i in range(N)]
+            q2 = [sum([x * x for x in pe[i * C:(i + 1) * C]], zero) for i in range(N)]
+            ratios = [zero if q.is_zero() and r.is_zero()
+                      else r.nonnegative_part().sqrt() / (q / 2)
+                      for r, q in zip(r2, q2)]
+            cols["lemma"][t] = reduce(lambda a, b: a.max(b), ratios)
+            cols["remainder"][t] = (R.transpose() * R).trace().nonnegative_part().sqrt()
+            cols["quartic"][t] = sum([q * q for q in q2], zero).sqrt()
+            cols["rms"][t] = (sum(q2, zero) / N).sqrt()
+            lse = [s.log() - fe[i * C + yi]
+                   for i, (s, yi) in enumerate(zip(sums, y.tolist()))]
+            cols["loss"][t] = sum(lse, zero) / N
+            for key, D in (("error", (W - Wl) * Pm), ("displacement", W * Pm - W0P)):
+                q = N * (D.transpose() * (sigma * D)).trace()
+                cols[key][t] = q.nonnegative_part().sqrt()
+            twin_weights.append(Wl * Pm)
+            if not all(cols[k][t].is_finite() for k in ("error", "loss", "lemma")):
+                raise ValueError(f"the balls lost all accuracy at step {t} (diverging "
+                                 f"run?); lower lr = {eta:g}")
+            if t == T:
+                break
+            W = W - (XmT * (probs - Ym)) * (eta_b / N)
+            Wl = Wl - (sigma * Wl * Pm * inv_c + K0) * eta_b
+    return TwinTracking(twin_weights=twin_weights, lam1=lam1, sigma=sigma, n_samples=N,
+                        **cols)

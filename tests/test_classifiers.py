@@ -1,14 +1,47 @@
-"""ribbonlib.classifiers: gradients, shapes, determinism, validation and the linear twin."""
+"""ribbonlib.classifiers: unit tests, and domain tests of the results of chapter 8.
+
+Every stated result is tested over the whole domain its statement claims, against a
+reference that shares no code with the library function under test:
+
+* the linearisation lemma of the softmax, for every ``C >= 2`` and logits of any size
+  (``10^-8`` to ``10^3``), shifts, ties and heavy tails, in mpmath at 40 digits;
+* the linear twin (proposition ``prop-beyond-twin``): the closed form of
+  :func:`linear_twin` and :func:`ribbonlib.dynamics.gd_modes` against the linearised
+  update itself, iterated ``T`` times in mpmath by repeated squaring of the affine map
+  (``T`` from 0 to 1e6, ``ηλ_1/C`` from 1e-6 to just below 2, feature scales spread over
+  six decades), within the round-off bound of :func:`twin_closed_form`; the initial
+  coordinates against their stated distribution (z-scores); the distance sandwich of
+  item 3 against ``d_B`` from its definition in mpmath;
+* the tracking proposition: exact softmax gradient descent and its twin iterated in
+  mpmath (an implementation independent of :func:`twin_tracking`, whose balls must
+  contain it), and the non-expansion of the error map for arbitrary states;
+* the gradients of :func:`loss_and_grad` (linear model, one and two hidden layers,
+  ``tanh`` and ReLU, any weight decay and scale) against 256-bit central differences
+  of the loss (:func:`central_difference`, itself checked against mpmath's
+  differentiation of an independent mpmath loss), within :func:`gradient_error_bound`;
+* the one-copy lemma of the twin's cloud: the spectrum of the full ``d_a (C − 1)``-mode
+  covariance, diagonalised in mpmath, against :func:`twin_spectra_grid` and inside the
+  enclosures of :func:`twin_spectrum_enclosure`.
+
+Hypothesis draws one 32-bit seed per example and the problem is generated from it with
+NumPy, so that every example spreads over the whole domain.
+"""
 
 from __future__ import annotations
 
+import math
+
+import mpmath
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
+from ribbonlib import check, cloud, dynamics
 from ribbonlib import classifiers as cl
-from ribbonlib import dynamics
+
+u = 2.0**-53
+seeds = st.integers(0, 2**32 - 1)
 
 
 def toy(seed: int = 0, n: int = 40, d: int = 5, c: int = 3):
@@ -19,44 +52,425 @@ def toy(seed: int = 0, n: int = 40, d: int = 5, c: int = 3):
     return X, y
 
 
-def directional_fd(params, X, y, v, h, **kw):
-    plus = cl.loss_and_grad([p + h * q for p, q in zip(params, v)], X, y, **kw)[0]
-    minus = cl.loss_and_grad([p - h * q for p, q in zip(params, v)], X, y, **kw)[0]
-    return (plus - minus) / (2 * h)
+def mp_softmax(f):
+    m = max(f)
+    e = [mpmath.exp(x - m) for x in f]
+    s = mpmath.fsum(e)
+    return [x / s for x in e]
 
 
-@pytest.mark.parametrize(
-    "hidden,activation,wd",
-    [((), "tanh", 0.0), ((), "tanh", 0.05), ((7,), "tanh", 0.0), ((6, 4), "tanh", 0.01), ((7,), "relu", 0.01)],
-)
-def test_gradient_matches_central_differences(hidden, activation, wd):
-    X, y = toy(1)
-    params = cl.init_params(X.shape[1], 3, hidden, activation=activation, out_scale=1.0, seed=3)
-    _, grads = cl.loss_and_grad(params, X, y, activation=activation, weight_decay=wd)
-    rng = np.random.default_rng(4)
-    for _ in range(5):
+def logits_vector(rng: np.random.Generator, c: int) -> np.ndarray:
+    """Logits of every size, with shifts, ties and heavy tails."""
+    f = rng.standard_normal(c) * 10.0 ** rng.uniform(-8.0, 3.0)
+    if rng.random() < 0.3:
+        f = rng.standard_cauchy(c) * 10.0 ** rng.uniform(-4.0, 1.0)
+    if rng.random() < 0.3:
+        f[rng.integers(0, c, c)] = f[0]                               # ties
+    return f + rng.choice([0.0, rng.uniform(-1e3, 1e3)])
+
+
+def data_set(rng: np.random.Generator, n: int, d: int, c: int):
+    """Inputs with feature scales spread over four decades, labels using every class."""
+    X = rng.standard_normal((n, d)) * 10.0 ** rng.uniform(-2.0, 2.0, d)
+    X += rng.standard_normal(d) * rng.choice([0.0, 1.0])
+    y = rng.permutation(np.arange(n) % c)
+    return X, y
+
+
+# ------------------------------------------------------------------------------- softmax
+
+
+@given(seeds, st.integers(2, 60))
+@settings(max_examples=40)
+def test_softmax_against_mpmath(seed, c):
+    """cl.softmax to its round-off: (|s_c| + Σ p|s| + 2·ulp-functions + C) u relative."""
+    f = logits_vector(np.random.default_rng(seed), c)
+    p = cl.softmax(f)
+    with mpmath.workdps(40):
+        ref = mp_softmax([mpmath.mpf(float(x)) for x in f])
+        s = np.abs(f - f.max())
+        bound = u * (s + float(np.sum(p * s)) + 2 * cl.FUNCTION_ULP + c)
+        for pc, rc, bc in zip(p, ref, bound):
+            assert abs(mpmath.mpf(float(pc)) - rc) <= bc * rc * (1 + 1e-6) + 2.0**-1074
+
+
+@given(seeds, st.integers(2, 60))
+@settings(max_examples=60)
+@example(seed=0, c=2)
+def test_linearisation_lemma(seed, c):
+    """||softmax(f) − 1/C − Pf/C||_2 <= ||Pf||²/2 for every f (lem-beyond-remainder)."""
+    f = logits_vector(np.random.default_rng(seed), c)
+    with mpmath.workdps(40):
+        fm = [mpmath.mpf(float(x)) for x in f]
+        mean = mpmath.fsum(fm) / c
+        pf = [x - mean for x in fm]
+        p = mp_softmax(fm)
+        r = mpmath.sqrt(mpmath.fsum((pc - mpmath.mpf(1) / c - q / c) ** 2 for pc, q in zip(p, pf)))
+        assert r <= mpmath.fsum(q * q for q in pf) / 2
+
+
+def test_linearisation_lemma_constant_is_sharp_enough():
+    """The ratio stays well below 1 but is not vacuous: it reaches ~0.19 for C = 2."""
+    with mpmath.workdps(30):
+        best = max(
+            mpmath.sqrt(2) * abs(mpmath.tanh(a) - a) / 2 / (a * a)
+            for a in [mpmath.mpf(k) / 10 for k in range(1, 60)]
+        )
+    assert 0.15 < best < 0.25
+
+
+# ------------------------------------------------------------------------- the gradients
+
+
+def mp_loss(params, X, y, act, wd):
+    """The loss of eq-beyond-loss in mpmath, sample by sample (independent of the library)."""
+    n = len(X)
+    total = mpmath.mpf(0)
+    layers = len(params) // 2
+    for i in range(n):
+        h = list(X[i])
+        for l in range(layers):
+            W, b = params[2 * l], params[2 * l + 1]
+            z = [mpmath.fsum(h[j] * W[j][k] for j in range(len(h))) + b[k] for k in range(len(b))]
+            if l < layers - 1:
+                h = [mpmath.tanh(x) if act == "tanh" else max(x, 0) for x in z]
+            else:
+                h = z
+        m = max(h)
+        total += m + mpmath.log(mpmath.fsum(mpmath.exp(x - m) for x in h)) - h[int(y[i])]
+    reg = mpmath.fsum(x * x for l in range(0, len(params), 2) for row in params[l] for x in row)
+    return total / n + wd * reg / 2
+
+
+def test_central_difference_against_mpmath_derivative():
+    """The 256-bit central difference equals mpmath's derivative of an mpmath loss."""
+    X, y = toy(11, n=6, d=3, c=3)
+    for hidden, act, wd in [((), "tanh", 0.3), ((3,), "tanh", 0.0), ((2, 3), "relu", 0.05)]:
+        params = cl.init_params(3, 3, hidden, activation=act, out_scale=2.0, seed=4)
+        v = [np.random.default_rng(5).standard_normal(p.shape) for p in params]
+        ref_fd = cl.central_difference(params, X, y, v, activation=act, weight_decay=wd)
+        with mpmath.workdps(60):
+            def along(h):
+                shifted = []
+                for p, q in zip(params, v):
+                    a = np.atleast_2d(p)
+                    b = np.atleast_2d(q)
+                    m = [[mpmath.mpf(float(x)) + h * mpmath.mpf(float(z)) for x, z in zip(ra, rb)]
+                         for ra, rb in zip(a, b)]
+                    shifted.append(m if p.ndim == 2 else m[0])
+                Xm = [[mpmath.mpf(float(x)) for x in row] for row in X]
+                return mp_loss(shifted, Xm, y, act, mpmath.mpf(wd))
+
+            exact = mpmath.diff(along, 0)
+        assert abs(ref_fd - exact) <= mpmath.mpf(10) ** -20 * (1 + abs(exact))
+
+
+@given(seeds, st.sampled_from([(), (1,), (4,), (3, 2), (6, 5)]), st.sampled_from(["tanh", "relu"]))
+@settings(max_examples=40)
+@example(seed=1, hidden=(), act="tanh")
+def test_gradient_within_its_round_off_bound(seed, hidden, act):
+    """Back-propagation = 256-bit central differences, within gradient_error_bound."""
+    rng = np.random.default_rng(seed)
+    n, d, c = int(rng.integers(1, 13)), int(rng.integers(1, 6)), int(rng.integers(2, 6))
+    X = rng.standard_normal((n, d)) * 10.0 ** rng.uniform(-2.0, 2.0)
+    y = rng.integers(0, c, n)
+    y[0] = c - 1
+    wd = float(rng.choice([0.0, 10.0 ** rng.uniform(-6.0, 1.0)]))
+    params = cl.init_params(d, c, hidden, activation=act, out_scale=10.0 ** rng.uniform(-3.0, 1.5),
+                            seed=int(rng.integers(1 << 30)))
+    _, grads = cl.loss_and_grad(params, X, y, activation=act, weight_decay=wd)
+    bound = cl.gradient_error_bound(params, X, y, activation=act, weight_decay=wd)
+    assume(all(np.all(np.isfinite(b)) for b in bound))            # no unit at its kink
+    for _ in range(2):
         v = [rng.standard_normal(p.shape) for p in params]
-        norm = np.sqrt(sum(np.sum(q * q) for q in v))
-        v = [q / norm for q in v]
-        h = 1e-5
-        if activation == "relu":  # the stencil must not cross a kink of any unit
-            z = X @ params[0] + params[1]
-            dz = np.abs(X @ v[0] + v[1])
-            assert np.min(np.abs(z) / np.maximum(dz, 1e-300)) > h
-        fd = directional_fd(params, X, y, v, h, activation=activation, weight_decay=wd)
-        an = sum(np.sum(g * q) for g, q in zip(grads, v))
-        # central differences: truncation h^2 |L'''|/6 ~ 1e-10, round-off eps |L|/h ~ 1e-11
-        assert abs(fd - an) <= 1e-8 + 1e-7 * abs(an)
+        try:
+            ref = cl.central_difference(params, X, y, v, activation=act, weight_decay=wd)
+        except ValueError:                                        # a kink inside the stencil
+            assume(False)
+        with mpmath.workprec(300):
+            bp = mpmath.fsum(mpmath.mpf(float(a)) * mpmath.mpf(float(b))
+                             for g, q in zip(grads, v) for a, b in zip(g.ravel(), q.ravel()))
+        tol = sum(float(np.sum(b * np.abs(q))) for b, q in zip(bound, v))
+        assert abs(bp - ref) <= tol, (float(abs(bp - ref)), tol)
 
 
-def test_linear_gradient_closed_form():
-    X, y = toy(2, n=30, d=4, c=4)
-    params = cl.init_params(4, 4, (), out_scale=2.0, seed=1)
-    _, (gW, gb) = cl.loss_and_grad(params, X, y, weight_decay=0.3)
-    P = cl.softmax(X @ params[0] + params[1])
-    Y = np.eye(4)[y]
-    np.testing.assert_allclose(gW, X.T @ (P - Y) / 30 + 0.3 * params[0], rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(gb, (P - Y).mean(axis=0), rtol=1e-12, atol=1e-15)
+def test_gradient_error_bound_is_infinite_at_a_relu_kink():
+    X = np.array([[1.0, -1.0], [2.0, 0.5]])
+    y = np.array([0, 1])
+    params = [np.array([[1.0], [1.0]]), np.array([0.0]), np.array([[1.0, -1.0]]), np.zeros(2)]
+    bound = cl.gradient_error_bound(params, X, y, activation="relu")
+    assert all(np.all(np.isinf(b)) for b in bound)
+    with pytest.raises(ValueError, match="kink|0 at this precision"):
+        v = [np.ones_like(p) for p in params]
+        cl.central_difference(params, X, y, v, activation="relu")
+
+
+# ------------------------------------------------------------------------ the linear twin
+
+
+def exact_twin(Xa, Y, W0, eta, T, dps=50):
+    """W_T P of the linearised update, iterated T times by repeated squaring (mpmath).
+
+    The affine map Z -> M Z + G on Z = W P, M = I - (eta/C) Sigma_a,
+    G = eta X_a^T (Y - 1/C) / N, as the block matrix [[M, G], [0, I]].
+    """
+    with mpmath.workdps(dps):
+        N, da = Xa.shape
+        C = Y.shape[1]
+        X = mpmath.matrix(Xa.tolist())
+        Ym = mpmath.matrix(Y.tolist()) - mpmath.ones(N, C) / C
+        sigma = X.T * X / N
+        M = mpmath.eye(da) - sigma * (mpmath.mpf(eta) / C)
+        G = X.T * Ym * (mpmath.mpf(eta) / N)
+        A = mpmath.zeros(da + C, da + C)
+        for i in range(da):
+            for j in range(da):
+                A[i, j] = M[i, j]
+            for j in range(C):
+                A[i, da + j] = G[i, j]
+        for j in range(C):
+            A[da + j, da + j] = 1
+        P = mpmath.eye(C) - mpmath.ones(C, C) / C
+        Z = mpmath.matrix(W0.tolist()) * P
+        state = mpmath.zeros(da + C, C)
+        for i in range(da):
+            for j in range(C):
+                state[i, j] = Z[i, j]
+        for j in range(C):
+            state[da + j, j] = 1
+        power, k = mpmath.eye(da + C), T
+        base = A
+        while k:
+            if k & 1:
+                power = base * power
+            base = base * base
+            k >>= 1
+        out = power * state
+        return np.array([[out[i, j] for j in range(C)] for i in range(da)], dtype=object)
+
+
+@given(seeds, st.sampled_from([0, 1, 2, 7, 30, 200, 3000]))
+@settings(max_examples=30)
+@example(seed=3, T=0)
+def test_linear_twin_against_the_linearised_update(seed, T):
+    """prop-beyond-twin (1, 2): the closed form = the linearised update, to its round-off."""
+    rng = np.random.default_rng(seed)
+    c = int(rng.integers(2, 5))
+    d = int(rng.integers(1, 4))
+    n = int(rng.integers(max(c, d + 2), 14))
+    X, y = data_set(rng, n, d, c)
+    lam1 = cl.linear_twin(X, y, lr=1e-9, out_scale=0.0).lam.max()
+    x = float(rng.choice([10.0 ** rng.uniform(-6, 0), rng.uniform(0.5, 1.999)]))
+    lr = x * c / lam1
+    g = float(rng.choice([0.0, 10.0 ** rng.uniform(-3, 1)]))
+    tw = cl.linear_twin(X, y, lr=lr, out_scale=g)
+    p0 = cl.init_params(d, c, (), out_scale=g, seed=int(rng.integers(1 << 30)))
+    W_cf, bound = cl.twin_closed_form(tw, X, y, p0, T)
+    Xa = np.hstack([X, np.ones((n, 1))])
+    W0 = np.vstack([p0[0], p0[1][None, :]])
+    ref = exact_twin(Xa, np.eye(c)[y], W0, lr, T)
+    with mpmath.workdps(50):
+        diff = mpmath.matrix((W_cf[-1] - ref).tolist())
+        dist = mpmath.sqrt(mpmath.fsum(x**2 for x in (mpmath.matrix(Xa.tolist()) * diff)))
+    assert dist <= bound[-1], (float(dist), bound[-1])
+    assert tw.eta == lr / c and tw.sigma2 == c
+    assert abs(tw.s - math.sqrt(c - 1) * g) <= 2 * u * tw.s
+
+
+def test_linear_twin_at_a_million_steps():
+    """The top of the domain of T (one case: the closed form of 10^6 steps is large)."""
+    seed = 5
+    rng = np.random.default_rng(seed)
+    X, y = data_set(rng, 5, 1, 2)
+    tw = cl.linear_twin(X, y, lr=1e-9, out_scale=0.0)
+    lr = rng.uniform(0.5, 1.999) * 2 / tw.lam.max()
+    tw = cl.linear_twin(X, y, lr=lr, out_scale=0.5)
+    p0 = cl.init_params(1, 2, (), out_scale=0.5, seed=1)
+    T = 10**6
+    W_cf, bound = cl.twin_closed_form(tw, X, y, p0, T)
+    Xa = np.hstack([X, np.ones((5, 1))])
+    ref = exact_twin(Xa, np.eye(2)[y], np.vstack([p0[0], p0[1][None, :]]), lr, T)
+    with mpmath.workdps(50):
+        dist = mpmath.sqrt(mpmath.fsum(x**2 for x in mpmath.matrix(Xa.tolist())
+                                       * mpmath.matrix((W_cf[-1] - ref).tolist())))
+    assert dist <= bound[-1]
+
+
+def test_twin_initial_coordinates_are_iid_with_the_stated_variance():
+    """prop-beyond-twin (2): V^T W_0 Q has i.i.d. N(0, s²/D) entries (z-scores)."""
+    X, y = toy(12, n=30, d=3, c=4)
+    tw = cl.linear_twin(X, y, lr=0.1, out_scale=0.7)
+    D = tw.lam.size
+    M = 4000
+    c0 = np.empty((M, D))
+    for j in range(M):
+        p = cl.init_params(3, 4, (), out_scale=0.7, seed=j)
+        c0[j] = (tw.V.T @ np.vstack([p[0], p[1][None, :]]) @ tw.Q).ravel()
+    var = tw.s**2 / D
+    cov = c0.T @ c0 / M
+    iu = np.triu_indices(D, 1)
+    z_diag = (np.diag(cov) - var) / (var * math.sqrt(2.0 / M))
+    z_off = cov[iu] / (var / math.sqrt(M))
+    z = np.concatenate([z_diag, z_off, c0.mean(axis=0) / math.sqrt(var / M)])
+    assert np.max(np.abs(z)) <= check.z_limit(1e-6, z.size)
+
+
+@given(seeds)
+@settings(max_examples=40)
+@example(seed=0)
+def test_twin_distance_sandwich(seed):
+    """prop-beyond-twin (3): e^-ρ Q <= d_B <= e^ρ Q, Q = ||(F − F')P||²/(8CN), in mpmath."""
+    rng = np.random.default_rng(seed)
+    n, c = int(rng.integers(1, 6)), int(rng.integers(2, 9))
+    F = rng.standard_normal((n, c)) * 10.0 ** rng.uniform(-6, 1)
+    G = F + rng.standard_normal((n, c)) * 10.0 ** rng.uniform(-6, 1) * rng.choice([0.0, 1.0])
+    with mpmath.workdps(50):
+        d_b = mpmath.mpf(0)
+        quad = mpmath.mpf(0)
+        rho = mpmath.mpf(0)
+        for f, g in zip(F, G):
+            fm, gm = [mpmath.mpf(float(x)) for x in f], [mpmath.mpf(float(x)) for x in g]
+            p, q = mp_softmax(fm), mp_softmax(gm)
+            d_b -= mpmath.log(mpmath.fsum(mpmath.sqrt(a * b) for a, b in zip(p, q)))
+            delta = [a - b for a, b in zip(fm, gm)]
+            mean = mpmath.fsum(delta) / c
+            quad += mpmath.fsum((x - mean) ** 2 for x in delta)
+            s = [a + b for a, b in zip(fm, gm)]
+            rho = max(rho, (max(s) - min(s) + max(delta) - min(delta)) / 2)
+        d_b /= n
+        quad /= 8 * c * n
+        slack = mpmath.mpf(10) ** -40
+        assert mpmath.exp(-rho) * quad - slack <= d_b <= mpmath.exp(rho) * quad + slack
+
+
+# --------------------------------------------------------------------- the tracking bound
+
+
+def mp_tracking(Xa, y, C, W0, eta, T):
+    """Exact softmax GD and its twin in mpmath; returns ||E_t||, ||R(F_t)||, quartic, lemma."""
+    N, da = Xa.shape
+    X = mpmath.matrix(Xa.tolist())
+    Y = mpmath.matrix(np.eye(C)[y].tolist())
+    W = mpmath.matrix(W0.tolist())
+    Wl = mpmath.matrix(W0.tolist())
+    P = mpmath.eye(C) - mpmath.ones(C, C) / C
+    rows = []
+    for t in range(T + 1):
+        F, Fl = X * W, X * Wl
+        probs = mpmath.zeros(N, C)
+        rem2, quart, lemma = mpmath.mpf(0), mpmath.mpf(0), mpmath.mpf(0)
+        for i in range(N):
+            f = [F[i, c] for c in range(C)]
+            p = mp_softmax(f)
+            mean = mpmath.fsum(f) / C
+            pf = [x - mean for x in f]
+            r2 = mpmath.fsum((a - mpmath.mpf(1) / C - b / C) ** 2 for a, b in zip(p, pf))
+            q2 = mpmath.fsum(b * b for b in pf)
+            rem2 += r2
+            quart += q2 * q2
+            if q2 > 0:
+                lemma = max(lemma, mpmath.sqrt(r2) / (q2 / 2))
+            for c in range(C):
+                probs[i, c] = p[c]
+        E = (F - Fl) * P
+        rows.append((mpmath.sqrt(mpmath.fsum(x**2 for x in E)), mpmath.sqrt(rem2),
+                     mpmath.sqrt(quart), lemma))
+        W = W - X.T * (probs - Y) * (mpmath.mpf(eta) / N)
+        Wl = Wl - X.T * (mpmath.ones(N, C) / C + Fl * P / C - Y) * (mpmath.mpf(eta) / N)
+    return rows
+
+
+@given(seeds)
+@settings(max_examples=12)
+@example(seed=2)
+def test_tracking_bound(seed):
+    """prop-beyond-tracking in mpmath, and twin_tracking's balls contain the mpmath runs."""
+    rng = np.random.default_rng(seed)
+    c, d = int(rng.integers(2, 5)), int(rng.integers(1, 4))
+    n = int(rng.integers(max(c, d + 1), 9))
+    X, y = data_set(rng, n, d, c)
+    Xa = np.hstack([X, np.ones((n, 1))])
+    lam1 = float(np.linalg.eigvalsh(Xa.T @ Xa / n).max())
+    eta = float(rng.choice([10.0 ** rng.uniform(-6, 0), rng.uniform(0.5, 1.0)])) * 2 * c / lam1
+    eta *= 1 - 1e-9                                                   # eta lambda_1 <= 2C exactly
+    T = int(rng.integers(0, 25))
+    p0 = cl.init_params(d, c, (), out_scale=10.0 ** rng.uniform(-2, 1), seed=int(rng.integers(1 << 30)))
+    W0 = np.vstack([p0[0], p0[1][None, :]])
+    with mpmath.workdps(40):
+        rows = mp_tracking(Xa, y, c, W0, eta, T)
+        lam_exact = max(mpmath.eigsy(mpmath.matrix((Xa.T @ Xa).tolist()) / n)[0])
+        post = mpmath.mpf(0)
+        prior = mpmath.mpf(0)
+        for err, rem, quart, lemma in rows:
+            assert err <= post + mpmath.mpf(10) ** -30
+            assert post <= prior + mpmath.mpf(10) ** -30
+            assert lemma <= 1
+            post += eta * lam_exact * rem
+            prior += eta * lam_exact * quart / 2
+    ex = cl.twin_tracking(X, y, p0, lr=eta, steps=T)
+    with mpmath.workdps(40):
+        for t, (err, rem, quart, lemma) in enumerate(rows):
+            for ball, value in ((ex.error[t], err), (ex.remainder[t], rem), (ex.quartic[t], quart)):
+                lo, hi = mpmath.mpf(float(ball.lower())), mpmath.mpf(float(ball.upper()))
+                slack = mpmath.mpf(10) ** -30 + 4 * u * abs(value)   # float ends of the balls
+                assert lo - slack <= value <= hi + slack
+
+
+@given(seeds)
+@settings(max_examples=40)
+def test_tracking_error_map_does_not_expand(seed):
+    """E -> E − (η/C) K E P is non-expanding for ηλ_1 <= 2C, for any state E (every T)."""
+    rng = np.random.default_rng(seed)
+    n, c = int(rng.integers(1, 12)), int(rng.integers(2, 8))
+    Xa = rng.standard_normal((n, int(rng.integers(1, 6)))) * 10.0 ** rng.uniform(-3, 3)
+    K = Xa @ Xa.T / n
+    lam1 = float(np.linalg.eigvalsh(K).max())
+    assume(lam1 > 0)
+    eta = rng.uniform(0, 1) * 2 * c / lam1
+    E = rng.standard_normal((n, c)) * 10.0 ** rng.uniform(-6, 6)
+    P = np.eye(c) - 1.0 / c
+    with mpmath.workdps(40):
+        Km, Em, Pm = (mpmath.matrix(A.tolist()) for A in (K, E, P))
+        new = Em - Km * Em * Pm * (mpmath.mpf(eta) / c)
+        norm = lambda A: mpmath.sqrt(mpmath.fsum(x**2 for x in A))
+        assert norm(new) <= norm(Em) * (1 + mpmath.mpf(10) ** -30)
+
+
+# ------------------------------------------------------------------------ one-copy lemma
+
+
+@given(seeds, st.sampled_from([0, 1, 5, 40, 1000, 10**6]))
+@settings(max_examples=20)
+@example(seed=1, T=3)
+def test_twin_cloud_in_one_copy(seed, T):
+    """lem-beyond-one-copy: the full D-mode spectrum (mpmath) = one copy + noise copies."""
+    rng = np.random.default_rng(seed)
+    da, c = int(rng.integers(1, 5)), int(rng.integers(2, 5))
+    lam = np.exp(rng.uniform(-math.log(10.0 ** rng.uniform(0, 12)), 0, da)) * 10.0 ** rng.uniform(-3, 3)
+    B = rng.standard_normal((da, c - 1)) * 10.0 ** rng.uniform(-3, 3)
+    B[rng.random(da) < 0.3] = 0.0
+    eta = float(rng.choice([10.0 ** rng.uniform(-6, 0), rng.uniform(1.0, 1.999)])) / lam.max()
+    s = float(rng.choice([0.0, 10.0 ** rng.uniform(-3, 2)]))
+    tw = cl.LinearTwin(lam=np.repeat(lam, c - 1), b=B.ravel(), s=s, eta=eta, V=np.eye(da),
+                       Q=cl.sum_zero_basis(c), w_star=np.zeros((da, c)), sigma2=float(c))
+    with mpmath.workdps(40):
+        full = cloud.covariance(tw.lam, tw.b, s, eta, T, precision=40)
+        mu = sorted(mpmath.eigsy(mpmath.matrix(full.tolist()))[0], reverse=True)
+    trace = float(mpmath.fsum(full[i, i] for i in range(full.shape[0])))
+    grid = cl.twin_spectra_grid(tw, [s], [T])[0, 0]
+    # cloud's float64 accuracy (signal entries, noise) by Weyl, and the eigensolver allowance
+    lam1, beta, s1 = cl.twin_one_copy(tw)
+    noise = cloud.noise_variances(lam1, s1, eta, T)
+    allow = u * (2 * (cloud.COV_ULP + cloud.SCALE_ULP) * float(np.sum(lam1 * beta**2))
+                 + (cloud.TIME_ULP + cloud.SCALE_ULP) * float(noise.max()) + 4 * tw.lam.size * trace)
+    assert np.all(np.abs(grid - np.array([float(x) for x in mu])) <= allow)
+    enc, tr_ball = cl.twin_spectrum_enclosure(tw, T)
+    slack = 1e-30 * trace
+    assert all(lo - slack <= float(m) <= hi + slack for lo, m, hi in zip(enc.lo, mu, enc.hi))
+    assert abs(float(tr_ball.mid()) - trace) <= 1e-12 * trace + 1e-300
+
+
+# ------------------------------------------------------------------------------- units
 
 
 def test_shapes_and_probabilities():
@@ -74,21 +488,11 @@ def test_shapes_and_probabilities():
     assert full.probs.shape == (5, 40, 3)
 
 
-@given(st.integers(0, 1000), st.integers(1, 5), st.floats(-30, 30))
-def test_softmax_rows_sum_to_one(seed, c, shift):
-    f = np.random.default_rng(seed).normal(0, 20, size=(6, c + 1)) + shift
+def test_softmax_rows_sum_to_one_and_shift_invariance():
+    f = np.random.default_rng(0).normal(0, 20, size=(6, 4)) + 17.0
     p = cl.softmax(f)
     assert np.all(p >= 0) and np.allclose(p.sum(axis=-1), 1.0, atol=1e-14)
     np.testing.assert_allclose(p, cl.softmax(f + 123.0), rtol=1e-12, atol=1e-300)
-
-
-@given(st.integers(0, 10_000), st.integers(2, 8), st.floats(0.01, 30.0))
-def test_softmax_second_order_remainder_bound(seed, c, scale):
-    # || softmax(f) - 1/C - P f / C || <= ||P f||^2 / 2 (the lemma of the chapter)
-    f = np.random.default_rng(seed).standard_normal(c) * scale
-    pf = f - f.mean()
-    rem = cl.softmax(f) - 1.0 / c - pf / c
-    assert np.linalg.norm(rem) <= 0.5 * np.sum(pf**2) * (1 + 1e-12) + 1e-15
 
 
 @pytest.mark.parametrize("opt,batch", [("gd", None), ("gd", 7), ("momentum", None), ("adam", 5)])
@@ -126,9 +530,11 @@ def test_optimisers_against_hand_iteration():
 
 
 def test_init_statistics_and_near_uniform_start():
+    """Weights ~ N(0, g²/(fan-in + 1)): sample variances against it in standard errors."""
     p = cl.init_params(200, 300, (400,), activation="relu", out_scale=0.01, seed=0)
-    assert abs(np.std(p[0]) - np.sqrt(2 / 201)) < 0.02 * np.sqrt(2 / 201)
-    assert abs(np.std(p[2]) - 0.01 / np.sqrt(401)) < 0.02 * 0.01 / np.sqrt(401)
+    for w, var in ((p[0], 2 / 201), (p[2], 0.01**2 / 401)):
+        z = (np.mean(w**2) - var) / (var * math.sqrt(2.0 / w.size))
+        assert abs(z) <= check.z_limit(1e-6, 1)
     X, y = toy(6)
     tr = cl.train(X, y, lr=0.1, steps=1, out_scale=1e-4, seed=0, record=[0])
     np.testing.assert_allclose(tr.probs[0], 1 / 3, atol=1e-3)
@@ -159,40 +565,18 @@ def test_sum_zero_basis():
         np.testing.assert_allclose(Q @ Q.T, np.eye(c) - 1 / c, atol=1e-15)
 
 
-def test_linear_twin_follows_linearised_iteration():
-    X, y = toy(7, n=60, d=4, c=3)
-    C, lr, T = 3, 0.4, 25
-    tw = cl.linear_twin(X, y, lr=lr, out_scale=0.3)
-    p0 = cl.init_params(4, C, (), out_scale=0.3, seed=9)
-    W = np.vstack([p0[0], p0[1][None, :]])
-    Xa = np.hstack([X, np.ones((60, 1))])
-    Y = np.eye(C)[y]
-    P = np.eye(C) - 1 / C
-    c0 = (tw.V.T @ W @ tw.Q).ravel()
-    modes = dynamics.gd_modes(tw.lam, tw.b, c0, tw.eta, T)
-    for t in range(T + 1):
-        F_twin = Xa @ tw.V @ modes[t].reshape(5, C - 1) @ tw.Q.T
-        np.testing.assert_allclose(F_twin, Xa @ W @ P, rtol=1e-9, atol=1e-11)
-        W = W - lr * Xa.T @ (1 / C + Xa @ W @ P / C - Y) / 60
-    assert tw.s == pytest.approx(np.sqrt(C - 1) * 0.3) and tw.eta == pytest.approx(lr / C)
-    assert tw.sigma2 == C
-
-
-def test_linear_twin_tracks_softmax_at_small_logits():
-    X, y = toy(8, n=50, d=4, c=3)
-    Xs = 0.05 * X  # small inputs keep the logits small: the remainder is second order
-    tw = cl.linear_twin(Xs, y, lr=1.0, out_scale=0.01)
-    p0 = cl.init_params(4, 3, (), out_scale=0.01, seed=1)
-    tr = cl.train(Xs, y, lr=1.0, steps=10, params0=p0)
-    W = np.vstack([p0[0], p0[1][None, :]])
-    c0 = (tw.V.T @ W @ tw.Q).ravel()
-    modes = dynamics.gd_modes(tw.lam, tw.b, c0, tw.eta, 10)
-    Xa = np.hstack([Xs, np.ones((50, 1))])
-    F = np.log(tr.probs)
-    F -= F.mean(axis=-1, keepdims=True)
-    F_twin = np.einsum("nk,tka,ca->tnc", Xa @ tw.V, modes.reshape(11, 5, 2), tw.Q)
-    disp = np.abs(F - F[0]).max()
-    assert np.abs(F - F_twin).max() <= 0.05 * disp
+def test_twin_one_copy_and_tracking_outputs():
+    X, y = toy(13, n=20, d=2, c=3)
+    tw = cl.linear_twin(X, y, lr=0.3, out_scale=0.2)
+    lam, beta, s1 = cl.twin_one_copy(tw)
+    np.testing.assert_array_equal(lam, tw.lam[::2])
+    np.testing.assert_allclose(beta, np.linalg.norm(tw.b.reshape(3, 2), axis=1), rtol=1e-15)
+    assert abs(s1 - 0.2) <= 4 * u
+    ex = cl.twin_tracking(X, y, cl.init_params(2, 3, (), out_scale=0.2, seed=1), lr=0.3, steps=3)
+    assert len(ex.twin_weights) == 4 and ex.error[0] == 0
+    assert all(float(x.upper()) <= 1 for x in ex.lemma)
+    with pytest.raises(ValueError, match="weights"):
+        ex.logit_distance(np.zeros((2, 3, 3)))
 
 
 def test_validation_errors():
@@ -241,3 +625,39 @@ def test_validation_errors():
         cl.linear_twin(np.hstack([X, X[:, :1]]), y, lr=0.1, out_scale=0.1)
     with pytest.raises(ValueError, match="constant"):
         cl.standardise(np.ones((5, 3)))
+    params = cl.init_params(5, 3, seed=0)
+    with pytest.raises(ValueError, match="weight_decay"):
+        cl.gradient_error_bound(params, X, y, weight_decay=-1.0)
+    with pytest.raises(ValueError, match="activation"):
+        cl.gradient_error_bound(params, X, y, activation="sigmoid")
+    with pytest.raises(ValueError, match="direction"):
+        cl.central_difference(params, X, y, [np.ones((5, 3))])
+    with pytest.raises(ValueError, match="direction"):
+        cl.central_difference(params, X, y, [np.ones((5, 2)), np.ones(3)])
+    with pytest.raises(ValueError, match="step"):
+        cl.central_difference(params, X, y, [np.ones((5, 3)), np.ones(3)], step=0.0)
+    with pytest.raises(ValueError, match="bits"):
+        cl.central_difference(params, X, y, [np.ones((5, 3)), np.ones(3)], bits=16)
+    tw = cl.linear_twin(X, y, lr=0.1, out_scale=0.1)
+    with pytest.raises(ValueError, match="twin"):
+        cl.twin_closed_form("twin", X, y, params, 3)
+    with pytest.raises(ValueError, match="X and labels"):
+        cl.twin_closed_form(tw, X[:, :4], y, params, 3)
+    with pytest.raises(ValueError, match="params0"):
+        cl.twin_closed_form(tw, X, y, cl.init_params(5, 3, (2,), seed=0), 3)
+    with pytest.raises(ValueError, match="steps"):
+        cl.twin_closed_form(tw, X, y, params, -1)
+    with pytest.raises(ValueError, match="params0"):
+        cl.twin_tracking(X, y, cl.init_params(5, 3, (2,), seed=0), lr=0.1, steps=2)
+    with pytest.raises(ValueError, match="lr"):
+        cl.twin_tracking(X, y, params, lr=-0.1, steps=2)
+    with pytest.raises(ValueError, match="bits"):
+        cl.twin_tracking(X, y, params, lr=0.1, steps=2, bits=8)
+    with pytest.raises(ValueError, match="twin"):
+        cl.twin_one_copy(None)
+    with pytest.raises(ValueError, match="s_values"):
+        cl.twin_spectra_grid(tw, [-1.0], [3])
+    with pytest.raises(ValueError, match="steps"):
+        cl.twin_spectra_grid(tw, [0.1], [1.5])
+    with pytest.raises(ValueError, match="steps"):
+        cl.twin_spectrum_enclosure(tw, -2)
