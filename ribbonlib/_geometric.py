@@ -46,15 +46,15 @@ def rates(eta: float, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ``a = fl(η λ_k)`` and ``a_lo`` is its rounding error, exact (Dekker's product, with
     the factors scaled to ``[1/2, 1)`` first so that splitting cannot overflow) unless
     ``a_lo`` falls below the normal range, where it no longer matters. The error of
-    ``a`` alone is only ``u·a``, but ``1 − r_k = η λ_k`` close to 2 (``r_k`` close to −1)
-    or to 1 (``r_k`` close to 0) leaves ``|r_k|`` with a relative error ``u·a/|r_k|`` or
-    ``u·a/(1 − |r_k|)`` unless ``a_lo`` is kept.
+    ``a`` alone is only ``u·a``, but ``1 − r_k = η λ_k`` close to 2 (``r_k`` close to
+    −1) or to 1 (``r_k`` close to 0) leaves ``|r_k|`` with a relative error
+    ``u·a/|r_k|`` or ``u·a/(1 − |r_k|)`` unless ``a_lo`` is kept.
     """
     lam = np.asarray(lam, dtype=float)
     me, ee = np.frexp(np.float64(eta))
     ml, el = np.frexp(lam)
-    hi = me * ml                                  # in [1/4, 1): no overflow below
-    split = 134217729.0                           # 2^27 + 1 (Veltkamp)
+    hi = me * ml  # in [1/4, 1): no overflow below
+    split = 134217729.0  # 2^27 + 1 (Veltkamp)
     ce, cl = split * me, split * ml
     eh, lh = ce - (ce - me), cl - (cl - ml)
     et, lt = me - eh, ml - lh
@@ -62,22 +62,32 @@ def rates(eta: float, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ldexp(hi, ee + el), np.ldexp(lo, ee + el)
 
 
-def log_abs_r(a: np.ndarray, a_lo: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``(L, sign)`` with ``r = 1 − α = sign · e^L`` for the rate ``α = a + a_lo``, ``0 < α < 2``.
+def log_abs_r(
+    a: np.ndarray, a_lo: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(L, sign)``, ``r = 1 − α = sign · e^L``, for the rate ``0 < α = a + a_lo < 2``.
 
-    ``L = −inf`` at ``α = 1``. With ``a_lo`` (the rounding error of ``a``, :func:`rates`)
-    ``L`` is accurate to a few ulp of ``max(|L|, u)`` for the exact ``α``, also when
-    ``|r|`` is close to 1 from either side; every difference below is exact
-    (Sterbenz) or rounded once.
+    ``L = −inf`` at ``α = 1``. With ``a_lo`` (the rounding error of ``a``,
+    :func:`rates`) ``L`` is accurate to a few ulp of ``max(|L|, u)`` for the exact
+    ``α``, also when ``|r|`` is close to 1 from either side; every difference below is
+    exact (Sterbenz) or rounded once.
     """
     a = np.asarray(a, dtype=float)
-    lo = np.zeros_like(a) if a_lo is None else np.broadcast_to(np.asarray(a_lo, dtype=float), a.shape)
-    below = (a < 1.0) | ((a == 1.0) & (lo < 0.0))            # α < 1: r > 0
+    lo = (
+        np.zeros_like(a)
+        if a_lo is None
+        else np.broadcast_to(np.asarray(a_lo, dtype=float), a.shape)
+    )
+    below = (a < 1.0) | ((a == 1.0) & (lo < 0.0))  # α < 1: r > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        small = np.log1p(-np.minimum(a, 0.5)) - lo / (1.0 - np.minimum(a, 0.5))   # α < 1/2
-        r_pos = (1.0 - a) - lo                                # 1/2 <= a <= 1: 1 − a exact
-        near_one = np.log(np.abs(np.where(below, r_pos, (a - 1.0) + lo)))   # |r| up to 1/2
-        e = (2.0 - a) - lo                                    # α > 3/2: 2 − a exact
+        small = np.log1p(-np.minimum(a, 0.5)) - lo / (
+            1.0 - np.minimum(a, 0.5)
+        )  # α < 1/2
+        r_pos = (1.0 - a) - lo  # 1/2 <= a <= 1: 1 − a exact
+        near_one = np.log(
+            np.abs(np.where(below, r_pos, (a - 1.0) + lo))
+        )  # |r| up to 1/2
+        e = (2.0 - a) - lo  # α > 3/2: 2 − a exact
         near_two = np.log1p(-np.clip(e, 0.0, 1.0))
     L = np.where(below & (a < 0.5), small, np.where(a > 1.5, near_two, near_one))
     sign = np.where(below | ((a == 1.0) & (lo == 0.0)), 1.0, -1.0)
@@ -85,7 +95,7 @@ def log_abs_r(a: np.ndarray, a_lo: np.ndarray | None = None) -> tuple[np.ndarray
 
 
 def powers(L: np.ndarray, sign: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """``r^t`` for integer ``t >= 0`` (broadcast), exact ``1`` at ``t = 0`` even when ``r = 0``."""
+    """``r^t`` for integers ``t >= 0`` (broadcast); exactly 1 at ``t = 0``."""
     t = np.asarray(t)
     with np.errstate(invalid="ignore"):
         mag = np.exp(t * L)
@@ -94,7 +104,7 @@ def powers(L: np.ndarray, sign: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 
 def one_minus_powers(L: np.ndarray, sign: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """``1 − r^t`` for integer ``t >= 0`` without cancellation when ``r^t`` is close to 1."""
+    """``1 − r^t`` for integer ``t >= 0``, no cancellation when ``r^t`` is near 1."""
     t = np.asarray(t)
     with np.errstate(invalid="ignore"):
         tl = t * L
@@ -136,13 +146,16 @@ def _bernoulli(kmax: int) -> tuple[Fraction, ...]:
 
 @lru_cache(maxsize=64)
 def _grid_moments_exact(n: int, kmax: int) -> tuple[Fraction, ...]:
-    """``E s^k``, ``k = 0..kmax``, for ``s`` uniform on ``{0, 1/n, …, (n−1)/n}`` (exact).
+    """``E s^k``, ``k = 0..kmax``, ``s`` uniform on ``{0, 1/n, …, (n−1)/n}`` (exact).
 
-    Faulhaber: ``Σ_{t<n} t^k = (1/(k+1)) Σ_j C(k+1, j) B_j n^(k+1−j)`` with ``B_1 = −1/2``.
+    Faulhaber: ``Σ_{t<n} t^k = (1/(k+1)) Σ_j C(k+1, j) B_j n^(k+1−j)``, ``B_1 = −1/2``.
     """
     B = _bernoulli(kmax)
     nn = Fraction(n)
-    return tuple(sum(comb(k + 1, j) * B[j] / nn**j for j in range(k + 1)) / (k + 1) for k in range(kmax + 1))
+    return tuple(
+        sum(comb(k + 1, j) * B[j] / nn**j for j in range(k + 1)) / (k + 1)
+        for k in range(kmax + 1)
+    )
 
 
 @lru_cache(maxsize=64)
@@ -166,10 +179,15 @@ def grid_moment_covariance(n: int, J: int = _J) -> np.ndarray:
 def _series_basis(z: np.ndarray) -> np.ndarray:
     """``z^j / j!`` for ``j = 1..J`` (rows: entries of ``z``)."""
     j = np.arange(1, _J + 1)
-    return z[:, None] ** j[None, :] / np.array([factorial(k) for k in j], dtype=float)[None, :]
+    return (
+        z[:, None] ** j[None, :]
+        / np.array([factorial(k) for k in j], dtype=float)[None, :]
+    )
 
 
-def _shift_difference(L: np.ndarray, sign: np.ndarray, h: np.ndarray, n: int) -> np.ndarray:
+def _shift_difference(
+    L: np.ndarray, sign: np.ndarray, h: np.ndarray, n: int
+) -> np.ndarray:
     """``m(x e^h) − m(x)`` for ``x = sign·e^L`` (fast or zero) and small ``h <= 0``.
 
     ``m(x) = (1/n) Σ_t x^t``. The difference of the two closed forms is rearranged so
@@ -184,25 +202,30 @@ def _shift_difference(L: np.ndarray, sign: np.ndarray, h: np.ndarray, n: int) ->
     if np.any(pos):
         L_, E1_, En_ = Lb[pos], E1b[pos], Enb[pos]
         A, B = np.expm1(n * L_), np.expm1(L_)
-        out[pos] = ((1 + A) * B * En_ - A * (1 + B) * E1_) / (n * B * (B + (1 + B) * E1_))
+        out[pos] = ((1 + A) * B * En_ - A * (1 + B) * E1_) / (
+            n * B * (B + (1 + B) * E1_)
+        )
     if np.any(neg):
         L_, E1_, En_ = Lb[neg], E1b[neg], Enb[neg]
         e, en = np.exp(L_), np.exp(n * L_) * (1.0 if n % 2 == 0 else -1.0)
-        out[neg] = (-e * E1_ - en * (En_ * (1 + e) - e * E1_)) / (n * (1 + e * (1 + E1_)) * (1 + e))
+        out[neg] = (-e * E1_ - en * (En_ * (1 + e) - e * E1_)) / (
+            n * (1 + e * (1 + E1_)) * (1 + e)
+        )
     return out  # r = 0 (L = −inf): m(0·y) − m(0) = 0
 
 
-def time_covariance(a: np.ndarray, n: int, a_lo: np.ndarray | None = None
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(G, m, Cov)`` for contraction rates ``α = a + a_lo = η λ`` over ``n = T + 1`` points.
+def time_covariance(
+    a: np.ndarray, n: int, a_lo: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(G, m, Cov)`` for the rates ``α = a + a_lo = η λ`` over ``n = T + 1`` points.
 
     ``a_lo`` is the rounding error of ``a`` (:func:`rates`); omitted, ``a`` is taken as
     exact. ``G`` and ``m`` carry a few ulp of relative error (the measured constants are
     documented, and tested, in :func:`ribbonlib.cloud.time_averages`).
     ``Cov = G − m mᵀ`` is formed without catastrophic cancellation in every entry:
 
-    * slow–slow pairs (``r > 0``, ``n |log r| <= 1``): double power series in ``n log r``
-      with the exact moments of the uniform grid;
+    * slow–slow pairs (``r > 0``, ``n |log r| <= 1``): double power series in
+      ``n log r`` with the exact moments of the uniform grid;
     * slow–other pairs: ``Cov_kl = [m(r_k r_l) − m(r_k)] − m_k (m_l − 1)``, with the
       bracket rearranged into ``expm1`` terms and ``m_l − 1`` summed as a series;
     * other pairs: the closed forms, where ``Cov`` is not small compared with ``G``.
@@ -219,7 +242,9 @@ def time_covariance(a: np.ndarray, n: int, a_lo: np.ndarray | None = None
         other = np.flatnonzero(~slow)
         if other.size:
             U = A @ grid_moments(n)  # m_l − 1 for the slow modes
-            D = _shift_difference(L[other][:, None], sign[other][:, None], L[idx][None, :], n)
+            D = _shift_difference(
+                L[other][:, None], sign[other][:, None], L[idx][None, :], n
+            )
             block = D - m[other][:, None] * U[None, :]
             cov[np.ix_(other, idx)] = block
             cov[np.ix_(idx, other)] = block.T

@@ -3,7 +3,8 @@
 ``M`` initialisations ``v_kᵀ w_0 = ξ_jk ~ N(0, s²/d)`` (i.i.d.) are trained for ``T``
 steps. Every step of every run is a point of the cloud, with coordinates (MATH.md §3)
 
-.. math:: z_k(j, t) = \\sqrt{\\lambda_k}\\,\\big(b_k (1 - r_k^t) + r_k^t \\xi_{jk}\\big),
+.. math:: z_k(j, t) = \\sqrt{\\lambda_k}\\,
+          \\big(b_k (1 - r_k^t) + r_k^t \\xi_{jk}\\big),
           \\qquad r_k = 1 - \\eta\\lambda_k,
 
 (the predictions of the linear model, up to the constant ``sqrt(N)/(sqrt(8) σ)`` that
@@ -50,13 +51,14 @@ __all__ = [
 #: Unit roundoff of float64, ``u = 2^-53``: the unit of the accuracy constants below.
 UNIT_ROUNDOFF = 2.0**-53
 #: float64 :func:`time_averages`: ``|ΔG_kl| <= TIME_ULP·u·G_kl`` and
-#: ``|Δm_k| <= TIME_ULP·u·m_k`` (both are positive), for the exact ``r_k = 1 − η λ_k``.
+#: ``|Δm_k| <= TIME_ULP·u·m_k`` (both positive), for the exact ``r_k = 1 − η λ_k``.
 TIME_ULP = 8
-#: float64 :func:`time_averages`: ``|ΔCov_kl| <= COV_ULP·u·(G_kl + m_k m_l)`` for every pair.
+#: float64 :func:`time_averages`: ``|ΔCov_kl| <= COV_ULP·u·(G_kl + m_k m_l)``, every
+#: pair.
 COV_ULP = 16
-#: float64 :func:`time_averages`: ``|ΔCov_kl| <= SAME_SIGN_ULP·u·|Cov_kl|`` (componentwise)
-#: when ``r_k`` and ``r_l`` have the same sign (both ``η λ <= 1`` or both ``> 1``); in
-#: particular on the diagonal.
+#: float64 :func:`time_averages`: ``|ΔCov_kl| <= SAME_SIGN_ULP·u·|Cov_kl|``
+#: (componentwise) when ``r_k`` and ``r_l`` have the same sign (both ``η λ <= 1`` or
+#: both ``> 1``); in particular on the diagonal.
 SAME_SIGN_ULP = 256
 #: Further ulp that the scalings by ``sqrt(λ) b``, ``s²/d`` and ``λ`` add in
 #: :func:`signal_covariance`, :func:`noise_variances` and :func:`covariance`.
@@ -71,12 +73,14 @@ def _common(lam: Any, eta: Any, steps: Any, precision: Any):
     lam_f = np.asarray(lam_v, dtype=float)
     eta_v = _validate.learning_rate(eta, lam_f)
     T = _validate.integer(steps, "steps", low=0)
-    prec = None if precision is None else _validate.integer(precision, "precision", low=16)
+    prec = (
+        None if precision is None else _validate.integer(precision, "precision", low=16)
+    )
     return lam_v, lam_f, eta_v, T, prec
 
 
 def _float_time(eta: float, lam_f: np.ndarray, T: int):
-    """``(G, m, Cov)`` in float64 for the exact rates ``η λ_k`` (not their rounded products)."""
+    """``(G, m, Cov)`` in float64 for the exact rates ``η λ_k`` (not rounded)."""
     a, a_lo = _geometric.rates(eta, lam_f)
     return _geometric.time_covariance(a, T + 1, a_lo)
 
@@ -84,7 +88,14 @@ def _float_time(eta: float, lam_f: np.ndarray, T: int):
 def _mp_vector(x: Any) -> list:
     """Entries as mpf: floats exactly (their binary value), mpf and strings as given."""
     arr = np.asarray(x, dtype=object).ravel()
-    return [mpmath.mpf(v) if not isinstance(v, (np.floating, np.integer)) else mpmath.mpf(float(v)) for v in arr]
+    return [
+        (
+            mpmath.mpf(v)
+            if not isinstance(v, (np.floating, np.integer))
+            else mpmath.mpf(float(v))
+        )
+        for v in arr
+    ]
 
 
 def _vector_any(x: Any, name: str, d: int) -> np.ndarray:
@@ -120,8 +131,14 @@ def _mp_time(lam_v: Any, eta: Any, T: int, prec: int):
 
 def _round(values, prec: int) -> np.ndarray:
     with mpmath.workdps(prec):
-        return np.array([[+x for x in row] for row in values] if isinstance(values[0], list)
-                        else [+x for x in values], dtype=object)
+        return np.array(
+            (
+                [[+x for x in row] for row in values]
+                if isinstance(values[0], list)
+                else [+x for x in values]
+            ),
+            dtype=object,
+        )
 
 
 # ----------------------------------------------------------------------- closed forms
@@ -155,19 +172,22 @@ def time_averages(lam: Any, eta: float, steps: int, *, precision: int | None = N
     Accuracy, for the exact rates ``η λ_k`` of the float inputs (the product is formed
     without rounding) and ``u = 2^-53``, on the whole domain ``0 < η λ_k < 2``,
     ``T >= 0``, barring underflow (entries below about ``1e-290``); the constants are
-    the module's and the domain tests in ``tests/test_cloud.py`` enforce them against Arb
-    enclosures (measured worst cases in brackets):
+    the module's and the domain tests in ``tests/test_cloud.py`` enforce them against
+    Arb enclosures (measured worst cases in brackets):
 
-    * ``G_kl`` and ``m_k`` (both positive): relative error ``<= TIME_ULP·u`` = ``8u`` [4.5u];
-    * ``cov_kl``: error ``<= COV_ULP·u·(G_kl + m_k m_l)`` = ``16u(G_kl + m_k m_l)`` [6u];
+    * ``G_kl`` and ``m_k`` (both positive): relative error ``<= TIME_ULP·u`` = ``8u``
+      [4.5u];
+    * ``cov_kl``: error ``<= COV_ULP·u·(G_kl + m_k m_l)`` = ``16u(G_kl + m_k m_l)``
+      [6u];
     * ``cov_kl`` when ``r_k`` and ``r_l`` have the same sign (``η λ <= 1`` for both, or
-      ``> 1`` for both; always on the diagonal): relative error ``<= SAME_SIGN_ULP·u``
-      = ``256u`` [90u]. For two slow modes (``r > 0``, ``n |log r| <= 1``, ``n = T + 1``)
-      ``cov`` is far below ``G`` (a power series with exact rational coefficients
-      replaces the difference); the worst cases are modes just past that threshold,
-      where ``G + m m`` exceeds ``cov`` by up to about 33 times. For opposite signs ``cov_kl``
-      can be arbitrarily small compared with ``G_kl + m_k m_l`` (slow ``r_l`` and ``r_k``
-      close to −1) and only the bound before holds.
+      ``> 1`` for both; always on the diagonal): relative error
+      ``<= SAME_SIGN_ULP·u`` = ``256u`` [90u]. For two slow modes (``r > 0``,
+      ``n |log r| <= 1``, ``n = T + 1``) ``cov`` is far below ``G`` (a power series
+      with exact rational coefficients replaces the difference); the worst cases are
+      modes just past that threshold, where ``G + m m`` exceeds ``cov`` by up to about
+      33 times. For opposite signs ``cov_kl`` can be arbitrarily small compared with
+      ``G_kl + m_k m_l`` (slow ``r_l`` and ``r_k`` close to −1) and only the bound
+      before holds.
 
     With ``precision`` the closed forms run in mpmath with enough guard digits for the
     same cancellations, and every entry of the results (object arrays of
@@ -180,8 +200,9 @@ def time_averages(lam: Any, eta: float, steps: int, *, precision: int | None = N
     return _round(G, prec), _round(m, prec), _round(C, prec)
 
 
-def signal_covariance(lam: Any, b: Any, eta: float, steps: int, *,
-                      precision: int | None = None) -> np.ndarray:
+def signal_covariance(
+    lam: Any, b: Any, eta: float, steps: int, *, precision: int | None = None
+) -> np.ndarray:
     """The signal part ``S`` of the cloud covariance.
 
     Parameters
@@ -208,11 +229,12 @@ def signal_covariance(lam: Any, b: Any, eta: float, steps: int, *,
     Notes
     -----
     float64 accuracy (``u = 2^-53``, barring underflow), from that of
-    :func:`time_averages` and ``SCALE_ULP`` for the scaling by ``sqrt(λ_k λ_l) b_k b_l``:
+    :func:`time_averages` and ``SCALE_ULP`` for the scaling by
+    ``sqrt(λ_k λ_l) b_k b_l``:
     ``|ΔS_kl| <= (COV_ULP + SCALE_ULP)·u·sqrt(λ_k λ_l)|b_k b_l|(G_kl + m_k m_l)`` for
-    every entry, and ``|ΔS_kl| <= (SAME_SIGN_ULP + SCALE_ULP)·u·|S_kl|`` when ``r_k`` and
-    ``r_l`` have the same sign (always on the diagonal). With ``precision`` every entry
-    has a relative error below ``10^-precision``.
+    every entry, and ``|ΔS_kl| <= (SAME_SIGN_ULP + SCALE_ULP)·u·|S_kl|`` when ``r_k``
+    and ``r_l`` have the same sign (always on the diagonal). With ``precision`` every
+    entry has a relative error below ``10^-precision``.
 
     Raises
     ------
@@ -236,8 +258,15 @@ def signal_covariance(lam: Any, b: Any, eta: float, steps: int, *,
     return _round(S, prec)
 
 
-def noise_variances(lam: Any, s: float, eta: float, steps: int, *,
-                    n_inits: int | None = None, precision: int | None = None) -> np.ndarray:
+def noise_variances(
+    lam: Any,
+    s: float,
+    eta: float,
+    steps: int,
+    *,
+    n_inits: int | None = None,
+    precision: int | None = None,
+) -> np.ndarray:
     """The initialisation-noise diagonal of the cloud covariance.
 
     Parameters
@@ -271,9 +300,10 @@ def noise_variances(lam: Any, s: float, eta: float, steps: int, *,
     Notes
     -----
     float64 relative error (``u = 2^-53``, barring underflow) at most
-    ``(TIME_ULP + SCALE_ULP)·u`` for ``M → ∞``, and ``(SAME_SIGN_ULP + SCALE_ULP)·u`` with
-    ``n_inits``, where ``G_kk − m_k²/M`` is summed as ``(G_kk − m_k²) + m_k²(M − 1)/M``
-    (two terms ``>= 0``). With ``precision``: below ``10^-precision``.
+    ``(TIME_ULP + SCALE_ULP)·u`` for ``M → ∞``, and ``(SAME_SIGN_ULP + SCALE_ULP)·u``
+    with ``n_inits``, where ``G_kk − m_k²/M`` is summed as
+    ``(G_kk − m_k²) + m_k²(M − 1)/M`` (two terms ``>= 0``). With ``precision``: below
+    ``10^-precision``.
     """
     lam_v, lam_f, eta_v, T, prec = _common(lam, eta, steps, precision)
     s_v = _validate.finite_real(s, "s", low=0.0)
@@ -281,19 +311,30 @@ def noise_variances(lam: Any, s: float, eta: float, steps: int, *,
     d = lam_f.size
     if prec is None:
         G, m, cov = _float_time(eta_v, lam_f, T)
-        # G_kk − m_k²/M = (G_kk − m_k²) + m_k² (M − 1)/M: two terms >= 0, no cancellation
+        # G_kk − m_k²/M = (G_kk − m_k²) + m_k² (M − 1)/M: two terms >= 0, no cancelling
         g = np.diag(G) if M is None else np.diag(cov) + m**2 * ((M - 1) / M)
         return (s_v**2 / d) * lam_f * g
     lam_mp, G, m, C = _mp_time(lam_v, eta, T, prec)
     with mpmath.workdps(prec + 10):
         s_mp = s if isinstance(s, mpmath.mpf) else mpmath.mpf(float(s))
-        g = [G[k][k] if M is None else C[k][k] + m[k] ** 2 * (M - 1) / M for k in range(d)]
+        g = [
+            G[k][k] if M is None else C[k][k] + m[k] ** 2 * (M - 1) / M
+            for k in range(d)
+        ]
         out = [s_mp**2 / d * lam_mp[k] * g[k] for k in range(d)]
     return _round(out, prec)
 
 
-def covariance(lam: Any, b: Any, s: float, eta: float, steps: int, *,
-               n_inits: int | None = None, precision: int | None = None) -> np.ndarray:
+def covariance(
+    lam: Any,
+    b: Any,
+    s: float,
+    eta: float,
+    steps: int,
+    *,
+    n_inits: int | None = None,
+    precision: int | None = None,
+) -> np.ndarray:
     """Expected centred covariance ``C = S + diag(n)`` of the cloud of trajectories.
 
     Parameters
@@ -319,8 +360,8 @@ def covariance(lam: Any, b: Any, s: float, eta: float, steps: int, *,
     -------
     numpy.ndarray, shape (d, d)
         ``C = signal_covariance(...) + diag(noise_variances(...))``. float64 accuracy:
-        off the diagonal that of :func:`signal_covariance`; on it, ``C_kk`` is the sum of
-        two terms ``>= 0`` and has a relative error at most
+        off the diagonal that of :func:`signal_covariance`; on it, ``C_kk`` is the sum
+        of two terms ``>= 0`` and has a relative error at most
         ``(SAME_SIGN_ULP + SCALE_ULP + 1)·u``. With ``precision``: every entry to a
         relative ``2·10^-precision``.
 
@@ -342,17 +383,18 @@ def covariance(lam: Any, b: Any, s: float, eta: float, steps: int, *,
     return C
 
 
-def float64_error_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
-                         n_inits: int | None = None) -> dict[str, np.ndarray]:
+def float64_error_bounds(
+    lam: Any, b: Any, s: float, eta: float, steps: int, *, n_inits: int | None = None
+) -> dict[str, np.ndarray]:
     """Upper bounds on the float64 errors of this module's closed forms.
 
     The documented accuracy of :func:`time_averages`, :func:`signal_covariance`,
     :func:`noise_variances` and :func:`covariance` (``TIME_ULP``, ``COV_ULP``,
-    ``SAME_SIGN_ULP``, ``SCALE_ULP``), turned into numbers: each bound is stated in terms of
-    exact values, evaluated here from the float64 results and inflated by ``1 + 2^-20``,
-    which covers both the difference between exact and float64 values (a few hundred
-    ulp at most) and the rounding of the bound itself. Tolerances of checks derived from
-    the stated accuracy use these.
+    ``SAME_SIGN_ULP``, ``SCALE_ULP``), turned into numbers: each bound is stated in
+    terms of exact values, evaluated here from the float64 results and inflated by
+    ``1 + 2^-20``, which covers both the difference between exact and float64 values
+    (a few hundred ulp at most) and the rounding of the bound itself. Tolerances of
+    checks derived from the stated accuracy use these.
 
     Parameters
     ----------
@@ -362,8 +404,8 @@ def float64_error_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
     Returns
     -------
     dict of numpy.ndarray
-        ``"G"``, ``"m"``, ``"cov"`` (of :func:`time_averages`), ``"S"``, ``"noise"`` and
-        ``"C"``: bounds on ``|float64 value − exact value|``, of the shapes of the values.
+        ``"G"``, ``"m"``, ``"cov"`` (of :func:`time_averages`), ``"S"``, ``"noise"``
+        and ``"C"``: bounds on ``|float64 value − exact value|``, shaped as the values.
     """
     lam_v, lam_f, eta_v, T, _ = _common(lam, eta, steps, None)
     b_a = _validate.vector(b, "b", lam_f.size)
@@ -375,13 +417,27 @@ def float64_error_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
     same = below[:, None] == below[None, :]
     Gm = G + np.outer(m, m)
     out = {"G": TIME_ULP * u * G * grow, "m": TIME_ULP * u * m * grow}
-    out["cov"] = np.where(same, np.minimum(SAME_SIGN_ULP * np.abs(cov), COV_ULP * Gm),
-                          COV_ULP * Gm) * u * grow
+    out["cov"] = (
+        np.where(
+            same, np.minimum(SAME_SIGN_ULP * np.abs(cov), COV_ULP * Gm), COV_ULP * Gm
+        )
+        * u
+        * grow
+    )
     w = np.sqrt(lam_f) * np.abs(b_a)
     S = signal_covariance(lam, b, eta, steps)
-    out["S"] = np.where(same, np.minimum((SAME_SIGN_ULP + SCALE_ULP) * np.abs(S),
-                                         (COV_ULP + SCALE_ULP) * np.outer(w, w) * Gm),
-                        (COV_ULP + SCALE_ULP) * np.outer(w, w) * Gm) * u * grow
+    out["S"] = (
+        np.where(
+            same,
+            np.minimum(
+                (SAME_SIGN_ULP + SCALE_ULP) * np.abs(S),
+                (COV_ULP + SCALE_ULP) * np.outer(w, w) * Gm,
+            ),
+            (COV_ULP + SCALE_ULP) * np.outer(w, w) * Gm,
+        )
+        * u
+        * grow
+    )
     noise = noise_variances(lam, s, eta, steps, n_inits=n_inits)
     ulp_n = TIME_ULP if n_inits is None else SAME_SIGN_ULP
     out["noise"] = (ulp_n + SCALE_ULP) * u * noise * grow
@@ -422,7 +478,9 @@ def _trajectories(lam_f, b_a, eta_v, T, xi) -> np.ndarray:
     return out
 
 
-def sample(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int, seed: int) -> np.ndarray:
+def sample(
+    lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int, seed: int
+) -> np.ndarray:
     """A sampled cloud of gradient-descent trajectories.
 
     The initial coordinates ``ξ_j ~ N(0, (s²/d) I)`` are drawn with
@@ -460,14 +518,24 @@ def sample(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int, see
     M, d = xi.shape
     if M * (T + 1) * d > MAX_ENTRIES:
         raise ValueError(
-            f"a cloud of n_inits*(steps+1)*d = {M * (T + 1) * d:,} numbers exceeds {MAX_ENTRIES:,}; "
-            "use cloud.sample_moments, which streams over the initialisations"
+            f"a cloud of n_inits*(steps+1)*d = {M * (T + 1) * d:,} numbers exceeds "
+            f"{MAX_ENTRIES:,}; use cloud.sample_moments, which streams over the "
+            "initialisations"
         )
     return _trajectories(lam_f, b_a, eta_v, T, xi).reshape(M * (T + 1), d)
 
 
-def sample_moments(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int, seed: int,
-                   *, chunk_entries: int = 4_000_000) -> tuple[np.ndarray, np.ndarray]:
+def sample_moments(
+    lam: Any,
+    b: Any,
+    s: float,
+    eta: float,
+    steps: int,
+    n_inits: int,
+    seed: int,
+    *,
+    chunk_entries: int = 4_000_000,
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean and centred covariance of a sampled cloud, streamed over initialisations.
 
     Draws exactly the same cloud as :func:`sample` (same ``seed``) but never holds more
@@ -499,7 +567,7 @@ def sample_moments(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: 
     mean = np.zeros(d)
     scatter = np.zeros((d, d))
     for j0 in range(0, M, runs):
-        Z = _trajectories(lam_f, b_a, eta_v, T, xi[j0:j0 + runs]).reshape(-1, d)
+        Z = _trajectories(lam_f, b_a, eta_v, T, xi[j0 : j0 + runs]).reshape(-1, d)
         nb = Z.shape[0]
         mb = Z.mean(axis=0)
         Zc = Z - mb

@@ -3,7 +3,8 @@
 A cloud of ``M`` initialisations (:func:`ribbonlib.cloud.sample`) centred on its own
 mean has the population-normalised covariance
 
-.. math:: \\hat C = \\frac{1}{M(T+1)} \\sum_{j,t} (z(j,t) - \\bar z)(z(j,t) - \\bar z)^\\top .
+.. math:: \\hat C = \\frac{1}{M(T+1)} \\sum_{j,t}
+          (z(j,t) - \\bar z)(z(j,t) - \\bar z)^\\top .
 
 Writing ``z_k(j,t) = a_k(t) + c_k(t) ξ_jk`` with ``a_k(t) = sqrt(λ_k) b_k (1 − r_k^t)``,
 ``c_k(t) = sqrt(λ_k) r_k^t`` and ``ξ_jk ~ N(0, σ²)``, ``σ² = s²/d``, the estimator is an
@@ -12,28 +13,28 @@ exact sum of a constant, a linear and a quadratic form in the Gaussian draws:
 .. math:: \\hat C_{kl} = S_{kl} + A_{kl}\\bar\\xi_l + A_{lk}\\bar\\xi_k
           + g_{kl} Q_{kl} - \\bar c_k \\bar c_l \\bar\\xi_k \\bar\\xi_l,
 
-with ``Q = ΞᵀΞ/M`` (``Ξ`` the ``M × d`` draws), ``ξ̄`` the mean draw,
-``g_kl = sqrt(λ_k λ_l) G_kl``, ``c̄_k = sqrt(λ_k) m_k`` and
-``A_kl = −sqrt(λ_k λ_l) b_k (G_kl − m_k m_l)``. The linear and quadratic parts are
-uncorrelated (odd Gaussian moments vanish), and the variance of a Gaussian quadratic
-form ``xᵀBx`` is ``2σ⁴ tr(B²)``. This gives the variance of every entry, and of every
-bilinear form ``uᵀĈv`` and linear functional ``Σ W_kl Ĉ_kl``, in closed form
-(:func:`entry_variances`, :func:`form_variances`, :func:`functional_variance`):
-the standard errors that Monte-Carlo checks of :func:`ribbonlib.cloud.covariance` need,
-with no estimate of their own to account for. The third and fourth cumulants of a linear
-functional follow in the same way (:func:`functional_cumulants`), and with them the exact
-standard error of a Monte-Carlo estimate of a variance.
+with ``Q = ΞᵀΞ/M`` (``Ξ`` the ``M × d`` draws), ``ξ̄`` the mean draw, ``g_kl = sqrt(λ_k
+λ_l) G_kl``, ``c̄_k = sqrt(λ_k) m_k`` and ``A_kl = −sqrt(λ_k λ_l) b_k (G_kl − m_k
+m_l)``. The linear and quadratic parts are uncorrelated (odd Gaussian moments vanish),
+and the variance of a Gaussian quadratic form ``xᵀBx`` is ``2σ⁴ tr(B²)``. This gives the
+variance of every entry, and of every bilinear form ``uᵀĈv`` and linear functional ``Σ
+W_kl Ĉ_kl``, in closed form (:func:`entry_variances`, :func:`form_variances`,
+:func:`functional_variance`): the standard errors that Monte-Carlo checks of
+:func:`ribbonlib.cloud.covariance` need, with no estimate of their own to account for.
+The third and fourth cumulants of a linear functional follow in the same way
+(:func:`functional_cumulants`), and with them the exact standard error of a Monte-Carlo
+estimate of a variance.
 
 Accuracy (float64, ``u = 2^-53``; enforced against exact rational arithmetic by
-``tests/test_montecarlo.py``): write ``Γ̄_kl = sqrt(λ_k λ_l)(G_kl + m_k m_l) >= |Γ_kl|``,
-``Ā_kl = |b_k| Γ̄_kl`` and ``V̄_kl`` for :func:`entry_variances`' formula with ``Γ̄``, ``Ā``
-in place of ``Γ``, ``A`` (:func:`variance_scale`; ``V̄ >= Var Ĉ``). :func:`entry_variances` has a relative
-error at most ``ENTRY_ULP·u`` where ``r_k`` and ``r_l`` have the same sign (always on the
-diagonal; ``Γ`` is then accurate componentwise, :func:`ribbonlib.cloud.time_averages`),
-and an error at most ``ENTRY_ULP·u·V̄_kl`` otherwise.
-:func:`form_variances`, :func:`functional_variance` and :func:`functional_cumulants`
-(``κ_p``, ``p = 2, 3, 4``) are within ``(FORM_ULP + 4d)·u·(Σ_kl |W_kl| sqrt(V̄_kl))^p``
-of the exact values, ``W = u vᵀ`` for a form.
+``tests/test_montecarlo.py``): write ``Γ̄_kl = sqrt(λ_k λ_l)(G_kl + m_k m_l) >=
+|Γ_kl|``, ``Ā_kl = |b_k| Γ̄_kl`` and ``V̄_kl`` for :func:`entry_variances`' formula with
+``Γ̄``, ``Ā`` in place of ``Γ``, ``A`` (:func:`variance_scale`; ``V̄ >= Var Ĉ``).
+:func:`entry_variances` has a relative error at most ``ENTRY_ULP·u`` where ``r_k`` and
+``r_l`` have the same sign (always on the diagonal; ``Γ`` is then accurate
+componentwise, :func:`ribbonlib.cloud.time_averages`), and an error at most
+``ENTRY_ULP·u·V̄_kl`` otherwise. :func:`form_variances`, :func:`functional_variance` and
+:func:`functional_cumulants` (``κ_p``, ``p = 2, 3, 4``) are within ``(FORM_ULP +
+4d)·u·(Σ_kl |W_kl| sqrt(V̄_kl))^p`` of the exact values, ``W = u vᵀ`` for a form.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ __all__ = [
 
 #: Largest number of cloud coordinates :func:`replicate_moments` holds at once.
 _CHUNK_ENTRIES = 4_000_000
-#: Relative accuracy of :func:`entry_variances`, in units of ``u = 2^-53`` (module docstring).
+#: Relative accuracy of :func:`entry_variances`, in units of ``u = 2^-53`` (see the
+#: module docstring).
 ENTRY_ULP = 1024
 #: Accuracy of the forms, functionals and cumulants: ``(FORM_ULP + 4d)·u`` of their
 #: absolute-value counterpart (module docstring).
@@ -87,7 +89,9 @@ def _blocks(lam_f, b_a, eta_v, T):
     return g, gamma, A, root * m
 
 
-def entry_variances(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int) -> np.ndarray:
+def entry_variances(
+    lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int
+) -> np.ndarray:
     """Variance of every entry of the covariance of a cloud of ``M`` initialisations.
 
     Parameters
@@ -141,14 +145,25 @@ def _columns(x: Any, name: str, d: int) -> tuple[np.ndarray, bool]:
     if single:
         arr = arr[:, None]
     if arr.ndim != 2 or arr.shape[0] != d or arr.shape[1] == 0:
-        raise ValueError(f"{name} must have shape (d,) or (d, p) with d = {d} and p >= 1, got {np.shape(x)}")
+        raise ValueError(
+            f"{name} must have shape (d,) or (d, p) with d = {d} and p >= 1, "
+            f"got {np.shape(x)}"
+        )
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite; found non-finite entries")
     return arr, single
 
 
-def form_variances(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int,
-                   u: Any, v: Any = None) -> np.ndarray | float:
+def form_variances(
+    lam: Any,
+    b: Any,
+    s: float,
+    eta: float,
+    steps: int,
+    n_inits: int,
+    u: Any,
+    v: Any = None,
+) -> np.ndarray | float:
     """Variance of the bilinear forms ``uᵀĈv`` of the covariance of a finite cloud.
 
     Parameters
@@ -175,7 +190,8 @@ def form_variances(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: 
     Raises
     ------
     ValueError
-        As :func:`entry_variances`, and for ``u`` or ``v`` of the wrong shape or not finite.
+        As :func:`entry_variances`, and for ``u`` or ``v`` of the wrong shape or not
+        finite.
     """
     lam_f, b_a, sig2, eta_v, T, M = _inputs(lam, b, s, eta, steps, n_inits)
     d = lam_f.size
@@ -185,7 +201,9 @@ def form_variances(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: 
     else:
         V, single_v = _columns(v, "v", d)
         if V.shape != U.shape or single_v != single:
-            raise ValueError(f"v must have the same shape as u, {np.shape(u)}; got {np.shape(v)}")
+            raise ValueError(
+                f"v must have the same shape as u, {np.shape(u)}; got {np.shape(v)}"
+            )
     g, gamma, A, _ = _blocks(lam_f, b_a, eta_v, T)
     W = V * (A.T @ U) + U * (A.T @ V)
     lin = sig2 * np.sum(W**2, axis=0) / M
@@ -195,16 +213,19 @@ def form_variances(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: 
         # [ (u²)ᵀ K∘K (v²) + (u∘v)ᵀ K∘K (u∘v) ] / 2
         K2 = K * K
         uv = U * V
-        return (np.sum((U**2) * (K2 @ V**2), axis=0) + np.sum(uv * (K2 @ uv), axis=0)) / 2.0
+        return (
+            np.sum((U**2) * (K2 @ V**2), axis=0) + np.sum(uv * (K2 @ uv), axis=0)
+        ) / 2.0
 
     quad = 2.0 * sig2**2 * ((M - 1) * tr_sym_sq(g) + tr_sym_sq(gamma)) / M**2
     out = lin + quad
     return float(out[0]) if single else out
 
 
-def functional_variance(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int,
-                        weights: Any) -> float:
-    """Variance of a linear functional ``Σ_kl W_kl Ĉ_kl`` of the covariance of a finite cloud.
+def functional_variance(
+    lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int, weights: Any
+) -> float:
+    """Variance of a linear functional ``Σ_kl W_kl Ĉ_kl`` of the covariance of a cloud.
 
     Parameters
     ----------
@@ -218,25 +239,33 @@ def functional_variance(lam: Any, b: Any, s: float, eta: float, steps: int, n_in
     -------
     float
         ``σ² |2 (W∘A)ᵀ 1|² / M + 2σ⁴ [ (M − 1) ‖W∘g‖_F² + ‖W∘Γ‖_F² ] / M²`` with ``W``
-        symmetrised and ``∘`` the entrywise product (notation of :func:`entry_variances`).
-        With ``W = sym(u vᵀ)`` this is ``form_variances(..., u, v)``.
+        symmetrised and ``∘`` the entrywise product (notation of
+        :func:`entry_variances`). With ``W = sym(u vᵀ)`` this is ``form_variances(...,
+        u, v)``.
 
     Raises
     ------
     ValueError
-        As :func:`entry_variances`, and for ``weights`` of the wrong shape or not finite.
+        As :func:`entry_variances`, and for ``weights`` of the wrong shape or not
+        finite.
     """
     lam_f, b_a, sig2, eta_v, T, M = _inputs(lam, b, s, eta, steps, n_inits)
     W = _weights(weights, lam_f.size)
     g, gamma, A, _ = _blocks(lam_f, b_a, eta_v, T)
     w = 2.0 * np.sum(W * A, axis=0)
     lin = sig2 * float(w @ w) / M
-    quad = 2.0 * sig2**2 * ((M - 1) * np.sum((W * g) ** 2) + np.sum((W * gamma) ** 2)) / M**2
+    quad = (
+        2.0
+        * sig2**2
+        * ((M - 1) * np.sum((W * g) ** 2) + np.sum((W * gamma) ** 2))
+        / M**2
+    )
     return float(lin + quad)
 
 
-def functional_cumulants(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int,
-                         weights: Any) -> tuple[float, float, float]:
+def functional_cumulants(
+    lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int, weights: Any
+) -> tuple[float, float, float]:
     """Second, third and fourth cumulants of ``F = Σ_kl W_kl Ĉ_kl`` for a finite cloud.
 
     ``F`` is a constant plus ``ℓᵀξ + ξᵀBξ`` in the ``M·d`` Gaussian draws ``ξ`` of
@@ -277,23 +306,32 @@ def functional_cumulants(lam: Any, b: Any, s: float, eta: float, steps: int, n_i
     w = 2.0 * np.sum(W * A, axis=0)
     H, HG = W * g, W * gamma
     H2, HG2 = H @ H, HG @ HG
-    k2 = sig2 * float(w @ w) / M + 2.0 * sig2**2 * ((M - 1) * np.sum(H * H) + np.sum(HG * HG)) / M**2
-    k3 = (6.0 * sig2**2 * float(w @ HG @ w) / M**2
-          + 8.0 * sig2**3 * ((M - 1) * np.sum(H * H2) + np.sum(HG * HG2)) / M**3)
+    k2 = (
+        sig2 * float(w @ w) / M
+        + 2.0 * sig2**2 * ((M - 1) * np.sum(H * H) + np.sum(HG * HG)) / M**2
+    )
+    k3 = (
+        6.0 * sig2**2 * float(w @ HG @ w) / M**2
+        + 8.0 * sig2**3 * ((M - 1) * np.sum(H * H2) + np.sum(HG * HG2)) / M**3
+    )
     Hw = HG @ w
-    k4 = (48.0 * sig2**3 * float(Hw @ Hw) / M**3
-          + 48.0 * sig2**4 * ((M - 1) * np.sum(H2 * H2) + np.sum(HG2 * HG2)) / M**4)
+    k4 = (
+        48.0 * sig2**3 * float(Hw @ Hw) / M**3
+        + 48.0 * sig2**4 * ((M - 1) * np.sum(H2 * H2) + np.sum(HG2 * HG2)) / M**4
+    )
     return float(k2), float(k3), float(k4)
 
 
-def variance_scale(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int) -> np.ndarray:
+def variance_scale(
+    lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int
+) -> np.ndarray:
     """``V̄``, the scale of the documented float64 accuracy of this module.
 
     :func:`entry_variances`' formula with ``Γ̄_kl = sqrt(λ_k λ_l)(G_kl + m_k m_l)`` and
-    ``Ā_kl = |b_k| Γ̄_kl`` in place of ``Γ`` and ``A`` (module docstring): ``V̄ >= Var Ĉ``
-    entrywise, and the float64 errors of :func:`entry_variances` are at most
-    ``ENTRY_ULP·u·V̄``, those of the functionals and cumulants at most
-    ``(FORM_ULP + 4d)·u·(Σ_kl |W_kl| sqrt(V̄_kl))^p``. Computed in float64 (a scale).
+    ``Ā_kl = |b_k| Γ̄_kl`` in place of ``Γ`` and ``A`` (module docstring): ``V̄ >= Var
+    Ĉ`` entrywise, and the float64 errors of :func:`entry_variances` are at most
+    ``ENTRY_ULP·u·V̄``, those of the functionals and cumulants at most ``(FORM_ULP +
+    4d)·u·(Σ_kl |W_kl| sqrt(V̄_kl))^p``. Computed in float64 (a scale).
 
     Parameters
     ----------
@@ -326,7 +364,9 @@ def _weights(weights: Any, d: int) -> np.ndarray:
     return (W + W.T) / 2.0
 
 
-def mean_variances(lam: Any, s: float, eta: float, steps: int, n_inits: int) -> np.ndarray:
+def mean_variances(
+    lam: Any, s: float, eta: float, steps: int, n_inits: int
+) -> np.ndarray:
     """Variance of the cloud mean ``z̄_k`` over the draws of ``M`` initialisations.
 
     Parameters
@@ -345,13 +385,17 @@ def mean_variances(lam: Any, s: float, eta: float, steps: int, n_inits: int) -> 
     ValueError
         As :func:`entry_variances`.
     """
-    lam_f, _, sig2, eta_v, T, M = _inputs(lam, np.zeros(np.size(lam)), s, eta, steps, n_inits)
+    lam_f, _, sig2, eta_v, T, M = _inputs(
+        lam, np.zeros(np.size(lam)), s, eta, steps, n_inits
+    )
     _, m, _ = cloud.time_averages(lam_f, eta_v, T)
     return sig2 * lam_f * m**2 / M
 
 
-def eigen_standard_errors(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int):
-    """Eigen-decomposition of ``E Ĉ`` and the first-order standard error of each eigenvalue.
+def eigen_standard_errors(
+    lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int
+):
+    """Eigenpairs of ``E Ĉ`` and the first-order standard errors of the eigenvalues.
 
     Parameters
     ----------
@@ -365,12 +409,11 @@ def eigen_standard_errors(lam: Any, b: Any, s: float, eta: float, steps: int, n_
     vectors : numpy.ndarray, shape (d, d)
         The matching orthonormal eigenvectors (columns).
     se : numpy.ndarray, shape (d,)
-        ``sqrt(Var(v_iᵀ Ĉ v_i))``: to first order in ``Ĉ − E Ĉ`` the sampled
-        eigenvalue ``μ_i(Ĉ)`` is ``μ_i + v_iᵀ(Ĉ − E Ĉ)v_i``, whose standard deviation this
-        is. When ``4‖Ĉ − E Ĉ‖ < gap_i``, the distance of ``μ_i`` to the rest of the
-        spectrum, the remainder ``|μ_i(Ĉ) − v_iᵀĈv_i|`` is at most
-        ``‖(Ĉ − E Ĉ)v_i‖² / (gap_i − 2‖Ĉ − E Ĉ‖)`` (Kato–Temple; tested on sampled clouds
-        in ``tests/test_cloud.py``).
+        ``sqrt(Var(v_iᵀ Ĉ v_i))``: to first order in ``Ĉ − E Ĉ`` the sampled eigenvalue
+        ``μ_i(Ĉ)`` is ``μ_i + v_iᵀ(Ĉ − E Ĉ)v_i``, whose standard deviation this is. When
+        ``4‖Ĉ − E Ĉ‖ < gap_i``, the distance of ``μ_i`` to the rest of the spectrum, the
+        remainder ``|μ_i(Ĉ) − v_iᵀĈv_i|`` is at most ``‖(Ĉ − E Ĉ)v_i‖² / (gap_i − 2‖Ĉ −
+        E Ĉ‖)`` (Kato–Temple; tested on sampled clouds in ``tests/test_cloud.py``).
 
     Raises
     ------
@@ -385,16 +428,24 @@ def eigen_standard_errors(lam: Any, b: Any, s: float, eta: float, steps: int, n_
     return mu, vecs, se
 
 
-def replicate_moments(lam: Any, b: Any, s: float, eta: float, steps: int, n_inits: int,
-                      n_reps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def replicate_moments(
+    lam: Any,
+    b: Any,
+    s: float,
+    eta: float,
+    steps: int,
+    n_inits: int,
+    n_reps: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Means and covariances of independent sampled clouds.
 
     Replicate ``i`` is the cloud of :func:`ribbonlib.cloud.sample` (iterated gradient
-    descent) with the ``i``-th child of ``numpy.random.SeedSequence(seed)`` as its seed, so
-    replicates are independent and the whole set is reproducible; the clouds are iterated
-    together, a block of replicates at a time (at most about ``4e6`` coordinates), and
-    each one's mean and covariance are those of :func:`ribbonlib.cloud.sample_moments` up to
-    round-off.
+    descent) with the ``i``-th child of ``numpy.random.SeedSequence(seed)`` as its seed,
+    so replicates are independent and the whole set is reproducible; the clouds are
+    iterated together, a block of replicates at a time (at most about ``4e6``
+    coordinates), and each one's mean and covariance are those of
+    :func:`ribbonlib.cloud.sample_moments` up to round-off.
 
     Parameters
     ----------
@@ -422,17 +473,24 @@ def replicate_moments(lam: Any, b: Any, s: float, eta: float, steps: int, n_init
     d = lam_f.size
     sd = np.sqrt(sig2)
     # the draws of cloud.sample(..., seed=child), replicate by replicate
-    xi = np.stack([np.random.default_rng(child).standard_normal((M, d)) for child in children]) * sd
+    xi = (
+        np.stack(
+            [np.random.default_rng(child).standard_normal((M, d)) for child in children]
+        )
+        * sd
+    )
     n_pts = M * (T + 1)
     per_chunk = max(1, _CHUNK_ENTRIES // (n_pts * d))
     means = np.empty((R, d))
     covs = np.empty((R, d, d))
     for r0 in range(0, R, per_chunk):
-        block = xi[r0:r0 + per_chunk]
+        block = xi[r0 : r0 + per_chunk]
         c = block.shape[0]
-        Z = cloud._trajectories(lam_f, b_a, eta_v, T, block.reshape(c * M, d)).reshape(c, n_pts, d)
+        Z = cloud._trajectories(lam_f, b_a, eta_v, T, block.reshape(c * M, d)).reshape(
+            c, n_pts, d
+        )
         mu = Z.mean(axis=1)
         Zc = Z - mu[:, None, :]
-        means[r0:r0 + c] = mu
-        covs[r0:r0 + c] = np.matmul(Zc.transpose(0, 2, 1), Zc) / n_pts
+        means[r0 : r0 + c] = mu
+        covs[r0 : r0 + c] = np.matmul(Zc.transpose(0, 2, 1), Zc) / n_pts
     return means, covs

@@ -36,10 +36,11 @@ U = cloud.UNIT_ROUNDOFF
 
 @st.composite
 def rates(draw, max_d: int = 6, T: int | None = None):
-    """``η λ_k`` in (0, 2): near 2, near 1, generic, log-uniform to 1e-12, at the slow threshold."""
+    """``η λ_k`` in (0, 2): near 2, near 1, generic, log-uniform down to 1e-12, and
+    at the slow threshold."""
     d = draw(st.integers(1, max_d))
     n = 1 + (T if T is not None else 10)
-    threshold = -np.expm1(-1.0 / n)            # n |log r| = 1: where the series takes over
+    threshold = -np.expm1(-1.0 / n)  # n |log r| = 1: where the series takes over
     out = []
     for _ in range(d):
         kind = draw(st.integers(0, 5))
@@ -60,14 +61,17 @@ def rates(draw, max_d: int = 6, T: int | None = None):
     return np.array(out)
 
 
-steps = st.one_of(st.integers(0, 4), st.integers(0, 300),
-                  st.floats(0.0, 6.0).map(lambda x: int(10.0**x)))
+steps = st.one_of(
+    st.integers(0, 4),
+    st.integers(0, 300),
+    st.floats(0.0, 6.0).map(lambda x: int(10.0**x)),
+)
 etas = st.one_of(st.just(1.0), st.just(0.5), st.floats(1e-3, 1e3))
 
 
 @st.composite
 def problems(draw, max_d: int = 6, max_T: int | None = None):
-    """``(lam, eta, T)`` on the whole domain; the rates are exact products ``η λ_k < 2``."""
+    """``(lam, eta, T)`` on the whole domain; the exact rates ``η λ_k`` are below 2."""
     T = draw(steps if max_T is None else st.integers(0, max_T))
     a = draw(rates(max_d=max_d, T=T))
     eta = draw(etas)
@@ -79,7 +83,9 @@ def problems(draw, max_d: int = 6, max_T: int | None = None):
 @st.composite
 def ground_truths(draw, d: int):
     """``b`` with random signs, a random decay and some zeros (not all)."""
-    signs = np.array(draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=d, max_size=d)))
+    signs = np.array(
+        draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=d, max_size=d))
+    )
     decay = draw(st.floats(0.0, 3.0))
     zeros = np.array(draw(st.lists(st.booleans(), min_size=d, max_size=d)))
     scale = draw(st.floats(1e-3, 1e3))
@@ -96,8 +102,8 @@ def exact_rates(lam, eta):
 
 
 def arb_time(lam, eta, T, bits=256, target=60):
-    """Arb balls of ``G``, ``m`` and ``G − m mᵀ`` from the plain closed forms (exact rates),
-    at a precision raised until every entry is known to ``target`` relative bits."""
+    """Arb balls of ``G``, ``m`` and ``G − m mᵀ`` from the plain closed forms (exact
+    rates), at a precision raised until every entry has ``target`` relative bits."""
     d, n = len(lam), T + 1
     while True:
         with ctx.workprec(bits):
@@ -109,7 +115,9 @@ def arb_time(lam, eta, T, bits=256, target=60):
             C = [[None] * d for _ in range(d)]
             for k in range(d):
                 for l in range(d):
-                    G[k][l] = (1 - (r[k] * r[l]) ** n) / (n * (a[k] + a[l] - a[k] * a[l]))
+                    G[k][l] = (1 - (r[k] * r[l]) ** n) / (
+                        n * (a[k] + a[l] - a[k] * a[l])
+                    )
                     C[k][l] = G[k][l] - m[k] * m[l]
             flat = [v for row in C for v in row] + [v for row in G for v in row] + m
             if all(v.is_exact() or v.rel_accuracy_bits() > target for v in flat):
@@ -118,25 +126,37 @@ def arb_time(lam, eta, T, bits=256, target=60):
 
 
 def same_sign(lam, eta):
-    """``S[k, l]``: ``r_k`` and ``r_l`` of the same sign (both ``η λ <= 1`` or both ``> 1``)."""
+    """``S[k, l]``: ``r_k`` and ``r_l`` of the same sign (``η λ <= 1`` for both, or
+    ``> 1`` for both)."""
     below = np.array([x <= 1 for x in exact_rates(lam, eta)])
     return below[:, None] == below[None, :]
 
 
 def within(value, exact, tol) -> bool:
-    """Proved ``|value − exact| <= tol`` (``value``, ``tol`` floats taken exactly; ``exact`` a ball)."""
+    """Proved ``|value − exact| <= tol`` (``value``, ``tol``: floats, taken exactly;
+    ``exact``: a ball)."""
     with ctx.workprec(1024):
-        return bool(abs(certify.to_arb(float(value)) - exact) <= certify.to_arb(float(tol)))
+        return bool(
+            abs(certify.to_arb(float(value)) - exact) <= certify.to_arb(float(tol))
+        )
 
 
 def assert_within(name, values, exact, tols):
-    bad = [(idx, float(values[idx]), exact[idx], float(tols[idx])) for idx in np.ndindex(values.shape)
-           if not within(values[idx], exact[idx], tols[idx])]
-    assert not bad, f"{name}: {len(bad)} entries outside the documented accuracy, e.g. {bad[0]}"
+    bad = [
+        (idx, float(values[idx]), exact[idx], float(tols[idx]))
+        for idx in np.ndindex(values.shape)
+        if not within(values[idx], exact[idx], tols[idx])
+    ]
+    assert (
+        not bad
+    ), f"{name}: {len(bad)} entries outside the documented accuracy, e.g. {bad[0]}"
 
 
 def ball_array(rows):
-    out = np.empty((len(rows), len(rows[0])) if isinstance(rows[0], list) else (len(rows),), dtype=object)
+    out = np.empty(
+        (len(rows), len(rows[0])) if isinstance(rows[0], list) else (len(rows),),
+        dtype=object,
+    )
     for idx in np.ndindex(out.shape):
         out[idx] = rows[idx[0]][idx[1]] if out.ndim == 2 else rows[idx[0]]
     return out
@@ -160,7 +180,9 @@ def test_time_averages_meet_their_documented_accuracy(problem):
     mu = np.vectorize(upper)(ma)
     assert_within("G", G, Ga, cloud.TIME_ULP * U * Gu)
     assert_within("m", m, ma, cloud.TIME_ULP * U * mu)
-    assert_within("cov vs G + m m", cov, Ca, cloud.COV_ULP * U * (Gu + np.outer(mu, mu)))
+    assert_within(
+        "cov vs G + m m", cov, Ca, cloud.COV_ULP * U * (Gu + np.outer(mu, mu))
+    )
     same = same_sign(lam, eta)
     Cu = np.vectorize(lambda x: float(certify.enclose(abs(x)).hi))(Ca)
     tol = np.where(same, cloud.SAME_SIGN_ULP * U * Cu, np.inf)
@@ -180,10 +202,21 @@ def test_signal_noise_and_covariance_meet_their_documented_accuracy(problem, dat
     S_a = ball_array([[S_a[k, l] for l in range(d)] for k in range(d)])
     G, m, _ = arb_time(lam, eta, T)
     with ctx.workprec(256):
-        ub = [certify.to_arb(float(x)).sqrt() * certify.to_arb(float(y)) for x, y in zip(lam, b)]
-        scale = ball_array([[abs(ub[k] * ub[l]) * (G[k][l] + m[k] * m[l]) for l in range(d)] for k in range(d)])
+        ub = [
+            certify.to_arb(float(x)).sqrt() * certify.to_arb(float(y))
+            for x, y in zip(lam, b)
+        ]
+        scale = ball_array(
+            [
+                [abs(ub[k] * ub[l]) * (G[k][l] + m[k] * m[l]) for l in range(d)]
+                for k in range(d)
+            ]
+        )
         s2 = certify.to_arb(float(s)) ** 2
-        corr = [0 if M is None else s2 * certify.to_arb(float(lam[k])) * m[k] ** 2 / (d * M) for k in range(d)]
+        corr = [
+            0 if M is None else s2 * certify.to_arb(float(lam[k])) * m[k] ** 2 / (d * M)
+            for k in range(d)
+        ]
         noise = ball_array([s2 * noise_a[k] - corr[k] for k in range(d)])
     same = same_sign(lam, eta)
     S = cloud.signal_covariance(lam, b, eta, T)
@@ -225,8 +258,16 @@ def test_precision_path_is_accurate_to_its_digits(problem, digits, data):
     target = int(3.33 * digits) + 30
     Ga, ma, Ca = (ball_array(x) for x in arb_time(lam, eta, T, target=target))
     with ctx.workprec(4 * target):
-        ub = [certify.to_arb(float(x)).sqrt() * certify.to_arb(float(y)) for x, y in zip(lam, b)]
-        S_a = ball_array([[ub[k] * ub[l] * Ca[k, l] for l in range(lam.size)] for k in range(lam.size)])
+        ub = [
+            certify.to_arb(float(x)).sqrt() * certify.to_arb(float(y))
+            for x, y in zip(lam, b)
+        ]
+        S_a = ball_array(
+            [
+                [ub[k] * ub[l] * Ca[k, l] for l in range(lam.size)]
+                for k in range(lam.size)
+            ]
+        )
     rel = mpmath.mpf(10) ** -digits
     for value, exact in ((G, Ga), (m, ma), (cov, Ca), (S, S_a)):
         for idx in np.ndindex(value.shape):
@@ -245,10 +286,14 @@ def test_rates_are_exact_products():
 
     rng = np.random.default_rng(0)
     eta = np.concatenate([rng.uniform(1e-3, 1e3, 200), [1e300, 1e-300, 0.1]])
-    lam = np.concatenate([rng.uniform(1e-3, 2, 200) / eta[:200], [1e-300, 1e300, 19.99]])
+    lam = np.concatenate(
+        [rng.uniform(1e-3, 2, 200) / eta[:200], [1e-300, 1e300, 19.99]]
+    )
     for e, x in zip(eta, lam):
         hi, lo = _geometric.rates(e, np.array([x]))
-        assert Fraction(float(hi[0])) + Fraction(float(lo[0])) == Fraction(float(e)) * Fraction(float(x))
+        assert Fraction(float(hi[0])) + Fraction(float(lo[0])) == Fraction(
+            float(e)
+        ) * Fraction(float(x))
 
 
 def test_regression_alternating_modes_close_to_minus_one():
@@ -257,7 +302,7 @@ def test_regression_alternating_modes_close_to_minus_one():
     G, m, _ = cloud.time_averages(lam, eta, T)
     Ga, ma, _ = arb_time(lam, eta, T)
     assert within(G[0, 1], Ga[0][1], cloud.TIME_ULP * U * upper(Ga[0][1]))
-    # the rounding of η λ near 2 must not count: 2 − ηλ has relative error u/(2 − ηλ) otherwise
+    # the rounding of η λ near 2 must not count (2 − ηλ: relative error u/(2 − ηλ))
     lam2, eta2 = np.array([1.9999999999957232 / 4.212929358710058]), 4.212929358710058
     G2, m2, _ = cloud.time_averages(lam2, eta2, 1)
     _, ma2, _ = arb_time(lam2, eta2, 1)
@@ -268,23 +313,25 @@ def test_regression_alternating_modes_close_to_minus_one():
 
 
 def dyadic(x: float, bits: int = 20) -> float:
-    """``x`` rounded to ``bits`` significant bits (so that squares and products stay exact)."""
+    """``x`` rounded to ``bits`` significant bits (squares and products stay exact)."""
     mant, exp = np.frexp(x)
     return float(np.ldexp(np.round(mant * 2.0**bits) / 2.0**bits, exp))
 
 
 @st.composite
 def exact_problems(draw, max_d: int = 3, max_T: int = 6, max_M: int = 4):
-    """``(q, b, s, eta, T, M)`` with ``λ_k = q_k²`` exact in float64 and ``sqrt(λ_k) = q_k``.
+    """``(q, b, s, eta, T, M)``, ``λ_k = q_k²`` exact in float64, ``sqrt(λ_k) = q_k``.
 
-    The rates ``η λ_k`` cover (0, 2), with repeated eigenvalues, ``b`` zeros and ``s = 0``
-    allowed."""
+    The rates ``η λ_k`` cover (0, 2), with repeated eigenvalues, zeros in ``b`` and
+    ``s = 0`` allowed."""
     d = draw(st.integers(1, max_d))
     eta = draw(st.sampled_from([1.0, 0.5, 0.75, 1.25]))
-    a = [draw(st.one_of(st.floats(1e-6, 1.999), st.sampled_from([1.0, 0.5, 1.5, 1e-3])))
-         for _ in range(d)]
+    a = [
+        draw(st.one_of(st.floats(1e-6, 1.999), st.sampled_from([1.0, 0.5, 1.5, 1e-3])))
+        for _ in range(d)
+    ]
     if d > 1 and draw(st.booleans()):
-        a[-1] = a[0]                                   # a repeated eigenvalue
+        a[-1] = a[0]  # a repeated eigenvalue
     q = np.array([dyadic(np.sqrt(x / eta)) for x in a])
     assume(np.all(q > 0) and eta * np.max(q * q) < 2.0)
     b = np.array([dyadic(draw(st.floats(-2.0, 2.0))) for _ in range(d)])
@@ -308,29 +355,35 @@ def exact_time(q, eta, T):
 
 
 def exact_limit_covariance(q, b, s, eta, T):
-    """``M → ∞`` cloud covariance by the law of total covariance over ``t`` (explicit sums):
-    ``(1/n) Σ_t [(a(t) − ā)(a(t) − ā)ᵀ + σ² diag(λ r^(2t))]``."""
+    """``M → ∞`` cloud covariance by the law of total covariance over ``t`` (explicit
+    sums): ``(1/n) Σ_t [(a(t) − ā)(a(t) − ā)ᵀ + σ² diag(λ r^(2t))]``."""
     d, n = len(q), T + 1
     _, _, r = exact_time(q, eta, T)
     a = [[fr(q[k]) * fr(b[k]) * (1 - r[k] ** t) for k in range(d)] for t in range(n)]
     abar = [sum(a[t][k] for t in range(n)) / n for k in range(d)]
     sig2 = fr(s) ** 2 / d
-    C = [[sum((a[t][k] - abar[k]) * (a[t][l] - abar[l]) for t in range(n)) / n for l in range(d)]
-         for k in range(d)]
+    C = [
+        [
+            sum((a[t][k] - abar[k]) * (a[t][l] - abar[l]) for t in range(n)) / n
+            for l in range(d)
+        ]
+        for k in range(d)
+    ]
     for k in range(d):
         C[k][k] += sig2 * fr(q[k]) ** 2 * sum(r[k] ** (2 * t) for t in range(n)) / n
     return C
 
 
 class ExactCloud:
-    """The covariance ``Ĉ`` of a cloud of ``M`` runs as exact quadratic forms in the draws.
+    """Covariance ``Ĉ`` of a cloud of ``M`` runs: exact quadratic forms in the draws.
 
-    ``Ĉ_kl = c_kl + ℓ_klᵀ ξ + ξᵀ B_kl ξ`` with ``ξ`` the ``M·d`` draws (index ``j·d + k``),
-    i.i.d. ``N(0, σ²)``, ``σ² = s²/d``: built from the ``M (T+1)`` points
-    ``z_k(j, t) = q_k (b_k (1 − r_k^t) + r_k^t ξ_jk)`` centred on their mean, by explicit
-    sums over ``j`` and ``t`` (no closed form). Moments of any linear functional
-    ``F = Σ W_kl Ĉ_kl`` follow from the Gaussian quadratic-form identities
-    ``E F = c + σ² tr B`` and ``κ_p = 2^(p−1)(p−1)! σ^(2p) tr B^p + p! 2^(p−3) σ^(2p−2) ℓᵀB^(p−2)ℓ``.
+    ``Ĉ_kl = c_kl + ℓ_klᵀ ξ + ξᵀ B_kl ξ`` with ``ξ`` the ``M·d`` draws (index
+    ``j·d + k``), i.i.d. ``N(0, σ²)``, ``σ² = s²/d``: built from the ``M (T+1)`` points
+    ``z_k(j, t) = q_k (b_k (1 − r_k^t) + r_k^t ξ_jk)`` centred on their mean, by
+    explicit sums over ``j`` and ``t`` (no closed form). Moments of any linear
+    functional ``F = Σ W_kl Ĉ_kl`` follow from the Gaussian quadratic-form identities
+    ``E F = c + σ² tr B`` and
+    ``κ_p = 2^(p−1)(p−1)! σ^(2p) tr B^p + p! 2^(p−3) σ^(2p−2) ℓᵀB^(p−2)ℓ``.
     """
 
     def __init__(self, q, b, s, eta, T, M):
@@ -339,7 +392,9 @@ class ExactCloud:
         self.sig2 = fr(s) ** 2 / d
         _, _, r = exact_time(q, eta, T)
         qf = [fr(x) for x in q]
-        alpha = [[qf[k] * fr(b[k]) * (1 - r[k] ** t) for t in range(n)] for k in range(d)]
+        alpha = [
+            [qf[k] * fr(b[k]) * (1 - r[k] ** t) for t in range(n)] for k in range(d)
+        ]
         beta = [[qf[k] * r[k] ** t for t in range(n)] for k in range(d)]
         abar = [sum(x) / n for x in alpha]
         bbar = [sum(x) / n for x in beta]
@@ -347,14 +402,26 @@ class ExactCloud:
         self.c, self.ell, self.B = {}, {}, {}
         for k in range(d):
             for l in range(d):
-                c = sum((alpha[k][t] - abar[k]) * (alpha[l][t] - abar[l]) for t in range(n)) / n
+                c = (
+                    sum(
+                        (alpha[k][t] - abar[k]) * (alpha[l][t] - abar[l])
+                        for t in range(n)
+                    )
+                    / n
+                )
                 ell = [Fraction(0)] * self.D
-                Bkl = [[Fraction(0)] * M for _ in range(M)]        # block (mode k, mode l)
+                Bkl = [[Fraction(0)] * M for _ in range(M)]  # block (mode k, mode l)
                 for j in range(M):
                     for t in range(n):
                         pk, pl = alpha[k][t] - abar[k], alpha[l][t] - abar[l]
-                        Lk = [(beta[k][t] if jj == j else 0) - bbar[k] / M for jj in range(M)]
-                        Ll = [(beta[l][t] if jj == j else 0) - bbar[l] / M for jj in range(M)]
+                        Lk = [
+                            (beta[k][t] if jj == j else 0) - bbar[k] / M
+                            for jj in range(M)
+                        ]
+                        Ll = [
+                            (beta[l][t] if jj == j else 0) - bbar[l] / M
+                            for jj in range(M)
+                        ]
                         for jj in range(M):
                             ell[jj * d + l] += pk * Ll[jj] / N
                             ell[jj * d + k] += pl * Lk[jj] / N
@@ -389,7 +456,10 @@ class ExactCloud:
         D, s2 = self.D, self.sig2
 
         def mul(X, Y):
-            return [[sum(X[i][k] * Y[k][j] for k in range(D)) for j in range(D)] for i in range(D)]
+            return [
+                [sum(X[i][k] * Y[k][j] for k in range(D)) for j in range(D)]
+                for i in range(D)
+            ]
 
         def tr(X):
             return sum(X[i][i] for i in range(D))
@@ -433,57 +503,89 @@ def exact_rank(A) -> int:
 
 
 def _tol_C(C_exact, q, b, s, eta, T, M):
-    """Documented float64 accuracy of ``cloud.covariance`` around exact values (floats)."""
+    """Documented float64 accuracy of ``cloud.covariance`` around exact values."""
     G, m, r = exact_time(q, eta, T)
     d = len(q)
     tol = np.empty((d, d))
     for k in range(d):
         for l in range(d):
             if k == l:
-                tol[k, k] = (cloud.SAME_SIGN_ULP + cloud.SCALE_ULP + 1) * U * float(abs(C_exact[k][k]))
+                tol[k, k] = (
+                    (cloud.SAME_SIGN_ULP + cloud.SCALE_ULP + 1)
+                    * U
+                    * float(abs(C_exact[k][k]))
+                )
             elif (r[k] >= 0) == (r[l] >= 0):
-                tol[k, l] = (cloud.SAME_SIGN_ULP + cloud.SCALE_ULP) * U * float(abs(C_exact[k][l]))
+                tol[k, l] = (
+                    (cloud.SAME_SIGN_ULP + cloud.SCALE_ULP)
+                    * U
+                    * float(abs(C_exact[k][l]))
+                )
             else:
-                bar = abs(fr(q[k]) * fr(q[l]) * fr(b[k]) * fr(b[l])) * (G[k][l] + m[k] * m[l])
+                bar = abs(fr(q[k]) * fr(q[l]) * fr(b[k]) * fr(b[l])) * (
+                    G[k][l] + m[k] * m[l]
+                )
                 tol[k, l] = (cloud.COV_ULP + cloud.SCALE_ULP) * U * float(bar)
     return tol * (1 + 1e-12) + 1e-300
 
 
 def _assert_close_exact(name, value, exact, tol):
-    err = np.array([[abs(Fraction(float(value[k, l])) - exact[k][l]) for l in range(len(exact))]
-                    for k in range(len(exact))], dtype=object)
-    bad = [(k, l) for k, l in np.ndindex(err.shape) if err[k, l] > Fraction(float(tol[k, l]))]
-    assert not bad, f"{name}: entries {bad} off by {[float(err[i]) for i in bad]}, tol {tol}"
+    err = np.array(
+        [
+            [abs(Fraction(float(value[k, l])) - exact[k][l]) for l in range(len(exact))]
+            for k in range(len(exact))
+        ],
+        dtype=object,
+    )
+    bad = [
+        (k, l)
+        for k, l in np.ndindex(err.shape)
+        if err[k, l] > Fraction(float(tol[k, l]))
+    ]
+    assert (
+        not bad
+    ), f"{name}: entries {bad} off by {[float(err[i]) for i in bad]}, tol {tol}"
 
 
 @settings(max_examples=40)
 @given(exact_problems(max_T=40))
 def test_expected_cloud_covariance_is_S_plus_noise_minus_finite_M_correction(problem):
-    """Proposition prop-cloud-cov, eq-cloud-cov and eq-cloud-finite: the library's closed
-    forms against the exact expectation of the sample covariance of an explicit cloud."""
+    """Proposition prop-cloud-cov, eq-cloud-cov and eq-cloud-finite: the library's
+    closed forms against the exact expectation of the covariance of an explicit cloud.
+    """
     q, b, s, eta, T, M = problem
     lam = q * q
     C_inf = exact_limit_covariance(q, b, s, eta, T)
-    _assert_close_exact("C (M -> inf)", cloud.covariance(lam, b, s, eta, T), C_inf,
-                        _tol_C(C_inf, q, b, s, eta, T, None))
+    _assert_close_exact(
+        "C (M -> inf)",
+        cloud.covariance(lam, b, s, eta, T),
+        C_inf,
+        _tol_C(C_inf, q, b, s, eta, T, None),
+    )
     if T <= 6:
         ex = ExactCloud(q, b, s, eta, T, M)
         d = len(q)
         C_M = [[ex.entry(k, l)[0] for l in range(d)] for k in range(d)]
-        _assert_close_exact("E C_hat (finite M)", cloud.covariance(lam, b, s, eta, T, n_inits=M), C_M,
-                            _tol_C(C_M, q, b, s, eta, T, M))
+        _assert_close_exact(
+            "E C_hat (finite M)",
+            cloud.covariance(lam, b, s, eta, T, n_inits=M),
+            C_M,
+            _tol_C(C_M, q, b, s, eta, T, M),
+        )
         # the correction is diagonal and equals (s²/d) λ_k m_k² / M, exactly
         _, m, _ = exact_time(q, eta, T)
         for k in range(d):
             for l in range(d):
                 corr = C_inf[k][l] - C_M[k][l]
-                assert corr == (ex.sig2 * fr(q[k]) ** 2 * m[k] ** 2 / M if k == l else 0)
+                assert corr == (
+                    ex.sig2 * fr(q[k]) ** 2 * m[k] ** 2 / M if k == l else 0
+                )
 
 
 @settings(max_examples=60)
 @given(exact_problems(max_d=7, max_T=10))
 def test_rank_of_S_is_min_of_distinct_supported_rates_and_T(problem):
-    """rank S = min(d', T), d' the number of distinct r_k with b_k != 0 (exact rationals)."""
+    """rank S = min(d', T), d' the number of distinct r_k with b_k != 0 (rationals)."""
     q, b, _, eta, T, _ = problem
     G, m, r = exact_time(q, eta, T)
     d = len(q)
@@ -511,12 +613,15 @@ def test_G_closed_form_and_the_gram_form_of_S(problem):
 
 
 @settings(max_examples=30)
-@given(problems(max_d=5, max_T=60), st.integers(2, 60), st.integers(0, 2**16), st.data())
+@given(
+    problems(max_d=5, max_T=60), st.integers(2, 60), st.integers(0, 2**16), st.data()
+)
 def test_kato_temple_as_chapter_3_uses_it(problem, M, seed, data):
     """For a sampled cloud and the eigenvectors v_i of E Ĉ: with ρ_i = v_iᵀĈv_i and
     residual ‖Ĉv_i − ρ_i v_i‖, the eigenvalue μ_i(Ĉ) lies in the Kato–Temple interval
-    whenever (β − ρ)(ρ − α) > res² for the neighbours α = μ_{i+1}(Ĉ), β = μ_{i−1}(Ĉ); and
-    |μ_i(Ĉ) − ρ_i| <= ‖E v_i‖²/(δ_i − 2‖E‖) when 4‖E‖ < δ_i (eigen_standard_errors).
+    whenever (β − ρ)(ρ − α) > res² for the neighbours α = μ_{i+1}(Ĉ),
+    β = μ_{i−1}(Ĉ); and |μ_i(Ĉ) − ρ_i| <= ‖E v_i‖²/(δ_i − 2‖E‖) when 4‖E‖ < δ_i
+    (eigen_standard_errors).
     Eigenvalues of Ĉ from mpmath at 40 digits."""
     from ribbonlib import montecarlo
 
@@ -546,7 +651,9 @@ def test_kato_temple_as_chapter_3_uses_it(problem, M, seed, data):
                 lo = rho - (res2 / (beta - rho) if beta < mpmath.inf else 0)
                 hi = rho + (res2 / (rho - alpha) if alpha > -mpmath.inf else 0)
                 assert lo - slack <= ev[i] <= hi + slack
-            gap = min([abs(mu[j] - mu[i]) for j in range(d) if j != i], default=mpmath.inf)
+            gap = min(
+                [abs(mu[j] - mu[i]) for j in range(d) if j != i], default=mpmath.inf
+            )
             if 4 * normE < gap:
                 Ev = mpmath.norm(E * mpmath.matrix(V[:, i].tolist()))
                 assert abs(ev[i] - rho) <= Ev**2 / (gap - 2 * normE) + slack
@@ -574,7 +681,7 @@ def test_bad_input_names_the_argument(call, match):
 @settings(max_examples=30)
 @given(exact_problems(max_d=4, max_T=40))
 def test_certified_time_averages_contain_the_exact_sums(problem):
-    """certify.time_averages (used by chapter 3's certified checks) against exact sums."""
+    """certify.time_averages (behind chapter 3's certified checks) vs exact sums."""
     q, _, _, eta, T, _ = problem
     G, m, r = exact_time(q, eta, T)
     Ga, ma, Ca = certify.time_averages(q * q, eta, T)
@@ -582,5 +689,11 @@ def test_certified_time_averages_contain_the_exact_sums(problem):
         for k in range(len(q)):
             assert ma[k].contains(arb(m[k].numerator) / m[k].denominator)
             for l in range(len(q)):
-                for ball, exact in ((Ga[k, l], G[k][l]), (Ca[k, l], G[k][l] - m[k] * m[l])):
-                    assert ball.contains(arb(exact.numerator) / exact.denominator) or exact == 0 == ball
+                for ball, exact in (
+                    (Ga[k, l], G[k][l]),
+                    (Ca[k, l], G[k][l] - m[k] * m[l]),
+                ):
+                    assert (
+                        ball.contains(arb(exact.numerator) / exact.denominator)
+                        or exact == 0 == ball
+                    )

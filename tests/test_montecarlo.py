@@ -1,9 +1,10 @@
 """ribbonlib.montecarlo: exact sampling statistics on their whole domain.
 
 References: exact Gaussian moments of the symbolic cloud (SymPy, Isserlis' theorem), and
-exact rational quadratic forms of explicit clouds (``test_cloud.ExactCloud``: sums over
-runs and steps, no closed form), on ``η λ`` in (0, 2), ``b`` with zeros, ``s >= 0``, ``d``,
-``M`` and ``T`` from their smallest values; plus independent simulated clouds.
+exact rational quadratic forms of explicit clouds (``test_cloud.ExactCloud``: sums
+over runs and steps, no closed form), on ``η λ`` in (0, 2), ``b`` with zeros,
+``s >= 0``, ``d``, ``M`` and ``T`` from their smallest values; plus independent
+simulated clouds.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ U = cloud.UNIT_ROUNDOFF
 
 
 def _gauss_expect(expr, xs, var):
-    """Exact expectation of a polynomial in independent N(0, var) variables (Isserlis)."""
+    """Exact mean of a polynomial in independent N(0, var) variables (Isserlis)."""
     total = sp.Integer(0)
     for mon, coef in sp.Poly(sp.expand(expr), *xs).terms():
         term = coef
@@ -37,29 +38,76 @@ def _gauss_expect(expr, xs, var):
 
 
 def _symbolic_cloud_cov(lam, b, s, eta, T, M):
-    """The sample covariance of a cloud as an exact polynomial in the M*d Gaussian draws."""
+    """The sample covariance of a cloud, an exact polynomial in the M*d draws."""
     d = len(lam)
     xs = sp.symbols(f"x0:{M * d}")
     pts = []
     for j in range(M):
         for t in range(T + 1):
-            pts.append([sp.sqrt(lam[k]) * (b[k] * (1 - (1 - eta * lam[k]) ** t)
-                                            + (1 - eta * lam[k]) ** t * xs[j * d + k]) for k in range(d)])
+            pts.append(
+                [
+                    sp.sqrt(lam[k])
+                    * (
+                        b[k] * (1 - (1 - eta * lam[k]) ** t)
+                        + (1 - eta * lam[k]) ** t * xs[j * d + k]
+                    )
+                    for k in range(d)
+                ]
+            )
     n = len(pts)
     mean = [sum(p[k] for p in pts) / n for k in range(d)]
-    C = [[sp.expand(sum((p[k] - mean[k]) * (p[l] - mean[l]) for p in pts) / n) for l in range(d)]
-         for k in range(d)]
+    C = [
+        [
+            sp.expand(sum((p[k] - mean[k]) * (p[l] - mean[l]) for p in pts) / n)
+            for l in range(d)
+        ]
+        for k in range(d)
+    ]
     return C, xs, s**2 / d
 
 
 CASES = [
     # lam (exact squares so that sqrt is rational), b, s, eta, T, M
-    ([sp.Integer(1), sp.Rational(1, 4), sp.Rational(1, 9)], [1, sp.Rational(-2, 3), sp.Rational(1, 2)],
-     sp.Rational(3, 2), sp.Rational(1, 2), 2, 2),
-    ([sp.Integer(4), sp.Rational(1, 16)], [sp.Rational(1, 3), 2], sp.Integer(1), sp.Rational(3, 8), 3, 3),
-    ([sp.Rational(9, 4), sp.Rational(1, 25)], [-1, sp.Rational(1, 2)], sp.Rational(2, 3), sp.Rational(1, 2), 4, 1),
-    ([sp.Rational(16, 9)], [sp.Rational(3, 2)], sp.Rational(1, 2), sp.Rational(3, 4), 2, 3),
-    ([sp.Integer(1), sp.Rational(9, 16)], [sp.Rational(1, 2), -1], sp.Integer(2), sp.Rational(7, 8), 1, 2),
+    (
+        [sp.Integer(1), sp.Rational(1, 4), sp.Rational(1, 9)],
+        [1, sp.Rational(-2, 3), sp.Rational(1, 2)],
+        sp.Rational(3, 2),
+        sp.Rational(1, 2),
+        2,
+        2,
+    ),
+    (
+        [sp.Integer(4), sp.Rational(1, 16)],
+        [sp.Rational(1, 3), 2],
+        sp.Integer(1),
+        sp.Rational(3, 8),
+        3,
+        3,
+    ),
+    (
+        [sp.Rational(9, 4), sp.Rational(1, 25)],
+        [-1, sp.Rational(1, 2)],
+        sp.Rational(2, 3),
+        sp.Rational(1, 2),
+        4,
+        1,
+    ),
+    (
+        [sp.Rational(16, 9)],
+        [sp.Rational(3, 2)],
+        sp.Rational(1, 2),
+        sp.Rational(3, 4),
+        2,
+        3,
+    ),
+    (
+        [sp.Integer(1), sp.Rational(9, 16)],
+        [sp.Rational(1, 2), -1],
+        sp.Integer(2),
+        sp.Rational(7, 8),
+        1,
+        2,
+    ),
 ]
 
 
@@ -68,7 +116,7 @@ def _f(x):
 
 
 def vbar(lam, b, s, eta, T, M):
-    """``V̄``: entry_variances' formula with ``Γ̄ = sqrt(λλ)(G + m mᵀ)`` and ``Ā = |b| Γ̄``
+    """``V̄``: entry_variances' formula with ``Γ̄ = sqrt(λλ)(G + m mᵀ)``, ``Ā = |b| Γ̄``
     (the scale of the documented accuracy; float64 is plenty for a scale)."""
     lam, b = np.asarray(lam, dtype=float), np.asarray(b, dtype=float)
     G, m, _ = cloud.time_averages(lam, eta, T)
@@ -114,22 +162,43 @@ def test_variances_equal_exact_gaussian_moments(lam, b, s, eta, T, M):
     args = (_f(lam), _f(b), float(s), float(eta), T, M)
     # the documented accuracy (module docstrings), around exact moments at the rational
     # parameters (lam, eta rounded to float64 once: relative changes of order u)
-    assert np.all(np.abs(montecarlo.entry_variances(*args) - exact) <= entry_tolerance(exact, *args))
-    np.testing.assert_allclose(cloud.covariance(*args[:5], n_inits=M), mean, rtol=1e-13,
-                               atol=1e-13 * np.abs(mean).max())
+    assert np.all(
+        np.abs(montecarlo.entry_variances(*args) - exact)
+        <= entry_tolerance(exact, *args)
+    )
+    np.testing.assert_allclose(
+        cloud.covariance(*args[:5], n_inits=M),
+        mean,
+        rtol=1e-13,
+        atol=1e-13 * np.abs(mean).max(),
+    )
     u = np.array([(-1) ** k * (k + 1) / 3 for k in range(d)])
     v = np.array([1 / (k + 2) for k in range(d)])
-    form = sp.expand(sum(sp.nsimplify(u[k]) * C[k][l] * sp.nsimplify(v[l]) for k in range(d) for l in range(d)))
+    form = sp.expand(
+        sum(
+            sp.nsimplify(u[k]) * C[k][l] * sp.nsimplify(v[l])
+            for k in range(d)
+            for l in range(d)
+        )
+    )
     e1 = _gauss_expect(form, xs, var)
     exact_form = float(_gauss_expect(form**2, xs, var) - e1**2)
-    assert abs(montecarlo.form_variances(*args, u, v) - exact_form) <= form_tolerance(np.outer(u, v), 2, *args)
-    W = np.array([[(k + 1) * (l + 2) % 5 - 2 for l in range(d)] for k in range(d)], dtype=float)
+    assert abs(montecarlo.form_variances(*args, u, v) - exact_form) <= form_tolerance(
+        np.outer(u, v), 2, *args
+    )
+    W = np.array(
+        [[(k + 1) * (l + 2) % 5 - 2 for l in range(d)] for k in range(d)], dtype=float
+    )
     func = sp.expand(sum(int(W[k, l]) * C[k][l] for k in range(d) for l in range(d)))
     e1 = _gauss_expect(func, xs, var)
     dev = sp.expand(func - e1)
     m2 = _gauss_expect(dev**2, xs, var)
-    assert abs(montecarlo.functional_variance(*args, W) - float(m2)) <= form_tolerance(W, 2, *args)
-    if M * d <= 4:  # cumulants of the quadratic form against raw central moments (Isserlis)
+    assert abs(montecarlo.functional_variance(*args, W) - float(m2)) <= form_tolerance(
+        W, 2, *args
+    )
+    if (
+        M * d <= 4
+    ):  # cumulants of the quadratic form against raw central moments (Isserlis)
         m3 = _gauss_expect(dev**3, xs, var)
         m4 = _gauss_expect(dev**4, xs, var)
         k = montecarlo.functional_cumulants(*args, W)
@@ -140,8 +209,14 @@ def test_variances_equal_exact_gaussian_moments(lam, b, s, eta, T, M):
 lams = st.lists(st.floats(1e-6, 1.0), min_size=1, max_size=6)
 
 
-@given(lam=lams, eta=st.floats(0.05, 1.9), T=st.integers(0, 60), M=st.integers(1, 50),
-       s=st.floats(0.0, 3.0), seed=st.integers(0, 2**16))
+@given(
+    lam=lams,
+    eta=st.floats(0.05, 1.9),
+    T=st.integers(0, 60),
+    M=st.integers(1, 50),
+    s=st.floats(0.0, 3.0),
+    seed=st.integers(0, 2**16),
+)
 def test_forms_on_unit_vectors_are_entries(lam, eta, T, M, s, seed):
     lam = np.array(lam)
     d = lam.size
@@ -150,15 +225,17 @@ def test_forms_on_unit_vectors_are_entries(lam, eta, T, M, s, seed):
     assert np.all(V >= 0) and np.allclose(V, V.T, rtol=1e-14, atol=0)
     eye = np.eye(d)
     for k in range(d):
-        row = montecarlo.form_variances(lam, b, s, eta, T, M, np.repeat(eye[:, [k]], d, axis=1), eye)
+        row = montecarlo.form_variances(
+            lam, b, s, eta, T, M, np.repeat(eye[:, [k]], d, axis=1), eye
+        )
         np.testing.assert_allclose(row, V[k], rtol=1e-12, atol=1e-300)
 
 
 @settings(max_examples=40)
 @given(exact_problems(max_d=3, max_T=5, max_M=4), st.integers(0, 2**16))
 def test_sampling_statistics_against_exact_quadratic_forms(problem, seed):
-    """eq-cloud-var, the bilinear forms, functionals and cumulants against exact rational
-    moments of explicit clouds, within their documented accuracy."""
+    """eq-cloud-var, the bilinear forms, functionals and cumulants against exact
+    rational moments of explicit clouds, within their documented accuracy."""
     q, b, s, eta, T, M = problem
     lam = q * q
     args = (lam, b, s, eta, T, M)
@@ -167,36 +244,54 @@ def test_sampling_statistics_against_exact_quadratic_forms(problem, seed):
     exact = np.array([[float(ex.entry(k, l)[1]) for l in range(d)] for k in range(d)])
     V = montecarlo.entry_variances(*args)
     assert np.all(np.abs(V - exact) <= entry_tolerance(exact, *args) + 1e-300)
-    np.testing.assert_allclose(montecarlo.variance_scale(*args), vbar(*args), rtol=1e-12)
+    np.testing.assert_allclose(
+        montecarlo.variance_scale(*args), vbar(*args), rtol=1e-12
+    )
     assert np.all(montecarlo.variance_scale(*args) >= exact * (1 - 1e-12))
     rng = np.random.default_rng(seed)
     u, v = rng.standard_normal((2, d))
     W = rng.standard_normal((d, d))
     _, k2u, _, _ = ex.moments(np.outer(u, v))
-    assert abs(montecarlo.form_variances(*args, u, v) - float(k2u)) <= form_tolerance(np.outer(u, v), 2, *args) + 1e-300
+    assert (
+        abs(montecarlo.form_variances(*args, u, v) - float(k2u))
+        <= form_tolerance(np.outer(u, v), 2, *args) + 1e-300
+    )
     _, *kW = ex.moments(W)
-    assert abs(montecarlo.functional_variance(*args, W) - float(kW[0])) <= form_tolerance(W, 2, *args) + 1e-300
-    for p, (got, want) in enumerate(zip(montecarlo.functional_cumulants(*args, W), kW), start=2):
+    assert (
+        abs(montecarlo.functional_variance(*args, W) - float(kW[0]))
+        <= form_tolerance(W, 2, *args) + 1e-300
+    )
+    for p, (got, want) in enumerate(
+        zip(montecarlo.functional_cumulants(*args, W), kW), start=2
+    ):
         assert abs(got - float(want)) <= form_tolerance(W, p, *args) + 1e-300
-    # the mean of the cloud: E z̄_k = sqrt(λ_k) b_k (1 − m_k), Var z̄_k = (s²/d) λ_k m_k²/M
+    # the cloud mean: E z̄_k = sqrt(λ_k) b_k (1 − m_k), Var z̄_k = (s²/d) λ_k m_k²/M
     _, m, _ = exact_time(q, eta, T)
     want = np.array([float(ex.sig2 * fr(q[k]) ** 2 * m[k] ** 2 / M) for k in range(d)])
-    np.testing.assert_allclose(montecarlo.mean_variances(lam, s, eta, T, M), want,
-                               rtol=(2 * cloud.TIME_ULP + 8) * U, atol=1e-300)
+    np.testing.assert_allclose(
+        montecarlo.mean_variances(lam, s, eta, T, M),
+        want,
+        rtol=(2 * cloud.TIME_ULP + 8) * U,
+        atol=1e-300,
+    )
 
 
 @settings(max_examples=25)
 @given(exact_problems(max_d=2, max_T=4, max_M=1))
 def test_one_over_sqrt_m_law_exactly(problem):
-    """Var Ĉ_kl = α/M + β/M² exactly, with the leading coefficient α of prop-cloud-variance:
-    M² Var is a straight line in M through three exact points, of slope α."""
+    """Var Ĉ_kl = α/M + β/M² exactly, with the leading coefficient α of
+    prop-cloud-variance: M² Var is a straight line in M through three exact points,
+    of slope α."""
     q, b, s, eta, T, _ = problem
     d = len(q)
     G, m, _ = exact_time(q, eta, T)
     sig2 = fr(s) ** 2 / d
     for k in range(d):
         for l in range(d):
-            pts = [(M, M * M * ExactCloud(q, b, s, eta, T, M).entry(k, l)[1]) for M in (1, 2, 3)]
+            pts = [
+                (M, M * M * ExactCloud(q, b, s, eta, T, M).entry(k, l)[1])
+                for M in (1, 2, 3)
+            ]
             slope = pts[1][1] - pts[0][1]
             assert pts[2][1] - pts[1][1] == slope
             gam = fr(q[k]) * fr(q[l]) * (G[k][l] - m[k] * m[l])
@@ -213,7 +308,15 @@ def test_no_initialisation_noise_means_no_sampling_error():
 
 
 def test_monte_carlo_replicates_agree_with_exact_moments():
-    lam, b, s, eta, T, M, R = np.array([1.0, 0.4, 0.05]), np.array([0.6, -0.8, 1.0]), 1.3, 0.9, 15, 6, 3000
+    lam, b, s, eta, T, M, R = (
+        np.array([1.0, 0.4, 0.05]),
+        np.array([0.6, -0.8, 1.0]),
+        1.3,
+        0.9,
+        15,
+        6,
+        3000,
+    )
     means, covs = montecarlo.replicate_moments(lam, b, s, eta, T, M, R, seed=11)
     V = montecarlo.entry_variances(lam, b, s, eta, T, M)
     expected = cloud.covariance(lam, b, s, eta, T, n_inits=M)
@@ -221,13 +324,17 @@ def test_monte_carlo_replicates_agree_with_exact_moments():
     assert np.all(np.abs(covs.mean(axis=0) - expected) <= 5 * np.sqrt(V / R))
     _, m, _ = cloud.time_averages(lam, eta, T)
     vm = montecarlo.mean_variances(lam, s, eta, T, M)
-    assert np.all(np.abs(means.mean(axis=0) - np.sqrt(lam) * b * (1 - m)) <= 5 * np.sqrt(vm / R))
+    assert np.all(
+        np.abs(means.mean(axis=0) - np.sqrt(lam) * b * (1 - m)) <= 5 * np.sqrt(vm / R)
+    )
     # sample variance over replicates: relative standard error sqrt((kurtosis - 1)/R)
     dev = covs - covs.mean(axis=0)
     emp = np.mean(dev**2, axis=0) * R / (R - 1)
     kurt = np.mean(dev**4, axis=0) / np.mean(dev**2, axis=0) ** 2
     assert np.all(np.abs(emp / V - 1) <= 5 * np.sqrt((kurt - 1) / R))
-    np.testing.assert_allclose(np.var(means, axis=0, ddof=1) / vm, 1, atol=5 * np.sqrt(2 / R))
+    np.testing.assert_allclose(
+        np.var(means, axis=0, ddof=1) / vm, 1, atol=5 * np.sqrt(2 / R)
+    )
     tr = np.trace(covs, axis1=1, axis2=2)
     v_tr = montecarlo.functional_variance(lam, b, s, eta, T, M, np.eye(3))
     k_tr = np.mean((tr - tr.mean()) ** 4) / np.var(tr) ** 2
@@ -241,7 +348,9 @@ def test_eigen_standard_errors_are_forms_along_eigenvectors():
     np.testing.assert_allclose(C @ vecs, vecs * mu, atol=1e-14 * mu[0])
     assert np.all(np.diff(mu) <= 0)
     for i in range(4):
-        assert se[i] ** 2 == pytest.approx(montecarlo.form_variances(lam, b, 0.7, 1.0, 50, 9, vecs[:, i]), rel=1e-12)
+        assert se[i] ** 2 == pytest.approx(
+            montecarlo.form_variances(lam, b, 0.7, 1.0, 50, 9, vecs[:, i]), rel=1e-12
+        )
 
 
 def test_replicates_are_reproducible_and_independent():
@@ -256,23 +365,79 @@ def test_replicates_are_reproducible_and_independent():
     "call, match",
     [
         (lambda: montecarlo.entry_variances([1.0], [1.0], 1.0, 0.5, 3, 0), "n_inits"),
-        (lambda: montecarlo.entry_variances([1.0], [1.0], -1.0, 0.5, 3, 2), "s must be"),
-        (lambda: montecarlo.entry_variances([1.0, -1.0], [1.0, 1.0], 1.0, 0.5, 3, 2), "lam must be > 0"),
-        (lambda: montecarlo.entry_variances([1.0], [1.0, 2.0], 1.0, 0.5, 3, 2), "b must be"),
-        (lambda: montecarlo.entry_variances([1.0], [1.0], 1.0, 2.0, 3, 2), "to converge"),
+        (
+            lambda: montecarlo.entry_variances([1.0], [1.0], -1.0, 0.5, 3, 2),
+            "s must be",
+        ),
+        (
+            lambda: montecarlo.entry_variances([1.0, -1.0], [1.0, 1.0], 1.0, 0.5, 3, 2),
+            "lam must be > 0",
+        ),
+        (
+            lambda: montecarlo.entry_variances([1.0], [1.0, 2.0], 1.0, 0.5, 3, 2),
+            "b must be",
+        ),
+        (
+            lambda: montecarlo.entry_variances([1.0], [1.0], 1.0, 2.0, 3, 2),
+            "to converge",
+        ),
         (lambda: montecarlo.entry_variances([1.0], [1.0], 1.0, 0.5, -1, 2), "steps"),
-        (lambda: montecarlo.form_variances([1.0, 0.5], [1.0, 1.0], 1.0, 0.5, 3, 2, [1.0]), "u must have shape"),
-        (lambda: montecarlo.form_variances([1.0, 0.5], [1.0, 1.0], 1.0, 0.5, 3, 2, [1.0, 0.0], [[1.0], [0.0]]),
-         "same shape"),
-        (lambda: montecarlo.form_variances([1.0, 0.5], [1.0, 1.0], 1.0, 0.5, 3, 2, [np.nan, 0.0]), "finite"),
+        (
+            lambda: montecarlo.form_variances(
+                [1.0, 0.5], [1.0, 1.0], 1.0, 0.5, 3, 2, [1.0]
+            ),
+            "u must have shape",
+        ),
+        (
+            lambda: montecarlo.form_variances(
+                [1.0, 0.5], [1.0, 1.0], 1.0, 0.5, 3, 2, [1.0, 0.0], [[1.0], [0.0]]
+            ),
+            "same shape",
+        ),
+        (
+            lambda: montecarlo.form_variances(
+                [1.0, 0.5], [1.0, 1.0], 1.0, 0.5, 3, 2, [np.nan, 0.0]
+            ),
+            "finite",
+        ),
         (lambda: montecarlo.mean_variances([1.0], 1.0, 0.5, 3, 1.5), "n_inits"),
-        (lambda: montecarlo.functional_variance([1.0, 0.5], [1.0, 1.0], 1.0, 0.5, 3, 2, np.eye(3)), "weights must"),
-        (lambda: montecarlo.functional_cumulants([1.0, 0.5], [1.0, 1.0], 1.0, 0.5, 3, 2, np.eye(3)), "weights must"),
-        (lambda: montecarlo.functional_cumulants([1.0], [1.0], 1.0, 0.5, 3, 2, [[np.inf]]), "weights must be finite"),
-        (lambda: montecarlo.functional_cumulants([1.0], [1.0], 1.0, 0.5, 3, 0, [[1.0]]), "n_inits"),
+        (
+            lambda: montecarlo.functional_variance(
+                [1.0, 0.5], [1.0, 1.0], 1.0, 0.5, 3, 2, np.eye(3)
+            ),
+            "weights must",
+        ),
+        (
+            lambda: montecarlo.functional_cumulants(
+                [1.0, 0.5], [1.0, 1.0], 1.0, 0.5, 3, 2, np.eye(3)
+            ),
+            "weights must",
+        ),
+        (
+            lambda: montecarlo.functional_cumulants(
+                [1.0], [1.0], 1.0, 0.5, 3, 2, [[np.inf]]
+            ),
+            "weights must be finite",
+        ),
+        (
+            lambda: montecarlo.functional_cumulants(
+                [1.0], [1.0], 1.0, 0.5, 3, 0, [[1.0]]
+            ),
+            "n_inits",
+        ),
         (lambda: montecarlo.variance_scale([1.0], [1.0], 1.0, 0.5, 3, 0), "n_inits"),
-        (lambda: montecarlo.replicate_moments([1.0], [1.0], 1.0, 0.5, 3, 2, 0, seed=1), "n_reps"),
-        (lambda: montecarlo.replicate_moments([1.0], [1.0], 1.0, 0.5, 3, 2, 2, seed=-1), "seed"),
+        (
+            lambda: montecarlo.replicate_moments(
+                [1.0], [1.0], 1.0, 0.5, 3, 2, 0, seed=1
+            ),
+            "n_reps",
+        ),
+        (
+            lambda: montecarlo.replicate_moments(
+                [1.0], [1.0], 1.0, 0.5, 3, 2, 2, seed=-1
+            ),
+            "seed",
+        ),
     ],
 )
 def test_validation(call, match):
