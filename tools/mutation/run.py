@@ -158,18 +158,36 @@ def normalise(code: str) -> str:
 
 @dataclass
 class Entry:
-    """One equivalent mutant listed in tests/mutation_survivors.md."""
+    """One equivalent change listed in tests/mutation_survivors.md.
+
+    ``module`` and ``function`` may be ``*`` (any). The entry covers a mutant of that
+    function whose added line is its removed line with one occurrence of ``old``
+    replaced by ``new`` (so ``old`` and ``new`` are either the whole lines or the
+    changed fragment of them).
+    """
 
     module: str
     function: str
     old: str
     new: str
     line: int
-    matched: str = ""  # status of the mutant it matched ("" = none)
+    matched: int = 0  # mutants it covered
+    killed: int = 0  # of which the tests killed
+
+    def covers(self, module: str, function: str, old: str, new: str) -> bool:
+        if self.module not in ("*", module) or self.function not in ("*", function):
+            return False
+        old, new = normalise(old), normalise(new)
+        i = old.find(self.old)
+        while i >= 0 and self.old:
+            if old[:i] + self.new + old[i + len(self.old):] == new:
+                return True
+            i = old.find(self.old, i + 1)
+        return False
 
 
 ENTRY = re.compile(
-    r"^- `(?P<mod>\w+)\.(?P<func>[\w.]+)`: `(?P<old>[^`]*)` → `(?P<new>[^`]*)`"
+    r"^- `(?P<mod>\w+|\*)\.(?P<func>[\w.]+|\*)`: `(?P<old>[^`]+)` → `(?P<new>[^`]*)`"
 )
 
 
@@ -196,34 +214,34 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def report(modules: list[str], sampled: bool, elapsed: float | None) -> int:
+def report(modules: list[str], every_module: bool, sampled: bool,
+           elapsed: float | None) -> int:
     """Print the scores, write the survivor listing; return how many are undecided."""
     from mutmut.stats import status_by_exit_code
 
     results = load_results(modules)
     entries = read_equivalents(SURVIVORS_FILE)
-    by_function = defaultdict(list)
-    for e in entries:
-        by_function[(e.module, e.function)].append(e)
 
     rows, survivors, unfinished = [], defaultdict(list), 0
     totals = defaultdict(int)
     for mod in modules:
         count = defaultdict(int)
+        listed = [e for e in entries if e.module in ("*", mod)]
         for mutant, code in sorted(results[mod].items()):
             status = status_by_exit_code[code]
             if status in UNFINISHED:
                 unfinished += not (sampled and status == "skipped")
                 continue
             func = function_of(mutant)
-            listed = by_function.get((mod, func), [])
-            undecided = listed or status in NOT_KILLED
-            diff = changed_lines(mutant, mod) if undecided else None
-            match = next((e for e in listed if diff and (e.old, e.new) == tuple(
-                normalise(s) for s in diff)), None)
-            if match is not None:
-                match.matched = status
+            candidates = [e for e in listed if e.function in ("*", func)]
+            diff = None
+            if candidates or status in NOT_KILLED:
+                diff = changed_lines(mutant, mod)
+            match = next((e for e in candidates if e.covers(mod, func, *diff)), None)
             count["mutants"] += 1
+            if match is not None:
+                match.matched += 1
+                match.killed += status in KILLED
             if status in KILLED:
                 count["killed"] += 1
             elif match is not None:
@@ -275,16 +293,15 @@ def report(modules: list[str], sampled: bool, elapsed: float | None) -> int:
     SUMMARY.write_text(json.dumps(summary, indent=1))
     print(f"Survivors not listed as equivalent: {LISTING}")
 
-    checked = {m for m in modules if results[m]}
-    for e in entries:
-        if e.module not in checked or sampled:
+    for e in entries if not (sampled or unfinished) else []:
+        if e.module not in modules and (e.module != "*" or not every_module):
             continue
+        where = f"{SURVIVORS_FILE}:{e.line}"
         if not e.matched:
-            print(f"{SURVIVORS_FILE}:{e.line}: no mutant of {e.module}.{e.function} "
-                  "makes this change any more; remove the entry")
-        elif e.matched in KILLED:
-            print(f"{SURVIVORS_FILE}:{e.line}: listed as equivalent but the tests "
-                  "kill it; remove the entry")
+            print(f"{where}: no mutant makes this change any more; remove the entry")
+        elif e.killed:
+            print(f"{where}: listed as equivalent, but the tests kill {e.killed} of "
+                  f"the {e.matched} mutants it covers; remove or narrow the entry")
     if unfinished:
         print(f"{unfinished} mutants were not decided (an interrupted run?): "
               "the score is partial")
@@ -311,13 +328,14 @@ def main(argv: list[str] | None = None) -> int:
     restrict_operators()
     known = modules_to_mutate()
     modules = args.modules or known
+    every = set(modules) == set(known)
     unknown = sorted(set(modules) - set(known))
     if unknown:
         parser.error(f"not a mutated module: {', '.join(unknown)} "
                      f"(choose from {', '.join(known)})")
 
     if args.report:
-        return 1 if report(modules, args.sample > 0, None) else 0
+        return 1 if report(modules, every, args.sample > 0, None) else 0
 
     from mutmut.configuration import config
 
@@ -339,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
         if stop.code:
             print("mutmut stopped before testing the mutants (see above)")
             return 1
-    return 1 if report(modules, args.sample > 0, time.monotonic() - start) else 0
+    elapsed = time.monotonic() - start
+    return 1 if report(modules, every, args.sample > 0, elapsed) else 0
 
 
 if __name__ == "__main__":
