@@ -1282,11 +1282,16 @@ def singular_value_enclosures(
     ndarray of flint.arb, shape (min(p, q),)
     """
     dig = _validate.integer(digits, "digits", low=16)
-    M = (
-        X
-        if isinstance(X, arb_mat)
-        else arb_mat(np.asarray(certify.balls(X), dtype=object).tolist())
-    )
+    if isinstance(X, arb_mat):
+        M = X
+    else:
+        arr = np.asarray(X, dtype=object)
+        if arr.ndim != 2 or 0 in arr.shape:
+            raise ValueError(f"X must be a non-empty 2-D array, got shape {arr.shape}")
+        try:
+            M = arb_mat(certify.balls(arr).tolist())
+        except ValueError as exc:
+            raise ValueError(f"X must hold finite real numbers: {exc}") from None
     p, q = M.nrows(), M.ncols()
     if p == 0 or q == 0:
         raise ValueError("X must be a non-empty matrix")
@@ -1354,13 +1359,16 @@ def rational_sup(zeros: Any, interval: Any, *, target: Any = None, digits: int =
         raise ValueError(f"interval must satisfy 0 < lo < hi, got ({lo}, {hi})")
     if not all(v > 0 for v in ps):
         raise ValueError("zeros must be > 0 (the symmetric form r(-x) = 1/r(x))")
+    goal = None
+    if target is not None:
+        try:
+            goal = target if isinstance(target, arb) else certify.to_arb(target)
+        except ValueError:
+            goal = arb.nan()
+        if not goal.is_finite():
+            raise ValueError(f"target must be a finite real number, got {target!r}")
     with _arb_ctx.workprec(bits):
         P = [certify.to_arb(v) for v in ps]
-        goal = (
-            None
-            if target is None
-            else certify.to_arb(target) if not isinstance(target, arb) else target
-        )
 
         def r(x):
             out = arb(1)
