@@ -53,6 +53,7 @@ __all__ = [
     "less_equal",
     "certified_less_equal",
     "statistical",
+    "z_limit",
     "symbolic",
     "outcomes",
     "set_chapter",
