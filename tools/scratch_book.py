@@ -54,11 +54,19 @@ def make(chapter: Path, folder: Path, extra: str = "") -> Path:
     (book / "intro.md").write_text("# Scratch book\n\nOne chapter of the book, built on its own.\n")
     text = chapter.read_text(encoding="utf-8") + extra
     (book / "chapters" / chapter.name).write_text(text, encoding="utf-8")
-    stubs = []
-    for target in sorted(set(re.findall(r"\{doc\}`(?:[^`<]*<)?([^`<>]+)>?`", text))):
-        page = (book / "chapters" / target).resolve().with_suffix(".md")
+    pages = [(book / "chapters", text)]
+    if re.search(r"\{py:(?:func|mod|class|meth|data)\}`|\{(?:func|mod|class|meth|data)\}`", text):
+        # references into the API reference resolve only if that page is part of the book
+        api = (ROOT / "api.md").read_text(encoding="utf-8")
+        (book / "api.md").write_text(api, encoding="utf-8")
+        pages.append((book, api))
+    stubs = ["api"] if len(pages) > 1 else []
+    targets = sorted({(base, t) for base, src in pages
+                      for t in re.findall(r"\{doc\}`(?:[^`<]*<)?([^`<>]+)>?`", src)})
+    for base, target in targets:
+        page = (base / target).resolve().with_suffix(".md")
         rel = page.relative_to(book.resolve()).with_suffix("")
-        if rel == Path("chapters") / chapter.stem:
+        if rel == Path("chapters") / chapter.stem or page.exists():
             continue
         page.parent.mkdir(parents=True, exist_ok=True)
         page.write_text(f"# Stub {rel.name}\n\nPlaceholder.\n")
