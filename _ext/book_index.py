@@ -132,7 +132,7 @@ def setup(app) -> dict[str, Any]:
                 for e in results:
                     para = nodes.paragraph()
                     para += addnodes.pending_xref(
-                        "", nodes.Text(e.label), refdomain="prf", reftype="ref",
+                        "", nodes.inline(text=e.label), refdomain="prf", reftype="ref",
                         reftarget=e.label, refexplicit=False, refwarn=True, refdoc=self.env.docname)
                     if e.title:
                         para += nodes.Text(": ")
