@@ -1175,10 +1175,10 @@ class TwinTracking:
     n_samples: int
 
     def logit_distance(self, weights: Any) -> np.ndarray:
-        """``||X_a (W_t − W^lin_t P)||_F`` for float weights ``W_t`` of shape (T+1, d_a, C).
+        """``||X_a (W_t − W^lin_t P)||_F`` for float weights ``W_t``, in Arb balls.
 
-        Evaluated in ball arithmetic as ``sqrt(N tr(Dᵀ Σ_a D))``,
-        ``D = W_t − W^lin_t P``.
+        ``weights`` has shape ``(T + 1, d_a, C)``; the distance is evaluated as
+        ``sqrt(N tr(Dᵀ Σ_a D))``, ``D = W_t − W^lin_t P``.
         """
         from flint import ctx
 
