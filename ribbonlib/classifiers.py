@@ -924,7 +924,7 @@ def twin_spectra_grid(twin: LinearTwin, s_values: Any, steps: Any) -> np.ndarray
     ----------
     twin : LinearTwin
     s_values : array_like, shape (R,)
-        Initial scales ``s >= 0`` of the twin (the convention of :attr:`LinearTwin.s`).
+        Initial scales ``s >= 0`` of the twin (the convention of ``LinearTwin.s``).
     steps : array_like of int, shape (A,)
         Horizons ``T >= 0``.
 
