@@ -351,7 +351,8 @@ def gradient_error_bound(params: Any, X: Any, labels: Any, *, activation: str = 
     -------
     list of numpy.ndarray
         Same shapes as the gradient: ``|ĝ − g| <= bound`` entry by entry, to first
-        order in ``u``, for the exact gradient ``g`` at the given (float) parameters
+        order in ``u`` and barring underflow (probabilities below ``2^-1022`` add at
+        most that much), for the exact gradient ``g`` at the given (float) parameters
         and inputs and the computed ``ĝ``. All ``inf`` when some ReLU pre-activation is
         within its error bound of zero.
 
