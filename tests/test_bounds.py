@@ -771,6 +771,71 @@ def test_signal_width_bounds_hold_for_the_exact_signal(p):
         )
 
 
+@settings(max_examples=30)
+@given(problems(d_max=5))
+def test_signal_width_routes_are_the_stated_formulas(p):
+    """Each a priori route is its formula, rounded up and no more: scale x min(1, Z_k)
+    with the Frobenius norms of S, U G U and U G_inf U / n (Arb closed forms written
+    here and certify's S) and Z_k of [h_min, h_max] (closed form and Arb enclosure);
+    the Chebyshev route sum_k u_k^2 min(tail_k(m), cap_k)^2 with the library's tails."""
+    lam, b, _, eta, T = p
+    keep = [k for k in np.argsort(-lam, kind="stable") if b[k] != 0]
+    assume(keep and T > 0)
+    lam_k, b_k = lam[keep], b[keep]
+    d, n, rank = len(keep), T + 1, min(len(keep), T)
+    routes = bounds.signal_width_bounds(lam_k, b_k, eta, T, route="all")
+    S, _ = certify.cloud_matrices(lam_k, b_k, eta, T, target_bits=200)
+    with ctx.workprec(300):
+        a = [certify.to_arb(eta) * certify.to_arb(x) for x in lam_k]
+        r = [1 - x for x in a]
+        u = [certify.to_arb(x).sqrt() * certify.to_arb(y) for x, y in zip(lam_k, b_k)]
+        mu = [u[k] * (1 - r[k] ** n) / (n * a[k]) for k in range(d)]
+        c = [[a[k] + a[l] - a[k] * a[l] for l in range(d)] for k in range(d)]
+        pairs = [(k, l) for k in range(d) for l in range(d)]
+
+        def fro_of(entry):
+            return sum((entry(k, l) ** 2 for k, l in pairs), arb(0)).sqrt()
+
+        fro = {
+            "S": fro_of(lambda k, l: S[k, l]),
+            "G": fro_of(lambda k, l: S[k, l] + mu[k] * mu[l]),
+            "Gi": fro_of(lambda k, l: u[k] * u[l] / (n * c[k][l])),
+        }
+        # the Cayley interval [h_min, h_max] from the midpoints of 300-bit balls
+        h_lo, h_hi = (certify.to_mpf(((2 - x) / x).mid()) for x in (a[0], a[-1]))
+        point = lam_k.max() == lam_k.min()
+        with mpmath.workdps(120):  # mpmath rounds a negation to the context's precision
+            E, F = (h_lo, h_hi), (-h_hi, -h_lo)
+        ks = list(range(d + 1))
+        if point:
+            Zc = Ze = [arb(1)] + [arb(0)] * d
+        else:
+            Zc = bounds.zolotarev_bound(E, F, ks, precision=40)
+            Zc = [certify.to_arb(z) for z in Zc]
+            Ze = list(bounds.zolotarev_enclosure(E, F, ks, digits=40))
+        slack = 1 + arb(2) ** -40  # the routes are rounded up from ~64-bit balls
+        checks = (("zolotarev_closed", Zc, 2, "S"), ("zolotarev", Ze, 2, "S"),
+                  ("uncentred", Ze, 2, "G"), ("infinite", Ze, 1, "Gi"))
+        for name, Z, nu, f in checks:
+            for i in range(rank):
+                z = Z[i // nu]
+                ref = fro[f] * (z if z < 1 else arb(1))
+                bd = certify.to_arb(routes[name][i])
+                assert not (bd < ref / slack) and not (bd > ref * slack), (name, i)
+    with mpmath.workdps(40):
+        xs = [mpmath.mpf(eta) * mpmath.mpf(x) for x in lam_k]  # exact products
+        betas = [-T * mpmath.log1p(-x) / 2 if x < 1 else mpmath.mpf(0) for x in xs]
+        tails = bounds.chebyshev_tails(betas, d - 1, precision=30)
+        for m in range(rank):
+            tot = 0
+            for k, x in enumerate(xs):
+                cap = -mpmath.expm1(T * mpmath.log1p(-x)) / 2 if x < 1 else x / 2
+                eps = min(cap, tails[k, m]) if x < 1 else cap
+                tot += mpmath.mpf(lam_k[k]) * mpmath.mpf(b_k[k]) ** 2 * eps**2
+            assert routes["chebyshev"][m] >= tot * (1 - 1e-12)
+            assert routes["chebyshev"][m] <= tot * (1 + 1e-9)
+
+
 def test_signal_width_bounds_are_tight_where_the_routes_are():
     """Rank one (T = 1, or d = 1): sigma_1 = ||S||_F and, for T = 1, the half range of
     r^t; the float64 bounds still hold (they are rounded up)."""
