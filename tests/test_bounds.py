@@ -955,8 +955,8 @@ def test_cloud_spectrum_bounds_enclose_the_exact_spectrum(p):
 
 
 def test_cloud_spectrum_bounds_on_a_nearly_rank_one_signal():
-    """The case that a float64 allowance of 4 d u tr C missed (d = 3, T = 1e6): the
-    bounds are proved for the exact eigenvalues."""
+    """A nearly rank-one signal (d = 3, T = 1e6) where the float64 forming error of C
+    exceeded an allowance of 4 d u tr C: the bounds are proved for the exact spectrum."""
     lam = np.array([9.25808474e04, 3.03762639e02, 4.67847512e00])
     b = np.array([1.43887359e00, 2.01642955e-04, 3.23911978e-01])
     eta, T, s = 2.785568220013248e-11, 10**6, 1e-8
