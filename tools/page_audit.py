@@ -114,7 +114,9 @@ _INSPECT = r"""
   // --- width
   const docw = document.documentElement.scrollWidth;
   if (docw > vw + 1) out.push(['page-scroll', 'document', `document is ${docw}px wide in a ${vw}px window`]);
-  const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+  // checkVisibility: also false inside a closed <details> (its content is skipped, not removed)
+  const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden'
+    && (!el.checkVisibility || el.checkVisibility());
   const WIDE = 'pre, table, img, mjx-container[display="true"], div.cell_output, div.output, figure, div.math, .table-wrapper, .sd-card, iframe, .widget-subarea';
   const seen = new Set();
   art.querySelectorAll(WIDE).forEach((el) => {
