@@ -104,8 +104,11 @@ def setup() -> None:
     IPython, the PNG formatter of matplotlib figures; outside IPython only the style).
     """
     import matplotlib as mpl
-    import matplotlib.pyplot  # noqa: F401  (activates the inline backend, which registers its formatter)
+    import matplotlib.pyplot as plt
 
+    # pyplot loads its backend lazily; the inline backend, once loaded, registers its own
+    # PNG formatter and its rcParams, so load it now, before ours replace them
+    plt.switch_backend(mpl.get_backend())
     mpl.rcParams.update(STYLE)
     try:
         from IPython import get_ipython
