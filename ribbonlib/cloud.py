@@ -20,6 +20,12 @@ cloud is ``C = S + diag(n)`` with
 closed forms without cancellation (float64), or in mpmath with ``precision=``;
 :func:`sample` and :func:`sample_moments` build the cloud itself by iterating the
 gradient-descent update, the independent computation they are checked against.
+
+References for the checks of chapter 3, sharing no code with the closed forms:
+:func:`sample_error_bound` (the round-off of :func:`sample`) with :func:`exact_points`
+(the mode solution in ball arithmetic), :func:`brute_force_moments` (term-by-term sums
+over ``t`` in ball arithmetic) and :func:`exact_signal_rank` (Gaussian elimination over
+the rationals).
 """
 
 from __future__ import annotations
@@ -45,6 +51,10 @@ __all__ = [
     "noise_variances",
     "sample",
     "sample_moments",
+    "sample_error_bound",
+    "exact_points",
+    "brute_force_moments",
+    "exact_signal_rank",
 ]
 
 
@@ -578,3 +588,234 @@ def sample_moments(
         mean += delta * (nb / tot)
         count = tot
     return mean, scatter / count
+
+
+# ------------------------------------------------------- references for the checks
+
+
+def _read_draws(points: Any, lam: Any, b: Any, eta: Any, steps: Any):
+    """Validated inputs, and the draws ``ξ_j = z(j, 0)/sqrt(λ)`` read from a cloud."""
+    lam_f = np.asarray(_validate.eigenvalues(lam), dtype=float)
+    d = lam_f.size
+    b_a = _validate.vector(b, "b", d)
+    eta_v = _validate.learning_rate(eta, lam_f)
+    T = _validate.integer(steps, "steps", low=0)
+    Z = np.asarray(points, dtype=float)
+    if Z.ndim != 2 or Z.shape[1] != d or Z.shape[0] % (T + 1) or Z.shape[0] == 0:
+        raise ValueError(
+            f"points must have shape (M*(steps+1), d) = (M*{T + 1}, {d}), "
+            f"got {Z.shape}"
+        )
+    if not np.all(np.isfinite(Z)):
+        raise ValueError("points must be finite; found non-finite entries")
+    xi = Z[:: T + 1] / np.sqrt(lam_f)
+    return lam_f, b_a, eta_v, T, Z, xi
+
+
+def sample_error_bound(
+    points: Any, lam: Any, b: Any, eta: float, steps: int
+) -> np.ndarray:
+    """Round-off bound of :func:`sample` against the mode solution.
+
+    :func:`sample` iterates ``c ← c − ηλ(c − b)`` from the draws ``ξ_j``. The draws are
+    read back from the cloud, ``ξ_jk = z_k(j, 0)/sqrt(λ_k)`` in float64, and compared
+    with the exact mode solution for these ``ξ``,
+    ``z_k(j, t) = sqrt(λ_k)(b_k(1 − r_k^t) + r_k^t ξ_jk)``, ``r_k = 1 − ηλ_k``. With
+    ``u = 2^-53`` and ``K_jk = |b_k| + |ξ_jk − b_k|`` (which bounds ``|c_t|`` and
+    ``|c_t − b_k|`` for every ``t``)::
+
+        |points − z| <= sqrt(λ_k) u (7.1 t K_jk + 3|ξ_jk|) + 3u |points|  (+ underflow).
+
+    One step rounds four times (the product ``ηλ_k``, the difference ``c − b_k``, their
+    product and the final difference), adding at most
+    ``u|c_{t+1}| + 3u ηλ_k|c_t − b_k| <= 7u K_jk`` to first order (``ηλ_k < 2``); the
+    exact update multiplies the error already made by ``r_k``, ``|r_k| < 1``, so after
+    ``t`` steps the error of ``c`` is at most ``7t u K`` to first order, and 7.1 covers
+    the second-order terms. The scaling ``sqrt(λ) ∘ c`` adds ``3u|z|`` (the square root
+    and the product), and reading the draws back costs ``3u|ξ|`` (square root, product
+    and quotient). Results in the subnormal range have an absolute error of up to
+    ``ε_min = 2^-1074`` besides, which adds ``ε_min (sqrt(λ_k)(4t + 1) + 3)``. The
+    bound is inflated by ``1 + 2^-20`` for its own rounding.
+
+    Parameters
+    ----------
+    points : array_like, shape (M·(T+1), d)
+        A cloud from :func:`sample` with the same ``lam``, ``b``, ``eta``, ``steps``.
+    lam, b, eta, steps
+        As in :func:`sample`.
+
+    Returns
+    -------
+    numpy.ndarray, shape (M·(T+1), d)
+        Upper bounds on ``|points − z|`` entry by entry.
+
+    Raises
+    ------
+    ValueError
+        For invalid parameters or a cloud of the wrong shape.
+    """
+    lam_f, b_a, _, T, Z, xi = _read_draws(points, lam, b, eta, steps)
+    M, d = xi.shape
+    u = UNIT_ROUNDOFF
+    t = np.arange(T + 1, dtype=float)[None, :, None]
+    K = (np.abs(b_a) + np.abs(xi - b_a))[:, None, :]
+    bound = np.sqrt(lam_f) * u * (7.1 * t * K + 3.0 * np.abs(xi)[:, None, :])
+    tiny = 2.0**-1074 * (np.sqrt(lam_f) * (4.0 * t + 1.0) + 3.0)
+    bound = (bound + tiny).reshape(M * (T + 1), d) + 3.0 * u * np.abs(Z)
+    return bound * (1.0 + 2.0**-20)
+
+
+def exact_points(
+    points: Any, lam: Any, b: Any, eta: float, steps: int, *, bits: int = 256
+) -> np.ndarray:
+    """Arb enclosures of the mode solution at the draws of a sampled cloud.
+
+    The draws ``ξ_j`` are read back from ``points`` as in :func:`sample_error_bound`,
+    and ``z_k(j, t) = sqrt(λ_k)(b_k(1 − r_k^t) + r_k^t ξ_jk)``, ``r_k = 1 − ηλ_k``, is
+    evaluated in ball arithmetic for exactly these floats (independent of the iteration
+    of :func:`sample`).
+
+    Parameters
+    ----------
+    points, lam, b, eta, steps
+        As in :func:`sample_error_bound`.
+    bits : int, optional
+        Working precision of the ball arithmetic.
+
+    Returns
+    -------
+    numpy.ndarray of flint.arb, shape (M·(T+1), d)
+    """
+    from flint import ctx
+
+    from .certify import to_arb
+
+    lam_f, b_a, eta_v, T, Z, xi = _read_draws(points, lam, b, eta, steps)
+    M, d = xi.shape
+    out = np.empty((M, T + 1, d), dtype=object)
+    with ctx.workprec(_validate.integer(bits, "bits", low=53)):
+        for k in range(d):
+            root, bk = to_arb(lam_f[k]).sqrt(), to_arb(b_a[k])
+            rk = 1 - to_arb(eta_v) * to_arb(lam_f[k])
+            for j in range(M):
+                x, power = to_arb(xi[j, k]), to_arb(1)
+                for t in range(T + 1):
+                    out[j, t, k] = root * (bk * (1 - power) + power * x)
+                    power *= rk
+    return out.reshape(M * (T + 1), d)
+
+
+def brute_force_moments(
+    lam: Any, b: Any, s: float, eta: float, steps: int, *, bits: int = 512
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``G``, ``m`` and the cloud covariance ``C`` by term-by-term sums, in Arb.
+
+    No closed form and no time average is used: ``G`` and ``m`` are the sums over
+    ``t`` of the powers ``r^t`` built by repeated multiplication, and ``C`` comes from
+    the law of total covariance, the covariance over ``t`` of the mean trajectory plus
+    the mean over ``t`` of the covariance over ``ξ``::
+
+        C = (1/(T+1)) Σ_t [(a(t) − ā)(a(t) − ā)ᵀ + (s²/d) diag(λ_k r_k^(2t))],
+
+    ``a_k(t) = sqrt(λ_k) b_k (1 − r_k^t)``. Every operation is a ball operation, so the
+    exact values lie in the returned balls. The cost is ``O(d² T)`` ball operations.
+
+    Parameters
+    ----------
+    lam, b, s, eta, steps
+        As in :func:`covariance` (floats, taken exactly).
+    bits : int, optional
+        Working precision of the ball arithmetic.
+
+    Returns
+    -------
+    G : numpy.ndarray of flint.arb, shape (d, d)
+    m : numpy.ndarray of flint.arb, shape (d,)
+    C : numpy.ndarray of flint.arb, shape (d, d)
+    """
+    from flint import ctx
+
+    from .certify import to_arb
+
+    lam_f = np.asarray(_validate.eigenvalues(lam), dtype=float)
+    d = lam_f.size
+    b_a = _validate.vector(b, "b", d)
+    s_v = _validate.finite_real(s, "s", low=0.0)
+    eta_v = _validate.learning_rate(eta, lam_f)
+    T = _validate.integer(steps, "steps", low=0)
+    n = T + 1
+    with ctx.workprec(_validate.integer(bits, "bits", low=53)):
+        lam_a = [to_arb(x) for x in lam_f]
+        r = [1 - to_arb(eta_v) * x for x in lam_a]
+        P = []  # P[k][t] = r_k^t
+        for rk in r:
+            row = [to_arb(1)]
+            for _ in range(T):
+                row.append(row[-1] * rk)
+            P.append(row)
+        m = [sum(P[k]) / n for k in range(d)]
+        G = [
+            [sum(P[k][t] * P[l][t] for t in range(n)) / n for l in range(d)]
+            for k in range(d)
+        ]
+        w = [lam_a[k].sqrt() * to_arb(b_a[k]) for k in range(d)]
+        a = [[w[k] * (1 - P[k][t]) for t in range(n)] for k in range(d)]
+        abar = [sum(a[k]) / n for k in range(d)]
+        C = [
+            [
+                sum((a[k][t] - abar[k]) * (a[l][t] - abar[l]) for t in range(n)) / n
+                for l in range(d)
+            ]
+            for k in range(d)
+        ]
+        sig2 = to_arb(s_v) ** 2 / d
+        for k in range(d):
+            C[k][k] += sig2 * lam_a[k] * sum(P[k][t] ** 2 for t in range(n)) / n
+    return (
+        np.array(G, dtype=object),
+        np.array(m, dtype=object),
+        np.array(C, dtype=object),
+    )
+
+
+def exact_signal_rank(lam: Any, b: Any, eta: float, steps: int) -> int:
+    """The rank of the signal ``S``, decided in exact rational arithmetic.
+
+    The floats ``λ_k`` and ``η`` are rational numbers, so ``r_k = 1 − ηλ_k`` and the
+    closed forms of ``G`` and ``m`` are rationals, and
+    ``S = D (G − m mᵀ) D`` with ``D = diag(sqrt(λ_k) b_k)``. The rows and columns
+    with ``b_k = 0`` vanish and ``sqrt(λ_k) b_k ≠ 0`` otherwise, so ``rank S`` is the
+    rank of the rational matrix ``G − m mᵀ`` restricted to the modes with ``b_k ≠ 0``,
+    computed by Gaussian elimination over the rationals (SymPy's ``QQ``).
+
+    Parameters
+    ----------
+    lam, b, eta, steps
+        As in :func:`signal_covariance` (floats, taken exactly).
+
+    Returns
+    -------
+    int
+    """
+    from fractions import Fraction
+
+    from sympy import QQ
+    from sympy.polys.matrices import DomainMatrix
+
+    lam_f = np.asarray(_validate.eigenvalues(lam), dtype=float)
+    b_a = _validate.vector(b, "b", lam_f.size)
+    eta_v = _validate.learning_rate(eta, lam_f)
+    n = _validate.integer(steps, "steps", low=0) + 1
+    r = [1 - Fraction(eta_v) * Fraction(x) for x, bk in zip(lam_f, b_a) if bk != 0]
+    if not r:
+        return 0
+    m = [(1 - x**n) / (n * (1 - x)) for x in r]
+    rows = []
+    for k, rk in enumerate(r):
+        row = []
+        for l, rl in enumerate(r):
+            x = rk * rl
+            v = (1 - x**n) / (n * (1 - x)) - m[k] * m[l]
+            row.append(QQ(v.numerator, v.denominator))
+        rows.append(row)
+    return int(DomainMatrix(rows, (len(r), len(r)), QQ).rank())

@@ -35,10 +35,17 @@ componentwise, :func:`ribbonlib.cloud.time_averages`), and an error at most
 ``ENTRY_ULP·u·V̄_kl`` otherwise. :func:`form_variances`, :func:`functional_variance` and
 :func:`functional_cumulants` (``κ_p``, ``p = 2, 3, 4``) are within ``(FORM_ULP +
 4d)·u·(Σ_kl |W_kl| sqrt(V̄_kl))^p`` of the exact values, ``W = u vᵀ`` for a form.
+
+References for the checks of chapter 3: :func:`exact_moments` (the moments of a small
+cloud written out as a polynomial in its draws, by Isserlis' theorem,
+:func:`gaussian_mean`), :func:`mean_square_statistic` (the Wilson–Hilferty statistic of
+a Monte-Carlo variance) and :func:`kato_temple` (certified eigenvalues of a sampled
+cloud near Rayleigh quotients).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -54,6 +61,11 @@ __all__ = [
     "mean_variances",
     "eigen_standard_errors",
     "replicate_moments",
+    "gaussian_mean",
+    "exact_moments",
+    "mean_square_statistic",
+    "KatoTemple",
+    "kato_temple",
 ]
 
 
@@ -494,3 +506,309 @@ def replicate_moments(
         means[r0 : r0 + c] = mu
         covs[r0 : r0 + c] = np.matmul(Zc.transpose(0, 2, 1), Zc) / n_pts
     return means, covs
+
+
+# ------------------------------------------------------- references for the checks
+
+
+def gaussian_mean(expr: Any, variables: Any, variance: Any) -> Any:
+    """Exact mean of a polynomial in independent centred Gaussian variables (SymPy).
+
+    By Isserlis' theorem the odd moments vanish and ``E x^(2q) = (2q − 1)!! σ^(2q)``;
+    the mean of a polynomial is that of its monomials.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        A polynomial in ``variables`` (any other symbols are coefficients).
+    variables : sequence of sympy.Symbol
+        The Gaussian variables, independent, of mean 0 and variance ``variance``.
+    variance : sympy.Expr
+        Their common variance ``σ²``.
+
+    Returns
+    -------
+    sympy.Expr
+        ``E[expr]``, expanded.
+    """
+    import sympy as sp
+
+    out = sp.Integer(0)
+    for mon, coef in sp.Poly(sp.expand(expr), *variables).terms():
+        out += coef * sp.Mul(
+            *[0 if p % 2 else sp.factorial2(p - 1) * variance ** (p // 2) for p in mon]
+        )
+    return sp.expand(out)
+
+
+def _rational(x: Any, name: str):
+    import sympy as sp
+    from fractions import Fraction
+
+    if isinstance(x, sp.Basic):
+        if not x.is_Rational:
+            raise ValueError(f"{name} must hold rational numbers, got {x}")
+        return x
+    if isinstance(x, Fraction):
+        return sp.Rational(x.numerator, x.denominator)
+    if isinstance(x, (int, np.integer)):
+        return sp.Integer(int(x))
+    v = float(x)
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {x!r}")
+    f = Fraction(v)
+    return sp.Rational(f.numerator, f.denominator)
+
+
+def exact_moments(
+    lam: Any,
+    b: Any,
+    s: Any,
+    eta: Any,
+    steps: int,
+    n_inits: int,
+    weights: Any = None,
+):
+    """Exact moments of the covariance ``Ĉ`` of a cloud small enough to write out.
+
+    The ``M (T+1)`` points ``z_k(j, t) = sqrt(λ_k)(b_k(1 − r_k^t) + r_k^t ξ_jk)`` are
+    polynomials in the ``M d`` draws ``ξ_jk ~ N(0, s²/d)``; ``Ĉ`` (centred on the
+    cloud's own mean, population normalisation) is a polynomial of degree two, and
+    its moments are exact by :func:`gaussian_mean`. No closed form of this module is
+    used: a reference for :func:`ribbonlib.cloud.covariance` (``n_inits=M``),
+    :func:`entry_variances` and :func:`functional_cumulants`.
+
+    Parameters
+    ----------
+    lam, b, s, eta
+        Rationals: ``fractions.Fraction``, SymPy rationals, integers or floats (taken
+        exactly); every ``λ_k`` must be the square of a rational, so that the results
+        are rational.
+    steps : int
+        ``T``, at most 8.
+    n_inits : int
+        ``M``, with ``M d <= 8`` (the expansion grows fast).
+    weights : array_like, shape (d, d), optional
+        ``W`` of the functional ``F = Σ_kl W_kl Ĉ_kl`` (the trace by default).
+
+    Returns
+    -------
+    mean : numpy.ndarray of fractions.Fraction, shape (d, d)
+        ``E Ĉ``.
+    variance : numpy.ndarray of fractions.Fraction, shape (d, d)
+        ``Var Ĉ_kl``.
+    cumulants : tuple of fractions.Fraction
+        ``κ2, κ3, κ4`` of ``F``.
+
+    Raises
+    ------
+    ValueError
+        For non-rational input, a ``λ_k`` that is not a square, ``η λ_k`` outside
+        ``(0, 2)``, or a cloud too large to expand.
+    """
+    import sympy as sp
+    from fractions import Fraction
+
+    lam_q = [_rational(x, "lam") for x in np.ravel(np.asarray(lam, dtype=object))]
+    d = len(lam_q)
+    b_q = [_rational(x, "b") for x in np.ravel(np.asarray(b, dtype=object))]
+    if len(b_q) != d:
+        raise ValueError(f"b must have length {d}, got {len(b_q)}")
+    s_q, eta_q = _rational(s, "s"), _rational(eta, "eta")
+    T = _validate.integer(steps, "steps", low=0)
+    M = _validate.integer(n_inits, "n_inits", low=1)
+    if T > 8 or M * d > 8:
+        raise ValueError(
+            f"a cloud of steps = {T} (at most 8) and n_inits*d = {M * d} (at most 8) "
+            "is too large to expand"
+        )
+    roots = [sp.sqrt(x) for x in lam_q]
+    if any(x <= 0 or not r.is_Rational for x, r in zip(lam_q, roots)):
+        raise ValueError("lam must hold squares of positive rationals")
+    if s_q < 0 or not all(0 < eta_q * x < 2 for x in lam_q):
+        raise ValueError("need s >= 0 and 0 < eta*lam_k < 2 for every k")
+    W = np.eye(d) if weights is None else np.asarray(weights, dtype=object)
+    if W.shape != (d, d):
+        raise ValueError(f"weights must have shape ({d}, {d}), got {W.shape}")
+    W = [[_rational(W[k, l], "weights") for l in range(d)] for k in range(d)]
+    xs = sp.symbols(f"xi_0:{M * d}", real=True)
+    var = s_q**2 / d
+    pts = [
+        [
+            roots[k]
+            * (
+                b_q[k] * (1 - (1 - eta_q * lam_q[k]) ** t)
+                + (1 - eta_q * lam_q[k]) ** t * xs[j * d + k]
+            )
+            for k in range(d)
+        ]
+        for j in range(M)
+        for t in range(T + 1)
+    ]
+    n = len(pts)
+    mean_pt = [sum(p[k] for p in pts) / n for k in range(d)]
+    C = [
+        [
+            sp.expand(sum((p[k] - mean_pt[k]) * (p[l] - mean_pt[l]) for p in pts) / n)
+            for l in range(d)
+        ]
+        for k in range(d)
+    ]
+    E = [[gaussian_mean(C[k][l], xs, var) for l in range(d)] for k in range(d)]
+    V = [
+        [gaussian_mean((C[k][l] - E[k][l]) ** 2, xs, var) for l in range(d)]
+        for k in range(d)
+    ]
+    F = sp.expand(
+        sum(W[k][l] * (C[k][l] - E[k][l]) for k in range(d) for l in range(d))
+    )
+    mu2, mu3, mu4 = (gaussian_mean(F**p, xs, var) for p in (2, 3, 4))
+
+    def frac(x):
+        return Fraction(int(x.p), int(x.q))  # rational: every sqrt(lam_k) is
+
+    mean = np.array([[frac(x) for x in row] for row in E], dtype=object)
+    variance = np.array([[frac(x) for x in row] for row in V], dtype=object)
+    return mean, variance, (frac(mu2), frac(mu3), frac(mu4 - 3 * mu2**2))
+
+
+def mean_square_statistic(
+    mean_squares: Any, k2: Any, k4: Any, n_reps: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Wilson–Hilferty statistic of a mean of squared deviations, with exact moments.
+
+    ``Q = (1/R) Σ_r (F_r − E F)²`` over ``R`` independent replicates has mean ``κ2``
+    and variance ``(κ4 + 2κ2²)/R``. A mean of squares is skewed, so the cube root is
+    compared instead: ``RQ/κ2`` has the mean and variance of a ``χ²`` variable with
+    ``ν = 2Rκ2²/(κ4 + 2κ2²)`` degrees of freedom, and by Wilson and Hilferty
+    ``(Q/κ2)^(1/3)`` is close to Gaussian with mean ``1 − 2/(9ν)`` and variance
+    ``2/(9ν)``.
+
+    Parameters
+    ----------
+    mean_squares : array_like
+        ``Q``, one per functional.
+    k2, k4 : array_like
+        Exact second and fourth cumulants of each functional
+        (:func:`functional_cumulants`).
+    n_reps : int
+        ``R >= 1``.
+
+    Returns
+    -------
+    statistic, expected, standard_error : numpy.ndarray
+        ``(Q/κ2)^(1/3)``, ``1 − 2/(9ν)`` and ``sqrt(2/(9ν))``.
+    """
+    Q = np.asarray(mean_squares, dtype=float)
+    k2 = np.asarray(k2, dtype=float)
+    k4 = np.asarray(k4, dtype=float)
+    R = _validate.integer(n_reps, "n_reps", low=1)
+    if np.any(k2 <= 0) or np.any(k4 + 2 * k2**2 <= 0) or np.any(Q < 0):
+        raise ValueError("need k2 > 0, k4 + 2 k2^2 > 0 and mean_squares >= 0")
+    nu = 2 * R * k2**2 / (k4 + 2 * k2**2)
+    return np.cbrt(Q / k2), 1 - 2 / (9 * nu), np.sqrt(2 / (9 * nu))
+
+
+@dataclass(frozen=True)
+class KatoTemple:
+    """Certified Kato–Temple comparison of eigenvalues with Rayleigh quotients.
+
+    Attributes
+    ----------
+    index : numpy.ndarray of int
+        The (0-based, descending) eigenvalues for which the hypothesis was proved.
+    deviation : numpy.ndarray of flint.arb
+        Two balls per kept eigenvalue: ``ρ_i − lo_i`` and ``hi_i − ρ_i``, where
+        ``[lo_i, hi_i]`` is a certified enclosure of ``μ_i`` and ``ρ_i`` the Rayleigh
+        quotient.
+    bound : numpy.ndarray of flint.arb
+        The matching Kato–Temple bounds ``‖r_i‖²/(β − ρ_i)`` and ``‖r_i‖²/(ρ_i − α)``
+        (zero where the neighbour is absent): ``deviation <= bound`` says that the
+        enclosure lies inside the Kato–Temple interval.
+    remainder : numpy.ndarray of float
+        An upper bound on the larger of the two bounds, per kept eigenvalue.
+    """
+
+    index: np.ndarray
+    deviation: np.ndarray
+    bound: np.ndarray
+    remainder: np.ndarray
+
+
+def kato_temple(
+    matrix: Any, vectors: Any, *, margin: float = 4.0, bits: int = 256
+) -> KatoTemple:
+    """Certified Kato–Temple intervals for the eigenvalues of a symmetric matrix.
+
+    For a unit-free vector ``v_i`` let ``ρ_i = v_iᵀAv_i / v_iᵀv_i`` and
+    ``r_i = Av_i − ρ_i v_i``. If ``(α, β)`` contains ``ρ_i`` and no eigenvalue of
+    ``A`` other than ``μ_i``, and ``‖r_i‖² < (β − ρ_i)(ρ_i − α)`` (with
+    ``‖v_i‖ = 1``), then (Kato–Temple)
+    ``ρ_i − ‖r_i‖²/(β − ρ_i) <= μ_i <= ρ_i + ‖r_i‖²/(ρ_i − α)``.
+    Here ``β`` and ``α`` are certified bounds on the neighbours ``μ_(i−1)`` and
+    ``μ_(i+1)`` (:func:`ribbonlib.certify.symmetric_eigenvalues`; ``±∞`` at the ends
+    of the spectrum), ``ρ_i`` and ``‖r_i‖`` are evaluated in Arb, and an eigenvalue is
+    kept only when the hypothesis is proved with a factor ``margin`` to spare. A ball
+    comparison is true only when certain, so every kept index satisfies the theorem's
+    hypothesis.
+
+    Parameters
+    ----------
+    matrix : array_like, shape (d, d)
+        A symmetric float64 matrix (its entries are taken exactly).
+    vectors : array_like, shape (d, d)
+        Approximate eigenvectors (columns) in the order of the descending eigenvalues.
+    margin : float, optional
+        ``margin·‖r_i‖² < (β − ρ_i)(ρ_i − α)`` is required, ``>= 1``.
+    bits : int, optional
+        Working precision of the ball arithmetic.
+
+    Returns
+    -------
+    KatoTemple
+    """
+    from flint import ctx
+
+    from . import certify
+
+    A = np.asarray(matrix, dtype=float)
+    V = np.asarray(vectors, dtype=float)
+    d = A.shape[0] if A.ndim == 2 else 0
+    if A.shape != (d, d) or d == 0 or not np.array_equal(A, A.T):
+        raise ValueError(f"matrix must be square and symmetric, got shape {A.shape}")
+    if V.shape != (d, d) or not np.all(np.isfinite(V)):
+        raise ValueError(f"vectors must be finite with shape ({d}, {d}), got {V.shape}")
+    margin = _validate.finite_real(margin, "margin", low=1.0)
+    enc = certify.symmetric_eigenvalues(A)  # descending, rigorous
+    to = certify.to_arb
+    index, deviation, bound = [], [], []
+    with ctx.workprec(_validate.integer(bits, "bits", low=53)):
+        A_arb = certify.balls(A)
+        for i in range(d):
+            x = certify.balls(V[:, i])
+            Ax = A_arb @ x
+            xx = x @ x
+            rho = (x @ Ax) / xx
+            res2 = sum((y - rho * xv) ** 2 for y, xv in zip(Ax, x)) / xx
+            above = to(enc.lo[i - 1]) - rho if i > 0 else None  # beta - rho
+            below = rho - to(enc.hi[i + 1]) if i + 1 < d else None  # rho - alpha
+            if any(g is not None and not g > 0 for g in (above, below)):
+                continue  # rho not proved inside (alpha, beta)
+            if above is not None and below is not None:
+                if not margin * res2 < above * below:
+                    continue  # too close to its neighbours
+            index.append(i)
+            deviation += [rho - to(enc.lo[i]), to(enc.hi[i]) - rho]
+            bound += [
+                res2 / above if above is not None else to(0),
+                res2 / below if below is not None else to(0),
+            ]
+    bound_a = np.array(bound, dtype=object)
+    upper = np.array([float(certify.enclose(x).hi) for x in bound_a])
+    remainder = upper.reshape(-1, 2).max(axis=1)
+    return KatoTemple(
+        np.array(index, dtype=int),
+        np.array(deviation, dtype=object),
+        bound_a,
+        remainder,
+    )

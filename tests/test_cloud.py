@@ -697,3 +697,83 @@ def test_certified_time_averages_contain_the_exact_sums(problem):
                         ball.contains(arb(exact.numerator) / exact.denominator)
                         or exact == 0 == ball
                     )
+
+
+# ------------------------------------------------- references of chapter 3's checks
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    problems(max_d=4, max_T=300), st.integers(1, 3), st.integers(0, 2**16), st.data()
+)
+def test_sample_error_bound_holds_and_exact_points_enclose_the_mode_solution(
+    problem, M, seed, data
+):
+    """cloud.sample against the mode solution at the draws read back from the cloud,
+    evaluated in mpmath at 100 digits (no Arb): within sample_error_bound, and inside
+    the balls of exact_points."""
+    lam, eta, T = problem
+    d = lam.size
+    b = data.draw(ground_truths(d))
+    s = data.draw(st.floats(0.0, 10.0))
+    Z = cloud.sample(lam, b, s, eta, T, M, seed=seed)
+    bound = cloud.sample_error_bound(Z, lam, b, eta, T)
+    balls = cloud.exact_points(Z, lam, b, eta, T)
+    xi = Z[:: T + 1] / np.sqrt(lam)
+    with mpmath.workdps(100):
+        for k in range(d):
+            root = mpmath.sqrt(mpmath.mpf(lam[k]))
+            r = 1 - mpmath.mpf(eta) * mpmath.mpf(lam[k])
+            bk = mpmath.mpf(b[k])
+            for j in range(M):
+                power = mpmath.mpf(1)
+                for t in range(T + 1):
+                    z = root * (bk * (1 - power) + power * mpmath.mpf(xi[j, k]))
+                    row = j * (T + 1) + t
+                    scale = abs(root * bk * (1 - power)) + abs(root * power * xi[j, k])
+                    slack = mpmath.mpf(10) ** -55 * scale
+                    assert abs(mpmath.mpf(Z[row, k]) - z) <= bound[row, k] + slack
+                    ball = balls[row, k]
+                    assert abs(certify.to_mpf(ball) - z) <= mpmath.mpf(
+                        ball.rad()
+                    ) + slack
+                    power *= r
+
+
+def test_sample_error_bound_rejects_a_cloud_of_the_wrong_shape():
+    Z = cloud.sample([1.0, 0.5], [1.0, 1.0], 1.0, 0.5, 4, 2, seed=1)
+    with pytest.raises(ValueError, match="points must have shape"):
+        cloud.sample_error_bound(Z[:-1], [1.0, 0.5], [1.0, 1.0], 0.5, 4)
+    with pytest.raises(ValueError, match="points must have shape"):
+        cloud.exact_points(Z, [1.0, 0.5, 0.1], [1.0, 1.0, 1.0], 0.5, 4)
+
+
+@settings(max_examples=30)
+@given(exact_problems(max_d=4, max_T=40))
+def test_brute_force_moments_contain_the_exact_sums(problem):
+    """Arb term-by-term sums against the same sums in rational arithmetic."""
+    q, b, s, eta, T, _ = problem
+    G, m, _ = exact_time(q, eta, T)
+    C = exact_limit_covariance(q, b, s, eta, T)
+    Ga, ma, Ca = cloud.brute_force_moments(q * q, b, s, eta, T)
+    with ctx.workprec(2048):
+        for k in range(len(q)):
+            assert ma[k].contains(arb(m[k].numerator) / m[k].denominator)
+            for l in range(len(q)):
+                for ball, exact in ((Ga[k, l], G[k][l]), (Ca[k, l], C[k][l])):
+                    assert ball.contains(arb(exact.numerator) / exact.denominator)
+
+
+@settings(max_examples=60)
+@given(exact_problems(max_d=7, max_T=10))
+def test_exact_signal_rank_is_min_of_distinct_supported_rates_and_T(problem):
+    """Proposition prop-cloud-cov: rank S = min(d', T), and exact_signal_rank agrees
+    with Gaussian elimination of S built from explicit sums."""
+    q, b, _, eta, T, _ = problem
+    G, m, r = exact_time(q, eta, T)
+    d = len(q)
+    u = [fr(q[k]) * fr(b[k]) for k in range(d)]
+    S = [[u[k] * u[l] * (G[k][l] - m[k] * m[l]) for l in range(d)] for k in range(d)]
+    d_prime = len({r[k] for k in range(d) if b[k] != 0})
+    rank = cloud.exact_signal_rank(q * q, b, eta, T)
+    assert rank == exact_rank(S) == min(d_prime, T)

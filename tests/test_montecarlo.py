@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_cloud import ExactCloud, exact_problems, exact_time, fr
 
-from ribbonlib import check, cloud, montecarlo
+from ribbonlib import certify, check, cloud, montecarlo
 
 U = cloud.UNIT_ROUNDOFF
 
@@ -443,3 +443,96 @@ def test_replicates_are_reproducible_and_independent():
 def test_validation(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ------------------------------------------------- references of chapter 3's checks
+
+
+def test_gaussian_mean_gives_the_gaussian_moments():
+    x, y, a = sp.symbols("x y a", real=True)
+    v = sp.symbols("v", positive=True)
+    assert montecarlo.gaussian_mean(x**4, [x, y], v) == 3 * v**2
+    assert montecarlo.gaussian_mean(x**6 * y**2, [x, y], v) == 15 * v**4
+    assert montecarlo.gaussian_mean(x**3 * y + a * x, [x, y], v) == 0
+    expr = (a + x + 2 * y) ** 4
+    # a + x + 2y ~ N(a, 5v): E (a + N(0, 5v))^4 = a^4 + 6 a^2 (5v) + 3 (5v)^2
+    expected = a**4 + 30 * a**2 * v + 75 * v**2
+    assert sp.expand(montecarlo.gaussian_mean(expr, [x, y], v) - expected) == 0
+
+
+@settings(max_examples=12, deadline=None)
+@given(exact_problems(max_d=2, max_T=3, max_M=2))
+def test_exact_moments_equal_the_quadratic_form_moments(problem):
+    """montecarlo.exact_moments (Isserlis on the expanded cloud) against ExactCloud
+    (explicit quadratic forms and their cumulant identities): equal as rationals."""
+    q, b, s, eta, T, M = problem
+    d = len(q)
+    W = np.eye(d)
+    mean, var, kappa = montecarlo.exact_moments(q * q, b, s, eta, T, M, W)
+    ex = ExactCloud(q, b, s, eta, T, M)
+    for k in range(d):
+        for l in range(d):
+            e_mean, e_var, _, _ = ex.entry(k, l)
+            assert mean[k, l] == e_mean and var[k, l] == e_var
+    assert tuple(kappa) == ex.moments(W.tolist())[1:]
+
+
+def test_exact_moments_refuses_irrational_and_large_clouds():
+    with pytest.raises(ValueError, match="squares"):
+        montecarlo.exact_moments([2.0], [1.0], 1.0, 0.5, 2, 1)
+    with pytest.raises(ValueError, match="too large"):
+        montecarlo.exact_moments([1.0, 0.25], [1.0, 1.0], 1.0, 0.5, 2, 5)
+
+
+def test_mean_square_statistic_for_gaussian_functionals():
+    """κ4 = 0: ν = R, and (Q/κ2)^(1/3) has mean 1 − 2/(9R), variance 2/(9R); a seeded
+    simulation of χ²_R/R lands within five standard errors of that mean."""
+    R = 50
+    stat, mean, se = montecarlo.mean_square_statistic([1.0, 8.0], [1.0, 1.0], 0.0, R)
+    assert stat.tolist() == [1.0, 2.0]
+    np.testing.assert_allclose(mean, 1 - 2 / (9 * R), rtol=1e-15)
+    np.testing.assert_allclose(se, np.sqrt(2 / (9 * R)), rtol=1e-15)
+    rng = np.random.default_rng(7)
+    Q = np.mean(rng.standard_normal((4000, R)) ** 2, axis=1)
+    stat, mean, se = montecarlo.mean_square_statistic(Q, 1.0, 0.0, R)
+    assert abs(stat.mean() - mean) <= 5 * se / np.sqrt(Q.size)
+    assert abs(stat.std() / se - 1) <= 5 * np.sqrt(0.5 / Q.size)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(2, 6), st.integers(2, 40), st.integers(0, 2**16))
+def test_kato_temple_intervals_contain_the_eigenvalues(d, M, seed):
+    """For sampled clouds, every kept eigenvalue (mpmath, 40 digits) lies in its
+    Kato–Temple interval, of half-width at most the stated remainder."""
+    import mpmath
+
+    lam = 0.3 ** np.arange(d)
+    b = np.ones(d)
+    _, C_hat = cloud.sample_moments(lam, b, 0.3, 1.0, 30, M, seed=seed)
+    _, V, _ = montecarlo.eigen_standard_errors(lam, b, 0.3, 1.0, 30, M)
+    kt = montecarlo.kato_temple(C_hat, V)
+    assert kt.deviation.size == kt.bound.size == 2 * kt.index.size
+    with mpmath.workdps(40):
+        A = mpmath.matrix(C_hat.tolist())
+        ev = sorted(mpmath.eigsy(A, eigvals_only=True), reverse=True)
+        for n, i in enumerate(kt.index):
+            x = mpmath.matrix(V[:, i].tolist())
+            rho = (x.T * A * x)[0] / (x.T * x)[0]
+            pair = kt.bound[2 * n : 2 * n + 2]
+            lo, hi = (mpmath.mpf(float(certify.enclose(y).hi)) for y in pair)
+            slack = mpmath.mpf(10) ** -30 * abs(ev[0])
+            assert rho - lo - slack <= ev[i] <= rho + hi + slack
+            assert max(lo, hi) <= kt.remainder[n]
+
+
+def test_kato_temple_certifies_the_eigenvalues_of_a_large_cloud():
+    """Chapter 3's use: the certified enclosures of the leading eigenvalues of a
+    sampled cloud lie inside their Kato–Temple intervals (deviation <= bound)."""
+    lam = 1.0 / np.arange(1, 9) ** 1.5
+    b = np.ones(8) / np.sqrt(8)
+    args = (lam, b, 0.5, 0.5, 200, 1000)
+    _, C_hat = cloud.sample_moments(*args, seed=3)
+    _, V, _ = montecarlo.eigen_standard_errors(*args)
+    kt = montecarlo.kato_temple(C_hat, V)
+    assert 0 in kt.index
+    assert all(bool(x <= y) for x, y in zip(kt.deviation, kt.bound))
