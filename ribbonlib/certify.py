@@ -421,6 +421,10 @@ def _as_arb_mat(A: Any) -> arb_mat:
     arr = np.asarray(A, dtype=object) if not isinstance(A, np.ndarray) else A
     if arr.ndim != 2:
         raise ValueError(f"A must be a square matrix, got shape {arr.shape}")
+    if arr.dtype == float or (arr.dtype == object and all(type(v) is float for v in arr.flat)):
+        f = arr.astype(float)
+        if np.all(np.isfinite(f)):  # floats convert exactly at any precision; one call, not d² calls
+            return arb_mat(f.tolist())
     M = arb_mat(arr.shape[0], arr.shape[1])
     for (i, j), v in np.ndenumerate(arr):
         M[i, j] = to_arb(v)
