@@ -52,6 +52,7 @@ from __future__ import annotations
 import math
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import mpmath
@@ -120,17 +121,21 @@ def _up(x: Any, k: float = 1.0) -> np.ndarray:
     Non-finite values are returned as they are.
     """
     x = np.asarray(x, dtype=float)
+    c = (2.0 * k + 2.0) * _U
+    if np.isfinite(x).all():
+        return x + (np.abs(x) * c + _TINY)
     with np.errstate(invalid="ignore", over="ignore"):
-        out = x + np.abs(x) * ((2.0 * k + 2.0) * _U) + _TINY
-    return np.where(np.isfinite(x), out, x)
+        return np.where(np.isfinite(x), x + (np.abs(x) * c + _TINY), x)
 
 
 def _down(x: Any, k: float = 1.0) -> np.ndarray:
     """A lower bound, as :func:`_up`."""
     x = np.asarray(x, dtype=float)
+    c = (2.0 * k + 2.0) * _U
+    if np.isfinite(x).all():
+        return x - (np.abs(x) * c + _TINY)
     with np.errstate(invalid="ignore", over="ignore"):
-        out = x - np.abs(x) * ((2.0 * k + 2.0) * _U) - _TINY
-    return np.where(np.isfinite(x), out, x)
+        return np.where(np.isfinite(x), x - (np.abs(x) * c + _TINY), x)
 
 
 def _sum_up(x: np.ndarray, axis: Any = None) -> np.ndarray:
@@ -559,6 +564,7 @@ _MAX_EXTRA = 6
 _N_NODE_GRID = 32
 
 
+@lru_cache(maxsize=None)
 def _log_const_hi(p: int, kappa: float) -> float:
     """Upper bound on ``log 2 + p log((1 − e^(−κ))/4) − log p!``."""
     F = _FN_ULPS

@@ -19,7 +19,7 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 import pytest
-from flint import arb, arb_mat
+from flint import arb, arb_mat, ctx
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -122,26 +122,26 @@ def _key(*args):
 
 def _enclose_now(matrix_fn, level: int):
     bits, digits = LEVELS[level]
-    old = certify.TARGET_BITS
-    certify.TARGET_BITS = bits
-    try:
-        M, extra = matrix_fn()
-    finally:
-        certify.TARGET_BITS = old
+    M, extra = matrix_fn(bits)
     return certify.symmetric_eigenvalues(M, digits=digits, balls=True), extra
 
 
 def exact_spectrum(lam, b, s, eta, T, level: int = 0):
     """Arb balls of the descending eigenvalues of the exact C, and of its trace."""
-    def fn():
-        C = certify.cloud_covariance(lam, b, s, eta, T)
-        return C, sum((C[k, k] for k in range(C.nrows())), arb(0))
+    def fn(bits):
+        S, n_hat = certify.cloud_matrices(lam, b, eta, T, target_bits=bits)
+        with ctx.workprec(2 * bits + 128):
+            C = arb_mat(S)
+            s2 = certify.to_arb(float(s)) ** 2
+            for k in range(C.nrows()):
+                C[k, k] = C[k, k] + s2 * n_hat[k]
+            return C, sum((C[k, k] for k in range(C.nrows())), arb(0))
     return _enclose(fn, level, _key("C", lam, b, s, eta, T))
 
 
 def exact_signal(lam, b, eta, T, level: int = 0):
-    return _enclose(lambda: (certify.cloud_matrices(lam, b, eta, T)[0], None), level,
-                    _key("S", lam, b, eta, T))[0]
+    return _enclose(lambda bits: (certify.cloud_matrices(lam, b, eta, T, target_bits=bits)[0], None),
+                    level, _key("S", lam, b, eta, T))[0]
 
 
 def tails(balls):
