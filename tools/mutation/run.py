@@ -17,11 +17,13 @@ name for an error message, a key or a mode. ``raise`` statements are not mutated
 all (pyproject), and mutmut never mutates docstrings or annotations. Module-level
 constants are not mutated either (mutmut only mutates inside functions).
 
-How they are counted. killed = a test failed, or the tests timed out or crashed;
-survived = every test covering the function passed; no tests = no selected test calls
-the function (a survivor too). A survivor that tests/mutation_survivors.md lists as
-equivalent (it computes the same values on the whole domain its function documents)
-leaves the denominator:
+How they are counted. killed = a test failed, or the tests crashed or timed out (ran
+for more CPU time than pyproject allows; shown apart, since a mutant that only makes
+the code slower is caught by the clock rather than by a test); survived = every test
+that calls the function passed; no tests = no selected test calls the function (a
+survivor too). A survivor that tests/mutation_survivors.md lists as equivalent (it
+computes the same values on the whole domain its function documents) leaves the
+denominator:
 
     score = killed / (mutants - listed equivalents)
 
@@ -31,10 +33,12 @@ Usage (from the repository root, with the project's .venv)::
     python tools/mutation/run.py bounds phase     # some modules
     python tools/mutation/run.py --sample 40      # 40 mutants per module (seeded)
     python tools/mutation/run.py --report         # re-read the last run, no testing
+    python tools/mutation/run.py --resume         # finish an interrupted run
 
 A run starts from scratch (mutants/ is deleted): mutmut keeps old verdicts when only
-the tests changed, which would make a stale score look current. Every run writes
-mutants/ribbon-survivors.txt, the diff lines of every survivor not listed as
+the tests changed, which would make a stale score look current. ``--resume`` keeps
+them, for a run that was stopped while neither the tests nor the code changed. Every
+run writes mutants/ribbon-survivors.txt, the diff lines of every survivor not listed as
 equivalent, grouped by module and function.
 """
 
@@ -244,6 +248,7 @@ def report(modules: list[str], every_module: bool, sampled: bool,
                 match.killed += status in KILLED
             if status in KILLED:
                 count["killed"] += 1
+                count["timeout"] += status == "timeout"
             elif match is not None:
                 count["equivalent"] += 1
             else:
@@ -254,8 +259,8 @@ def report(modules: list[str], every_module: bool, sampled: bool,
         rows.append((mod, count))
     rows.append(("total", totals))
 
-    header = (f"{'module':<12} {'mutants':>7} {'killed':>7} {'survived':>8} "
-              f"{'no tests':>8} {'equiv.':>6} {'score':>7}")
+    header = (f"{'module':<12} {'mutants':>7} {'killed':>7} {'(timeout)':>9} "
+              f"{'survived':>8} {'no tests':>8} {'equiv.':>6} {'score':>7}")
     print()
     print("Mutation score: killed / (mutants - listed equivalents)"
           + (", on a seeded sample (95% interval)" if sampled else ""))
@@ -265,8 +270,9 @@ def report(modules: list[str], every_module: bool, sampled: bool,
     for mod, c in rows:
         denom = c["mutants"] - c["equivalent"]
         score = c["killed"] / denom if denom else float("nan")
-        line = f"{mod:<12} {c['mutants']:>7} {c['killed']:>7} {c['survived']:>8} " \
-               f"{c['no tests']:>8} {c['equivalent']:>6} {100 * score:>6.1f}%"
+        line = (f"{mod:<12} {c['mutants']:>7} {c['killed']:>7} {c['timeout']:>9} "
+                f"{c['survived']:>8} {c['no tests']:>8} {c['equivalent']:>6} "
+                f"{100 * score:>6.1f}%")
         if sampled and denom:
             lo, hi = wilson(c["killed"], denom)
             line += f"  [{100 * lo:.0f}, {100 * hi:.0f}]"
@@ -318,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers", type=int, default=1,
         help="mutants tested at once (default 1, so the machine stays usable)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the verdicts of a stopped run (same code and tests)")
     parser.add_argument("--report", action="store_true",
                         help="print the score of the last run without testing anything")
     args = parser.parse_args(argv)
@@ -341,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # Only the chosen modules are mutated; the others stay as they are in mutants/.
     config().only_mutate = [f"ribbonlib/{mod}.py" for mod in modules]
-    shutil.rmtree(WORK, ignore_errors=True)
+    if not args.resume:
+        shutil.rmtree(WORK, ignore_errors=True)
     generate_mutants()
     if args.sample:
         skip_all_but_a_sample(modules, args.sample, args.seed)
