@@ -9,7 +9,8 @@ drawn and ``w_{t+1} = w_t − (η/B) Σ_b x_b (x_bᵀ w_t − y_b)``. The error
 .. math:: P_{t+1} = (I-\\eta\\Sigma)P_t(I-\\eta\\Sigma)
           + \\frac{\\eta^2}{B}\\big(\\mathcal M(P_t) - \\Sigma P_t\\Sigma\\big)
           + \\frac{\\eta^2}{B}\\sigma_\\varepsilon^2\\Sigma,
-          \\qquad \\mathcal M(P) = 2\\Sigma P\\Sigma + \\operatorname{tr}(\\Sigma P)\\,\\Sigma .
+          \\qquad
+          \\mathcal M(P) = 2\\Sigma P\\Sigma + \\operatorname{tr}(\\Sigma P)\\,\\Sigma .
 
 In the eigenbasis of ``Σ`` the diagonal ``p_k = v_kᵀ P v_k`` obeys
 ``p_{t+1} = A p_t + σ_ε² u`` with ``A = diag(D) + u λᵀ``,
@@ -21,8 +22,8 @@ In the eigenbasis of ``Σ`` the diagonal ``p_k = v_kᵀ P v_k`` obeys
 * the stationary floor is ``p_k^∞ = σ_ε² η / ((2B − (B+1)ηλ_k)(1 − F))``
   (:func:`stationary_floor`).
 
-Every float64 result comes with a stated round-off bound, relative to the exact value for
-the same (float) inputs: :func:`moments_rounding` for :func:`mode_second_moments`,
+Every float64 result comes with a stated round-off bound, relative to the exact value
+for the same (float) inputs: :func:`moments_rounding` for :func:`mode_second_moments`,
 :func:`floor_rounding` for :func:`stationary_floor`, and ``(d + 10) u`` for
 :func:`stability_threshold` (``u = 2^-53``).
 
@@ -75,7 +76,8 @@ def _batch(batch_size: Any) -> int:
 
 
 def _check_size(entries: int, what: str) -> None:
-    _validate.check_size(entries, what, "use fewer steps, fewer runs or a smaller problem")
+    _validate.check_size(entries, what,
+                         "use fewer steps, fewer runs or a smaller problem")
 
 
 #: Unit round-off of float64.
@@ -83,11 +85,12 @@ _U = 2.0**-53
 
 
 def _gamma(n: float) -> float:
-    """``γ_n = n u / (1 − n u)``, the bound on ``|Π(1 + δ_i)^±1 − 1|`` over ``n`` roundings."""
+    """``γ_n = n u/(1 − n u)``: bounds ``|Π(1 + δ_i)^±1 − 1|`` over ``n`` roundings."""
     return n * _U / (1.0 - n * _U)
 
 
-def _coefficients(lam: np.ndarray, eta: float, B: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _coefficients(lam: np.ndarray, eta: float,
+                  B: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``r = 1 − ηλ``, ``D = r² + η²λ²/B`` and ``u = η²λ/B``, each to a few ulp.
 
     ``ηλ`` is kept as the unevaluated sum of its rounded value and its rounding error,
@@ -116,7 +119,8 @@ def _stable_eta(lam: np.ndarray, eta: Any, B: int, name: str = "eta") -> float:
     if _F(lam, val, B) >= 1.0:
         eta_c = _threshold(lam, B)
         raise ValueError(
-            f"{name} must be below the SGD stability threshold {eta_c:.6g} for batch_size = {B} "
+            f"{name} must be below the SGD stability threshold {eta_c:.6g} "
+            f"for batch_size = {B} "
             f"(the second moments diverge for larger {name}); got {name} = {val!r}"
         )
     return val
@@ -160,8 +164,8 @@ def _threshold(lam: np.ndarray, B: int) -> float:
         return lo
     if f_hi <= 0.0:
         return hi
-    return float(brentq(lambda e: _F(lam, e, B) - 1.0, lo, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps,
-                        maxiter=500))
+    return float(brentq(lambda e: _F(lam, e, B) - 1.0, lo, hi, xtol=1e-300,
+                        rtol=4 * np.finfo(float).eps, maxiter=500))
 
 
 def _bounds(lam: np.ndarray, B: int) -> tuple[float, float]:
@@ -205,7 +209,8 @@ def stability_threshold(lam: Any, batch_size: Any) -> float | np.ndarray:
     if np.ndim(batch_size) == 0:
         return _threshold(lam_f, _batch(batch_size))
     Bs = np.asarray(batch_size)
-    return np.array([_threshold(lam_f, _batch(b.item())) for b in Bs.ravel()]).reshape(Bs.shape)
+    vals = [_threshold(lam_f, _batch(b.item())) for b in Bs.ravel()]
+    return np.array(vals).reshape(Bs.shape)
 
 
 def threshold_bounds(lam: Any, batch_size: int) -> tuple[float, float]:
@@ -222,12 +227,14 @@ def threshold_bounds(lam: Any, batch_size: int) -> tuple[float, float]:
     -------
     lower, upper : float
         ``2B/(tr Σ + (B+1)λ_max) <= η_c <= min(2B/tr Σ, 2B/((B+2)λ_max))``, each end
-        evaluated in float64 to within ``(d + 2) u`` relative (``tr Σ`` sums ``d`` terms).
+        evaluated in float64 to within ``(d + 2) u`` relative (``tr Σ`` sums ``d``
+        terms).
     """
     return _bounds(_lam(lam), _batch(batch_size))
 
 
-def diagonal_map(lam: Any, eta: float, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+def diagonal_map(lam: Any, eta: float,
+                 batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     """The linear map of the diagonal second-moment recursion in the eigenbasis.
 
     Parameters
@@ -298,7 +305,8 @@ def mode_second_moments(lam: Any, p0: Any, eta: float, batch_size: int, steps: i
     d = lam_f.size
     p = _validate.vector(p0, "p0", d)
     if np.any(p < 0):
-        raise ValueError(f"p0 must be >= 0 (second moments); smallest entry is {p.min()!r}")
+        raise ValueError("p0 must be >= 0 (second moments); "
+                         f"smallest entry is {p.min()!r}")
     B = _batch(batch_size)
     eta_v = _stable_eta(lam_f, eta, B)
     T = _validate.integer(steps, "steps", low=0)
@@ -326,7 +334,7 @@ def moments_rounding(d: int, steps: int) -> np.ndarray:
     Returns
     -------
     numpy.ndarray, shape (T+1,)
-        ``ε_t = (1 + γ_{d+10})^t − 1`` with ``γ_n = n u/(1 − n u)``, ``u = 2^-53``: every
+        ``ε_t = (1 + γ_{d+10})^t − 1``, ``γ_n = n u/(1 − n u)``, ``u = 2^-53``: every
         step of the iteration rounds each non-negative term at most ``d + 10`` times
         (``γ_8`` in ``D = r² + η²λ²/B``, one product and one sum; ``γ_3`` in
         ``u = η²λ/B``, ``d`` in ``λ·p``, three more), so the computed ``p_k(t)`` lies in
@@ -339,7 +347,8 @@ def moments_rounding(d: int, steps: int) -> np.ndarray:
     return np.expm1(t * np.log1p(g)) * (1.0 + 8.0 * _U)
 
 
-def stationary_floor(lam: Any, eta: float, batch_size: int, label_noise: float) -> np.ndarray:
+def stationary_floor(lam: Any, eta: float, batch_size: int,
+                     label_noise: float) -> np.ndarray:
     """Stationary per-mode second moments of online SGD with label noise.
 
     Parameters
@@ -403,11 +412,13 @@ def floor_rounding(lam: Any, eta: float, batch_size: int) -> np.ndarray:
     a = eta_v * lam_f
     den = 2.0 * B - (B + 1.0) * a
     F = float(np.sum(a / den))
-    # Every (1 + x)·(1 + y)/(1 − z) − 1 below is formed as expm1(log1p(x) + ...): written
-    # out in float64 it would round to a multiple of u. The computed c and F are rounded
-    # themselves: the exact ones are bounded from above first.
+    # Every (1 + x)·(1 + y)/(1 − z) − 1 below is formed as expm1(log1p(x) + ...):
+    # written out in float64 it would round to a multiple of u. The computed c and F
+    # are rounded themselves: the exact ones are bounded from above first.
     def grow(up=(), down=()):
-        return np.expm1(sum(np.log1p(x) for x in up) - sum(np.log1p(-np.asarray(x)) for x in down))
+        logs = sum(np.log1p(x) for x in up)
+        logs = logs - sum(np.log1p(-np.asarray(x)) for x in down)
+        return np.expm1(logs)
 
     c_hat = (B + 1.0) * a / den
     c = c_hat * (1.0 + grow([c_hat * _gamma(2), _U])) * (1.0 + _gamma(4))
@@ -427,8 +438,9 @@ def floor_rounding(lam: Any, eta: float, batch_size: int) -> np.ndarray:
 # ------------------------------------------------------------------- simulation
 
 
-def simulate_online(lam: Any, b: Any, c0: Any, eta: float, batch_size: int, steps: int, seed: Any,
-                    label_noise: float = 0.0, times: Any = None) -> np.ndarray:
+def simulate_online(lam: Any, b: Any, c0: Any, eta: float, batch_size: int, steps: int,
+                    seed: Any, label_noise: float = 0.0,
+                    times: Any = None) -> np.ndarray:
     """Many independent runs of online mini-batch SGD with fresh Gaussian inputs.
 
     Works in the eigenbasis of ``Σ`` (exact: the coordinates ``v_kᵀx`` of
@@ -469,7 +481,8 @@ def simulate_online(lam: Any, b: Any, c0: Any, eta: float, batch_size: int, step
     b_a = _validate.vector(b, "b", d)
     c = np.array(c0, dtype=float)
     if c.ndim != 2 or c.shape[1] != d or c.shape[0] == 0:
-        raise ValueError(f"c0 must have shape (M, {d}) with M >= 1, got shape {c.shape}")
+        raise ValueError(f"c0 must have shape (M, {d}) with M >= 1, "
+                         f"got shape {c.shape}")
     if not np.all(np.isfinite(c)):
         raise ValueError("c0 must be finite; found non-finite entries")
     eta_v = _validate.learning_rate(eta, lam_f)
@@ -480,8 +493,10 @@ def simulate_online(lam: Any, b: Any, c0: Any, eta: float, batch_size: int, step
         rec = np.arange(T + 1)
     else:
         rec = np.asarray(times)
-        if rec.ndim != 1 or rec.size == 0 or rec.dtype.kind not in "iu" or rec.min() < 0 or rec.max() > T:
-            raise ValueError(f"times must be a non-empty 1-D array of integers in [0, steps = {T}]")
+        bad = rec.ndim != 1 or rec.size == 0 or rec.dtype.kind not in "iu"
+        if bad or rec.min() < 0 or rec.max() > T:
+            raise ValueError("times must be a non-empty 1-D array of integers in "
+                             f"[0, steps = {T}]")
     M = c.shape[0]
     _check_size(M * rec.size * d, "the recorded trajectories")
     _check_size(M * B * d, "one mini-batch of all runs")
@@ -503,8 +518,9 @@ def simulate_online(lam: Any, b: Any, c0: Any, eta: float, batch_size: int, step
             c = c - step * np.einsum("mbd,mb->md", x, res)
         if not np.all(np.isfinite(c)):
             raise ValueError(
-                f"online SGD diverged at step {t + 1}: eta = {eta_v!r} is far above the stability "
-                f"threshold {_threshold(lam_f, B):.6g} for batch_size = {B}"
+                f"online SGD diverged at step {t + 1}: eta = {eta_v!r} is far above "
+                f"the stability threshold {_threshold(lam_f, B):.6g} "
+                f"for batch_size = {B}"
             )
     return out
 
@@ -534,8 +550,9 @@ class DatasetMoments:
     kappa: float
 
 
-def dataset_second_moments(X: Any, y: Any, w0_mean: Any, w0_cov: Any, eta: float, batch_size: int,
-                           steps: int, *, replace: bool = True) -> DatasetMoments:
+def dataset_second_moments(X: Any, y: Any, w0_mean: Any, w0_cov: Any, eta: float,
+                           batch_size: int, steps: int, *,
+                           replace: bool = True) -> DatasetMoments:
     """Exact first and second moments of mini-batch SGD on a finite data set.
 
     The batches are those of :func:`ribbonlib.dynamics.run_sgd`: ``B`` indices drawn
@@ -588,16 +605,20 @@ def dataset_second_moments(X: Any, y: Any, w0_mean: Any, w0_cov: Any, eta: float
     else:
         P0 = np.asarray(w0_cov, dtype=float)
         if P0.shape != (d, d) or not np.all(np.isfinite(P0)):
-            raise ValueError(f"w0_cov must be a finite ({d}, {d}) matrix or a variance >= 0, got shape {P0.shape}")
+            raise ValueError(f"w0_cov must be a finite ({d}, {d}) matrix or a variance "
+                             f">= 0, got shape {P0.shape}")
         scale = max(float(np.max(np.abs(P0))), np.finfo(float).tiny)
-        if np.max(np.abs(P0 - P0.T)) > 1e-12 * scale or np.linalg.eigvalsh(0.5 * (P0 + P0.T))[0] < -1e-12 * scale:
+        asym = np.max(np.abs(P0 - P0.T)) > 1e-12 * scale
+        if asym or np.linalg.eigvalsh(0.5 * (P0 + P0.T))[0] < -1e-12 * scale:
             raise ValueError("w0_cov must be symmetric positive semi-definite")
         P0 = 0.5 * (P0 + P0.T)
     Sigma = A.T @ A / N
-    eta_v = _validate.learning_rate(eta, np.array([float(np.linalg.norm(A, 2) ** 2 / N)]))
+    top = float(np.linalg.norm(A, 2) ** 2 / N)
+    eta_v = _validate.learning_rate(eta, np.array([top]))
     B = _batch(batch_size)
     if not replace and B > N:
-        raise ValueError(f"batch_size must be in [1, N = {N}] when replace=False, got {B}")
+        raise ValueError(f"batch_size must be in [1, N = {N}] when replace=False, "
+                         f"got {B}")
     T = _validate.integer(steps, "steps", low=0)
     _check_size(d * d * (T + 1), "the second moments")
     if replace:
@@ -623,8 +644,9 @@ def dataset_second_moments(X: Any, y: Any, w0_mean: Any, w0_cov: Any, eta: float
         P = 0.5 * (P + P.T)
         m = R @ m
         if not np.all(np.isfinite(P)):
-            raise ValueError(f"the second moments overflowed at step {t + 1}: eta = {eta_v!r} is far above "
-                             f"the SGD stability threshold for batch_size = {B}")
+            raise ValueError(f"the second moments overflowed at step {t + 1}: "
+                             f"eta = {eta_v!r} is far above the SGD stability "
+                             f"threshold for batch_size = {B}")
         means[t + 1], out[t + 1] = m, P
     return DatasetMoments(w_hat=w_hat, mean=means, second=out, kappa=float(kappa))
 
@@ -665,12 +687,12 @@ def _tail_sums(r: np.ndarray, T: int) -> np.ndarray:
 
 
 def _excess_sums(lam, eta, B, T, b, c0, s2, weights):
-    """Time sums of the SGD excess ``X_t`` of the error covariance over gradient descent.
+    """Time sums of the SGD excess ``X_t`` of the error covariance over GD.
 
-    Diagonal, for every source ``i`` (rows of ``c0``, entries of ``s2``): ``x_t = p_t − r^{2t} c0``
-    from the diagonal recursion, which for ``x`` reads
+    Diagonal, for every source ``i`` (rows of ``c0``, entries of ``s2``):
+    ``x_t = p_t − r^{2t} c0`` from the diagonal recursion, which for ``x`` reads
     ``x_{t+1} = D x_t + (η²λ²/B) r^{2t} c0 + u (λ·p_t + σ²)`` (every term ``>= 0``).
-    Off-diagonal: ``δ_t = a^t − c^t`` with ``a = r_k r_l + η²λ_kλ_l/B``, ``c = r_k r_l``,
+    Off-diagonal: ``δ_t = a^t − c^t``, ``a = r_k r_l + η²λ_kλ_l/B``, ``c = r_k r_l``,
     advanced as ``δ_{t+1} = a δ_t + (η²λ_kλ_l/B) c^t``, times ``b_k b_l``.
 
     Returns ``(Σ_t x_t, Σ_t δ_t)`` and, when ``weights`` (the ``(T+1, d)`` array
@@ -704,7 +726,8 @@ def _excess_sums(lam, eta, B, T, b, c0, s2, weights):
         r2t = r2t * r2
         ct = ct * c
     bb = np.outer(b, b)
-    return (plain_x, plain_d * bb), (None if weights is None else (weighted_x, weighted_d * bb))
+    weighted = None if weights is None else (weighted_x, weighted_d * bb)
+    return (plain_x, plain_d * bb), weighted
 
 
 def fluctuation_parts(lam: Any, b: Any, eta: float, batch_size: int, steps: int, *,
@@ -751,7 +774,8 @@ def fluctuation_parts(lam: Any, b: Any, eta: float, batch_size: int, steps: int,
     root = np.sqrt(lam_f)
     scale = np.outer(root, root)
     c0 = np.stack([b_a**2, np.full(d, 1.0 / d), np.zeros(d)])
-    (px, pd), w = _excess_sums(lam_f, eta_v, B, T, b_a, c0, np.array([0.0, 0.0, 1.0]), h)
+    s2 = np.array([0.0, 0.0, 1.0])
+    (px, pd), w = _excess_sums(lam_f, eta_v, B, T, b_a, c0, s2, h)
     idx = np.arange(d)
     pd[idx, idx] = 0.0
     if w is not None:
@@ -766,7 +790,8 @@ def fluctuation_parts(lam: Any, b: Any, eta: float, batch_size: int, steps: int,
             out = out / n
         return scale * out
 
-    return FluctuationParts(signal=finish(0, True), init=finish(1, False), label=finish(2, False))
+    return FluctuationParts(signal=finish(0, True), init=finish(1, False),
+                            label=finish(2, False))
 
 
 def cloud_rounding(d: int, steps: int) -> float:
@@ -782,23 +807,27 @@ def cloud_rounding(d: int, steps: int) -> float:
     Returns
     -------
     float
-        ``ε = ((T + 1)(d + 20) + 400) u``: every entry of :func:`cloud_covariance` (with or
-        without ``n_inits``) is within ``ε · max_k C_kk`` of the exact value for the same
-        float inputs. The diagonal excess is a sum of ``T + 1`` non-negative terms, each
-        from ``t`` steps of a recursion with non-negative coefficients (``d + 20``
-        roundings per step, powers ``r^{2t}`` included); the off-diagonal excess
-        ``X_t,kl`` is bounded in absolute value, term by term, by the geometric mean of
-        the diagonal ones (``X_t ⪰ 0`` and Cauchy--Schwarz for the recursion of its
-        moduli); the gradient-descent part adds at most ``400 u`` (:mod:`ribbonlib.cloud`).
+        ``ε = ((T + 1)(d + 20) + 400) u``: every entry of :func:`cloud_covariance`
+        (with or without ``n_inits``) is within ``ε · max_k C_kk`` of the exact value
+        for the same float inputs. The diagonal excess is a sum of ``T + 1``
+        non-negative terms, each from ``t`` steps of a recursion with non-negative
+        coefficients (``d + 20`` roundings per step, powers ``r^{2t}`` included); the
+        off-diagonal excess ``X_t,kl`` is bounded in absolute value, term by term, by
+        the geometric mean of the diagonal ones (``X_t ⪰ 0`` and Cauchy--Schwarz for the
+        recursion of its moduli); the gradient-descent part adds at most ``400 u``
+        (:mod:`ribbonlib.cloud`).
     """
     n = _validate.integer(d, "d", low=1) + 20
     T = _validate.integer(steps, "steps", low=0)
     return ((T + 1) * n + 400) * _U
 
 
-def fluctuation_covariance(lam: Any, b: Any, s: float, eta: float, batch_size: int, steps: int,
-                           label_noise: float = 0.0, *, n_inits: int | None = None) -> np.ndarray:
-    """The SGD fluctuation part ``F`` of the cloud covariance (see :func:`fluctuation_parts`).
+def fluctuation_covariance(lam: Any, b: Any, s: float, eta: float, batch_size: int,
+                           steps: int, label_noise: float = 0.0, *,
+                           n_inits: int | None = None) -> np.ndarray:
+    """The SGD fluctuation part ``F`` of the cloud covariance.
+
+    See :func:`fluctuation_parts`.
 
     Parameters
     ----------
@@ -828,8 +857,9 @@ def fluctuation_covariance(lam: Any, b: Any, s: float, eta: float, batch_size: i
     return parts.signal + s_v**2 * parts.init + s2 * parts.label
 
 
-def cloud_covariance(lam: Any, b: Any, s: float, eta: float, batch_size: int, steps: int,
-                     label_noise: float = 0.0, *, n_inits: int | None = None) -> np.ndarray:
+def cloud_covariance(lam: Any, b: Any, s: float, eta: float, batch_size: int,
+                     steps: int, label_noise: float = 0.0, *,
+                     n_inits: int | None = None) -> np.ndarray:
     """Expected centred covariance of a cloud of online-SGD trajectories.
 
     ``C_SGD = S + diag(n) + F``: the gradient-descent signal and initialisation noise
@@ -860,5 +890,6 @@ def cloud_covariance(lam: Any, b: Any, s: float, eta: float, batch_size: int, st
     -------
     numpy.ndarray, shape (d, d)
     """
-    F = fluctuation_covariance(lam, b, s, eta, batch_size, steps, label_noise, n_inits=n_inits)
+    F = fluctuation_covariance(lam, b, s, eta, batch_size, steps, label_noise,
+                               n_inits=n_inits)
     return cloud.covariance(lam, b, s, eta, steps, n_inits=n_inits) + F
