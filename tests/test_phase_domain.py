@@ -355,6 +355,29 @@ def test_is_ribbon_and_ribbon_certified_against_exact_rationals(crit, logs, widt
         assert bool(proved) == truth and bool(excluded) == (not truth)
 
 
+@pytest.mark.parametrize("delta", [1e-3, 1e-6, 1e-9])
+def test_ribbon_certified_just_outside_each_condition(delta):
+    """Exact spectra a relative delta beyond each threshold of the criterion: the verdict
+    from exact bounds must be 'excluded', never 'proved' (a threshold moved by more than
+    round-off would prove them)."""
+    crit = phase.RibbonCriterion(K=3, q=0.5, eps=1 / 64)   # R = 1/16, exact
+    # decay: mu_3 = R mu_1 (1 + delta), tail tiny
+    mu = np.array([1.0, 0.2, (1 + delta) / 16, 1e-9])
+    # variance: tail = eps tr (1 + delta) exactly in rationals, decay satisfied
+    head = [Fraction(1), Fraction(1, 8), Fraction(1, 32)]
+    e = Fraction(1, 64) * (1 + Fraction(delta))   # tail = e tr, tr = head + tail
+    tail = sum(head) * e / (1 - e)
+    nu = np.array([float(x) for x in head] + [float(tail / 2)] * 2)
+    for spec in (mu, nu):
+        assert np.all(np.diff(spec) <= 0)
+        exact = [Fraction(x) for x in spec]
+        assert not _exact_ribbon(exact, crit)
+        tr = certify.Enclosure(np.array(math.nextafter(float(sum(exact)), 0.0)),
+                               np.array(math.nextafter(float(sum(exact)), math.inf)))
+        proved, excluded = phase.ribbon_certified(spec, spec, tr, crit)
+        assert not proved and excluded
+
+
 def test_ribbon_certified_refuses_to_decide_a_tie():
     """μ_K = R μ_1 exactly: is_ribbon says yes; the certified verdict must not be wrong."""
     crit = phase.RibbonCriterion(K=3, q=0.5, eps=0.5)
