@@ -244,8 +244,7 @@ def _train_one(A: np.ndarray, yy: np.ndarray, W: np.ndarray, a: np.ndarray, c: f
     N, m = A.shape[0], W.shape[0]
     U = np.empty((N, m))
     R = np.empty((N, m))
-    M = np.empty((N, m))
-    mask = np.empty((N, m), dtype=bool)
+    H = np.empty((N, m))
     for t in range(steps + 1):
         np.matmul(A, W.T, out=U)
         np.maximum(U, 0.0, out=R)
@@ -257,9 +256,8 @@ def _train_one(A: np.ndarray, yy: np.ndarray, W: np.ndarray, a: np.ndarray, c: f
             break
         r = (f - yy) * (c / N)
         grad_a = r @ R
-        np.greater(U, 0.0, out=mask)
-        np.multiply(mask, r[:, None], out=M)
-        grad_W = (M.T @ A) * a[:, None]
+        np.greater(U, 0.0, out=H, casting="unsafe")  # H(u) as 0.0 / 1.0
+        grad_W = (H.T @ (r[:, None] * A)) * a[:, None]
         a -= lr * grad_a
         W -= lr * grad_W
     return steps
