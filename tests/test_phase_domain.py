@@ -410,7 +410,7 @@ def _s(rho: float, bnorm: float, up: bool) -> float:
     return s
 
 
-@settings(max_examples=40)
+@settings(max_examples=25)
 @given(boundary_problems())
 def test_analytic_rho_boundaries_are_sound(p):
     """cor-phase-boundaries: every ρ <= ρ_suff is a ribbon and every ρ > ρ_nec is not,
@@ -499,7 +499,7 @@ def test_largest_below_with_exact_rationals():
 # ---------------------------------------------------------------- chapter 5 lemmas
 
 
-@settings(max_examples=40)
+@settings(max_examples=25)
 @given(st.fractions(Fraction(-59, 60), Fraction(59, 60), max_denominator=60),
        st.lists(st.fractions(Fraction(-59, 60), Fraction(59, 60), max_denominator=60),
                 min_size=1, max_size=4, unique=True))
@@ -587,6 +587,37 @@ def test_plateau_count_counts_the_moved_modes(alpha, eta, T):
             moved = mpmath.mpf(eta) * mpmath.mpf(k) ** -mpmath.mpf(alpha) * T >= mpmath.mpf(1) / 2
             if abs(k - N) > 1e-9 * max(N, 1.0):
                 assert moved == (k <= N)
+
+
+@settings(max_examples=25)
+@given(boundary_problems())
+def test_variance_bracket_lemma(p):
+    """lem-phase-bracket: with A = eps tr S - tau*_K > 0, the variance condition holds for
+    x <= x_- = A/((1-eps) tr n - t_down) and fails for x > x_+ = A/((1-eps) tr n - t_up)."""
+    lam, b, eta, T, crit, frac, extra = p
+    d, K, eps = lam.size, crit.K, arb(crit.eps)
+    S, n_hat = certify.cloud_matrices(lam, b, eta, T, target_bits=200)
+    sig = certify.symmetric_eigenvalues(S, digits=60, balls=True)
+    trS = sum((S[k, k] for k in range(d)), arb(0))
+    tau = sum(list(sig)[K:], arb(0))
+    ns = sorted(n_hat, key=lambda x: float(x.mid()))
+    trN, t_down, t_up = sum(ns, arb(0)), sum(ns[:K], arb(0)), sum(ns[-K:], arb(0))
+    A = eps * trS - tau
+    if not bool(A > 0) or not bool((1 - eps) * trN - t_down > 0):
+        return
+    x_minus = A / ((1 - eps) * trN - t_down)
+    tests = [(x_minus * (1 - arb(10) ** -6) * arb(frac), True)]
+    if bool((1 - eps) * trN - t_up > 0):
+        x_plus = A / ((1 - eps) * trN - t_up)
+        tests.append((x_plus * (1 + arb(10) ** -6) * (1 + arb(extra)), False))
+    for x, holds_ in tests:
+        x_f = float(x.mid())
+        if x_f <= 0 or not math.isfinite(x_f):
+            continue
+        s = math.sqrt(x_f)
+        mu = exact_spectrum(lam, b, s, eta, T, level=1)[0]
+        margin = eps * sum(mu, arb(0)) - tails(list(mu))[K]   # eps tr C - sum_{m>K} mu_m
+        assert bool(margin >= 0) if holds_ else bool(margin < 0)
 
 
 # ------------------------------------------------------- the accuracy phase relies on
