@@ -305,30 +305,10 @@ def sci(x: Any, digits: int = 2) -> str:
 
 
 def measure_text(rec: dict[str, Any]) -> str:
-    """What a check measured, against what it allows, in words (bounds by their slack)."""
-    n = int(rec.get("size", 1) or 1)
-    over = f" over {n} entries" if n > 1 else ""
-    comp = rec["comparison"]
-    if comp == "identity":
-        return f"reduces exactly to 0{over}"
-    if comp == "z-score":
-        return (f"largest |z| {_num(rec['error'], '.2f')}{over}, limit {_num(rec['tolerance'], '.2f')} "
-                f"(false-alarm probability {sci(rec.get('alpha', 0), 1)})")
-    if comp == "close":
-        rtol, atol = float(rec["tolerance"]), float(rec.get("atol", 0.0) or 0.0)
-        if rtol == 0 and atol > 0:
-            return f"largest absolute error {sci(float(rec['worst']) * atol)}{over}, tolerance {sci(atol)}"
-        tol = f"tolerance {sci(rtol)}" + (f" (+ {sci(atol)} absolute)" if atol > 0 else "")
-        return f"largest relative error {sci(rec['error'])}{over}, {tol}"
-    ratio = float(rec["error"]) if rec["error"] is not None else math.nan
-    if math.isnan(ratio):
-        return f"holds{over} (no positive bound to measure slack against)"
-    if ratio <= 0:
-        return f"holds{over}, value <= 0 < bound"
-    slack = 1.0 / ratio
-    if slack >= 1e3:
-        return f"holds{over}, tightest slack {math.log10(slack):.1f} decades"
-    return f"holds{over}, tightest slack ×{slack:.3g}" if slack >= 1.0005 else f"holds{over}, tight (value/bound {ratio:.6g})"
+    """What a check measured, against what it allows (``ribbonlib.check.measure_text``)."""
+    from ribbonlib.check import measure_text as _measure
+
+    return _measure(rec)
 
 
 def _kind_text(rec: dict[str, Any]) -> str:

@@ -59,6 +59,7 @@ __all__ = [
     "set_chapter",
     "anchor",
     "cell_summary",
+    "measure_text",
     "current_chapter",
     "clear",
     "summary",
@@ -151,15 +152,65 @@ _COUNT = [0]
 _CHAPTER: list[str] = [os.environ.get(CHAPTER_ENV, "")]
 
 
+def measure_text(record: Any) -> str:
+    """What a check measured, against what it allows, in words (numbers typeset).
+
+    Equalities give their largest error against the tolerance, bounds their *slack* (the
+    smallest factor by which the bound exceeds the value), statistical checks their
+    largest ``|z|`` against its limit.
+
+    Parameters
+    ----------
+    record : Outcome or mapping
+        An outcome, or its fields as a dict (a line of a ledger file).
+
+    Returns
+    -------
+    str
+    """
+    from .typeset import sci
+
+    rec = asdict(record) if isinstance(record, Outcome) else dict(record)
+    n = int(rec.get("size", 1) or 1)
+    over = f" over {n} entries" if n > 1 else ""
+    comp = rec["comparison"]
+    passed = bool(rec.get("passed", True))
+
+    def num(x: Any) -> float:
+        try:
+            return float(x)
+        except (TypeError, ValueError):
+            return math.nan
+
+    if comp == "identity":
+        return f"reduces exactly to 0{over}" if passed else "does not reduce to 0"
+    if comp == "z-score":
+        return (f"largest |z| {num(rec['error']):.2f}{over}, limit {num(rec['tolerance']):.2f} "
+                f"(false-alarm probability {sci(num(rec.get('alpha', 0)), 1)})")
+    if comp == "close":
+        rtol, atol = num(rec["tolerance"]), num(rec.get("atol", 0.0) or 0.0)
+        if rtol == 0 and atol > 0:
+            return (f"largest absolute error {sci(num(rec['worst']) * atol)}{over}, "
+                    f"tolerance {sci(atol)}")
+        tol = f"tolerance {sci(rtol)}" + (f" (+ {sci(atol)} absolute)" if atol > 0 else "")
+        return f"largest relative error {sci(num(rec['error']))}{over}, {tol}"
+    ratio = num(rec["error"])
+    if not passed:
+        return f"FAILS{over}: largest value/bound {ratio:.6g}" if not math.isnan(ratio) else f"FAILS{over}"
+    if math.isnan(ratio):
+        return f"holds{over} (no positive bound to measure slack against)"
+    if ratio <= 0:
+        return f"holds{over}, value <= 0 < bound"
+    slack = 1.0 / ratio
+    if slack >= 1e3:
+        return f"holds{over}, tightest slack {math.log10(slack):.1f} decades"
+    if slack >= 1.0005:
+        return f"holds{over}, tightest slack ×{slack:.3g}"
+    return f"holds{over}, tight (value/bound {ratio:.6g})"
+
+
 def _measure_text(o: Outcome) -> str:
-    if o.comparison == "close":
-        tol = f"rtol {o.tolerance:.1e}" + (f", atol {o.atol:.1e}" if o.atol else "")
-        return f"largest relative error {o.error:.2e} ({tol})"
-    if o.comparison == "z-score":
-        return f"largest |z| {o.error:.2f} (limit {o.tolerance:.2f}, false-alarm probability {o.alpha:.0e})"
-    if o.comparison == "identity":
-        return "simplifies to zero" if o.passed else "does not simplify to zero"
-    return f"largest value/bound {o.error:.3g} (must be <= 1)"
+    return measure_text(o)
 
 
 def _ledger_file(chapter: str) -> Path | None:
