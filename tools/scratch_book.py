@@ -17,6 +17,7 @@ The net test (``tests/test_net.py``) builds its scratch book with :func:`make`.
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import re
 import shutil
@@ -28,6 +29,46 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 COPIED = ("_config.yml", "references.bib", "references.md")
 COPIED_DIRS = ("_ext", "_static", "_vendor")
+
+
+_REF = re.compile(r"\{(eq|prf:ref|numref|ref)\}`(?:[^`<]*<)?([^`<>]+)>?`")
+_DEFINED = re.compile(
+    r":(?:label|name):[ \t]*(\S+)|^[ \t]+(?:label|name):[ \t]*(\S+)|^\(([^)\s]+)\)="
+    r"|\$\$[ \t]*\(([^)\s]+)\)", re.M)
+_PRF_KINDS = {"prop": "proposition", "thm": "theorem", "lem": "lemma", "def": "definition",
+              "cor": "corollary"}
+# a 1x1 transparent PNG, for stand-ins of figures of other chapters
+_PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
+
+
+def stub_labels(text: str) -> str:
+    """MyST source defining every label ``text`` refers to but does not define.
+
+    References into other chapters (equations, theorems, figures, exercises, tables,
+    sections) would otherwise fail the strict build of a one-chapter book.
+    """
+    defined = {g for m in _DEFINED.finditer(text) for g in m.groups() if g}
+    parts = []
+    for role, label in sorted(set(_REF.findall(text)), key=lambda x: x[1]):
+        if label in defined:
+            continue
+        defined.add(label)
+        prefix = label.split("-", 1)[0]
+        if role == "eq":
+            parts.append(f"$$\n0\n$$ ({label})\n")
+        elif role == "prf:ref":
+            kind = _PRF_KINDS.get(prefix, "proposition")
+            parts.append(f"```{{prf:{kind}}} Stand-in\n:label: {label}\n\nPlaceholder.\n```\n")
+        elif prefix == "fig":
+            parts.append(f"```{{figure}} stub_pixel.png\n:name: {label}\n:alt: stand-in figure\n\n"
+                         "Stand-in.\n```\n")
+        elif prefix in ("ex", "exc"):
+            parts.append(f"```{{exercise}} Stand-in (basic)\n:label: {label}\n\nPlaceholder.\n```\n")
+        elif prefix == "tab":
+            parts.append(f"```{{list-table}} Stand-in\n:name: {label}\n\n* - a\n```\n")
+        else:
+            parts.append(f"({label})=\n## Stand-in {label}\n")
+    return "\n".join(parts)
 
 
 def make(chapter: Path, folder: Path, extra: str = "") -> Path:
@@ -71,6 +112,11 @@ def make(chapter: Path, folder: Path, extra: str = "") -> Path:
         page.parent.mkdir(parents=True, exist_ok=True)
         page.write_text(f"# Stub {rel.name}\n\nPlaceholder.\n")
         stubs.append(str(rel))
+    labels = stub_labels(text)
+    if labels:
+        (book / "stub_labels.md").write_text("# Stand-ins for other chapters' labels\n\n" + labels)
+        (book / "stub_pixel.png").write_bytes(_PIXEL)
+        stubs.append("stub_labels")
     lines = ["format: jb-book", "root: intro", "chapters:", f"  - file: chapters/{chapter.stem}"]
     lines += [f"  - file: {s}" for s in stubs]
     lines += ["  - file: references"]
