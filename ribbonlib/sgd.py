@@ -32,7 +32,10 @@ for the same (float) inputs: :func:`moments_rounding` for :func:`mode_second_mom
 runs many independent online-SGD trajectories at once (the Monte-Carlo reference),
 :func:`dataset_second_moments` gives the exact moments for mini-batches drawn from a
 finite data set (what :func:`ribbonlib.dynamics.run_sgd` does), and
-:func:`cloud_covariance` the expected covariance of a cloud of SGD trajectories.
+:func:`cloud_covariance` the expected covariance of a cloud of SGD trajectories;
+:func:`cloud_covariance_grid` evaluates it for many initial scales and label noises at
+once, and :func:`ribbon_map` tells where the clouds of gradient descent and of SGD are
+hyper-ribbons (chapter 7's phase diagrams and its explorer).
 """
 
 from __future__ import annotations
@@ -62,6 +65,9 @@ __all__ = [
     "fluctuation_covariance",
     "cloud_covariance",
     "cloud_rounding",
+    "cloud_covariance_grid",
+    "RibbonMap",
+    "ribbon_map",
 ]
 
 
@@ -900,3 +906,156 @@ def cloud_covariance(lam: Any, b: Any, s: float, eta: float, batch_size: int,
     F = fluctuation_covariance(lam, b, s, eta, batch_size, steps, label_noise,
                                n_inits=n_inits)
     return cloud.covariance(lam, b, s, eta, steps, n_inits=n_inits) + F
+
+
+# --------------------------------------------------------------- phase diagrams
+
+
+def _gd_grid(lam: np.ndarray, b: np.ndarray, s_arr: np.ndarray, eta: float,
+             T: int) -> np.ndarray:
+    """``cloud.covariance(lam, b, s, eta, T)`` for every ``s`` of ``s_arr``, bit for bit."""
+    S = cloud.signal_covariance(lam, b, eta, T)
+    d = lam.size
+    idx = np.arange(d)
+    out = np.broadcast_to(S, (s_arr.size, d, d)).copy()
+    # cloud.noise_variances(lam, s, eta, T) = (s²/d)·λ·G_kk, in this order, for each s
+    g = np.diag(cloud._float_time(eta, lam, T)[0])
+    out[:, idx, idx] += ((s_arr**2 / d)[:, None] * lam) * g
+    return out
+
+
+def _scales_and_noises(s_values: Any, label_noise: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a 1-D array of initial scales and a number or 1-D array of noises."""
+    s_arr = np.asarray(s_values, dtype=float)
+    if s_arr.ndim != 1 or s_arr.size == 0:
+        raise ValueError(f"s_values must be a non-empty 1-D array, got shape {s_arr.shape}")
+    for s in s_arr:
+        _validate.finite_real(s, "s_values", low=0.0)
+    noise = np.asarray(label_noise, dtype=float)
+    if noise.ndim > 1:
+        raise ValueError(f"label_noise must be a number or a 1-D array, got shape "
+                         f"{noise.shape}")
+    for x in noise.ravel():
+        _validate.finite_real(x, "label_noise", low=0.0)
+    return s_arr, noise
+
+
+def cloud_covariance_grid(lam: Any, b: Any, s_values: Any, eta: float, batch_size: int,
+                          steps: int, label_noise: Any = 0.0) -> np.ndarray:
+    """:func:`cloud_covariance` for many initial scales and label noises at once.
+
+    The recursions run once: the cloud covariance is linear in ``s²`` and ``σ_ε²``
+    (:func:`fluctuation_parts`), and the gradient-descent signal does not depend on
+    either.
+
+    Parameters
+    ----------
+    lam, b : array_like, shape (d,)
+        Eigenvalues ``λ_k > 0`` and ground truth in the eigenbasis.
+    s_values : array_like, shape (n,)
+        Initial weight scales ``>= 0``.
+    eta : float
+        Learning rate, ``0 < η < η_c(B)``.
+    batch_size : int
+        ``B >= 1``.
+    steps : int
+        ``T >= 0``.
+    label_noise : float or array_like, shape (m,)
+        Label noises ``σ_ε² >= 0``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, d, d) or (m, n, d, d)
+        Entry ``[j]`` (or ``[i, j]``) equals ``cloud_covariance(lam, b, s_values[j],
+        eta, batch_size, steps, label_noise[i])`` bit for bit (the same floating-point
+        operations), hence is within :func:`cloud_rounding` of the exact value.
+    """
+    lam_f, b_a, eta_v, B, T, _ = _cloud_args(lam, b, eta, batch_size, steps, None)
+    s_arr, noise = _scales_and_noises(s_values, label_noise)
+    d = lam_f.size
+    _check_size(max(noise.size, 1) * s_arr.size * d * d, "the grid of covariances")
+    parts = fluctuation_parts(lam_f, b_a, eta_v, B, T)
+    F = (parts.signal + s_arr[:, None, None] ** 2 * parts.init)[None] \
+        + noise.reshape(-1, 1, 1, 1) * parts.label
+    C = _gd_grid(lam_f, b_a, s_arr, eta_v, T) + F
+    return C if noise.ndim else C[0]
+
+
+class RibbonMap(NamedTuple):
+    """Where the clouds of gradient descent and of SGD are hyper-ribbons.
+
+    Rows are spectra, columns initial scales (see :func:`ribbon_map`).
+    """
+
+    gd: np.ndarray
+    """``(n_spectra, n_s)`` bool: the gradient-descent cloud is a ribbon."""
+    sgd: np.ndarray
+    """``(n_spectra, n_s)`` or ``(m, n_spectra, n_s)`` bool: the SGD cloud is a ribbon
+    (``False`` on rows where SGD is unstable)."""
+    stable: np.ndarray
+    """``(n_spectra,)`` bool: ``η < η_c(B)`` for the spectrum of the row."""
+    threshold: np.ndarray
+    """``(n_spectra,)``: ``η_c(B)`` of :func:`stability_threshold`."""
+
+
+def ribbon_map(lams: Any, b: Any, s_values: Any, eta: float, batch_size: int,
+               steps: int, label_noise: Any = 0.0, *,
+               criterion: Any = None) -> RibbonMap:
+    """The hyper-ribbon phase of the clouds of gradient descent and of online SGD.
+
+    For every spectrum (row of ``lams``) and initial scale, the exact expected cloud
+    covariances :func:`ribbonlib.cloud.covariance` (gradient descent) and
+    :func:`cloud_covariance` (SGD, through :func:`cloud_covariance_grid`) are
+    diagonalised in float64 and tested with :func:`ribbonlib.phase.is_ribbon`.
+
+    Parameters
+    ----------
+    lams : array_like, shape (n_spectra, d)
+        Spectra ``λ_k > 0``, one per row (e.g. power laws of several exponents).
+    b : array_like, shape (d,)
+        Ground truth in the eigenbasis.
+    s_values : array_like, shape (n_s,)
+        Initial weight scales ``>= 0``.
+    eta : float
+        Learning rate, ``0 < η·max(λ) < 2`` for every row (gradient descent is stable);
+        rows where ``η >= η_c(B)`` are reported as unstable for SGD.
+    batch_size : int
+        ``B >= 1``.
+    steps : int
+        ``T >= 0``.
+    label_noise : float or array_like, shape (m,)
+        Label noises ``σ_ε² >= 0``.
+    criterion : ribbonlib.phase.RibbonCriterion, optional
+        The definition of a hyper-ribbon (its defaults when omitted).
+
+    Returns
+    -------
+    RibbonMap
+    """
+    from . import phase
+
+    crit = phase.RibbonCriterion() if criterion is None else criterion
+    L = np.asarray(lams, dtype=float)
+    if L.ndim != 2 or L.shape[0] == 0:
+        raise ValueError(f"lams must be a 2-D array with one spectrum per row, got "
+                         f"shape {L.shape}")
+    B = _batch(batch_size)
+    s_arr, noise = _scales_and_noises(s_values, label_noise)
+    n_a = L.shape[0]
+    gd = np.zeros((n_a, s_arr.size), dtype=bool)
+    rib = np.zeros(noise.shape + (n_a, s_arr.size), dtype=bool)
+    stable = np.zeros(n_a, dtype=bool)
+    threshold = np.empty(n_a)
+    for i, lam in enumerate(L):
+        lam_f = _lam(lam)
+        eta_v = _validate.learning_rate(eta, lam_f)
+        b_a = _validate.vector(b, "b", lam_f.size)
+        T = _validate.integer(steps, "steps", low=0)
+        threshold[i] = _threshold(lam_f, B)
+        C_gd = _gd_grid(lam_f, b_a, s_arr, eta_v, T)
+        gd[i] = phase.is_ribbon(np.linalg.eigvalsh(C_gd)[..., ::-1], crit)
+        stable[i] = _F(lam_f, eta_v, B) < 1.0
+        if stable[i]:
+            C = cloud_covariance_grid(lam_f, b_a, s_arr, eta_v, B, T, noise)
+            rib[..., i, :] = phase.is_ribbon(np.linalg.eigvalsh(C)[..., ::-1], crit)
+    return RibbonMap(gd=gd, sgd=rib, stable=stable, threshold=threshold)

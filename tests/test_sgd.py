@@ -708,6 +708,66 @@ def test_fluctuation_parts_are_the_linear_coefficients(lam, shape, B, frac, T):
                     assert abs(ball(got[i, j]) - ref[i, j]) <= tol, (name, i, j)
 
 
+# ------------------------------------------------------------- phase diagrams
+
+
+@settings(max_examples=25)
+@given(lam=spectra_st(d_max=6), shape=b_shape_st, B=batch_st, frac=frac_st,
+       s_values=st.lists(st.one_of(st.just(0.0), st.floats(1e-3, 10.0)), min_size=1,
+                         max_size=4),
+       noises=st.lists(noise_st, min_size=1, max_size=3), scalar=st.booleans(),
+       T=st.integers(0, 250).map(lambda k: int(10.0 ** (k / 100)) - 1))
+def test_cloud_covariance_grid_is_cloud_covariance(lam, shape, B, frac, s_values, noises,
+                                                   scalar, T):
+    """The superposition does the same floating-point operations as cloud_covariance, so
+    the bound cloud_rounding (certified in test_cloud_covariance_certified) carries over."""
+    b = ground_truth(lam.size, shape)
+    eta = min(frac, 0.999) * sgd.stability_threshold(lam, B)
+    noise = noises[0] if scalar else noises
+    grid = sgd.cloud_covariance_grid(lam, b, s_values, eta, B, T, noise)
+    assert grid.shape == (() if scalar else (len(noises),)) + (len(s_values),) + 2 * (
+        lam.size,)
+    for i, nz in enumerate([noise] if scalar else noises):
+        for j, s in enumerate(s_values):
+            got = grid[j] if scalar else grid[i, j]
+            assert np.array_equal(got, sgd.cloud_covariance(lam, b, s, eta, B, T, nz))
+
+
+def test_ribbon_map_against_direct_spectra():
+    """Every cell against is_ribbon of the eigenvalues of the two covariances, computed
+    one by one; SGD's rows beyond its threshold are unstable and not ribbons."""
+    from ribbonlib import phase
+
+    d = 12
+    b = np.ones(d) / np.sqrt(d)
+    alphas = [0.3, 1.0, 2.0, 3.5]
+    lams = np.array([spectra.power_law(d, a) for a in alphas])
+    s_values = [0.01, 0.3, 3.0]
+    noises = [0.0, 1.0]
+    eta, B, T = 0.3, 1, 60
+    crit = phase.RibbonCriterion(K=3, q=0.5, eps=0.1)
+    out = sgd.ribbon_map(lams, b, s_values, eta, B, T, noises, criterion=crit)
+    assert out.sgd.shape == (2, 4, 3) and out.gd.shape == (4, 3)
+    np.testing.assert_array_equal(out.threshold, [sgd.stability_threshold(lam, B)
+                                                  for lam in lams])
+    np.testing.assert_array_equal(out.stable, eta < out.threshold)
+    assert not out.stable.all() and out.stable.any()  # the grid crosses the threshold
+    for i, lam in enumerate(lams):
+        for j, s in enumerate(s_values):
+            mu = np.linalg.eigvalsh(cloud.covariance(lam, b, s, eta, T))[::-1]
+            assert out.gd[i, j] == phase.is_ribbon(mu, crit)
+            for n, nz in enumerate(noises):
+                if not out.stable[i]:
+                    assert not out.sgd[n, i, j]
+                    continue
+                C = sgd.cloud_covariance(lam, b, s, eta, B, T, nz)
+                assert out.sgd[n, i, j] == phase.is_ribbon(np.linalg.eigvalsh(C)[::-1],
+                                                           crit)
+    assert out.gd.any() and not out.gd.all()
+    single = sgd.ribbon_map(lams, b, s_values, eta, B, T, 1.0, criterion=crit)
+    np.testing.assert_array_equal(single.sgd, out.sgd[1])
+
+
 # ----------------------------------------------------------------- validation
 
 
@@ -754,6 +814,22 @@ msm, dsm, col = sgd.mode_second_moments, sgd.dataset_second_moments, np.ones((3,
         (lambda: sgd.cloud_covariance(L2, P2, -1.0, 0.1, 1, 5), "s must"),
         (lambda: sgd.cloud_covariance(L2, P2, 1.0, 0.1, 1, 5, n_inits=0), "n_inits"),
         (lambda: sgd.cloud_covariance(L2, [1.0], 1.0, 0.1, 1, 5), "b must"),
+        (lambda: sgd.cloud_covariance_grid(L2, P2, [[1.0]], 0.1, 1, 5), "s_values"),
+        (lambda: sgd.cloud_covariance_grid(L2, P2, [], 0.1, 1, 5), "s_values"),
+        (lambda: sgd.cloud_covariance_grid(L2, P2, [-1.0], 0.1, 1, 5), "s_values"),
+        (lambda: sgd.cloud_covariance_grid(L2, P2, [1.0], 0.1, 1, 5, [[0.1]]),
+         "label_noise"),
+        (lambda: sgd.cloud_covariance_grid(L2, P2, [1.0], 0.1, 1, 5, [0.1, -1.0]),
+         "label_noise"),
+        (lambda: sgd.cloud_covariance_grid(L2, P2, [1.0], 1.0, 1, 5), "stability"),
+        (lambda: sgd.ribbon_map(L2, P2, [1.0], 0.1, 1, 5), "lams"),
+        (lambda: sgd.ribbon_map([L2], P2, [1.0], 2.5, 1, 5), "eta"),
+        (lambda: sgd.ribbon_map([L2], P2, [-1.0], 1.0, 1, 5), "s_values"),
+        (lambda: sgd.ribbon_map([L2], P2, [1.0], 1.0, 1, 5, -0.1), "label_noise"),
+        (lambda: sgd.ribbon_map([L2], P2, [1.0], 0.1, 0, 5), "batch_size"),
+        (lambda: sgd.ribbon_map([L2], [1.0], [1.0], 0.1, 1, 5), "b must"),
+        (lambda: sgd.ribbon_map([[1.0, 0.5, 0.2, 0.1]], np.ones(4), [1.0], 0.1, 1, 5,
+                                criterion=0.5), "criterion"),
     ],
 )
 def test_validation(call, match):
