@@ -913,7 +913,7 @@ def cloud_covariance(lam: Any, b: Any, s: float, eta: float, batch_size: int,
 
 def _gd_grid(lam: np.ndarray, b: np.ndarray, s_arr: np.ndarray, eta: float,
              T: int) -> np.ndarray:
-    """``cloud.covariance(lam, b, s, eta, T)`` for every ``s`` of ``s_arr``, bit for bit."""
+    """``cloud.covariance(lam, b, s, eta, T)`` for every ``s`` of ``s_arr``, exactly."""
     S = cloud.signal_covariance(lam, b, eta, T)
     d = lam.size
     idx = np.arange(d)
@@ -924,11 +924,13 @@ def _gd_grid(lam: np.ndarray, b: np.ndarray, s_arr: np.ndarray, eta: float,
     return out
 
 
-def _scales_and_noises(s_values: Any, label_noise: Any) -> tuple[np.ndarray, np.ndarray]:
+def _scales_and_noises(s_values: Any,
+                       label_noise: Any) -> tuple[np.ndarray, np.ndarray]:
     """Validate a 1-D array of initial scales and a number or 1-D array of noises."""
     s_arr = np.asarray(s_values, dtype=float)
     if s_arr.ndim != 1 or s_arr.size == 0:
-        raise ValueError(f"s_values must be a non-empty 1-D array, got shape {s_arr.shape}")
+        raise ValueError(f"s_values must be a non-empty 1-D array, got shape "
+                         f"{s_arr.shape}")
     for s in s_arr:
         _validate.finite_real(s, "s_values", low=0.0)
     noise = np.asarray(label_noise, dtype=float)
@@ -984,18 +986,18 @@ def cloud_covariance_grid(lam: Any, b: Any, s_values: Any, eta: float, batch_siz
 class RibbonMap(NamedTuple):
     """Where the clouds of gradient descent and of SGD are hyper-ribbons.
 
-    Rows are spectra, columns initial scales (see :func:`ribbon_map`).
+    Rows are spectra, columns initial scales (see :func:`ribbon_map`): ``gd``,
+    ``(n_spectra, n_s)`` bool, the gradient-descent cloud is a ribbon; ``sgd``,
+    ``(n_spectra, n_s)`` or ``(m, n_spectra, n_s)`` bool (one layer per label noise),
+    the SGD cloud is a ribbon, ``False`` on rows where SGD is unstable; ``stable``,
+    ``(n_spectra,)`` bool, ``η < η_c(B)`` for the spectrum of the row; ``threshold``,
+    ``(n_spectra,)``, ``η_c(B)`` of :func:`stability_threshold`.
     """
 
     gd: np.ndarray
-    """``(n_spectra, n_s)`` bool: the gradient-descent cloud is a ribbon."""
     sgd: np.ndarray
-    """``(n_spectra, n_s)`` or ``(m, n_spectra, n_s)`` bool: the SGD cloud is a ribbon
-    (``False`` on rows where SGD is unstable)."""
     stable: np.ndarray
-    """``(n_spectra,)`` bool: ``η < η_c(B)`` for the spectrum of the row."""
     threshold: np.ndarray
-    """``(n_spectra,)``: ``η_c(B)`` of :func:`stability_threshold`."""
 
 
 def ribbon_map(lams: Any, b: Any, s_values: Any, eta: float, batch_size: int,
