@@ -717,10 +717,10 @@ def test_fluctuation_parts_are_the_linear_coefficients(lam, shape, B, frac, T):
                          max_size=4),
        noises=st.lists(noise_st, min_size=1, max_size=3), scalar=st.booleans(),
        T=st.integers(0, 250).map(lambda k: int(10.0 ** (k / 100)) - 1))
-def test_cloud_covariance_grid_is_cloud_covariance(lam, shape, B, frac, s_values, noises,
-                                                   scalar, T):
-    """The superposition does the same floating-point operations as cloud_covariance, so
-    the bound cloud_rounding (certified in test_cloud_covariance_certified) carries over."""
+def test_cloud_covariance_grid_is_cloud_covariance(lam, shape, B, frac, s_values,
+                                                   noises, scalar, T):
+    """The superposition does the same floating-point operations as cloud_covariance,
+    so the bound cloud_rounding (certified in test_cloud_covariance_certified) holds."""
     b = ground_truth(lam.size, shape)
     eta = min(frac, 0.999) * sgd.stability_threshold(lam, B)
     noise = noises[0] if scalar else noises
