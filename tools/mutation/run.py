@@ -17,6 +17,10 @@ name for an error message, a key or a mode. ``raise`` statements are not mutated
 all (pyproject), and mutmut never mutates docstrings or annotations. Module-level
 constants are not mutated either (mutmut only mutates inside functions).
 
+Which tests. tools/mutation/pytest_plugin.py collects the test files that import a
+mutated module (the unit and property tests) and stops a failing property test at its
+first counter-example instead of shrinking it.
+
 How they are counted. killed = a test failed, or the tests crashed or timed out (ran
 for more CPU time than pyproject allows; shown apart, since a mutant that only makes
 the code slower is caught by the clock rather than by a test); survived = every test
