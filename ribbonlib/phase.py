@@ -205,12 +205,25 @@ def signal_and_noise(lam: Any, b: Any, s: float, eta: float, steps: int, *,
     -------
     S : ndarray, shape (d, d)
     noise : ndarray, shape (d,)
+
+    Raises
+    ------
+    ValueError
+        As :func:`ribbonlib.cloud.signal_covariance` and
+        :func:`ribbonlib.cloud.noise_variances`, which validate the arguments.
     """
-    _check_inputs(lam, b, s, eta, steps)
-    prec = _check_precision(precision)
-    S = cloud.signal_covariance(lam, b, eta, steps, precision=prec)
-    noise = cloud.noise_variances(lam, s, eta, steps, precision=prec)
+    S = cloud.signal_covariance(lam, b, eta, steps, precision=precision)
+    noise = cloud.noise_variances(lam, s, eta, steps, precision=precision)
     return S, noise
+
+
+def _unit_parts(lam: np.ndarray, b: np.ndarray, eta: float, T: int):
+    """``S`` and the noise at ``s = 1`` in float64, by the operations of
+    :func:`signal_and_noise` (so bit for bit equal to it), from one call of
+    :func:`ribbonlib.cloud.time_averages`."""
+    G, _, cov = cloud.time_averages(lam, eta, T)
+    u = np.sqrt(lam) * b
+    return np.outer(u, u) * cov, (1.0 / lam.size) * lam * np.diag(G)
 
 
 def _float_signal(lam: np.ndarray, b: np.ndarray, eta: float, T: int):
@@ -330,6 +343,30 @@ def _scaled_noise(n_lo: np.ndarray, n_hi: np.ndarray, s_arr: np.ndarray):
     return lo, hi, -np.sort(-lo, axis=1), -np.sort(-hi, axis=1)
 
 
+def _poincare_lower(S: np.ndarray, eS: float, noise_f: np.ndarray, noise_lo: np.ndarray,
+                    noise_hi: np.ndarray, W: np.ndarray):
+    """Lower bounds on ``μ_1..μ_p`` of ``S + diag(noise)`` by Poincaré on ``W`` (``d x p``).
+
+    ``S`` is the float matrix (``||S_exact − S||_2 <= eS``) and every row of ``noise_f``
+    one float noise vector with bounds ``noise_lo <= exact noise <= noise_hi``. With
+    ``θ_m = λ_m(Wᵀ C W)``, ``θ_m <= λ_max(WᵀW) μ_m(C)`` for ``C ⪰ 0`` (see
+    :func:`cloud_spectrum_bounds`), so ``max(θ_m, 0)/(1 + f)`` bounds ``μ_m`` from below,
+    ``f >= ||WᵀW − I||_2``. Returns the bounds ``(R, p)`` (descending) and the
+    approximate eigenvectors ``(R, p, p)`` of ``Wᵀ C W``.
+    """
+    d, p = W.shape
+    aW = np.abs(W)
+    FW = W.T @ W - np.eye(p)
+    fW = float(_up(_frob_up(FW) + 1.01 * (d + 2) * _U * _frob_up(aW.T @ aW), 2))
+    H = (W.T @ S @ W)[None] + (W.T[None] * noise_f[:, None, :]) @ W  # Wᵀ diag(n) W
+    rnd = (1.01 * (2 * d + 4) * _U * _frob_up(aW.T @ np.abs(S) @ aW)
+           + 1.01 * (d + 4) * _U * _frob_up((aW.T[None] * np.abs(noise_f)[:, None, :]) @ aW))
+    err_n = np.maximum(noise_hi - noise_f, noise_f - noise_lo).max(axis=1)
+    eH = _up((1.0 + fW) * (eS + err_n) + rnd + 2.0 * _U * _frob_up(H), 4)
+    ritz_lo, _, Y = _eig_enclosure(H, eH)
+    return _down(np.maximum(ritz_lo, 0.0) / _up(1.0 + fW, 1), 1), Y
+
+
 def _float_bounds(S: np.ndarray, E: np.ndarray, n_f: np.ndarray, n_lo: np.ndarray,
                   n_hi: np.ndarray, s_arr: np.ndarray, T: int,
                   n_sig: int = 32, n_noise: int = 16):
@@ -340,10 +377,9 @@ def _float_bounds(S: np.ndarray, E: np.ndarray, n_f: np.ndarray, n_lo: np.ndarra
     """
     d = S.shape[0]
     n_sig = min(n_sig, d)
-    n_noise = min(n_noise, d)
     rank = min(d, T)
     # signal: enclosures of every σ_i(S) from its approximate eigenvectors
-    eS = _frob_up(E)
+    eS = float(_frob_up(E))
     _, sig_hi, Y = _eig_enclosure(S[None], np.array([eS]))
     sig_up = np.minimum.accumulate(np.maximum(sig_hi[0], 0.0))
     sig_up[rank:] = 0.0
@@ -356,18 +392,9 @@ def _float_bounds(S: np.ndarray, E: np.ndarray, n_f: np.ndarray, n_lo: np.ndarra
     upper = np.minimum(_up(_weyl_upper(sig_up[None, :], hi_sorted), 1), trace_hi[:, None])
     # lower: the noise floor (Weyl) and Poincaré on W = span(top signal vectors, top axes)
     W = _ritz_basis(Y[0][:, :n_sig], n_f, n_noise)
-    p = W.shape[1]
-    aW = np.abs(W)
-    FW = W.T @ W - np.eye(p)
-    fW = float(_up(_frob_up(FW) + 1.01 * (d + 2) * _U * _frob_up(aW.T @ aW), 2))
     noise_f = (s_arr**2)[:, None] * n_f[None, :]
-    H = (W.T @ S @ W)[None] + (W.T[None] * noise_f[:, None, :]) @ W  # Wᵀ diag(n) W
-    rnd = (1.01 * (2 * d + 4) * _U * _frob_up(aW.T @ np.abs(S) @ aW)
-           + 1.01 * (d + 4) * _U * _frob_up((aW.T[None] * np.abs(noise_f)[:, None, :]) @ aW))
-    err_n = np.maximum(noise_hi - noise_f, noise_f - noise_lo).max(axis=1)
-    eH = _up((1.0 + fW) * (eS + err_n) + rnd + 2.0 * _U * _frob_up(H), 4)
-    ritz_lo, _, _ = _eig_enclosure(H, eH)
-    ritz_lo = _down(np.maximum(ritz_lo, 0.0) / _up(1.0 + fW, 1), 1)
+    ritz_lo, _ = _poincare_lower(S, eS, noise_f, noise_lo, noise_hi, W)
+    p = W.shape[1]
     lower = lo_sorted.copy()
     lower[:, :p] = np.maximum(lower[:, :p], ritz_lo)
     allow = _up(4.0 * d * _U * trace_hi, 2)
@@ -549,180 +576,154 @@ def cloud_spectrum_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
         S, E, n_f, n_lo, n_hi = _float_signal(lam_f, b_arr, eta_val, T)
         lower, upper, *_ = _float_bounds(S, E, n_f, n_lo, n_hi, np.array([s_val]), T)
         return lower[0], upper[0]
-    S, noise = signal_and_noise(lam, b, s, eta, T, precision=prec)
+    S = cloud.signal_covariance(lam_arr, b_arr, eta_val, T, precision=prec)
+    noise = cloud.noise_variances(lam_arr, s_val, eta_val, T, precision=prec)
     return _mp_bounds(np.asarray(S, dtype=object), np.asarray(noise, dtype=object), T, prec)
 
 
-# ------------------------------------------------------------ analytic (closed-form) bounds
+# ------------------------------------------------------ explicit-subspace (analytic) bounds
 
-#: Rates ``κ`` of the exponential dictionaries ``e^(−jκt/T)`` tried by :func:`signal_tail_bounds`
-#: (powers of two, so that ``T/κ`` is exact).
-_KAPPAS = (0.5, 1.0)
-#: Largest number of dictionary terms ``p`` (besides the constant) tried.
-_MAX_EXTRA = 6
-#: Number of candidate Blaschke nodes, equally spaced in ``artanh(r)``.
-_N_NODE_GRID = 32
-
-
-@lru_cache(maxsize=None)
-def _log_const_hi(p: int, kappa: float) -> float:
-    """Upper bound on ``log 2 + p log((1 − e^(−κ))/4) − log p!``."""
-    F = _FN_ULPS
-    w = float(_up(-math.expm1(-kappa), F)) / 4.0
-    terms = [float(_up(math.log(2.0), F)), float(_up(p * float(_up(math.log(w), F)), 1)),
-             -float(_down(math.log(math.factorial(p)), F))]
-    return float(_sum_up(np.array(terms)))
+#: Largest number of pivot columns of ``S`` spanning the explicit subspace.
+_PIVOTS = 32
+#: Pivoting stops once every residual diagonal entry is below this fraction of ``tr S``.
+_PIVOT_TOL = 2.0**-36
+#: Coordinate axes of the largest noise added to the explicit subspace for ``C``.
+_NOISE_AXES = 16
 
 
-def _dictionary_error2(theta_lo: np.ndarray, theta_hi: np.ndarray, T: int, p: int,
-                       kappa: float) -> np.ndarray:
-    """Upper bound on the squared sup-norm error of ``e^(−θt)``, ``t = 0..T``, in
-    ``span{e^(−jκt/T) : j < p}``, for every ``θ ∈ [θ_lo, θ_hi]``.
+def _pivot_columns(S: np.ndarray, p_max: int) -> np.ndarray:
+    """Columns of ``S`` chosen by a partial Cholesky factorisation with diagonal pivoting.
 
-    With ``x = e^(−κt/T) ∈ [e^(−κ), 1]`` the sequence is ``x^β``, ``β = θT/κ``; its
-    Chebyshev interpolant of degree ``p − 1`` in ``x`` errs by at most
-    ``|β(β−1)⋯(β−p+1)|/p! · max(1, e^(κ(p−β))) · 2((1 − e^(−κ))/4)^p``; each factor
-    ``|β − j|`` is bounded by its larger value at the ends of the interval of ``β``.
+    Step ``i`` takes the mode whose residual diagonal entry (the squared distance of its
+    centred trajectory to the span of those chosen so far) is largest; the loop stops
+    when every residual is below ``_PIVOT_TOL·tr S`` or after ``p_max`` steps. Any
+    choice of columns gives valid bounds; this one makes them tight.
     """
-    scale = T / kappa  # exact: κ is a power of two
-    beta_lo = _down(theta_lo * scale, 1)
-    beta_hi = _up(theta_hi * scale, 1)
-    j = np.arange(p, dtype=float)
-    dist = _up(np.maximum(np.abs(beta_hi[:, None] - j), np.abs(beta_lo[:, None] - j)), 1)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        logs = _up(np.log(dist), _FN_ULPS)
-        s = _sum_up(logs, axis=1)
-        growth = _up(kappa * _up(np.maximum(0.0, p - beta_lo), 1), 1)
-        parts = np.stack([s, np.full_like(s, _log_const_hi(p, kappa)), growth], axis=1)
-        total = _sum_up(parts, axis=1)
-        e2 = np.where(total > 700.0, np.inf, _up(np.exp(2.0 * total), _FN_ULPS))
-    return np.where(np.isneginf(s), 0.0, e2)
+    d = S.shape[0]
+    diag = np.maximum(np.diag(S), 0.0)
+    total = float(diag.sum())
+    F = np.zeros((d, max(p_max, 0)))
+    chosen: list[int] = []
+    for i in range(min(p_max, d)):
+        j = int(np.argmax(diag))
+        col = S[:, j] - F[:, :i] @ F[j, :i]
+        if not (diag[j] > _PIVOT_TOL * total and col[j] > 0.0):
+            break
+        F[:, i] = col / math.sqrt(col[j])
+        diag = np.maximum(diag - F[:, i] ** 2, 0.0)
+        diag[j] = 0.0
+        chosen.append(j)
+    return np.array(chosen, dtype=int)
 
 
-def _signal_tail_row(lam: np.ndarray, b: np.ndarray, eta: float, var_hi: np.ndarray,
-                     trS_hi: float, T: int, max_rank: int) -> np.ndarray:
-    """Closed-form ``τ_R >= Σ_{i>R} σ_i(S)`` for ``R = 0..max_rank`` (one spectrum).
+def _explicit_signal(S: np.ndarray, E: np.ndarray, rank: int, p_max: int) -> dict:
+    """Bounds on the spectrum of a PSD signal known as a float ``S`` within ``E`` (entrywise).
 
-    ``var_hi >= S_kk`` and ``trS_hi >= tr S`` are rigorous. Every closed form is
-    evaluated from bounds on the exact rate ``a = ηλ`` (``|a − fl(ηλ)| <= u·fl(ηλ)``) and
-    rounded up. See :func:`signal_tail_bounds`.
+    ``S`` has rank at most ``rank``. Rayleigh--Ritz on the span ``Q`` of ``p <= p_max``
+    pivot columns (:func:`_pivot_columns`) gives ``sig_lo[i] <= σ_{i+1}(S)``; with
+    ``tr S <= trS_hi`` the tails ``Σ_{j>i} σ_j`` lie between ``tail_lo[i] = Σ_{i<j<=p}
+    sig_lo[j−1]`` and ``tail_up[i] = trS_hi − Σ_{j<=i} sig_lo[j−1]`` (0 from ``i = rank``
+    on), and ``σ_{i+1} <= sig_up[i] = min(tail_up[i] − tail_lo[i+1],
+    min_{j<=i} tail_up[j]/(i − j + 1))``. Every sum and difference rounded outward.
     """
-    d = lam.size
-    n = T + 1
-    tau = np.full(max_rank + 1, np.inf)
-    tau[0] = trS_hi
-    rank = min(d, T)
-    if rank <= max_rank:
-        tau[rank:] = 0.0
-    if rank == 0 or not np.any(var_hi > 0):
-        return np.minimum.accumulate(np.where(np.isfinite(tau), tau, tau[0]))
-    a = eta * lam
-    a_lo, a_hi = _down(a, 1), _up(a, 1)
-    b2 = b * b
-    two_lo, two_hi = _down(2.0 - a_hi, 1), _up(2.0 - a_lo, 1)  # bounds on 2 − a
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        # Blaschke residuals u²/(n(1 − r²)) · Π_j δ(r, ρ_j)², u² /(n(1 − r²)) = b²/(nη(2 − a))
-        base = np.where(two_lo > 0, _up(b2 / (float(n) * eta * two_lo), 6), np.inf)
-        base = np.where(b2 == 0, 0.0, base)
-        # artanh(r) = log((2 − a)/a)/2 lies in [h_lo, h_hi]; the nodes are ρ_j = tanh(g_j)
-        h_lo = np.where(two_lo > 0, 0.5 * _down(np.log(_down(two_lo / a_hi, 1)), _FN_ULPS),
-                        -np.inf)
-        h_hi = 0.5 * _up(np.log(_up(two_hi / a_lo, 1)), _FN_ULPS)
-        h = 0.5 * np.log((2.0 - a) / a)  # only to place the nodes
-    lo, hi = float(h.min()), float(h.max())
-    grid = np.linspace(lo, hi, _N_NODE_GRID) if hi > lo else np.array([lo])
-    # pseudo-hyperbolic distance δ(r, ρ) = |tanh(artanh r − g)| <= tanh(dist)
-    dist = np.maximum(_up(h_hi[:, None] - grid[None, :], 1), _up(grid[None, :] - h_lo[:, None], 1))
-    # (raised to 2^-1000 at least, so that inf·T2 stays inf)
-    T2 = np.clip(_up(np.tanh(np.maximum(dist, 0.0)) ** 2, 2 * _FN_ULPS + 1), 2.0**-1000, 1.0)
-    pos = a_hi < 1.0  # r > 0
-    theta_lo = _down(-np.log1p(-a_lo[pos]), _FN_ULPS)  # −log r
-    theta_hi = _up(-np.log1p(-a_hi[pos]), _FN_ULPS)
-    u2 = _up(lam * b2, 2)
-    floors = [(0, var_hi)]  # (number of extra ranks, per-mode residual without Blaschke nodes)
-    for kappa in _KAPPAS:
-        for p in range(2, min(max_rank, _MAX_EXTRA) + 2):
-            e2 = np.full(d, np.inf)
-            e2[pos] = _dictionary_error2(theta_lo, theta_hi, T, p, kappa)
-            with np.errstate(invalid="ignore", over="ignore"):
-                term = np.where(u2 > 0, _up(u2 * e2, 1), 0.0)  # 0·inf: a mode without signal
-            floors.append((p - 1, np.minimum(var_hi, term)))
-    # sums of d non-negative terms and products of two, rounded up (see _up)
-    sum_up, prod_up = 1.0 + (2.0 * d + 4.0) * _U, 1.0 + 4.0 * _U
-    with np.errstate(invalid="ignore", over="ignore"):
-        for extra, floor in floors:
-            B = base.copy()
-            used = np.zeros(grid.size, dtype=bool)  # distinct nodes (the lemma's hypothesis)
-            for i in range(0, max_rank + 1 - extra):
-                R = i + extra
-                val = float(np.minimum(B, floor).sum()) * sum_up + d * _TINY
-                if val < tau[R]:
-                    tau[R] = val
-                if R == max_rank or used.all():
-                    break
-                cand = np.minimum(B[:, None] * T2, floor[:, None]).sum(axis=0)
-                cand[used] = np.inf
-                jn = int(np.argmin(cand))
-                used[jn] = True
-                B = B * T2[:, jn] * prod_up
-    return np.minimum.accumulate(tau)
-
-
-def _analytic_signal(lam: np.ndarray, b: np.ndarray, eta: float, T: int, max_rank: int):
-    """Everything the analytic bounds need from the signal, for one row, with rigorous ends.
-
-    Returns a dict with bounds ``trS_lo <= tr S <= trS_hi``, ``fro_hi >= ||S||_F``,
-    ``sig_lo <= σ_1(S)``, the tails ``tau`` (``R = 0..max_rank``), ``sig_up`` (``(d,)``
-    bounds on every ``σ_i(S)``), for the two test vectors lower bounds ``qS_lo`` on
-    ``vᵀSv`` and ``qN_lo`` on ``Σ n̂_k v_k²`` and upper bounds ``nv_hi`` on ``vᵀv``, bounds
-    ``var_lo/var_hi`` on ``diag S``, ``n_lo/n_hi`` on the unit noise and the float values
-    ``n_f``, ``trS_f``.
-    """
-    d = lam.size
-    S, E, n_f, n_lo, n_hi = _float_signal(lam, b, eta, T)
+    d = S.shape[0]
+    eS = float(_frob_up(E))
     var_lo, var_hi, trS_lo, trS_hi = _trace_of_signal(S, E)
-    fro_hi = float(_up(_frob_up(S) + _frob_up(E), 1))
-    # explicit test vectors: v0 = sign(u)·sqrt(S_kk) and one power step w = S v0
-    u = np.sqrt(lam) * b
-    v0 = np.sign(u) * np.sqrt(np.maximum(np.diag(S), 0.0))
-    w = S @ v0
-    aS = np.abs(S)
-    qS_lo, qN_lo, nv_hi = [], [], []
-    for v in (v0, w):
-        if not np.any(v != 0) or not np.all(np.isfinite(v)):
-            continue
-        av = np.abs(v)
-        q = float(v @ (S @ v))
-        rnd = 1.01 * (2 * d + 4) * _U * float(av @ (aS @ av))  # round-off of vᵀ S v
-        err = float(_up(rnd + float(_up(av @ (E @ av), 2 * d + 2)), 1))  # and of S itself
-        qS_lo.append(max(float(_down(q - err, 1)), 0.0))  # vᵀSv >= 0 (S ⪰ 0)
-        vv = v * v
-        qN_lo.append(float(_down(vv @ n_lo, d + 2)))
-        nv_hi.append(float(_up(vv.sum(), d + 1)))
-    qS_lo, qN_lo, nv_hi = np.array(qS_lo), np.array(qN_lo), np.array(nv_hi)
-    sig_lo = float(max([0.0] + list(_down(qS_lo / nv_hi, 1))))
-    tau = _signal_tail_row(lam, b, eta, var_hi, trS_hi, T, max_rank)
-    if max_rank >= 1:
-        tau[1:] = np.minimum(tau[1:], max(float(_up(trS_hi - sig_lo, 1)), 0.0))
-        tau = np.minimum.accumulate(tau)
-    rank = min(d, T)
-    sig_up = np.empty(d)
-    sig_up[0] = min(trS_hi, fro_hi)
-    i = np.arange(2, d + 1)
-    # (i − 1) σ_i² <= ||S||_F² − σ_1² <= fro_hi² − sig_lo²: both ends rigorous, so the
-    # cancellation of this difference costs accuracy, never validity
-    rest2 = max(float(_up(_up(fro_hi * fro_hi, 1) - _down(sig_lo * sig_lo, 1), 1)), 0.0)
-    rest = _up(np.sqrt(_up(rest2 / (i - 1), 1)), 1)
-    best = np.full(d - 1, np.inf)
-    for j in range(0, max_rank + 1):
-        ok = i - j >= 1
-        best[ok] = np.minimum(best[ok], _up(tau[j] / (i[ok] - j), 1))
-    sig_up[1:] = np.minimum(np.minimum(best, rest), sig_up[0])
+    J = _pivot_columns(S, min(p_max, rank))
+    sig_lo = np.zeros(d)
+    Y = np.zeros((d, 0))
+    if J.size:
+        Q, _ = np.linalg.qr(S[:, J])
+        zero = np.zeros((1, d))
+        lo, Yq = _poincare_lower(S, eS, zero, zero, zero, Q)
+        sig_lo[:J.size] = lo[0]
+        Y = Q @ Yq[0]
+    sig_lo[rank:] = 0.0
+    head_lo = np.concatenate([[0.0], _down(np.cumsum(sig_lo), d)])
+    tail_lo = np.concatenate([_down(np.cumsum(sig_lo[::-1])[::-1], d), [0.0]])
+    tail_up = np.maximum(_up(trS_hi - head_lo, 1), 0.0)
+    tail_up[rank:] = 0.0
+    tail_up = np.minimum.accumulate(tail_up)
+    i = np.arange(d)
+    trick = _up(tail_up[:-1] - tail_lo[1:], 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spread = _up(tail_up[None, :d] / (i[:, None] - i[None, :] + 1.0), 1)
+    spread = np.where(i[None, :] <= i[:, None], spread, np.inf).min(axis=1)
+    sig_up = np.minimum.accumulate(np.maximum(np.minimum(trick, spread), 0.0))
     sig_up[rank:] = 0.0
-    return {"trS_lo": trS_lo, "trS_hi": trS_hi, "trS_f": float(np.trace(S)), "fro_hi": fro_hi,
-            "sig_lo": sig_lo, "tau": tau, "sig_up": sig_up, "qS_lo": qS_lo, "qN_lo": qN_lo,
-            "nv_hi": nv_hi, "var_lo": var_lo, "var_hi": var_hi, "n_f": n_f, "n_lo": n_lo,
-            "n_hi": n_hi, "rank": rank}
+    # the Ritz vectors y_i as test vectors: Rayleigh quotient of the top one (a lower
+    # bound on μ_1) and, by Ky Fan, Σ_{i<=j} y_iᵀ C y_i <= (1 + f) Σ_{i<=j} μ_i(C)
+    if not Y.shape[1]:
+        Y = np.sqrt(np.maximum(np.diag(S), 0.0))[:, None]
+    k = Y.shape[1]
+    aY = np.abs(Y)
+    quad = np.einsum("ki,ki->i", Y, S @ Y)
+    rnd = 1.01 * (2 * d + 4) * _U * np.einsum("ki,ki->i", aY, np.abs(S) @ aY)
+    err = _up(rnd + _up(np.einsum("ki,ki->i", aY, E @ aY), 2 * d + 2), 1)
+    q_lo = np.maximum(_down(quad - err, 1), 0.0)
+    FY = Y.T @ Y - np.eye(k)
+    f = float(_up(_frob_up(FY) + 1.01 * (d + 2) * _U * _frob_up(aY.T @ aY), 2))
+    yy_hi = float(_up(float(Y[:, 0] @ Y[:, 0]), d + 1))
+    one_f = float(_up(1.0 + f, 1))
+    return {"S": S, "eS": eS, "rank": rank, "trS_lo": trS_lo, "trS_hi": trS_hi,
+            "trS_f": float(np.trace(S)), "var_lo": var_lo, "sig_lo": sig_lo,
+            "sig_up": sig_up, "tail_lo": tail_lo, "tail_up": tail_up, "Y": Y,
+            "y2": Y[:, 0] ** 2, "ray_lo": float(_down(q_lo[0] / yy_hi, 1)) if yy_hi > 0 else 0.0,
+            "yy_hi": yy_hi, "Y2": Y * Y, "one_f": one_f,
+            "head_lo": np.concatenate([[0.0], _down(np.cumsum(q_lo) / one_f, k + 2)])}
+
+
+def _noise_rows(n: tuple, s_arr: np.ndarray):
+    """Noise ``s² n̂`` for every scale: float values and rigorous bounds, shape ``(R, d)``.
+
+    ``n = (n_f, n_lo, n_hi)``: the float unit noise and bounds on its exact value.
+    """
+    s2 = s_arr**2
+    lo = _down(_down(s2, 1)[:, None] * n[1][None, :], 1)
+    hi = _up(_up(s2, 1)[:, None] * n[2][None, :], 1)
+    return s2[:, None] * n[0][None, :], np.maximum(lo, 0.0), hi
+
+
+def _explicit_cloud(sig: dict, n: tuple, s_arr: np.ndarray):
+    """Bounds on ``C = S + s² diag(n̂)`` for every ``s`` from the signal summary."""
+    d = sig["sig_lo"].size
+    noise_f, noise_lo, noise_hi = _noise_rows(n, s_arr)
+    lo_sorted, hi_sorted = -np.sort(-noise_lo, axis=1), -np.sort(-noise_hi, axis=1)
+    tn_lo, tn_hi = _tails(lo_sorted, up=False), _tails(hi_sorted, up=True)
+    trace_lo = np.maximum(_down(sig["trS_lo"] + tn_lo[:, 0], 1), 0.0)
+    trace_hi = _up(sig["trS_hi"] + tn_hi[:, 0], 1)
+    trace = sig["trS_f"] + noise_f.sum(axis=1)
+    # lower: the noise floor, Weyl with the signal, Poincaré on (Ritz vectors, noise axes)
+    lower = np.maximum(lo_sorted, _down(sig["sig_lo"][None, :] + lo_sorted[:, -1:], 1))
+    W = _ritz_basis(sig["Y"], noise_f[-1], _NOISE_AXES)
+    ritz, _ = _poincare_lower(sig["S"], sig["eS"], noise_f, noise_lo, noise_hi, W)
+    p = ritz.shape[1]
+    lower[:, :p] = np.maximum(lower[:, :p], ritz)
+    # for μ_1 also the largest diagonal entry and the Rayleigh quotient at the Ritz vector
+    diag_lo = _down(sig["var_lo"][None, :] + noise_lo, 1).max(axis=1)
+    ray = _down(sig["ray_lo"] + _down(_down(noise_lo @ sig["y2"], d + 2) / sig["yy_hi"], 1), 1)
+    lower[:, 0] = np.maximum(lower[:, 0], np.maximum(diag_lo, ray))
+    lower = np.maximum(lower, 0.0)
+    # upper: Weyl, and tr C − Σ_{i≠m} lower_i
+    upper = _up(_weyl_upper(sig["sig_up"][None, :], hi_sorted), 1)
+    total_lo = _down(lower.sum(axis=1), d)
+    others = np.maximum(_down(total_lo[:, None] - lower, 1), 0.0)
+    upper = np.minimum(upper, _up(trace_hi[:, None] - others, 1))
+    # tails: Ky Fan (sub- and superadditivity) and the trace minus the head
+    head_lo = np.concatenate([np.zeros((s_arr.size, 1)), _down(np.cumsum(lower, axis=1), d)], axis=1)
+    head_up = np.concatenate([np.zeros((s_arr.size, 1)), _up(np.cumsum(upper, axis=1), d)], axis=1)
+    tail_up = np.minimum(_up(_min_plus(sig["tail_up"], tn_hi, 0), 1),
+                         _up(trace_hi[:, None] - head_lo, 1))
+    tail_lo = np.maximum.reduce([_down(sig["tail_lo"][None, :] + tn_lo, 1),
+                                 _down(trace_lo[:, None] - head_up, 1),
+                                 _tails(lower, up=False)])
+    # the eigensolver allowance (so that computed eigenvalues are enclosed too)
+    allow = _up(4.0 * d * _U * trace_hi, 2)[:, None]
+    lower = _down(lower - allow, 1) - _TINY
+    upper = _up(upper + allow, 1) + _TINY
+    tail_lo = np.maximum(_down(tail_lo - d * allow, 2) - _TINY, 0.0)
+    tail_up = _up(tail_up + d * allow, 2) + _TINY
+    return lower, upper, trace, tail_lo, tail_up, trace_lo, trace_hi
 
 
 def _min_plus(f: np.ndarray, g: np.ndarray, shift: int) -> np.ndarray:
@@ -753,11 +754,11 @@ class SpectrumBounds:
         ``tr C`` in float64 (exact up to round-off).
     tail_lower, tail_upper : ndarray, shape (..., d + 1)
         ``tail_lower[K] <= Σ_{m>K} μ_m <= tail_upper[K]`` for ``K = 0..d``.
-    signal_upper : ndarray, shape (..., d)
-        Upper bounds on the descending eigenvalues ``σ_i(S)`` of the signal (broadcast
+    signal_lower, signal_upper : ndarray, shape (..., d)
+        Bounds on the descending eigenvalues ``σ_i(S)`` of the signal (broadcast
         against ``lower``; independent of ``s``).
-    signal_tail : ndarray, shape (..., max_rank + 1)
-        ``τ_R >= Σ_{i>R} σ_i(S)``.
+    signal_tail : ndarray, shape (..., d + 1)
+        ``signal_tail[R] >= Σ_{i>R} σ_i(S)``.
     trace_lower, trace_upper : ndarray, shape (...)
         Rigorous bounds ``trace_lower <= tr C <= trace_upper``.
     """
@@ -767,6 +768,7 @@ class SpectrumBounds:
     trace: np.ndarray
     tail_lower: np.ndarray
     tail_upper: np.ndarray
+    signal_lower: np.ndarray
     signal_upper: np.ndarray
     signal_tail: np.ndarray
     trace_lower: np.ndarray
@@ -774,138 +776,79 @@ class SpectrumBounds:
 
 
 def _tails(x: np.ndarray, up: bool) -> np.ndarray:
-    """``t_j = Σ_{m>j} x_(m)`` for ``j = 0..d`` of rows sorted descending, rounded out."""
+    """``t_j = Σ_{m>j} x_m`` for ``j = 0..d`` along the last axis, rounded out."""
     d = x.shape[-1]
     rev = np.cumsum(x[..., ::-1], axis=-1)[..., ::-1]
     rev = _up(rev, d) if up else _down(rev, d)
     return np.concatenate([rev, np.zeros(x.shape[:-1] + (1,))], axis=-1)
 
 
-def _tau_full(sig: dict, d: int, max_rank: int) -> np.ndarray:
-    """The signal tails ``τ_i`` for ``i = 0..d`` (``τ_i <= τ_max_rank`` beyond, 0 past the rank)."""
-    tau_full = np.full(d + 1, sig["tau"][-1])
-    k = min(max_rank + 1, d + 1)
-    tau_full[:k] = sig["tau"][:k]
-    tau_full[sig["rank"]:] = 0.0
-    return tau_full
+def _gd_parts(lam: np.ndarray, b: np.ndarray, eta: float, T: int):
+    """The float signal, its entrywise error bound and the unit noise ``(n̂, lo, hi)``."""
+    S, E, n_f, n_lo, n_hi = _float_signal(lam, b, eta, T)
+    return S, E, (n_f, n_lo, n_hi)
 
 
-def _analytic_from_signal(sig: dict, s_arr: np.ndarray, max_rank: int):
-    """Bounds on ``C = S + s² diag(n̂)`` for every ``s`` in ``s_arr`` from the signal summary."""
-    d = sig["n_f"].size
-    s2 = s_arr**2
-    s2_lo = _down(s2, 1)
-    _, _, noise_lo, noise_hi = _scaled_noise(sig["n_lo"], sig["n_hi"], s_arr)
-    tn_lo, tn_hi = _tails(noise_lo, up=False), _tails(noise_hi, up=True)
-    trace_lo = np.maximum(_down(sig["trS_lo"] + tn_lo[:, 0], 1), 0.0)
-    trace_hi = _up(sig["trS_hi"] + tn_hi[:, 0], 1)
-    trace = sig["trS_f"] + s2 * sig["n_f"].sum()
-    # lower bounds: n_(m), and for m = 1 the diagonal and the Rayleigh quotients
-    lower = noise_lo.copy()
-    diag_lo = _down(sig["var_lo"][None, :] + _down(s2_lo[:, None] * sig["n_lo"][None, :], 1), 1)
-    cand = [noise_lo[:, 0], diag_lo.max(axis=1)]
-    for qs, qn, nv in zip(sig["qS_lo"], sig["qN_lo"], sig["nv_hi"]):
-        num = np.maximum(_down(qs + _down(s2_lo * qn, 1), 1), 0.0)
-        cand.append(_down(num / nv, 1))
-    lower[:, 0] = np.max(np.stack(cand), axis=0)
-    # upper bounds: Weyl with the analytic signal bounds, and tr C − Σ_{i<m} lower_i
-    upper = _up(_weyl_upper(sig["sig_up"][None, :], noise_hi), 1)
-    head_lo = _down(np.cumsum(lower, axis=1), d)  # lower >= 0 here
-    upper[:, 0] = np.minimum(upper[:, 0], trace_hi)
-    upper[:, 1:] = np.minimum(upper[:, 1:], _up(trace_hi[:, None] - head_lo[:, :-1], 1))
-    # tails: Ky Fan with the signal tails and the noise tails; tr C minus the head
-    zero = np.zeros((s2.size, 1))
-    tail_up = _up(_min_plus(_tau_full(sig, d, max_rank), tn_hi, 0), 1)
-    tail_up = np.minimum(tail_up, _up(trace_hi[:, None] - np.concatenate([zero, head_lo], axis=1), 1))
-    head_up = _up(np.cumsum(upper, axis=1), d)
-    tail_lo = np.maximum(tn_lo, _down(trace_lo[:, None] - np.concatenate([zero, head_up], axis=1), 1))
-    # the eigensolver allowance (so that computed eigenvalues are enclosed too)
-    allow = _up(4.0 * d * _U * trace_hi, 2)[:, None]
-    lower = _down(lower - allow, 1) - _TINY
-    upper = _up(upper + allow, 1) + _TINY
-    tail_lo = np.maximum(_down(tail_lo - d * allow, 2) - _TINY, 0.0)
-    tail_up = _up(tail_up + d * allow, 2) + _TINY
-    return lower, upper, trace, tail_lo, tail_up, trace_lo, trace_hi
+def _explicit_grid(L: np.ndarray, b_arr: np.ndarray, s_arr: np.ndarray, eta_val: float,
+                   T_list: list, pivots: int) -> SpectrumBounds:
+    A, d = L.shape
+    Rn = s_arr.size
+    shape = {"lower": (A, Rn, d), "upper": (A, Rn, d), "trace": (A, Rn),
+             "tail_lower": (A, Rn, d + 1), "tail_upper": (A, Rn, d + 1),
+             "signal_lower": (A, 1, d), "signal_upper": (A, 1, d),
+             "signal_tail": (A, 1, d + 1), "trace_lower": (A, Rn), "trace_upper": (A, Rn)}
+    out = {k: np.empty(v) for k, v in shape.items()}
+    with _blas_for(d):
+        for a in range(A):
+            S, E, n = _gd_parts(L[a], b_arr, eta_val, T_list[a])
+            sig = _explicit_signal(S, E, min(d, T_list[a]), pivots)
+            (out["lower"][a], out["upper"][a], out["trace"][a], out["tail_lower"][a],
+             out["tail_upper"][a], out["trace_lower"][a],
+             out["trace_upper"][a]) = _explicit_cloud(sig, n, s_arr)
+            out["signal_lower"][a, 0] = sig["sig_lo"]
+            out["signal_upper"][a, 0] = sig["sig_up"]
+            out["signal_tail"][a, 0] = sig["tail_up"]
+    return SpectrumBounds(**out)
 
 
-def signal_tail_bounds(lam: Any, b: Any, eta: float, steps: int, *, max_rank: int = 12) -> np.ndarray:
-    """Closed-form upper bounds on the tails ``Σ_{i>R} σ_i(S)`` of the signal spectrum.
-
-    ``S = Xᶜᵀ Xᶜ / (T+1)`` with ``X_tk = sqrt(λ_k) b_k r_k^t`` and ``Xᶜ`` its centred
-    version (over ``t``), so by Eckart--Young ``Σ_{i>R} σ_i(S) <= ||Xᶜ − Z||_F² / (T+1)``
-    for every ``Z`` of rank ``<= R``. ``Z`` approximates every column ``r_k^t`` in one
-    space spanned by ``i`` exponentials ``ρ_j^t`` (distinct Blaschke nodes) and ``p``
-    exponentials ``e^(−jκt/T)``, ``j < p`` (the constant among them is removed by
-    centring), so ``R = i + p − 1``; column ``k`` contributes the smallest of
-
-    * its variance ``S_kk`` (not approximated);
-    * ``λ_k b_k² / ((T+1)(1 − r_k²)) · Π_j ((r_k − ρ_j)/(1 − r_k ρ_j))²``, the squared
-      distance in ``ℓ²(ℕ)`` from ``r_k^t`` to the span of the ``ρ_j^t`` (Cauchy Gram
-      matrix), valid also for ``r_k <= 0``;
-    * ``λ_k b_k² E_k²`` with ``E_k`` the Chebyshev interpolation error of ``x^(β_k)`` on
-      ``[e^(−κ), 1]`` in the variable ``x = e^(−κt/T)``, ``β_k = −T log(r_k)/κ``
-      (``r_k > 0``).
-
-    The nodes are chosen greedily (without repetition) on a grid equally spaced in
-    ``artanh r`` and ``κ ∈ {1/2, 1}``; every choice gives a valid bound, the best is
-    returned. Also ``τ_R = 0`` for ``R >= min(d, T)`` (rank), and ``τ`` is
-    non-increasing. Every closed form is evaluated with a bound on its round-off and
-    rounded up (see the module notes), so ``τ_R`` bounds the exact tail.
-
-    Parameters
-    ----------
-    lam : array_like, shape (d,)
-        Eigenvalues ``λ_k > 0``.
-    b : array_like, shape (d,)
-        Ground truth in the eigenbasis.
-    eta : float
-        Learning rate, ``0 < eta·max(lam) < 2``.
-    steps : int
-        ``T >= 0``.
-    max_rank : int, optional
-        Largest ``R``, ``0 <= max_rank <= 64``.
-
-    Returns
-    -------
-    ndarray, shape (max_rank + 1,)
-        ``τ_0 >= tr S`` (an upper bound on the trace) and ``τ_R >= Σ_{i>R} σ_i(S)``.
-    """
-    lam_arr, b_arr, _, eta_val, T = _check_inputs(lam, b, 0.0, eta, steps)
-    R = _check_max_rank(max_rank)
-    lam_f = np.asarray(lam_arr, dtype=float)
-    S, E, *_ = _float_signal(lam_f, b_arr, eta_val, T)
-    _, var_hi, _, trS_hi = _trace_of_signal(S, E)
-    return _signal_tail_row(lam_f, b_arr, eta_val, var_hi, trS_hi, T, R)
+def _check_pivots(pivots: Any) -> int:
+    return _validate.integer(pivots, "pivots", low=1)
 
 
 def analytic_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
-                    max_rank: int = 12) -> SpectrumBounds:
-    """Closed-form two-sided bounds on the cloud spectrum (no eigen-decomposition).
+                    pivots: int = _PIVOTS) -> SpectrumBounds:
+    """Two-sided bounds on the cloud spectrum without a ``d x d`` eigen-decomposition.
 
-    Every quantity is an explicit finite expression in ``λ, b, s, η, T``:
+    The signal is probed only through ``p <= pivots`` of its columns, each a closed form
+    in ``λ, b, η, T`` (the covariances of one mode's trajectory with all others), and
+    its diagonal:
 
-    * lower: ``μ_m(C) >= n_(m)`` (Weyl, ``S ⪰ 0``); for ``m = 1`` also ``max_k C_kk`` and the
-      Rayleigh quotients of ``v = sign(u)·sqrt(diag S)`` (``u = sqrt(λ)∘b``) and of ``S v``;
-    * upper: Weyl, ``μ_{i+j−1}(C) <= σ̄_i + n_(j)``, with ``σ̄_1 = min(tr S, ||S||_F)``,
-      ``σ̄_i = min(min_{j<i} τ_j/(i−j), ((||S||_F² − σ_lo²)/(i−1))^(1/2))`` from the signal
-      tails ``τ`` of :func:`signal_tail_bounds` and the lower bound ``σ_lo`` on ``σ_1(S)``,
-      ``σ̄_i = 0`` for ``i > min(d, T)``; and ``μ_m <= tr C − Σ_{i<m} lower_i``;
-    * tails: ``Σ_{m>K} μ_m(C) <= min_{i+j=K} (τ_i + Σ_{m>j} n_(m))`` (Ky Fan) and
-      ``>= Σ_{m>K} n_(m)``, ``>= tr C − Σ_{m<=K} upper_m``.
+    * signal: Rayleigh--Ritz on the span ``Q`` of the pivot columns (a ``p x p``
+      eigenvalue problem) gives ``θ_i <= σ_i(S)``, ``i <= p`` (Poincaré); with
+      ``tr S`` the tails obey ``Σ_{j>i} θ_j <= Σ_{j>i} σ_j <= tr S − Σ_{j<=i} θ_j`` and
+      ``σ_i <= tr S − Σ_{j≠i} θ_j``; ``σ_i = 0`` for ``i > min(d, T)``;
+    * lower: ``μ_m(C) >= n_(m)``, ``>= σ_m + n_(d)`` (Weyl), Poincaré on the span of
+      the Ritz vectors and of the axes of the 16 largest noise variances, and for
+      ``m = 1`` the largest ``C_kk`` and the Rayleigh quotient at the top Ritz vector;
+    * upper: Weyl, ``μ_{i+j−1}(C) <= σ̄_i + n_(j)``, and ``μ_m <= tr C − Σ_{i≠m} lower_i``;
+    * tails: ``Σ_{m>K} μ_m(C)`` is at most ``min_{i+j=K}(Σ_{l>i} σ_l + Σ_{l>j} n_(l))`` and
+      ``tr C − Σ_{m<=K} lower_m``, at least ``Σ_{l>K} σ_l + Σ_{l>K} n_(l)`` (Ky Fan),
+      ``tr C − Σ_{m<=K} upper_m`` and ``Σ_{m>K} lower_m``.
 
-    The closed forms are evaluated in float64 with a bound on the round-off of every
-    operation and of every input (see the module notes), each difference of two bounds
-    rounded in the safe direction, so that the bounds hold for the exact eigenvalues
-    (where float64 cannot resolve a difference such as ``||S||_F² − σ_lo²``, the bound
-    gets looser, never wrong); they are then widened by the eigensolver allowance
-    ``4·d·u·tr C`` (as :func:`cloud_spectrum_bounds`).
+    The pivots are chosen by a partial Cholesky factorisation of ``S`` with diagonal
+    pivoting (any choice gives valid bounds). Every quantity is evaluated in float64
+    with a bound on its round-off and rounded outward (see the module notes), so the
+    bounds hold for the exact eigenvalues; they are then widened by the eigensolver
+    allowance ``4·d·u·tr C`` (as :func:`cloud_spectrum_bounds`). Cost: the diagonal
+    and ``p`` columns of ``S``, ``O(d² p)`` for the products with ``S``, shared by all
+    scales, and ``O((p + 16)³)`` per scale.
 
     Parameters
     ----------
     lam, b, s, eta, steps
         As in :func:`cloud_spectrum_bounds` (``steps >= 0``).
-    max_rank : int, optional
-        Number of signal tails computed, ``0 <= max_rank <= 64``.
+    pivots : int, optional
+        Largest number ``p >= 1`` of pivot columns.
 
     Returns
     -------
@@ -913,61 +856,27 @@ def analytic_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
         Arrays of shape ``(d,)`` (``(d + 1,)`` for the tails, scalar traces).
     """
     lam_arr, b_arr, s_val, eta_val, T = _check_inputs(lam, b, s, eta, steps)
-    R = _check_max_rank(max_rank)
-    out = _analytic_grid(np.asarray(lam_arr, dtype=float)[None, :], b_arr, np.array([s_val]),
-                         eta_val, [T], R)
-    return SpectrumBounds(*(x[0, 0] for x in (out.lower, out.upper, out.trace, out.tail_lower,
-                                              out.tail_upper, out.signal_upper, out.signal_tail,
-                                              out.trace_lower, out.trace_upper)))
-
-
-def _analytic_grid(L: np.ndarray, b_arr: np.ndarray, s_arr: np.ndarray, eta_val: float,
-                   T_list: list, max_rank: int) -> SpectrumBounds:
-    A, d = L.shape
-    Rn = s_arr.size
-    lower = np.empty((A, Rn, d))
-    upper = np.empty_like(lower)
-    trace = np.empty((A, Rn))
-    trace_lo = np.empty_like(trace)
-    trace_hi = np.empty_like(trace)
-    tail_lo = np.empty((A, Rn, d + 1))
-    tail_up = np.empty_like(tail_lo)
-    sig_up = np.empty((A, 1, d))
-    sig_tail = np.empty((A, 1, max_rank + 1))
-    with _blas_for(d):
-        for a in range(A):
-            sig = _analytic_signal(L[a], b_arr, eta_val, T_list[a], max_rank)
-            (lower[a], upper[a], trace[a], tail_lo[a], tail_up[a], trace_lo[a],
-             trace_hi[a]) = _analytic_from_signal(sig, s_arr, max_rank)
-            sig_up[a, 0] = sig["sig_up"]
-            sig_tail[a, 0] = sig["tau"]
-    return SpectrumBounds(lower, upper, trace, tail_lo, tail_up, sig_up, sig_tail, trace_lo,
-                          trace_hi)
+    p = _check_pivots(pivots)
+    out = _explicit_grid(np.asarray(lam_arr, dtype=float)[None, :], b_arr,
+                         np.array([s_val]), eta_val, [T], p)
+    return SpectrumBounds(**{k: v[0, 0] for k, v in vars(out).items()})
 
 
 def analytic_bounds_grid(lams: Any, b: Any, s_values: Any, eta: float, steps: Any, *,
-                         max_rank: int = 12) -> SpectrumBounds:
+                         pivots: int = _PIVOTS) -> SpectrumBounds:
     """:func:`analytic_bounds` on a grid of parameters (the signal work shared across scales).
 
-    Parameters are those of :func:`spectra_grid`, plus ``max_rank``.
+    Parameters are those of :func:`spectra_grid`, plus ``pivots``.
 
     Returns
     -------
     SpectrumBounds
         ``lower``, ``upper`` of shape ``(A, R, d)``, traces ``(A, R)``, tails
-        ``(A, R, d + 1)``, ``signal_upper`` ``(A, 1, d)``, ``signal_tail``
-        ``(A, 1, max_rank + 1)``.
+        ``(A, R, d + 1)``, signal bounds ``(A, 1, d)`` and ``(A, 1, d + 1)``.
     """
     L, b_arr, s_arr, eta_val, T_list = _grid_inputs(lams, b, s_values, eta, steps)
-    R = _check_max_rank(max_rank)
-    return _analytic_grid(L, b_arr, s_arr, eta_val, T_list, R)
-
-
-def _check_max_rank(max_rank: Any) -> int:
-    R = _validate.integer(max_rank, "max_rank", low=0)
-    if R > 64:
-        raise ValueError(f"max_rank must be an integer in [0, 64], got {max_rank!r}")
-    return R
+    p = _check_pivots(pivots)
+    return _explicit_grid(L, b_arr, s_arr, eta_val, T_list, p)
 
 
 # ------------------------------------------------------------------------ grids
@@ -1032,7 +941,7 @@ def spectra_grid(lams: Any, b: Any, s_values: Any, eta: float, steps: Any) -> np
     idx = np.arange(d)
     with _blas_for(d):
         for a in range(A):
-            S, n_hat = signal_and_noise(L[a], b_arr, 1.0, eta_val, T_list[a])
+            S, n_hat = _unit_parts(L[a], b_arr, eta_val, T_list[a])
             C = np.broadcast_to(S, (s_arr.size, d, d)).copy()
             C[:, idx, idx] += s2[:, None] * n_hat[None, :]
             out[a] = np.linalg.eigvalsh(C)[:, ::-1]
@@ -1278,6 +1187,128 @@ def ribbon_certified(lower: Any, upper: Any, trace: Any,
     return proved, excluded
 
 
+@dataclass(frozen=True)
+class GeometricCriterion:
+    """Parameters of the second definition of a hyper-ribbon: a hierarchy of widths.
+
+    A spectrum ``μ_1 >= μ_2 >= ...`` (widths ``w_k = sqrt(μ_k)``) is a
+    ``(K, q_max, q_min)`` *geometric* hyper-ribbon when each of the first ``K − 1``
+    ratios of consecutive widths lies between ``q_min`` and ``q_max``:
+    ``q_min w_k <= w_{k+1} <= q_max w_k``, i.e. ``q_min² μ_k <= μ_{k+1} <= q_max² μ_k``,
+    ``k = 1..K−1``. The upper ratio asks every width to be shorter than the previous
+    one by a fixed factor (a blob with equal widths fails); the lower one asks the
+    ``K`` widths to be resolved (a line, or a cloud collapsed to fewer dimensions,
+    fails).
+
+    Attributes
+    ----------
+    K : int
+        Number of widths tested, ``>= 2``.
+    q_max : float
+        Largest ratio of consecutive widths, in ``(0, 1)``.
+    q_min : float
+        Smallest ratio of consecutive widths, in ``[0, q_max)``.
+    """
+
+    K: int = 4
+    q_max: float = 0.8
+    q_min: float = 0.1
+
+    def __post_init__(self) -> None:
+        _validate.integer(self.K, "K", low=2)
+        _validate.finite_real(self.q_max, "q_max", low=0.0, high=1.0, low_open=True,
+                              high_open=True)
+        _validate.finite_real(self.q_min, "q_min", low=0.0, high=self.q_max,
+                              high_open=True)
+
+    def squared_bounds(self) -> tuple[float, float, float, float]:
+        """Rigorous float64 bounds ``(lo, hi)`` on ``q_max²`` and then on ``q_min²``."""
+        hi2, lo2 = self.q_max**2, self.q_min**2
+        return (float(_down(hi2, 1)), float(_up(hi2, 1)), float(_down(lo2, 1)),
+                float(_up(lo2, 1)))
+
+
+def _check_geometric(criterion: Any) -> GeometricCriterion:
+    if not isinstance(criterion, GeometricCriterion):
+        raise ValueError("criterion must be a GeometricCriterion, got "
+                         f"{type(criterion).__name__}")
+    return criterion
+
+
+def is_geometric_ribbon(mu: Any,
+                        criterion: GeometricCriterion = GeometricCriterion()) -> np.ndarray:
+    """Whether each descending spectrum in ``mu`` (last axis) is a geometric hyper-ribbon.
+
+    The definition of :class:`GeometricCriterion` applied to the given numbers in
+    float64; for exact eigenvalues known through bounds, use :func:`geometric_certified`.
+
+    Parameters
+    ----------
+    mu : array_like, shape (..., d)
+        Descending, finite eigenvalues ``>= 0``, ``d >= criterion.K``.
+    criterion : GeometricCriterion
+
+    Returns
+    -------
+    ndarray of bool, shape (...)
+    """
+    criterion = _check_geometric(criterion)
+    mu = np.asarray(mu, dtype=float)
+    K = criterion.K
+    if mu.ndim < 1 or mu.shape[-1] < K:
+        raise ValueError(f"mu must have at least K = {K} eigenvalues along its last axis, "
+                         f"got shape {mu.shape}")
+    if not np.all(np.isfinite(mu)) or np.any(mu < 0):
+        raise ValueError("mu must be finite and >= 0")
+    if np.any(np.diff(mu, axis=-1) > 0):
+        raise ValueError("mu must be sorted in non-increasing order along its last axis")
+    head, nxt = mu[..., :K - 1], mu[..., 1:K]
+    ok = (nxt <= criterion.q_max**2 * head) & (nxt >= criterion.q_min**2 * head)
+    return ok.all(axis=-1) & (mu[..., 0] > 0)
+
+
+def geometric_certified(lower: Any, upper: Any,
+                        criterion: GeometricCriterion = GeometricCriterion()):
+    """What eigenvalue bounds prove about the geometric hyper-ribbon property.
+
+    ``proved``: ``upper_{k+1} <= q_max² lower_k`` and ``q_min² upper_k <= lower_{k+1}``
+    for every ``k < K`` (and ``lower_1 > 0``); ``excluded``: ``lower_{k+1} > q_max²
+    upper_k`` or ``upper_{k+1} < q_min² lower_k`` for some ``k < K``. The squared
+    ratios and the products are bounded in the safe direction, so ``proved`` implies the
+    property and ``excluded`` its failure whenever ``lower <= μ <= upper``.
+
+    Parameters
+    ----------
+    lower, upper : array_like, shape (..., d)
+        Bounds on the descending eigenvalues, ``d >= K``.
+    criterion : GeometricCriterion
+
+    Returns
+    -------
+    proved, excluded : ndarray of bool, shape (...)
+    """
+    criterion = _check_geometric(criterion)
+    lo = np.asarray(lower, dtype=float)
+    up = np.asarray(upper, dtype=float)
+    K = criterion.K
+    if lo.shape != up.shape or lo.ndim < 1 or lo.shape[-1] < K:
+        raise ValueError(
+            f"lower and upper must have the same shape (..., d) with d >= K = {K}; "
+            f"got {lo.shape} and {up.shape}")
+    if np.any(np.isnan(lo)) or np.any(np.isnan(up)):
+        raise ValueError("lower and upper must not contain NaN")
+    hi_lo, hi_hi, lo_lo, lo_hi = criterion.squared_bounds()
+    with np.errstate(invalid="ignore", over="ignore"):
+        l_k, u_k = lo[..., :K - 1], up[..., :K - 1]
+        l_n, u_n = lo[..., 1:K], up[..., 1:K]
+        proved = ((u_n <= _down(hi_lo * np.maximum(l_k, 0.0), 1))
+                  & (_up(lo_hi * u_k, 1) <= l_n)).all(axis=-1) & (lo[..., 0] > 0)
+        excluded = ((l_n > _up(hi_hi * u_k, 1))
+                    | (u_n < _down(lo_lo * np.maximum(l_k, 0.0), 1))).any(axis=-1)
+        excluded |= up[..., 0] <= 0
+    return proved, excluded
+
+
 # ------------------------------------------------------------- analytic phase boundaries
 
 
@@ -1314,26 +1345,147 @@ def _largest_below(A: np.ndarray, B: np.ndarray) -> float:
 _RHO_MARGIN = 1e-12
 
 
+def _excluded_from(A: np.ndarray, B: np.ndarray) -> float:
+    """``inf{x >= 0 : (x, ∞) ⊂ ⋃_k {A_k + x B_k > 0}}`` for affine conditions, rounded up.
+
+    A condition holds on a half-line ``(−A_k/B_k, ∞)`` (``B_k > 0``), on an interval
+    ``[0, −A_k/B_k)`` (``B_k < 0 < A_k``), everywhere or nowhere (``B_k = 0``). The
+    union is ``[0, e) ∪ (x_0, ∞)``; the half-line ends are rounded up and the interval
+    ends down, so every ``x`` beyond the returned value is covered. Returns ``inf``
+    when no condition holds for all large ``x`` and ``0`` when they cover every ``x > 0``.
+    """
+    A = np.asarray(A, dtype=float).ravel()
+    B = np.asarray(B, dtype=float).ravel()
+    if np.any((B == 0) & (A > 0)):
+        return 0.0
+    pos = B > 0
+    if not np.any(pos):
+        return math.inf
+    x0 = float(np.max([0.0, float(_up(-A[pos] / B[pos], 1).min())]))
+    ends = (B < 0) & (A > 0)
+    if np.any(ends) and float(_down(-A[ends] / B[ends], 1).max()) > x0:
+        return 0.0
+    return x0
+
+
+#: Relative margin by which :func:`analytic_rho_boundaries` shrinks its regions, so that
+#: they lie inside the point-by-point verdicts of :func:`analytic_bounds` (the same bounds,
+#: rounded along a different path).
+_RHO_MARGIN = 1e-12
+
+
+def _affine_pieces(sig: dict, n: tuple, K: int) -> dict:
+    """Affine bounds ``A + x B`` (``x = s²``) on ``μ_1``, ``μ_K``, the tail beyond ``K`` and
+    ``tr C`` for ``C = S + x diag(n̂)``: a dict of ``(A, B)`` pairs of arrays, lower
+    bounds rounded down and upper bounds up (valid for every ``x >= 0``)."""
+    d = sig["sig_lo"].size
+    n_lo, n_hi = n[1], n[2]
+    nl_s, nh_s = -np.sort(-n_lo), -np.sort(-n_hi)
+    t_lo, t_hi = _tails(nl_s, up=False), _tails(nh_s, up=True)
+    tr = (sig["trS_lo"], float(t_lo[0]), sig["trS_hi"], float(t_hi[0]))
+    sl, su = sig["sig_lo"], sig["sig_up"]
+    ray = (np.array([sig["ray_lo"]]),
+           np.array([_down(_down(float(n_lo @ sig["y2"]), d + 2) / sig["yy_hi"], 1)]))
+    low1 = [(sig["var_lo"], n_lo), ray, (np.array([sl[0]]), np.array([nl_s[-1]]))]
+    up1 = [(np.array([su[0], tr[2]]), np.array([nh_s[0], tr[3]]))]
+    # μ_K <= σ̄_i + x n̂_(K+1−i), and tr C − Σ_{i≠K} (θ_i + x n̂_(d))
+    i = np.arange(1, K + 1)
+    others = _down(float(np.sum(sl)) - sl[K - 1], d)
+    upK = [(su[i - 1], nh_s[K - i]),
+           (np.array([_up(tr[2] - others, 1)]),
+            np.array([_up(tr[3] - _down((d - 1) * nl_s[-1], 2), 1)]))]
+    lowK = [(np.array([sl[K - 1], 0.0]), np.array([nl_s[-1], nl_s[K - 1]]))]
+    # Σ_{m>K} μ_m <= τ_i + x t̂_{K−i}, and tr C − Σ_{i<=K} (θ_i + x n̂_(d))
+    j = np.arange(K + 1)
+    tail_up = [(sig["tail_up"][K - j], t_hi[j]),
+               (np.array([_up(tr[2] - _down(float(np.sum(sl[:K])), K), 1)]),
+                np.array([_up(tr[3] - _down(K * nl_s[-1], 1), 1)]))]
+    tail_low = [(np.array([sig["tail_lo"][K]]), np.array([t_lo[K]]))]
+    # heads by Ky Fan at the Ritz vectors: Σ_{i<=j} μ_i >= h_j + x g_j (j = K − 1, K)
+    nh = sig["head_lo"].size - 1
+    if nh >= K - 1:
+        g = _down(np.cumsum(n_lo @ sig["Y2"]) / sig["one_f"], d + nh + 2)
+        g = np.concatenate([[0.0], g])
+        hS, hN = sig["head_lo"][K - 1], g[K - 1]
+        upK.append((np.array([_up(tr[2] - hS - sig["tail_lo"][K], 2)]),
+                    np.array([_up(tr[3] - hN - t_lo[K], 2)])))
+        if nh >= K:
+            tail_up.append((np.array([_up(tr[2] - sig["head_lo"][K], 1)]),
+                            np.array([_up(tr[3] - g[K], 1)])))
+    cat = lambda parts: (np.concatenate([np.ravel(a) for a, _ in parts]),
+                         np.concatenate([np.ravel(b) for _, b in parts]))
+    return {"low1": cat(low1), "up1": cat(up1), "upK": cat(upK), "lowK": cat(lowK),
+            "tail_up": cat(tail_up), "tail_low": cat(tail_low), "trace": tr}
+
+
+def _rho_boundaries(sig: dict, n: tuple, bnorm: float,
+                    criterion: RibbonCriterion) -> tuple[float, float]:
+    """``(ρ_suff, ρ_nec)`` from the affine pieces (see :func:`analytic_rho_boundaries`)."""
+    d = sig["sig_lo"].size
+    K = criterion.K
+    r_lo, r_hi = criterion.ratio_bounds
+    eps = criterion.eps
+    pc = _affine_pieces(sig, n, K)
+    trS_lo, trN_lo, trS_hi, trN_hi = pc["trace"]
+    # the allowance c (tr S + x tr N̂) that analytic_bounds adds, c = 4 d u (rounded up)
+    al = float(_up(4.0 * d * _U, 2)) * (1.0 + 8.0 * _U)
+    aS, aN = float(_up(al * trS_hi, 1)), float(_up(al * trN_hi, 1))
+    pair = lambda X, Y: (X[0][:, None], X[1][:, None], Y[0][None, :], Y[1][None, :])
+    # necessary: μ_K >= ℓ_K > R u_1 >= R μ_1, or tail >= τ > ε tr C
+    lA, lB, uA, uB = pair(pc["lowK"], pc["up1"])
+    A_dec = _down(lA - _up(r_hi * uA, 1) - (1.0 + r_hi) * aS, 3)
+    B_dec = _down(lB - _up(r_hi * uB, 1) - (1.0 + r_hi) * aN, 3)
+    tA, tB = pc["tail_low"]
+    A_var = _down(tA - d * aS - _up(eps * trS_hi, 1), 3)
+    B_var = _down(tB - d * aN - _up(eps * trN_hi, 1), 3)
+    x_nec = _excluded_from(np.r_[A_dec.ravel(), A_var], np.r_[B_dec.ravel(), B_var])
+    # sufficient: u_K <= R ℓ_1 and tail <= ε tr C on all of [0, x]
+    uA, uB, lA, lB = pair(pc["upK"], pc["low1"])
+    A_dec = _up(uA + (1.0 + r_lo) * aS - _down(r_lo * lA, 1), 3)
+    B_dec = _up(uB + (1.0 + r_lo) * aN - _down(r_lo * lB, 1), 3)
+    tA, tB = pc["tail_up"]
+    A_var = _up(tA + d * aS - _down(eps * trS_lo, 1), 3)
+    B_var = _up(tB + d * aN - _down(eps * trN_lo, 1), 3)
+    x_suff = min(_largest_below(A_dec, B_dec), _largest_below(A_var, B_var))
+    bn_lo, bn_hi = float(_down(bnorm, d + 8)), float(_up(bnorm, d + 8))
+    if x_suff < 0:
+        rho_suff = 0.0
+    elif math.isinf(x_suff):
+        rho_suff = math.inf
+    else:
+        rho_suff = max(float(_down(math.sqrt(max(float(_down(x_suff, 1)), 0.0)) / bn_hi, 2)),
+                       0.0)
+    if math.isinf(x_nec) or x_nec == 0.0:
+        rho_nec = x_nec
+    else:
+        rho_nec = float(_up(math.sqrt(float(_up(x_nec, 1))) / bn_lo, 2))
+    rho_suff *= 1.0 - _RHO_MARGIN
+    return min(rho_suff, rho_nec * (1.0 + _RHO_MARGIN)), rho_nec * (1.0 + _RHO_MARGIN)
+
+
 def analytic_rho_boundaries(lam: Any, b: Any, eta: float, steps: int,
                             criterion: RibbonCriterion = RibbonCriterion(), *,
-                            max_rank: int = 12) -> tuple[float, float]:
-    """Phase boundaries in ``ρ = s/|b|`` that follow in closed form from the analytic bounds.
+                            pivots: int = _PIVOTS) -> tuple[float, float]:
+    """Phase boundaries in ``ρ = s/|b|`` as formulas in the bounds of :func:`analytic_bounds`.
 
-    With ``x = s²``, ``n = x n̂`` (``n̂`` the noise at ``s = 1``), signal tails ``τ_i``
-    and signal bounds ``σ̄_i`` from :func:`analytic_bounds`, ``t̂_j = Σ_{m>j} n̂_(m)`` and
-    ``R = q^(2(K−1))``:
+    With ``x = s²``, the noise ``x n̂`` (``n̂`` the noise at ``s = 1``, sorted
+    ``n̂_(1) >= ...``), ``t̂_j = Σ_{m>j} n̂_(m)``, ``R = q^(2(K−1))`` and the signal
+    quantities of :func:`analytic_bounds` (``θ_i <= σ_i(S) <= σ̄_i``, tails
+    ``τ_i^- <= Σ_{l>i} σ_l <= τ_i^+``), every bound there is affine in ``x`` or a maximum
+    or minimum of affine functions, and so is each condition of the definition:
 
-    * **necessary** (``ρ > ρ_nec`` is proved *not* a ribbon):
-      ``ρ_nec² |b|² = min( ε tr S / (t̂_K − ε tr N̂),  R σ̄_1 / (n̂_(K) − R n̂_(1)) )``,
-      a term counting only where its denominator is positive (variance condition:
-      ``Σ_{m>K} μ_m >= x t̂_K > ε tr C``; decay condition: ``μ_K >= x n̂_(K) > R μ_1``);
+    * **necessary** (``ρ > ρ_nec`` is proved *not* a ribbon): the union of the
+      half-lines where ``τ_K^- + x t̂_K > ε (tr S + x tr N̂)`` (variance) or
+      ``ℓ_K(x) > R u_1(x)`` (decay), ``ℓ_K ∈ {θ_K + x n̂_(d), x n̂_(K)}``,
+      ``u_1 ∈ {σ̄_1 + x n̂_(1), tr C}``; e.g. the variance half-line starts at
+      ``x = (ε tr S − τ_K^-)/(t̂_K − ε tr N̂)``;
     * **sufficient** (every ``ρ <= ρ_suff`` is proved a ribbon): the largest ``x`` such
-      that on ``[0, x]`` both ``min_{i+j=K} (τ_i + x t̂_j) <= ε (tr S + x tr N̂)`` and
-      ``min_{i+j=K+1} (σ̄_i + x n̂_(j)) <= R ℓ(x)`` hold, ``ℓ(x)`` running over the affine
-      lower bounds on ``μ_1`` of :func:`analytic_bounds` (Rayleigh quotients of the two
-      test vectors, the diagonal entries ``C_kk``, the noise floor ``x n̂_(1)``); each
-      pair of affine functions gives an interval whose end is a ratio of closed-form
-      quantities.
+      that on ``[0, x]`` one of ``τ_i^+ + x t̂_{K−i} <= ε tr C`` (``i <= K``) or
+      ``tr C − Σ_{i<=K}(θ_i + x n̂_(d)) <= ε tr C`` holds, and one of
+      ``u_K(x) <= R ℓ_1(x)``, ``u_K ∈ {σ̄_i + x n̂_(K+1−i)} ∪ {tr C − Σ_{i≠K}(θ_i + x
+      n̂_(d))}``, ``ℓ_1`` running over ``C_kk``, the Rayleigh quotient at the top Ritz
+      vector and ``θ_1 + x n̂_(d)``; each pair of affine functions gives an interval
+      whose end is a ratio of these quantities.
 
     Every bound enters with its rigorous float64 end and with the eigensolver allowance
     ``4·d·u·tr C`` of :func:`analytic_bounds` (affine in ``x`` too), each ratio is
@@ -1347,68 +1499,140 @@ def analytic_rho_boundaries(lam: Any, b: Any, eta: float, steps: int,
     lam, b, eta, steps
         As in :func:`analytic_bounds`; ``b`` must not vanish.
     criterion : RibbonCriterion
-    max_rank : int, optional
+    pivots : int, optional
         As in :func:`analytic_bounds`.
 
     Returns
     -------
     rho_suff, rho_nec : float
-        ``0 <= ρ_suff <= ρ_nec <= inf``; ``ρ_suff = 0`` when the analytic bounds prove no
-        ribbon at any small ``ρ``, ``ρ_nec = inf`` when they exclude none.
+        ``0 <= ρ_suff <= ρ_nec <= inf``; ``ρ_suff = 0`` when the bounds prove no ribbon
+        at any small ``ρ``, ``ρ_nec = inf`` when they exclude no half-line of ``ρ``.
     """
     criterion = _check_criterion(criterion)
     lam_arr, b_arr, _, eta_val, T = _check_inputs(lam, b, 0.0, eta, steps)
-    R_max = _check_max_rank(max_rank)
+    p = _check_pivots(pivots)
     if not np.any(b_arr != 0):
         raise ValueError("b must not vanish (ρ = s/|b| is undefined for b = 0)")
-    bmax = float(np.max(np.abs(b_arr)))
-    bnorm = bmax * math.sqrt(float(np.sum((b_arr / bmax) ** 2)))  # |b| without underflow
     lam_f = np.asarray(lam_arr, dtype=float)
     d = lam_f.size
-    K = criterion.K
-    if d < K:
-        raise ValueError(f"the criterion needs d >= K = {K} eigenvalues, got d = {d}")
-    sig = _analytic_signal(lam_f, b_arr, eta_val, T, R_max)
-    r_lo, r_hi = criterion.ratio_bounds
-    eps = criterion.eps
-    nlo, nhi = -np.sort(-sig["n_lo"]), -np.sort(-sig["n_hi"])
-    t_lo, t_hi = _tails(nlo, up=False), _tails(nhi, up=True)
-    trN_lo, trN_hi = t_lo[0], t_hi[0]
-    trS_lo, trS_hi = sig["trS_lo"], sig["trS_hi"]
-    tau = _tau_full(sig, d, R_max)
-    sig_up = sig["sig_up"]
-    # the allowance c (tr S + x tr N̂) that analytic_bounds adds, with c = 4 d u (rounded up)
-    c = float(_up(4.0 * d * _U, 2)) * (1.0 + 8.0 * _U)
-    aS, aN = float(_up(c * trS_hi, 1)), float(_up(c * trN_hi, 1))
-    # necessary: x t̂_K − d·allow(x) > ε tr C, or x n̂_(K) − allow(x) > R (σ̄_1 + x n̂_(1) + allow(x))
-    cands = []
-    den = float(_down(t_lo[K] - _up(eps * trN_hi + d * aN, 2), 1))
-    if den > 0:
-        cands.append(float(_up(_up(eps * trS_hi + d * aS, 2) / den, 1)))
-    den = float(_down(nlo[K - 1] - _up(r_hi * nhi[0] + (1.0 + r_hi) * aN, 3), 1))
-    if den > 0:
-        cands.append(float(_up(_up(r_hi * sig_up[0] + (1.0 + r_hi) * aS, 3) / den, 1)))
-    x_nec = min(cands) if cands else math.inf
-    # sufficient, variance: τ_i + x t̂_j + d·allow(x) <= ε (tr S + x tr N̂), i + j = K
-    i = np.arange(K + 1)
-    A_tail = _up(tau[i] + d * aS - _down(eps * trS_lo, 1), 2)
-    B_tail = _up(t_hi[K - i] + d * aN - _down(eps * trN_lo, 1), 2)
-    x_tail = _largest_below(A_tail, B_tail)
-    # sufficient, decay: σ̄_i + x n̂_(j) + allow(x) <= R (ℓ(x) − allow(x)), i + j = K + 1
-    iu = np.arange(1, K + 1)
-    L_A = np.array([0.0, *sig["var_lo"], *_down(sig["qS_lo"] / sig["nv_hi"], 1)])
-    L_B = np.array([nlo[0], *sig["n_lo"], *np.maximum(_down(sig["qN_lo"] / sig["nv_hi"], 1), 0.0)])
-    A_dec = _up(sig_up[iu - 1][:, None] + (1.0 + r_lo) * aS - _down(r_lo * L_A, 1)[None, :], 3)
-    B_dec = _up(nhi[K - iu][:, None] + (1.0 + r_lo) * aN - _down(r_lo * L_B, 1)[None, :], 3)
-    x_dec = _largest_below(A_dec, B_dec)
-    x_suff = min(x_tail, x_dec)
-    bn_lo, bn_hi = float(_down(bnorm, d + 8)), float(_up(bnorm, d + 8))
-    if x_suff < 0:
-        rho_suff = 0.0
-    elif math.isinf(x_suff):
-        rho_suff = math.inf
-    else:
-        rho_suff = max(float(_down(math.sqrt(max(float(_down(x_suff, 1)), 0.0)) / bn_hi, 2)), 0.0)
-    rho_nec = (math.inf if math.isinf(x_nec)
-               else float(_up(math.sqrt(float(_up(x_nec, 1))) / bn_lo, 2)))
-    return rho_suff * (1.0 - _RHO_MARGIN), rho_nec * (1.0 + _RHO_MARGIN)
+    if d < criterion.K:
+        raise ValueError(f"the criterion needs d >= K = {criterion.K} eigenvalues, got d = {d}")
+    S, E, n = _gd_parts(lam_f, b_arr, eta_val, T)
+    sig = _explicit_signal(S, E, min(d, T), p)
+    return _rho_boundaries(sig, n, _norm(b_arr), criterion)
+
+
+def _norm(b: np.ndarray) -> float:
+    """``|b|`` in float64 without underflow (``b ≠ 0``)."""
+    bmax = float(np.max(np.abs(b)))
+    return bmax * math.sqrt(float(np.sum((b / bmax) ** 2)))
+
+
+
+def _sgd_parts(lam: np.ndarray, b: np.ndarray, eta: float, batch_size: int, T: int,
+               label_noise: float):
+    """The cloud of online SGD as a PSD signal plus the diagonal noise ``s² n̂'``.
+
+    ``C_SGD = S' + s² diag(n̂ + φ_0)`` with ``S' = S + Φ_b + σ_ε² diag(φ_ε)``: the
+    parts ``Φ_b`` (driven by the ground truth, not diagonal), ``φ_0`` (initialisation)
+    and ``φ_ε`` (label noise) of :func:`ribbonlib.sgd.fluctuation_parts`; the label-noise
+    floor does not depend on ``s`` and joins the signal. Each part is taken to be
+    accurate to ``sgd.cloud_rounding(d, T)`` times its largest diagonal entry, the bound
+    that :mod:`ribbonlib.sgd` states for the cloud covariance (its recursions run once
+    per source, each with non-negative coefficients); every sum is rounded outward.
+    """
+    from . import sgd
+
+    d = lam.size
+    S, E, (n_f, n_lo, n_hi) = _gd_parts(lam, b, eta, T)
+    parts = sgd.fluctuation_parts(lam, b, eta, batch_size, T)
+    eps_T = sgd.cloud_rounding(d, T)
+    err = [float(_up(eps_T * np.max(np.abs(np.diag(v))), 2)) for v in parts]
+    idx = np.arange(d)
+    S2 = S + parts.signal
+    S2[idx, idx] += label_noise * np.diag(parts.label)
+    E2 = _up(E + (err[0] + _up(label_noise * err[2], 1)) + 2.0 * _U * np.abs(S2), 2)
+    init = np.diag(parts.init)
+    n = (n_f + init, np.maximum(_down(n_lo + init - err[1], 2), 0.0),
+         _up(n_hi + init + err[1], 2))
+    return S2, E2, n
+
+
+def sgd_analytic_bounds(lam: Any, b: Any, s: float, eta: float, batch_size: int,
+                        steps: int, label_noise: float = 0.0, *,
+                        pivots: int = _PIVOTS) -> SpectrumBounds:
+    """:func:`analytic_bounds` for the cloud of online-SGD trajectories.
+
+    The same sandwich applied to ``C_SGD = S' + diag(σ_ε² φ_ε + s² (n̂ + φ_0))`` of
+    :func:`ribbonlib.sgd.cloud_covariance`, whose signal ``S' = S + Φ_b`` carries the
+    SGD fluctuations driven by the ground truth and whose diagonal noise carries the
+    initialisation (``φ_0``) and the label-noise floor (``φ_ε``). Rigorous for the
+    exact ``C_SGD`` given the round-off bound that :mod:`ribbonlib.sgd` states.
+
+    Parameters
+    ----------
+    lam, b, s, steps, pivots
+        As in :func:`analytic_bounds`.
+    eta : float
+        Learning rate, ``0 < η < η_c(B)`` (SGD stable; :func:`ribbonlib.sgd.stability_threshold`).
+    batch_size : int
+        ``B >= 1``.
+    label_noise : float, optional
+        ``σ_ε² >= 0``.
+
+    Returns
+    -------
+    SpectrumBounds
+    """
+    lam_arr, b_arr, s_val, eta_val, T = _check_inputs(lam, b, s, eta, steps)
+    p = _check_pivots(pivots)
+    noise = _validate.finite_real(label_noise, "label_noise", low=0.0)
+    lam_f = np.asarray(lam_arr, dtype=float)
+    S, E, n = _sgd_parts(lam_f, b_arr, eta_val, batch_size, T, noise)
+    sig = _explicit_signal(S, E, lam_f.size, p)
+    out = _explicit_cloud(sig, n, np.array([s_val]))
+    keys = ("lower", "upper", "trace", "tail_lower", "tail_upper", "trace_lower",
+            "trace_upper")
+    vals = {k: v[0] for k, v in zip(keys, out)}
+    return SpectrumBounds(signal_lower=sig["sig_lo"], signal_upper=sig["sig_up"],
+                          signal_tail=sig["tail_up"], **vals)
+
+
+def sgd_rho_boundaries(lam: Any, b: Any, eta: float, batch_size: int, steps: int,
+                       label_noise: float = 0.0,
+                       criterion: RibbonCriterion = RibbonCriterion(), *,
+                       pivots: int = _PIVOTS) -> tuple[float, float]:
+    """The phase boundaries of :func:`analytic_rho_boundaries` for online SGD.
+
+    The SGD floor enters the noise: with ``x = s²`` the noise is ``c + x n̂'``,
+    ``c = σ_ε² φ_ε`` the label-noise floor and ``n̂' = n̂ + φ_0``, and the signal is
+    ``S + Φ_b`` (:func:`sgd_analytic_bounds`); every bound is again affine in ``x``
+    (the ``j``-th largest noise lies between ``min c + x n̂'_(j)`` and
+    ``max c + x n̂'_(j)``, the tails of the noise between ``(d − j) min c + x t̂'_j`` and
+    ``Σ_{k ∈ J} c_k + x t̂'_j``, ``J`` the ``d − j`` modes of smallest ``n̂'``), and the
+    same half-lines and intervals give ``ρ_suff <= ρ_nec``.
+
+    Parameters
+    ----------
+    lam, b, steps, criterion, pivots
+        As in :func:`analytic_rho_boundaries`.
+    eta, batch_size, label_noise
+        As in :func:`sgd_analytic_bounds`.
+
+    Returns
+    -------
+    rho_suff, rho_nec : float
+    """
+    criterion = _check_criterion(criterion)
+    lam_arr, b_arr, _, eta_val, T = _check_inputs(lam, b, 0.0, eta, steps)
+    p = _check_pivots(pivots)
+    noise = _validate.finite_real(label_noise, "label_noise", low=0.0)
+    if not np.any(b_arr != 0):
+        raise ValueError("b must not vanish (ρ = s/|b| is undefined for b = 0)")
+    lam_f = np.asarray(lam_arr, dtype=float)
+    d = lam_f.size
+    if d < criterion.K:
+        raise ValueError(f"the criterion needs d >= K = {criterion.K} eigenvalues, got d = {d}")
+    S, E, n = _sgd_parts(lam_f, b_arr, eta_val, batch_size, T, noise)
+    sig = _explicit_signal(S, E, d, p)
+    return _rho_boundaries(sig, n, _norm(b_arr), criterion)

@@ -4,6 +4,7 @@ hyper-ribbon criterion."""
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import mpmath
 import numpy as np
@@ -84,8 +85,8 @@ def test_edge_cases_small_T_negative_r_zero_noise_zero_signal():
         ab = phase.analytic_bounds(lam, b, s, eta, T)
         for lo, up in (phase.cloud_spectrum_bounds(lam, b, s, eta, T), (ab.lower, ab.upper)):
             assert np.all(lo <= mu) and np.all(mu <= up)
-        tau = phase.signal_tail_bounds(lam, b, eta, T)
-        assert np.all(tau[min(T, 4):] == 0.0)  # rank of S is at most min(d, T)
+        assert np.all(ab.signal_tail[min(T, 4):] == 0.0)  # rank of S is at most min(d, T)
+        assert np.all(ab.signal_upper[min(T, 4):] == 0.0)
     zero = phase.analytic_bounds(lam, np.zeros(4), 0.0, 0.5, 5)
     assert np.all(np.abs(zero.upper) <= 1e-280) and np.all(np.abs(zero.lower) <= 1e-280)
     assert abs(zero.trace_lower) <= 1e-280 and abs(zero.trace_upper) <= 1e-280
@@ -114,24 +115,6 @@ def test_blaschke_distance_formula():
     dist = np.linalg.norm(e - V @ coef)
     B = np.prod([(r - rho) / (1 - r * rho) for rho in nodes])
     assert dist == pytest.approx(abs(B) / math.sqrt(1 - r * r), rel=1e-8)
-
-
-@pytest.mark.parametrize("theta", [1e-4, 0.003, 0.02, 0.2, 1.5])
-@pytest.mark.parametrize("p", [1, 2, 4, 7])
-@pytest.mark.parametrize("kappa", [0.5, 1.0])
-def test_dictionary_interpolation_error_bound(theta, p, kappa):
-    """The Chebyshev error bound of e^(−θt) in powers of x = e^(−κt/T) holds on t = 0..T."""
-    T = 200
-    a, b_ = math.exp(-kappa), 1.0
-    k = np.arange(p)
-    nodes = (a + b_) / 2 + (b_ - a) / 2 * np.cos((2 * k + 1) * np.pi / (2 * p))
-    beta = theta * T / kappa
-    coef = np.polyfit(nodes, nodes**beta, p - 1) if p > 1 else np.array([nodes[0] ** beta])
-    x = np.exp(-kappa * np.arange(T + 1) / T)
-    err = np.max(np.abs(x**beta - np.polyval(coef, x)))
-    th = np.array([theta])
-    bound = math.sqrt(phase._dictionary_error2(th, th, T, p, kappa)[0])
-    assert err <= bound * (1 + 1e-9) + 1e-13
 
 
 # ------------------------------------------------------------------------------ grids
@@ -166,8 +149,10 @@ def test_bounds_grids_equal_pointwise_calls():
             np.testing.assert_allclose(lower[i, j], lo, rtol=1e-12, atol=1e-300)
             np.testing.assert_allclose(upper[i, j], up, rtol=1e-12, atol=1e-300)
             ab = phase.analytic_bounds(lams[i], b, s, 1.2, T)
-            for name in ("lower", "upper", "tail_lower", "tail_upper"):
-                np.testing.assert_allclose(getattr(ag, name)[i, j], getattr(ab, name), rtol=1e-12, atol=1e-300)
+            for name in ("lower", "upper", "tail_lower", "tail_upper", "signal_lower",
+                         "signal_upper", "signal_tail"):
+                got = getattr(ag, name)[i, j if name[:3] != "sig" else 0]
+                np.testing.assert_allclose(got, getattr(ab, name), rtol=1e-12, atol=1e-300)
             tr = np.trace(cloud.covariance(lams[i], b, s, 1.2, T))
             assert trace.lo[i, j] <= tr * (1 + 1e-12) and tr <= trace.hi[i, j] * (1 + 1e-12)
             assert trace.hi[i, j] - trace.lo[i, j] <= 1e-10 * tr
@@ -235,6 +220,137 @@ def test_analytic_rho_boundaries_bracket_the_exact_boundary():
         assert (bool(proved), bool(excluded)) == (expect, not expect)
 
 
+def test_geometric_definition_on_hand_made_spectra():
+    """The second definition accepts a textbook sloppy ribbon (widths × 0.7) that the
+    first rejects, and rejects a straight line that the first accepts."""
+    geo, crit = phase.GeometricCriterion(), phase.RibbonCriterion()
+    sloppy = 0.7 ** (2 * np.arange(30))
+    line = np.r_[1.0, np.zeros(29)]
+    blob = np.r_[np.ones(4), np.full(26, 1e-12)]
+    fast = 0.3 ** (2 * np.arange(30))
+    collapsed = 0.05 ** (2 * np.arange(30))
+    got = phase.is_geometric_ribbon(np.array([sloppy, line, blob, fast, collapsed]), geo)
+    assert got.tolist() == [True, False, False, True, False]
+    assert phase.is_ribbon(np.array([sloppy, line]), crit).tolist() == [False, True]
+    # at the thresholds, exactly (powers of two): w_(k+1) = q w_k is accepted at both ends
+    edge = phase.GeometricCriterion(K=3, q_max=0.5, q_min=0.25)
+    assert bool(phase.is_geometric_ribbon(np.array([1.0, 0.25, 0.25**3, 0.0]), edge))
+    assert not bool(phase.is_geometric_ribbon(np.array([1.0, 0.25, 0.25**3 * 0.99, 0.0]), edge))
+    assert not bool(phase.is_geometric_ribbon(np.array([1.0, 0.26, 0.26**2, 0.0]), edge))
+
+
+def test_geometric_certified_decides_with_exact_bounds_and_not_with_loose_ones():
+    geo = phase.GeometricCriterion()
+    rng = np.random.default_rng(3)
+    ratios = rng.uniform(0.0, 1.0, size=(300, 6)) ** 0.5
+    mus = np.cumprod(np.c_[np.ones(300), ratios ** 2], axis=1)
+    proved, excluded = phase.geometric_certified(mus, mus, geo)
+    truth = phase.is_geometric_ribbon(mus, geo)
+    assert truth.any() and (~truth).any()
+    assert np.array_equal(proved, truth) and np.array_equal(excluded, ~truth)
+    proved, excluded = phase.geometric_certified(0.5 * mus, 2.0 * mus, geo)
+    assert not np.any(proved & ~truth) and not np.any(excluded & truth)
+    assert np.mean(proved | excluded) < 0.9   # loose bounds decide less
+
+
+def test_excluded_from_with_exact_rationals():
+    """The start of the half-line covered by affine conditions A + x B > 0."""
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        A = rng.choice([-1.0, 1.0], 4) * rng.uniform(0.1, 2.0, 4)
+        B = rng.choice([-1.0, 1.0, 0.0], 4, p=[0.45, 0.45, 0.1]) * rng.uniform(0.1, 2.0, 4)
+        x0 = phase._excluded_from(A, B)
+        covered = lambda t: any(Fraction(a) + t * Fraction(bb) > 0 for a, bb in zip(A, B))
+        if math.isinf(x0):
+            assert not covered(Fraction(10**6))
+            continue
+        top = max(10.0, 4.0 * x0)
+        grid = [Fraction(x0) + (Fraction(top) - Fraction(x0)) * Fraction(k, 64)
+                for k in range(1, 65)]
+        assert all(covered(t) for t in grid) and covered(Fraction(10**9))
+        if x0 > 0:   # just below x0 some point is not covered
+            assert not covered(Fraction(x0) * (1 - Fraction(1, 10**9)))
+
+
+def test_sgd_bounds_reduce_to_gradient_descent_for_large_batches():
+    """B → ∞: the SGD parts vanish and the bounds approach those of gradient descent."""
+    d = 12
+    lam = spectra.power_law(d, 2.0)
+    b = np.ones(d) / math.sqrt(d)
+    gd = phase.analytic_bounds(lam, b, 0.05, 0.2, 60)
+    big = phase.sgd_analytic_bounds(lam, b, 0.05, 0.2, 10**9, 60)
+    np.testing.assert_allclose(big.lower[:4], gd.lower[:4], rtol=1e-6)
+    np.testing.assert_allclose(big.upper[:4], gd.upper[:4], rtol=1e-6)
+    rs_gd = phase.analytic_rho_boundaries(lam, b, 0.2, 60)
+    rs_big = phase.sgd_rho_boundaries(lam, b, 0.2, 10**9, 60)
+    np.testing.assert_allclose(rs_big, rs_gd, rtol=1e-5)
+    # label noise only ever adds variance: the trace grows by sigma^2 tr(phi_eps)
+    noisy = phase.sgd_analytic_bounds(lam, b, 0.05, 0.2, 4, 60, label_noise=0.3)
+    clean = phase.sgd_analytic_bounds(lam, b, 0.05, 0.2, 4, 60)
+    assert noisy.trace_lower > clean.trace_upper
+
+
+def test_geometric_certified_needs_the_upper_bound_of_the_next_width():
+    """A loose lower bound on the later widths proves nothing: the decay of the widths
+    is certified by the upper bounds, their resolution by the lower ones."""
+    geo = phase.GeometricCriterion()
+    fat = np.array([1.0, 0.9, 0.8, 0.7, 0.6])          # ratios above q_max: not a ribbon
+    for q_min in (0.0, 0.1):
+        lo = fat * 10.0 ** -np.arange(5)
+        proved, _ = phase.geometric_certified(lo, fat, phase.GeometricCriterion(q_min=q_min))
+        assert not proved
+    thin = np.array([1.0, 1e-3, 1e-6, 1e-9, 1e-12])    # ratios below q_min: not a ribbon
+    proved, excluded = phase.geometric_certified(thin, thin * 1e3, geo)
+    assert not proved
+
+
+def test_poincare_lower_bound_with_a_basis_far_from_orthonormal():
+    """μ_m(C) >= λ_m(WᵀCW)/λ_max(WᵀW): with W = 2Q the compressed matrix is 4 QᵀCQ and
+    the bound must divide by 4 (Ostrowski), not multiply."""
+    rng = np.random.default_rng(2)
+    A = rng.standard_normal((6, 6))
+    S = A @ A.T
+    mu = np.linalg.eigvalsh(S)[::-1]
+    Q, _ = np.linalg.qr(rng.standard_normal((6, 3)))
+    zero = np.zeros((1, 6))
+    for scale in (1.0, 2.0, 0.5):
+        lo, _ = phase._poincare_lower(S, 0.0, zero, zero, zero, scale * Q)
+        assert np.all(lo[0] <= mu[:3] * (1 + 1e-12))
+    full, _ = phase._poincare_lower(S, 0.0, zero, zero, zero, np.linalg.qr(A)[0])
+    np.testing.assert_allclose(full[0], mu, rtol=1e-9)   # orthonormal and complete: tight
+
+
+def test_rho_boundaries_shrink_when_any_enclosure_widens():
+    """Every input of the formulas enters at its safe end: widening one enclosure (a
+    lower end down or an upper end up, by 20%) can only lower ρ_suff and raise ρ_nec,
+    and each end that binds on this problem moves them."""
+    d = 30
+    lam = spectra.power_law(d, 1.5)
+    b = np.ones(d) / math.sqrt(d)
+    crit = phase.RibbonCriterion()
+    S, E, n = phase._gd_parts(lam, b, 0.5, 100)
+    sig = phase._explicit_signal(S, E, d, 32)
+    base = phase._rho_boundaries(sig, n, 1.0, crit)
+    assert 0 < base[0] <= base[1] < math.inf
+    wider = {"trS_lo": 0.8, "trS_hi": 1.2, "sig_lo": 0.8, "sig_up": 1.2, "tail_lo": 0.8,
+             "tail_up": 1.2, "var_lo": 0.8, "ray_lo": 0.8, "head_lo": 0.8, "one_f": 1.2,
+             "n_lo": 0.8, "n_hi": 1.2}
+    moved = set()
+    for key, f in wider.items():
+        sig2, n2 = dict(sig), tuple(n)
+        if key == "n_lo":
+            n2 = (n[0], n[1] * f, n[2])
+        elif key == "n_hi":
+            n2 = (n[0], n[1], n[2] * f)
+        else:
+            sig2[key] = sig[key] * f
+        got = phase._rho_boundaries(sig2, n2, 1.0, crit)
+        assert got[0] <= base[0] and got[1] >= base[1], key
+        if got != base:
+            moved.add(key)
+    assert {"trS_lo", "trS_hi", "tail_lo", "head_lo", "one_f", "n_lo", "n_hi"} <= moved
+
+
 def test_plateau_count():
     assert phase.plateau_count(1.0, 0.5, 100) == pytest.approx(100.0)
     np.testing.assert_allclose(phase.plateau_count([1.0, 2.0], 0.5, 100), [100.0, 10.0])
@@ -269,10 +385,10 @@ def test_other_validation_errors():
     lam, b = [1.0, 0.5], [1.0, 1.0]
     with pytest.raises(ValueError, match="precision"):
         phase.cloud_spectrum_bounds(lam, b, 0.1, 0.5, 3, precision=8)
-    with pytest.raises(ValueError, match="max_rank"):
-        phase.analytic_bounds(lam, b, 0.1, 0.5, 3, max_rank=100)
-    with pytest.raises(ValueError, match="max_rank"):
-        phase.signal_tail_bounds(lam, b, 0.5, 3, max_rank=-1)
+    with pytest.raises(ValueError, match="pivots"):
+        phase.analytic_bounds(lam, b, 0.1, 0.5, 3, pivots=0)
+    with pytest.raises(ValueError, match="pivots"):
+        phase.analytic_rho_boundaries(lam, b, 0.5, 3, pivots=1.5)
     with pytest.raises(ValueError, match="K"):
         phase.RibbonCriterion(K=1)
     with pytest.raises(ValueError, match="q must be in"):
@@ -309,3 +425,19 @@ def test_other_validation_errors():
         phase.analytic_rho_boundaries(np.ones(4), np.zeros(4), 0.5, 3)
     with pytest.raises(ValueError, match="d >= K"):
         phase.analytic_rho_boundaries(np.ones(3), np.ones(3), 0.5, 3)
+    with pytest.raises(ValueError, match="q_max"):
+        phase.GeometricCriterion(q_max=1.0)
+    with pytest.raises(ValueError, match="q_min"):
+        phase.GeometricCriterion(q_max=0.5, q_min=0.5)
+    with pytest.raises(ValueError, match="criterion"):
+        phase.is_geometric_ribbon([1.0, 0.5, 0.1, 0.0], phase.RibbonCriterion())
+    with pytest.raises(ValueError, match=">= 0"):
+        phase.is_geometric_ribbon([1.0, 0.5, 0.1, -0.1])
+    with pytest.raises(ValueError, match="same shape"):
+        phase.geometric_certified(np.zeros(5), np.zeros(6))
+    with pytest.raises(ValueError, match="label_noise"):
+        phase.sgd_analytic_bounds(lam, b, 0.1, 0.1, 2, 3, label_noise=-1.0)
+    with pytest.raises(ValueError, match="batch_size"):
+        phase.sgd_rho_boundaries(np.ones(4), np.ones(4), 0.1, 0, 3)
+    with pytest.raises(ValueError, match="b must not vanish"):
+        phase.sgd_rho_boundaries(np.ones(4), np.zeros(4), 0.1, 2, 3)
