@@ -1,7 +1,10 @@
 # ribbon-book: two commands do everything.
-#   make book   build the executed HTML book into _build/html
-#   make test   unit, property and chapter tests, the strict book build, then the tests
-#               of the built HTML (offline math rendering in headless Chromium, links)
+#   make book   build the executed HTML book into _build/html, with every chapter as a
+#               notebook (executed, student, instructor) beside it
+#   make test   unit, property and chapter tests, the strict book build, the notebooks
+#               and the PDF, then the tests of what was built (offline math rendering in
+#               headless Chromium, links, the PDF, the notebooks in a fresh environment)
+# Also: make pdf (the whole book as _build/pdf/ribbon-book.pdf), make notebooks.
 # Both create .venv from pyproject.toml + constraints.txt when it is missing or stale.
 
 PYTHON ?= python3
@@ -22,7 +25,7 @@ export MKL_NUM_THREADS := 1
 CHROMIUM ?= chromium
 export CHROMIUM
 
-.PHONY: book test venv clean lock bench assets chromium mutation
+.PHONY: book test venv clean lock bench assets chromium mutation pdf notebooks poppler
 
 venv: $(STAMP)
 
@@ -48,16 +51,52 @@ chromium:
 	@command -v $(CHROMIUM) > /dev/null || { \
 	  echo "chromium is missing and could not be installed (apt-get install chromium, as root)"; exit 1; }
 
+# poppler's pdftotext and pdfinfo, with which the tests read the PDF (Debian, as root).
+poppler:
+	@command -v pdftotext > /dev/null || { \
+	  echo "Installing Debian's poppler-utils for the checks of the PDF"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils > /dev/null; }
+	@command -v pdftotext > /dev/null || { \
+	  echo "pdftotext is missing and could not be installed (apt-get install poppler-utils, as root)"; exit 1; }
+
+# cffconvert validates CITATION.cff in the tests; it needs jsonschema<4, so it lives in an
+# environment of its own, pinned in tools/cffconvert-requirements.txt.
+CFF_VENV  := $(VENV)/cffconvert
+CFF_STAMP := $(CFF_VENV)/.installed
+
+$(CFF_STAMP): tools/cffconvert-requirements.txt $(STAMP)
+	rm -rf $(CFF_VENV) && $(BIN)/python -m venv $(CFF_VENV)
+	$(CFF_VENV)/bin/python -m pip install --quiet -r tools/cffconvert-requirements.txt
+	touch $(CFF_STAMP)
+
+# Every chapter as a notebook, from the executed copies in the execution cache and the
+# numbers of the built pages: executed next to its page, student and instructor sets,
+# the solutions of each chapter (tools/notebooks.py). Needs a built book.
+NOTEBOOKS = $(BIN)/python tools/notebooks.py
+# The whole book as one PDF: a one-page HTML build printed by Chromium (tools/build_pdf.py).
+BUILD_PDF = $(BIN)/python tools/build_pdf.py
+
 book: $(STAMP) assets
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
-	@echo "Book written to $(CURDIR)/_build/html/index.html"
+	$(NOTEBOOKS)
+	@echo "Book written to $(CURDIR)/_build/html/index.html (make pdf adds the PDF)"
+
+notebooks: $(STAMP)
+	$(NOTEBOOKS)
+
+pdf: $(STAMP) assets chromium poppler
+	@test -d _build/html || $(MAKE) book
+	$(BUILD_PDF)
 
 # Each chapter is executed once, from scratch, by its test; the test stores the executed
 # notebook in the book's execution cache, so the strict build renders these fresh outputs.
 # tests/html checks that build, so it runs after it (and fails if there is no build).
-test: $(STAMP) assets chromium
+# The notebooks and the PDF are made from that build, and tests/html checks them too.
+test: $(STAMP) $(CFF_STAMP) assets chromium poppler
 	RIBBONLIB_PRIME_CACHE=$(CURDIR)/_build/.jupyter_cache $(BIN)/python -m pytest -n $(JOBS) -p no:cacheprovider --ignore=tests/html tests
 	$(BIN)/jupyter-book build . --all --warningiserror --nitpick --keep-going
+	$(NOTEBOOKS)
+	$(BUILD_PDF)
 	$(BIN)/python -m pytest -p no:cacheprovider tests/html
 	@echo "Book written to $(CURDIR)/_build/html/index.html"
 
