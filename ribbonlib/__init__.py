@@ -14,6 +14,7 @@ bounds     Zolotarev / displacement-rank bounds and the cloud-spectrum sandwich
 kernels    RBF, Laplace and arc-cosine kernels
 sgd        exact second moments of online SGD
 phase      certified bounds on the cloud spectrum, sweeps and the hyper-ribbon criterion
+boundaries leading asymptotics of the phase boundaries
 
 Importing ribbonlib has no side effects (no plotting, no global state beyond the
 in-memory list of check outcomes).
@@ -24,7 +25,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("check", "certify", "figures", "typeset", "embedding", "spectra", "dynamics", "cloud", "bounds", "kernels", "sgd", "phase")
+_SUBMODULES = ("check", "certify", "figures", "typeset", "embedding", "spectra", "dynamics", "cloud", "bounds", "kernels", "sgd", "phase", "boundaries")
 
 __all__ = list(_SUBMODULES) + ["__version__"]
 
