@@ -53,6 +53,25 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("\u00ad", "")).strip()
 
 
+FOOTER = re.compile(r'ribbon-book (\S+), commit <code>(\w+)</code>')
+
+
+def built_edition(html_dir: Path) -> tuple[str, str]:
+    """Version and commit named by the built book (the commit may be behind HEAD when
+    someone committed since the build)."""
+    m = FOOTER.search((html_dir / "intro.html").read_text(encoding="utf-8"))
+    assert m, "the first page's footer names no edition"
+    version, commit = m.groups()
+    assert version == publish.book_version(ROOT)
+    if commit != "unknown":
+        known = subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{commit}^{{commit}}"],
+                               capture_output=True)
+        assert known.returncode == 0, f"the book names commit {commit}, which this repository does not have"
+    else:
+        assert publish.book_commit(ROOT) == "unknown"
+    return version, commit
+
+
 def test_pdf_is_served_with_the_html(pdf: Path, html_dir: Path) -> None:
     copy = html_dir / publish.PDF_NAME
     assert copy.is_file() and copy.read_bytes() == pdf.read_bytes(), (
@@ -70,9 +89,9 @@ def test_page_count_is_plausible(pdf: Path) -> None:
 def test_title_page_names_the_edition(pdf: Path) -> None:
     first = subprocess.run([poppler("pdftotext"), "-f", "1", "-l", "1", "-enc", "UTF-8", str(pdf), "-"],
                            capture_output=True, text=True, check=True).stdout
-    ed = publish.edition(ROOT)
-    assert f"Version {ed['version']}" in first, first
-    assert f"commit {ed['commit']}" in flat(first), first
+    version, commit = built_edition(pdf.parent.parent / "html")
+    assert f"Version {version}" in first, first
+    assert f"commit {commit}" in flat(first), first
 
 
 def chapter_titles() -> list[str]:
@@ -174,3 +193,18 @@ def test_every_page_links_the_pdf(html_dir: Path) -> None:
         if f'href="{rel}"' not in head:
             without.append(str(page.relative_to(html_dir)))
     assert not without, f"pages that do not link the PDF: {without[:10]}"
+
+
+def test_every_page_names_its_edition(html_dir: Path) -> None:
+    """The footer of every page gives the version and the commit the book was built from."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import check_links
+
+    version, commit = built_edition(html_dir)
+    expected = f'ribbon-book {version}, commit <code>{commit}</code>'
+    without = [str(p.relative_to(html_dir)) for p in check_links.pages_of(html_dir)
+               if 'http-equiv="refresh"' not in p.read_text(encoding="utf-8")[:3000].lower()
+               and expected not in p.read_text(encoding="utf-8")]
+    assert not without, f"pages whose footer does not name {expected!r}: {without[:10]}"
+    ledger = (html_dir / "ledger.html").read_text(encoding="utf-8")
+    assert f"Edition: ribbon-book {version}, commit {commit}" in ledger
