@@ -78,6 +78,7 @@ section.ribbon-chapter { break-before: page; }
 figure, table, .math-wrapper, div.math, mjx-container[display="true"], .cell_output img,
 .admonition-title, .proof .admonition-title, h1, h2, h3, h4 { break-inside: avoid; }
 h1, h2, h3, h4, .admonition-title { break-after: avoid; }
+div.cell_input, div.cell_output { break-inside: avoid; }
 img { max-width: 100% !important; height: auto !important; }
 pre, .highlight pre, .output pre { white-space: pre-wrap !important; word-break: break-word;
   overflow: visible !important; }
