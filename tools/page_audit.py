@@ -12,6 +12,9 @@ rule it breaks, where it is and what it shows. Rules (see :data:`RULES`):
 ``raw-tex``        TeX or a ``$`` left as text outside code and rendered math
 ``markdown``       Markdown table rows (``| a | b |``, ``|---|``) or emphasis markers left as text
 ``math-error``     a math element MathJax did not render, or a MathJax error
+``math-narrow``    a display equation that MathJax laid out for a width much smaller than
+                   its box (it breaks equations that fit: the symptom of a layout that hides
+                   the column's width from MathJax)
 ``page-scroll``    the page scrolls sideways (the document is wider than the window)
 ``too-wide``       an element (code, output, display math, table, figure) wider than the
                    text column, or scrolling inside itself
@@ -46,8 +49,8 @@ MAX_CODE_SHARE = 0.15
 FONT_KEY = "ribbon:min-font-pt"
 DPI_KEY = "ribbon:dpi"
 
-RULES = ("raw-tex", "markdown", "math-error", "page-scroll", "too-wide", "alt-text", "tiny-text",
-         "code-share")
+RULES = ("raw-tex", "markdown", "math-error", "math-narrow", "page-scroll", "too-wide", "alt-text",
+         "tiny-text", "code-share")
 
 #: Pages that are not the book's text (Sphinx's generated index and search pages).
 SKIP_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
@@ -111,6 +114,19 @@ _INSPECT = r"""
   document.querySelectorAll('mjx-merror').forEach((m) => {
     out.push(['math-error', describe(m), 'MathJax error: ' + clip(m.getAttribute('data-mjx-error') || m.textContent)]);
   });
+  // --- MathJax's idea of the width available to each display equation
+  if (window.MathJax && MathJax.startup && MathJax.startup.document && MathJax.startup.document.math) {
+    for (const m of MathJax.startup.document.math) {
+      const c = m.typesetRoot;
+      if (!m.display || !c || !c.parentElement || !m.metrics) continue;
+      const p = c.parentElement, cs = getComputedStyle(p);
+      const eq = p.querySelector(':scope > .eqno');
+      const box = p.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight)
+        - (eq && getComputedStyle(eq).position !== 'absolute' && getComputedStyle(eq).display !== 'block' ? eq.offsetWidth : 0);
+      if (box > 0 && m.metrics.containerWidth < 0.75 * box)
+        out.push(['math-narrow', describe(c), `laid out for ${Math.round(m.metrics.containerWidth)}px in a ${Math.round(box)}px box: ` + clip(c.textContent || '')]);
+    }
+  }
   // --- width
   const docw = document.documentElement.scrollWidth;
   if (docw > vw + 1) out.push(['page-scroll', 'document', `document is ${docw}px wide in a ${vw}px window`]);
@@ -140,7 +156,7 @@ _INSPECT = r"""
   art.querySelectorAll('img').forEach((img) => {
     const alt = (img.getAttribute('alt') || '').trim();
     const src = img.getAttribute('src') || '';
-    if (alt.split(/\s+/).filter(Boolean).length < 4 || /[\\/]|\.(png|svg|jpe?g|gif)\b|^_build|^image$/i.test(alt))
+    if (alt.split(/\s+/).filter(Boolean).length < 4 || /\.(png|svg|jpe?g|gif)\b|_build|jupyter_execute|^image$/i.test(alt))
       out.push(['alt-text', describe(img), `alt "${alt}" for ${src}`]);
     if (!visible(img)) return;
     const r = img.getBoundingClientRect();
@@ -160,11 +176,16 @@ _INSPECT = r"""
 
 _WAIT_MATH = r"""
 async () => {
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-    await MathJax.startup.promise;
-    if (MathJax.typesetPromise) await MathJax.typesetPromise();
-  }
-  return true;
+  const done = (async () => {
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+      await MathJax.startup.promise;
+      if (MathJax.typesetPromise) await MathJax.typesetPromise();
+    }
+    return true;
+  })();
+  // MathJax waits for ever for a file it cannot load: give up after 30 s and say so
+  const timeout = new Promise((resolve) => setTimeout(() => resolve(false), 30000));
+  return await Promise.race([done, timeout]);
 }
 """
 
@@ -249,9 +270,12 @@ def audit_pages(pages: Iterable[Path], root: Path, widths: Iterable[int] = WIDTH
                 for path in pages:
                     name = str(path.relative_to(root)) if path.is_relative_to(root) else path.name
                     page.goto(path.resolve().as_uri(), wait_until="load")
-                    page.evaluate(_WAIT_MATH)
+                    finished = page.evaluate(_WAIT_MATH)
                     page.wait_for_timeout(50)
                     result = page.evaluate(_INSPECT)
+                    if not finished and "math-error" in rules:
+                        defects.append(Defect(name, width, "math-error", "page",
+                                              "MathJax did not finish typesetting within 30 s"))
                     for rule, where, what in result["defects"]:
                         if rule in rules:
                             defects.append(Defect(name, width, rule, where, what))

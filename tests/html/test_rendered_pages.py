@@ -21,12 +21,17 @@ img { max-width: 100%; }
 
 
 def write_page(folder: Path, name: str, body: str, mathjax: Path | None = None) -> Path:
-    """A minimal page with the book's article structure (and MathJax when given)."""
+    """A minimal page with the book's article structure (and MathJax when given, configured
+    as the book configures it, its font's glyph data in the sibling folder)."""
     head = f"<style>{CSS}</style>"
     if mathjax is not None:
+        font = next(mathjax.parent.parent.glob("mathjax-mathjax-newcm-font-*"))
         head += (
             "<script>window.MathJax = {tex: {inlineMath: [['\\\\(', '\\\\)']], "
-            "displayMath: [['\\\\[', '\\\\]']]}, options: {processHtmlClass: 'math'}};</script>"
+            "displayMath: [['\\\\[', '\\\\]']]}, options: {processHtmlClass: 'math', menuOptions: "
+            "{settings: {enrich: false, speech: false, braille: false, assistiveMml: true}}}, "
+            "output: {displayOverflow: 'linebreak', linebreaks: {inline: true, width: '100%'}}, "
+            f"loader: {{paths: {{'mathjax-newcm': '[mathjax]/../{font.name}'}}}}}};</script>"
             f'<script defer src="{mathjax.as_uri()}"></script>'
         )
     path = folder / name
@@ -88,6 +93,13 @@ def broken_pages(tmp_path_factory, mathjax):
                                "<p>| kappa | k = 1 | k = 2 |<br>|---|---|---|</p>"),
         "math-error": write_page(folder, "merr.html",
                                  "<div class='math'>\\[ \\frac{a}{ \\]</div>", mathjax),
+        # the layout of a theme that sets display equations in a flex row with their number
+        "math-narrow": write_page(folder, "narrow.html",
+                                  "<style>div.flex { display: flex; flex-direction: row-reverse; "
+                                  "align-items: center; gap: 0.5em; overflow: hidden } div.flex "
+                                  "mjx-container { flex-grow: 1; overflow: auto }</style>"
+                                  "<div class='math flex'><span class='eqno'>(1)</span>"
+                                  "\\[ a + b = c + d + e = f \\]</div>", mathjax),
         "page-scroll": write_page(folder, "scroll.html",
                                   "<p>Text.</p></article><div style='width: 2400px'>wide</div><article>"),
         "too-wide": write_page(folder, "wide.html", "<pre>" + "x = 1 + " * 60 + "</pre>"),
