@@ -367,7 +367,15 @@ def claim_pieces(name: str) -> list[tuple[str, str]]:
         pos = m.end()
     if pos < len(name):
         out.append(("text", name[pos:]))
-    return out
+    # an equation reference renders with its own parentheses, "(1.4)": drop the author's
+    for i, (kind, value) in enumerate(out):
+        if kind != "label" or not value.startswith("eq-") or not 0 < i < len(out) - 1:
+            continue
+        (k0, before), (k1, after) = out[i - 1], out[i + 1]
+        if k0 == "text" and k1 == "text" and before.endswith("(") and after.startswith(")"):
+            out[i - 1] = ("text", before[:-1])
+            out[i + 1] = ("text", after[1:])
+    return [(k, v) for k, v in out if not (k == "text" and v == "")]
 
 
 def _kind_counts(records: list[dict[str, Any]]) -> list[str]:
