@@ -42,6 +42,10 @@ __all__ = [
     "snapshot_steps",
     "Trajectory",
     "train",
+    "init_conv_params",
+    "conv_logits",
+    "conv_loss_and_grad",
+    "train_conv",
     "sum_zero_basis",
     "LinearTwin",
     "linear_twin",
@@ -619,6 +623,86 @@ def _update(optimizer: str, params: list[np.ndarray], g: list[np.ndarray], vel: 
             p -= eta * (m1 / c1) / (np.sqrt(m2 / c2) + 1e-8)
 
 
+def _schedule(optimizer: str, lr: float, steps: int, batch_size: int | None,
+              n_samples: int, weight_decay: float, momentum: float, betas: Any,
+              record: Any, n_classes: int) -> tuple:
+    """Validate the hyper-parameters shared by :func:`train` and :func:`train_conv`."""
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    eta = _validate.finite_real(lr, "lr", low=0.0, low_open=True)
+    T = _validate.integer(steps, "steps", low=1)
+    B = (None if batch_size is None
+         else _validate.integer(batch_size, "batch_size", low=1))
+    if B is not None and B > n_samples:
+        raise ValueError(f"batch_size must be in [1, N = {n_samples}], got {B}")
+    wd = _validate.finite_real(weight_decay, "weight_decay", low=0.0)
+    mom = _validate.finite_real(momentum, "momentum", low=0.0, high=1.0, high_open=True)
+    if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
+        raise ValueError("betas must be a pair (beta1, beta2)")
+    b1 = _validate.finite_real(betas[0], "betas[0]", low=0.0, high=1.0, high_open=True)
+    b2 = _validate.finite_real(betas[1], "betas[1]", low=0.0, high=1.0, high_open=True)
+    if record is None:
+        rec = np.arange(T + 1)
+    else:
+        rec = np.asarray(record)
+        if rec.ndim != 1 or rec.size == 0 or not np.issubdtype(rec.dtype, np.integer):
+            raise ValueError("record must be a non-empty 1-D array of integer steps")
+        if rec[0] < 0 or rec[-1] > T or np.any(np.diff(rec) <= 0):
+            raise ValueError(f"record must be strictly increasing steps in "
+                             f"[0, steps = {T}]")
+    if rec.size * n_samples * n_classes > _MAX_ENTRIES:
+        raise ValueError(f"recording {rec.size} snapshots of {n_samples} x {n_classes} "
+                         "probabilities is too large; record fewer steps")
+    return eta, T, B, wd, mom, b1, b2, rec
+
+
+def _run(params: list[np.ndarray], loss_grad: Any, n_samples: int, n_classes: int,
+         optimizer: str, eta: float, T: int, B: int | None, mom: float, b1: float,
+         b2: float, rec: np.ndarray, rng: np.random.Generator) -> Trajectory:
+    """The training loop of :func:`train` and :func:`train_conv`.
+
+    ``loss_grad(params, idx, want_grad)`` returns the loss, its gradient (``[]`` unless
+    ``want_grad``) and the probabilities on the samples ``idx`` (all when ``None``).
+    """
+    probs = np.empty((rec.size, n_samples, n_classes))
+    losses = np.empty(rec.size)
+    vel = [np.zeros_like(p) for p in params]
+    sq = [np.zeros_like(p) for p in params]
+    g: list[np.ndarray] = []
+    j = 0
+    for t in range(T + 1):
+        recording = j < rec.size and rec[j] == t
+        full_grad = B is None and t < T
+        if recording or full_grad:
+            with np.errstate(over="ignore", invalid="ignore"):
+                loss, g, p_full = loss_grad(params, None, full_grad)
+            if not np.isfinite(loss):
+                raise ValueError(f"training diverged before step {t} (non-finite "
+                                 f"loss); lower lr = {eta:g}")
+            if recording:
+                probs[j], losses[j] = p_full, loss
+                j += 1
+        if t == T:
+            break
+        if B is not None:
+            idx = rng.choice(n_samples, size=B, replace=False)
+            with np.errstate(over="ignore", invalid="ignore"):
+                g = loss_grad(params, idx, True)[1]
+        with np.errstate(over="ignore", invalid="ignore"):
+            _update(optimizer, params, g, vel, sq, eta, mom, b1, b2, t)
+        if not all(np.isfinite(p).all() for p in params):
+            raise ValueError(f"training diverged at step {t + 1} (non-finite "
+                             f"parameters); lower lr = {eta:g}")
+    return Trajectory(steps=rec.copy(), probs=probs, loss=losses, params=params)
+
+
+def _streams(seed: Any) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
+    root = (seed if isinstance(seed, np.random.SeedSequence)
+            else np.random.SeedSequence(_validate.seed(seed)))
+    init_seq, batch_seq = root.spawn(2)
+    return init_seq, batch_seq
+
+
 def train(X: Any, labels: Any, *, hidden: Sequence[int] = (), activation: str = "tanh",
           optimizer: str = "gd", lr: float, steps: int, batch_size: int | None = None,
           weight_decay: float = 0.0, momentum: float = 0.9, betas: tuple[float, float] = (0.9, 0.999),
@@ -683,65 +767,328 @@ def train(X: Any, labels: Any, *, hidden: Sequence[int] = (), activation: str = 
     N, d = A.shape
     y, C = _labels(labels, N)
     act = _activation(activation)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-    eta = _validate.finite_real(lr, "lr", low=0.0, low_open=True)
-    T = _validate.integer(steps, "steps", low=1)
-    B = None if batch_size is None else _validate.integer(batch_size, "batch_size", low=1)
-    if B is not None and B > N:
-        raise ValueError(f"batch_size must be in [1, N = {N}], got {B}")
-    wd = _validate.finite_real(weight_decay, "weight_decay", low=0.0)
-    mom = _validate.finite_real(momentum, "momentum", low=0.0, high=1.0, high_open=True)
-    if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
-        raise ValueError("betas must be a pair (beta1, beta2)")
-    b1 = _validate.finite_real(betas[0], "betas[0]", low=0.0, high=1.0, high_open=True)
-    b2 = _validate.finite_real(betas[1], "betas[1]", low=0.0, high=1.0, high_open=True)
-    if record is None:
-        rec = np.arange(T + 1)
-    else:
-        rec = np.asarray(record)
-        if rec.ndim != 1 or rec.size == 0 or not np.issubdtype(rec.dtype, np.integer):
-            raise ValueError("record must be a non-empty 1-D array of integer steps")
-        if rec[0] < 0 or rec[-1] > T or np.any(np.diff(rec) <= 0):
-            raise ValueError(f"record must be strictly increasing steps in [0, steps = {T}]")
-    if rec.size * N * C > _MAX_ENTRIES:
-        raise ValueError(f"recording {rec.size} snapshots of {N} x {C} probabilities is too large; record fewer steps")
-    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(_validate.seed(seed))
-    init_seq, batch_seq = root.spawn(2)
+    eta, T, B, wd, mom, b1, b2, rec = _schedule(optimizer, lr, steps, batch_size, N,
+                                                weight_decay, momentum, betas, record,
+                                                C)
+    init_seq, batch_seq = _streams(seed)
     if params0 is None:
         params = init_params(d, C, hidden, activation=act, out_scale=out_scale, seed=init_seq)
     else:
         params = [p.copy() for p in _params(params0, d)]
         if params[-1].shape[0] != C:
             raise ValueError(f"params0 must have {C} outputs (one per class), got {params[-1].shape[0]}")
-    rng = np.random.default_rng(batch_seq)
 
-    probs = np.empty((rec.size, N, C))
-    losses = np.empty(rec.size)
-    vel = [np.zeros_like(p) for p in params]
-    sq = [np.zeros_like(p) for p in params]
-    j = 0
-    for t in range(T + 1):
-        recording = j < rec.size and rec[j] == t
-        full_grad = B is None and t < T
-        if recording or full_grad:
-            with np.errstate(over="ignore", invalid="ignore"):
-                loss, g, p_full = _loss_grad(params, A, y, act, wd, want_grad=full_grad)
-            if not np.isfinite(loss):
-                raise ValueError(f"training diverged before step {t} (non-finite loss); lower lr = {eta:g}")
-            if recording:
-                probs[j], losses[j] = p_full, loss
-                j += 1
-        if t == T:
-            break
-        if B is not None:
-            idx = rng.choice(N, size=B, replace=False)
-            g = _loss_grad(params, A[idx], y[idx], act, wd)[1]
-        with np.errstate(over="ignore", invalid="ignore"):
-            _update(optimizer, params, g, vel, sq, eta, mom, b1, b2, t)
-        if not all(np.isfinite(p).all() for p in params):
-            raise ValueError(f"training diverged at step {t + 1} (non-finite parameters); lower lr = {eta:g}")
-    return Trajectory(steps=rec.copy(), probs=probs, loss=losses, params=params)
+    def loss_grad(p: list[np.ndarray], idx: np.ndarray | None, want: bool):
+        if idx is None:
+            return _loss_grad(p, A, y, act, wd, want_grad=want)
+        return _loss_grad(p, A[idx], y[idx], act, wd, want_grad=want)
+
+    return _run(params, loss_grad, N, C, optimizer, eta, T, B, mom, b1, b2, rec,
+                np.random.default_rng(batch_seq))
+
+
+# ------------------------------------------------------- small convolutional networks
+
+
+def _image_shape(image_shape: Any, n_layers: int) -> tuple[int, int]:
+    if not (isinstance(image_shape, (tuple, list)) and len(image_shape) == 2):
+        raise ValueError(f"image_shape must be a pair (height, width), "
+                         f"got {image_shape!r}")
+    H = _validate.integer(image_shape[0], "image height", low=1)
+    W = _validate.integer(image_shape[1], "image width", low=1)
+    if H % 2**n_layers or W % 2**n_layers:
+        raise ValueError(f"image sides must be divisible by 2^{n_layers} (one 2x2 "
+                         f"pooling per convolutional layer), got {H} x {W}")
+    return H, W
+
+
+def init_conv_params(image_shape: tuple[int, int], n_classes: int,
+                     channels: Sequence[int], *, activation: str = "relu",
+                     out_scale: float = 1.0, seed: Any = 0) -> list[np.ndarray]:
+    """Random initial parameters of a small convolutional network (:func:`conv_logits`).
+
+    Parameters ``[K_1, c_1, ..., K_L, c_L, W, b]``: ``K_l`` of shape
+    ``(9 ch_{l-1}, ch_l)`` (a 3 x 3 kernel over ``ch_{l-1}`` input channels,
+    ``ch_0 = 1``), ``c_l`` of shape ``(ch_l,)``, and the output layer ``W`` of shape
+    ``(ch_L h_L w_L, C)``, ``b`` of shape ``(C,)``, with ``h_L = H/2^L`` and
+    ``w_L = W/2^L``.
+    As in :func:`init_params`, every weight and bias is drawn from
+    ``N(0, g²/(fan_in + 1))`` with the hidden gain ``1`` (``tanh``) or ``sqrt(2)``
+    (``relu``) and the output gain ``out_scale``.
+
+    Parameters
+    ----------
+    image_shape : (int, int)
+        Height and width of the images, each divisible by ``2^L``.
+    n_classes : int
+        ``C >= 2``.
+    channels : sequence of int
+        Output channels ``ch_1, ..., ch_L`` of the convolutional layers, ``L >= 1``.
+    activation : {"tanh", "relu"}
+    out_scale : float
+        Gain of the output layer, ``>= 0``.
+    seed : int or numpy.random.SeedSequence
+
+    Returns
+    -------
+    list of numpy.ndarray
+    """
+    chans = [_validate.integer(c, "channels", low=1) for c in channels]
+    if not chans:
+        raise ValueError("channels must name at least one convolutional layer")
+    H, W = _image_shape(image_shape, len(chans))
+    C = _validate.integer(n_classes, "n_classes", low=2)
+    act = _activation(activation)
+    g_out = _validate.finite_real(out_scale, "out_scale", low=0.0)
+    rng = np.random.default_rng(_validate.seed(seed))
+    g_hid = 1.0 if act == "tanh" else np.sqrt(2.0)
+    params = []
+    c_in = 1
+    for c in chans:
+        sd = g_hid / np.sqrt(9 * c_in + 1)
+        params += [sd * rng.standard_normal((9 * c_in, c)), sd * rng.standard_normal(c)]
+        c_in = c
+    feat = c_in * (H >> len(chans)) * (W >> len(chans))
+    sd = g_out / np.sqrt(feat + 1)
+    params += [sd * rng.standard_normal((feat, C)), sd * rng.standard_normal(C)]
+    return params
+
+
+def _images(A: np.ndarray, image_shape: Any) -> tuple[int, int]:
+    """``(H, W)`` of ``image_shape``, checked against the columns of ``A``."""
+    H, W = _image_shape(image_shape, 0)
+    if A.shape[1] != H * W:
+        raise ValueError(f"X must have H*W = {H * W} columns (flattened images), "
+                         f"got {A.shape[1]}")
+    return H, W
+
+
+def _conv_params(params: Any, H: int, W: int) -> list[np.ndarray]:
+    if not isinstance(params, (list, tuple)) or len(params) < 4 or len(params) % 2:
+        raise ValueError("params must be a list [K_1, c_1, ..., K_L, c_L, W, b] "
+                         "with L >= 1")
+    out = [np.asarray(p, dtype=float) for p in params]
+    L = len(out) // 2 - 1
+    _image_shape((H, W), L)
+    c_in = 1
+    for l in range(L):
+        K, c = out[2 * l], out[2 * l + 1]
+        if K.ndim != 2 or K.shape[0] != 9 * c_in or c.shape != (K.shape[1],):
+            raise ValueError(f"params: convolutional layer {l + 1} must be K of shape "
+                             f"({9 * c_in}, ch) and c of shape (ch,), got {K.shape} "
+                             f"and {c.shape}")
+        c_in = K.shape[1]
+    feat = c_in * (H >> L) * (W >> L)
+    Wo, bo = out[-2], out[-1]
+    if (Wo.ndim != 2 or Wo.shape[0] != feat or bo.shape != (Wo.shape[1],)
+            or Wo.shape[1] < 2):
+        raise ValueError(f"params: the output layer must be W of shape "
+                         f"({feat}, C >= 2) and b of shape (C,), got {Wo.shape} and "
+                         f"{bo.shape}")
+    if not all(np.all(np.isfinite(p)) for p in out):
+        raise ValueError("params hold non-finite entries")
+    return out
+
+
+def _patches(h: np.ndarray) -> np.ndarray:
+    """3 x 3 neighbourhoods with zero padding: ``(n, H, W, c) -> (n, H, W, 9c)``."""
+    n, H, W, c = h.shape
+    pad = np.zeros((n, H + 2, W + 2, c))
+    pad[:, 1:-1, 1:-1] = h
+    out = np.empty((n, H, W, 9 * c))
+    for k, (i, j) in enumerate(_OFFSETS):
+        out[..., k * c:(k + 1) * c] = pad[:, i:i + H, j:j + W]
+    return out
+
+
+def _patches_adjoint(g: np.ndarray, c: int) -> np.ndarray:
+    """The adjoint of :func:`_patches`: ``(n, H, W, 9c) -> (n, H, W, c)``."""
+    n, H, W, _ = g.shape
+    pad = np.zeros((n, H + 2, W + 2, c))
+    for k, (i, j) in enumerate(_OFFSETS):
+        pad[:, i:i + H, j:j + W] += g[..., k * c:(k + 1) * c]
+    return pad[:, 1:-1, 1:-1]
+
+
+_OFFSETS = tuple((i, j) for i in range(3) for j in range(3))
+
+
+def _pool(h: np.ndarray) -> np.ndarray:
+    """2 x 2 average pooling, ``(n, H, W, c) -> (n, H/2, W/2, c)``."""
+    return 0.25 * (h[:, 0::2, 0::2] + h[:, 1::2, 0::2]
+                   + h[:, 0::2, 1::2] + h[:, 1::2, 1::2])
+
+
+def _pool_adjoint(g: np.ndarray) -> np.ndarray:
+    """The adjoint of :func:`_pool`: each input of a block receives a quarter."""
+    n, h, w, c = g.shape
+    out = np.empty((n, 2 * h, 2 * w, c))
+    q = 0.25 * g
+    for i in (0, 1):
+        for j in (0, 1):
+            out[:, i::2, j::2] = q
+    return out
+
+
+def _conv_forward(params: list[np.ndarray], X: np.ndarray, H: int, W: int, act: str,
+                  first: np.ndarray | None = None
+                  ) -> tuple[list, np.ndarray, np.ndarray]:
+    """Per layer (patches, activations), the flattened features and the logits.
+
+    ``first``, if given, holds the first layer's patches (``_patches`` of the images).
+    """
+    L = len(params) // 2 - 1
+    h = X.reshape(-1, H, W, 1)
+    cache = []
+    for l in range(L):
+        P = first if l == 0 and first is not None else _patches(h)
+        z = P @ params[2 * l] + params[2 * l + 1]
+        a = np.tanh(z) if act == "tanh" else np.maximum(z, 0.0)
+        cache.append((P, a))
+        h = _pool(a)
+    feats = h.reshape(h.shape[0], -1)
+    return cache, feats, feats @ params[-2] + params[-1]
+
+
+def _conv_loss_grad(params: list[np.ndarray], X: np.ndarray, y: np.ndarray, H: int,
+                    W: int, act: str, wd: float, want_grad: bool = True,
+                    first: np.ndarray | None = None
+                    ) -> tuple[float, list[np.ndarray], np.ndarray]:
+    """Loss, gradient (``[]`` unless ``want_grad``) and probabilities on ``X``."""
+    cache, feats, f = _conv_forward(params, X, H, W, act, first)
+    n = X.shape[0]
+    f = f - f.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(f).sum(axis=1))
+    loss = float(np.mean(lse - f[np.arange(n), y]))
+    probs = np.exp(f - lse[:, None])
+    if wd > 0:
+        for l in range(0, len(params), 2):
+            loss += 0.5 * wd * float(np.sum(params[l] * params[l]))
+    if not want_grad:
+        return loss, [], probs
+    delta = probs.copy()
+    delta[np.arange(n), y] -= 1.0
+    delta /= n
+    grads: list[np.ndarray] = [np.empty(0)] * len(params)
+    grads[-2] = feats.T @ delta + wd * params[-2]
+    grads[-1] = delta.sum(axis=0)
+    back = delta @ params[-2].T
+    for l in range(len(cache) - 1, -1, -1):
+        P, a = cache[l]
+        c = a.shape[-1]
+        back = _pool_adjoint(back.reshape(a.shape[0], a.shape[1] // 2,
+                                          a.shape[2] // 2, c))
+        dz = back * (1.0 - a**2) if act == "tanh" else back * (a > 0)
+        dz2 = dz.reshape(-1, c)
+        grads[2 * l] = P.reshape(-1, P.shape[-1]).T @ dz2 + wd * params[2 * l]
+        grads[2 * l + 1] = dz2.sum(axis=0)
+        if l > 0:
+            c_in = P.shape[-1] // 9
+            back = _patches_adjoint((dz2 @ params[2 * l].T).reshape(P.shape), c_in)
+    return loss, grads, probs
+
+
+def conv_logits(params: Any, X: Any, image_shape: tuple[int, int],
+                activation: str = "relu") -> np.ndarray:
+    """Logits of a small convolutional network, shape ``(N, C)``.
+
+    Each of the ``L`` convolutional layers applies a 3 x 3 convolution with zero padding
+    (``ch_{l-1} -> ch_l`` channels, plus a bias per channel), the nonlinearity and a
+    2 x 2 average pooling; the flattened features of the last layer go through one
+    linear output layer. Parameters as from :func:`init_conv_params`.
+
+    Parameters
+    ----------
+    params : list of array_like
+    X : array_like, shape (N, H W)
+        Images, one per row, flattened row by row.
+    image_shape : (int, int)
+        ``(H, W)``.
+    activation : {"tanh", "relu"}
+    """
+    A = _inputs(X)
+    H, W = _images(A, image_shape)
+    p = _conv_params(params, H, W)
+    return _conv_forward(p, A, H, W, _activation(activation))[2]
+
+
+def conv_loss_and_grad(params: Any, X: Any, labels: Any,
+                       image_shape: tuple[int, int], *, activation: str = "relu",
+                       weight_decay: float = 0.0) -> tuple[float, list[np.ndarray]]:
+    """Training loss of a convolutional network (:func:`conv_logits`) and its gradient.
+
+    The loss is that of :func:`loss_and_grad`, the weight decay acting on the kernels
+    and on the output weights.
+
+    Returns
+    -------
+    loss : float
+    grads : list of numpy.ndarray
+        Same shapes as ``params``.
+    """
+    A = _inputs(X)
+    H, W = _images(A, image_shape)
+    p = _conv_params(params, H, W)
+    y, n_cls = _labels(labels, A.shape[0])
+    if n_cls > p[-1].shape[0]:
+        raise ValueError(f"labels go up to {n_cls - 1} but the network has only "
+                         f"{p[-1].shape[0]} outputs")
+    wd = _validate.finite_real(weight_decay, "weight_decay", low=0.0)
+    loss, grads, _ = _conv_loss_grad(p, A, y, H, W, _activation(activation), wd)
+    return loss, grads
+
+
+def train_conv(X: Any, labels: Any, image_shape: tuple[int, int], *,
+               channels: Sequence[int], activation: str = "relu", optimizer: str = "gd",
+               lr: float, steps: int, batch_size: int | None = None,
+               weight_decay: float = 0.0, momentum: float = 0.9,
+               betas: tuple[float, float] = (0.9, 0.999), out_scale: float = 1.0,
+               seed: Any = 0, record: Any = None) -> Trajectory:
+    """Train a small convolutional network (:func:`conv_logits`), recording predictions.
+
+    The update rules, the mini-batches, the seeding and the recording are those of
+    :func:`train`; the parameters are drawn by :func:`init_conv_params`.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, H W)
+        Images, flattened row by row.
+    labels : array_like of int, shape (N,)
+    image_shape : (int, int)
+        ``(H, W)``, each divisible by ``2^len(channels)``.
+    channels : sequence of int
+        Channels of the convolutional layers.
+    activation, optimizer, lr, steps, batch_size, weight_decay, momentum, betas
+        As in :func:`train`.
+    out_scale, seed, record
+        As in :func:`train`.
+
+    Returns
+    -------
+    Trajectory
+    """
+    A = _inputs(X)
+    N = A.shape[0]
+    H, W = _images(A, image_shape)
+    y, C = _labels(labels, N)
+    act = _activation(activation)
+    eta, T, B, wd, mom, b1, b2, rec = _schedule(optimizer, lr, steps, batch_size, N,
+                                                weight_decay, momentum, betas, record,
+                                                C)
+    init_seq, batch_seq = _streams(seed)
+    params = init_conv_params((H, W), C, channels, activation=act, out_scale=out_scale,
+                              seed=init_seq)
+
+    first = _patches(A.reshape(N, H, W, 1))    # the first layer's patches never change
+
+    def loss_grad(p: list[np.ndarray], idx: np.ndarray | None, want: bool):
+        if idx is None:
+            return _conv_loss_grad(p, A, y, H, W, act, wd, want_grad=want, first=first)
+        return _conv_loss_grad(p, A[idx], y[idx], H, W, act, wd, want_grad=want,
+                               first=first[idx])
+
+    return _run(params, loss_grad, N, C, optimizer, eta, T, B, mom, b1, b2, rec,
+                np.random.default_rng(batch_seq))
 
 
 # ------------------------------------------------------------------ the linear twin

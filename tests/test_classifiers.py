@@ -690,3 +690,135 @@ def test_validation_errors():
         cl.twin_spectra_grid(tw, [0.1], [1.5])
     with pytest.raises(ValueError, match="steps"):
         cl.twin_spectrum_enclosure(tw, -2)
+
+
+# ------------------------------------------------------- small convolutional networks
+
+
+def mp_conv_loss(params, X, y, H, W, act, wd):
+    """The loss of a convolutional network from its definition: loops in mpmath."""
+    L = len(params) // 2 - 1
+    n = X.shape[0]
+    phi = (lambda z: mpmath.tanh(z)) if act == "tanh" else (lambda z: max(z, 0))
+    total = mpmath.mpf(0)
+    for i in range(n):
+        img = [[[mpmath.mpf(X[i, r * W + c])] for c in range(W)] for r in range(H)]
+        h, w_, ch = H, W, 1
+        for l in range(L):
+            K, b = params[2 * l], params[2 * l + 1]
+            out_ch = K.shape[1]
+            act_map = [[[None] * out_ch for _ in range(w_)] for _ in range(h)]
+            for r in range(h):
+                for c in range(w_):
+                    for o in range(out_ch):
+                        z = mpmath.mpf(b[o])
+                        for k, (di, dj) in enumerate((a, b_) for a in range(3)
+                                                     for b_ in range(3)):
+                            rr, cc = r + di - 1, c + dj - 1
+                            if 0 <= rr < h and 0 <= cc < w_:
+                                for q in range(ch):
+                                    z += mpmath.mpf(K[k * ch + q, o]) * img[rr][cc][q]
+                        act_map[r][c][o] = phi(z)
+            img = [[[sum(act_map[2 * r + a][2 * c + b_][o] for a in (0, 1)
+                         for b_ in (0, 1)) / 4 for o in range(out_ch)]
+                    for c in range(w_ // 2)] for r in range(h // 2)]
+            h, w_, ch = h // 2, w_ // 2, out_ch
+        feats = [img[r][c][o] for r in range(h) for c in range(w_) for o in range(ch)]
+        Wo, bo = params[-2], params[-1]
+        f = [mpmath.mpf(bo[k]) + mpmath.fsum(mpmath.mpf(Wo[j, k]) * feats[j]
+                                             for j in range(len(feats)))
+             for k in range(Wo.shape[1])]
+        m = max(f)
+        lse = m + mpmath.log(mpmath.fsum(mpmath.exp(x - m) for x in f))
+        total += lse - f[int(y[i])]
+    loss = total / n
+    for l in range(0, len(params), 2):
+        loss += mpmath.mpf(wd) / 2 * mpmath.fsum(mpmath.mpf(x) ** 2
+                                                 for x in params[l].ravel())
+    return loss
+
+
+@pytest.mark.parametrize("channels,act", [((2,), "relu"), ((2,), "tanh"),
+                                          ((2, 3), "relu"), ((2, 3), "tanh")])
+def test_conv_network_against_its_definition(channels, act):
+    """Logits, loss and directional derivatives against loops in mpmath (40 digits)."""
+    rng = np.random.default_rng(len(channels) * 10 + len(act))
+    H = W = 4
+    X = rng.standard_normal((3, H * W))
+    y = np.array([0, 2, 1])
+    p = cl.init_conv_params((H, W), 3, channels, activation=act, out_scale=1.5, seed=4)
+    wd = 0.03
+    loss, grads = cl.conv_loss_and_grad(p, X, y, (H, W), activation=act,
+                                        weight_decay=wd)
+    with mpmath.workdps(40):
+        ref = mp_conv_loss(p, X, y, H, W, act, wd)
+        assert abs(loss - ref) <= 1e-13 * abs(ref)
+        for _ in range(2):
+            v = [rng.standard_normal(q.shape) for q in p]
+            h = mpmath.mpf(10) ** -15
+            shifted = lambda sgn: [np.array([mpmath.mpf(a) + sgn * h * mpmath.mpf(b)
+                                             for a, b in zip(q.ravel(), w.ravel())],
+                                            dtype=object).reshape(q.shape)
+                                   for q, w in zip(p, v)]
+            fd = (mp_conv_loss(shifted(1), X, y, H, W, act, wd)
+                  - mp_conv_loss(shifted(-1), X, y, H, W, act, wd)) / (2 * h)
+            bp = sum(float(np.sum(g * w)) for g, w in zip(grads, v))
+            scale = sum(float(np.sum(np.abs(g * w))) for g, w in zip(grads, v))
+            assert abs(bp - fd) <= 1e-12 * scale
+    f = cl.conv_logits(p, X, (H, W), act)
+    assert f.shape == (3, 3)
+
+
+def test_conv_patches_and_pooling_adjoints():
+    rng = np.random.default_rng(2)
+    h = rng.standard_normal((3, 4, 6, 2))
+    g = rng.standard_normal((3, 4, 6, 18))
+    lhs = np.sum(cl._patches(h) * g)
+    rhs = np.sum(h * cl._patches_adjoint(g, 2))
+    assert abs(lhs - rhs) <= 1e-12 * np.sum(np.abs(g))
+    q = rng.standard_normal((3, 2, 3, 2))
+    assert abs(np.sum(cl._pool(h) * q) - np.sum(h * cl._pool_adjoint(q))) <= 1e-13
+
+
+def test_train_conv_against_hand_iteration():
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((20, 16))
+    y = np.arange(20) % 3
+    tr = cl.train_conv(X, y, (4, 4), channels=(2,), activation="tanh", lr=0.2, steps=5,
+                       weight_decay=0.01, out_scale=0.5, seed=9, record=[0, 5])
+    init_seq, _ = np.random.SeedSequence(9).spawn(2)
+    p = cl.init_conv_params((4, 4), 3, (2,), activation="tanh", out_scale=0.5,
+                            seed=init_seq)
+    for _ in range(5):
+        _, g = cl.conv_loss_and_grad(p, X, y, (4, 4), activation="tanh",
+                                     weight_decay=0.01)
+        p = [a - 0.2 * b for a, b in zip(p, g)]
+    f = cl.conv_logits(p, X, (4, 4), "tanh")
+    np.testing.assert_allclose(tr.probs[-1], cl.softmax(f), rtol=1e-12)
+    assert tr.loss[-1] < tr.loss[0]
+    kw = dict(channels=(2, 2), lr=0.05, steps=6, batch_size=5, optimizer="adam", seed=3,
+              record=[0, 6])
+    a, b = cl.train_conv(X, y, (4, 4), **kw), cl.train_conv(X, y, (4, 4), **kw)
+    np.testing.assert_array_equal(a.probs, b.probs)
+
+
+def test_conv_validation_errors():
+    X = np.zeros((4, 16))
+    y = np.arange(4) % 2
+    with pytest.raises(ValueError, match="divisible"):
+        cl.init_conv_params((4, 6), 2, (2, 2))
+    with pytest.raises(ValueError, match="channels"):
+        cl.init_conv_params((4, 4), 2, ())
+    with pytest.raises(ValueError, match="columns"):
+        cl.train_conv(np.zeros((4, 15)), y, (4, 4), channels=(2,), lr=0.1, steps=1)
+    with pytest.raises(ValueError, match="image_shape"):
+        cl.conv_logits(cl.init_conv_params((4, 4), 2, (2,)), X, (4,))
+    with pytest.raises(ValueError, match="convolutional layer 1"):
+        cl.conv_logits([np.zeros((8, 2)), np.zeros(2), np.zeros((8, 2)), np.zeros(2)],
+                       X, (4, 4))
+    with pytest.raises(ValueError, match="output layer"):
+        cl.conv_logits([np.zeros((9, 2)), np.zeros(2), np.zeros((7, 2)), np.zeros(2)],
+                       X, (4, 4))
+    with pytest.raises(ValueError, match="outputs"):
+        cl.conv_loss_and_grad(cl.init_conv_params((4, 4), 2, (2,)), X, np.arange(4) % 3,
+                              (4, 4))
