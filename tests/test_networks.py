@@ -212,12 +212,10 @@ def test_training_that_overflows_raises():
 ])
 def test_train_validates_its_arguments(kwargs, match):
     X, y = _data()
-    args = dict(X=X, y=y, width=3, seeds=[0], eta=0.1, steps=2)
-    scale = kwargs.pop("scale", 1.0)
-    args.update(kwargs)
+    args = dict(X=X, y=y, width=3, seeds=[0], eta=0.1, steps=2, scale=1.0)
+    args.update(kwargs)  # a copy: the parameter set is shared by every run of the test
     with pytest.raises(ValueError, match=match):
-        networks.train(args["X"], args["y"], args["width"], args["seeds"], args["eta"], args["steps"],
-                       scale=scale)
+        networks.train(**args)
 
 
 def test_network_functions_validate_shapes():
