@@ -3,7 +3,8 @@
 For the grids of chapter 5 (alpha x rho and q x rho at T = 100, alpha x T and q x T at
 rho = 0.1, and alpha x rho with a decaying ground truth), prints
 
-* the wall time of ``phase.spectra_grid`` (batched float64 eigvalsh), ``phase.bounds_grid``
+* the wall time of ``phase.spectra_grid`` (batched float64 eigvalsh),
+  ``phase.bounds_grid``
   (certified bounds, an eigen-decomposition of S per spectrum) and
   ``phase.analytic_bounds_grid`` (explicit bounds from p pivot columns of S, no d x d
   eigen-decomposition), every round-off bounded;
@@ -51,14 +52,19 @@ def grids():
     dec /= np.linalg.norm(dec)
     rows_T = lambda lams: np.repeat(lams[::2], Ts.size, axis=0)
     steps_T = np.tile(Ts, N_PAR // 2)
-    return {"alpha-rho": (pw, rhos, STEPS, iso), "q-rho": (ex, rhos, STEPS, iso),
-            "alpha-T": (rows_T(pw), [RHO], steps_T, iso),
-            "q-T": (rows_T(ex), [RHO], steps_T, iso),
-            "alpha-rho, decaying b": (pw, rhos, STEPS, dec)}
+    return {
+        "alpha-rho": (pw, rhos, STEPS, iso),
+        "q-rho": (ex, rhos, STEPS, iso),
+        "alpha-T": (rows_T(pw), [RHO], steps_T, iso),
+        "q-T": (rows_T(ex), [RHO], steps_T, iso),
+        "alpha-rho, decaying b": (pw, rhos, STEPS, dec),
+    }
 
 
 def main() -> None:
-    print(f"d = {D}, eta = {ETA}; criterion K = {CRIT.K}, q = {CRIT.q}, eps = {CRIT.eps}")
+    print(
+        f"d = {D}, eta = {ETA}; criterion K = {CRIT.K}, q = {CRIT.q}, eps = {CRIT.eps}"
+    )
     slack_rows = {}
     for name, (lams, s, steps, b) in grids().items():
         t_mu, mu = timed(lambda: phase.spectra_grid(lams, b, s, ETA, steps))
@@ -66,28 +72,54 @@ def main() -> None:
         t_a, an = timed(lambda: phase.analytic_bounds_grid(lams, b, s, ETA, steps))
         p_c, x_c = phase.ribbon_certified(lo, up, tr, CRIT)
         p_a, x_a = phase.ribbon_certified(
-            an.lower, an.upper, certify.Enclosure(an.trace_lower, an.trace_upper), CRIT,
-            tail_lower=an.tail_lower, tail_upper=an.tail_upper)
-        inside = bool(np.all(lo <= mu) and np.all(mu <= up) and np.all(an.lower <= mu)
-                      and np.all(mu <= an.upper))
+            an.lower,
+            an.upper,
+            certify.Enclosure(an.trace_lower, an.trace_upper),
+            CRIT,
+            tail_lower=an.tail_lower,
+            tail_upper=an.tail_upper,
+        )
+        inside = bool(
+            np.all(lo <= mu)
+            and np.all(mu <= up)
+            and np.all(an.lower <= mu)
+            and np.all(mu <= an.upper)
+        )
         line = ""
         if np.ndim(steps) == 0:
-            t_f, edges = timed(lambda: np.array(
-                [phase.analytic_rho_boundaries(l, b, ETA, steps, CRIT) for l in lams]))
+            t_f, edges = timed(
+                lambda: np.array(
+                    [
+                        phase.analytic_rho_boundaries(l, b, ETA, steps, CRIT)
+                        for l in lams
+                    ]
+                )
+            )
             s_arr = np.asarray(s)[None, :] / np.linalg.norm(b)
             decided_f = (s_arr <= edges[:, :1]) | (s_arr > edges[:, 1:])
             line = f", formulas {100 * decided_f.mean():5.1f}% ({t_f:5.2f} s)"
-        print(f"{name:22s} {mu.shape[0] * mu.shape[1]:5d} points: decided by certified "
-              f"{100 * np.mean(p_c | x_c):5.1f}%, explicit {100 * np.mean(p_a | x_a):5.1f}%"
-              f"{line}; spectra {t_mu:5.2f} s, certified {t_c:5.2f} s, explicit "
-              f"{t_a:5.2f} s; eigvalsh inside both: {inside}")
+        print(
+            f"{name:22s} {mu.shape[0] * mu.shape[1]:5d} points: decided by certified "
+            f"{100 * np.mean(p_c | x_c):5.1f}%, "
+            f"explicit {100 * np.mean(p_a | x_a):5.1f}%"
+            f"{line}; spectra {t_mu:5.2f} s, certified {t_c:5.2f} s, explicit "
+            f"{t_a:5.2f} s; eigvalsh inside both: {inside}"
+        )
         if name == "alpha-rho":
             seen = mu > 1e-12 * mu[..., :1]
-            for who, lo_, up_ in (("certified", lo, up), ("explicit", an.lower, an.upper)):
-                for side, dec in (("upper", decades(up_, mu)), ("lower", decades(mu, lo_))):
+            for who, lo_, up_ in (
+                ("certified", lo, up),
+                ("explicit", an.lower, an.upper),
+            ):
+                for side, dec in (
+                    ("upper", decades(up_, mu)),
+                    ("lower", decades(mu, lo_)),
+                ):
                     dec = np.where(seen, dec, np.nan)[..., :8].reshape(-1, 8)
-                    slack_rows[f"{who} {side}"] = (np.nanmedian(dec, axis=0),
-                                                   np.nanmax(dec, axis=0))
+                    slack_rows[f"{who} {side}"] = (
+                        np.nanmedian(dec, axis=0),
+                        np.nanmax(dec, axis=0),
+                    )
     print("slack in decades on the alpha-rho grid, index m = 1..8 (median / largest):")
     for key, (med, top) in slack_rows.items():
         cells = " ".join(f"{m:4.2f}/{t:4.2f}" for m, t in zip(med, top))
@@ -106,7 +138,9 @@ def main() -> None:
         return certify.symmetric_eigenvalues(C, balls=True)
 
     t_one = min(timed(lambda: one_point(RHO))[0] for _ in range(3))
-    print(f"one certified spectrum (Arb, float64 eigenvectors) at d = {D}: {t_one:6.3f} s")
+    print(
+        f"one certified spectrum (Arb, float64 eigenvectors) at d = {D}: {t_one:6.3f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -111,7 +111,9 @@ def _criterion(criterion: Any):
     if criterion is None:
         return phase.RibbonCriterion()
     if not isinstance(criterion, phase.RibbonCriterion):
-        raise ValueError(f"criterion must be a RibbonCriterion, got {type(criterion).__name__}")
+        raise ValueError(
+            f"criterion must be a RibbonCriterion, got {type(criterion).__name__}"
+        )
     return criterion
 
 
@@ -120,11 +122,14 @@ def _family(family: Any, decay: Any) -> tuple[str, float]:
         raise ValueError(f"family must be 'power' or 'exponential', got {family!r}")
     if family == "power":
         return family, _validate.finite_real(decay, "decay", low=1.0, low_open=True)
-    return family, _validate.finite_real(decay, "decay", low=0.0, high=1.0, low_open=True,
-                                         high_open=True)
+    return family, _validate.finite_real(
+        decay, "decay", low=0.0, high=1.0, low_open=True, high_open=True
+    )
 
 
-def rho_c(family: str, decay: float, eta: float, steps: int, criterion: Any = None) -> float:
+def rho_c(
+    family: str, decay: float, eta: float, steps: int, criterion: Any = None
+) -> float:
     """The critical ``ρ = s/|b|`` of the variance condition (formal asymptotic).
 
     For an isotropic ground truth in the gradient-flow limit, when the noise plateau is
@@ -165,9 +170,11 @@ def rho_c(family: str, decay: float, eta: float, steps: int, criterion: Any = No
     return math.sqrt(eps * i_s / den) if den > 0 else math.inf
 
 
-def steps_low_edge(alpha: float, rho: float, eta: float, d: int,
-                   criterion: Any = None) -> float:
-    """Steps below which ``λ_k = k^(−α)``, ``1/3 < α < 1``, fails the variance condition.
+def steps_low_edge(
+    alpha: float, rho: float, eta: float, d: int, criterion: Any = None
+) -> float:
+    """Steps below which ``λ_k = k^(−α)``, ``1/3 < α < 1``, fails the variance
+    condition.
 
     When ``ηT ≪ d^α`` most of the noise sits in modes that have not moved,
     ``tr n̂ ≃ d^(−α)/(1 − α)``, while the signal grows like ``(ηT)^(1/α−1)``
@@ -194,8 +201,9 @@ def steps_low_edge(alpha: float, rho: float, eta: float, d: int,
     -------
     float
     """
-    a = _validate.finite_real(alpha, "alpha", low=1.0 / 3.0, high=1.0, low_open=True,
-                              high_open=True)
+    a = _validate.finite_real(
+        alpha, "alpha", low=1.0 / 3.0, high=1.0, low_open=True, high_open=True
+    )
     r = _validate.finite_real(rho, "rho", low=0.0, low_open=True)
     eta_v = _validate.finite_real(eta, "eta", low=0.0, low_open=True)
     n = _validate.integer(d, "d", low=1)
@@ -206,7 +214,8 @@ def steps_low_edge(alpha: float, rho: float, eta: float, d: int,
 
 
 def steps_high_edge(lam: Any, eta: float, criterion: Any = None) -> float:
-    """Steps beyond which the signal itself fails the decay condition (formal asymptotic).
+    """Steps beyond which the signal itself fails the decay condition (formal
+    asymptotic).
 
     The eigenvalues of the signal fall off like the Zolotarev numbers of the Cayley
     nodes of the modes that have moved, ``σ_(k+1)/σ_1 ≈ exp(−π²k/log(4Γ))``, with the
@@ -242,11 +251,19 @@ def steps_high_edge(lam: Any, eta: float, criterion: Any = None) -> float:
     return gamma_c / (eta_v * top)
 
 
-def sgd_rho_c(lam: Any, b: Any, eta: float, batch_size: int, steps: int,
-              label_noise: float, criterion: Any = None) -> float:
+def sgd_rho_c(
+    lam: Any,
+    b: Any,
+    eta: float,
+    batch_size: int,
+    steps: int,
+    label_noise: float,
+    criterion: Any = None,
+) -> float:
     """The critical ``ρ`` of the variance condition for online SGD (leading order).
 
-    Applied to ``C_SGD = S' + s² diag(n̂')`` (:func:`ribbonlib.phase.sgd_rho_boundaries`),
+    Applied to ``C_SGD = S' + s² diag(n̂')``
+    (:func:`ribbonlib.phase.sgd_rho_boundaries`),
     the bracket of chapter 5 gives to leading order
     ``ρ_c² |b|² = (ε tr S' − τ_K(S')) / ((1 − ε) tr n̂' − Σ_{k<=K} n̂'_(k))``. Here the
     label-noise floor is taken stationary, ``σ_ε² λ_k p̂_k^∞`` with ``p̂^∞`` of

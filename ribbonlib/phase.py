@@ -10,17 +10,19 @@ of rank at most ``min(d, T)`` and a positive diagonal noise ``n``. This module
     computed from the matrix with Weyl's inequalities and the Poincaré separation
     theorem (Rayleigh--Ritz values are lower bounds), the signal eigenvalues enclosed
     from approximate eigenvectors (Weyl and Ostrowski); they are tight but need an
-    eigen-decomposition;
-  - *analytic* bounds (:func:`analytic_bounds`, :func:`analytic_bounds_grid`,
-    :func:`signal_tail_bounds`), explicit finite expressions in ``λ, b, s, η, T``: the
-    noise floor, Rayleigh quotients of explicit vectors, and closed-form tails of the
-    signal spectrum from Blaschke products (Cauchy Gram matrices) and Chebyshev
-    interpolation in time; from them the phase boundaries follow as formulas
-    (:func:`analytic_rho_boundaries`);
+    eigen-decomposition of ``S``;
+  - *explicit* bounds (:func:`analytic_bounds`, :func:`analytic_bounds_grid`), without a
+    ``d x d`` eigen-decomposition: Rayleigh--Ritz on the span of ``p`` columns of ``S``
+    (each a closed form, chosen by a partial Cholesky factorisation with pivoting),
+    the trace for what those columns miss, the noise floor, and Ky Fan's principle for
+    the tails; from them the phase boundaries in ``ρ`` follow as formulas
+    (:func:`analytic_rho_boundaries`), also for online SGD (:func:`sgd_analytic_bounds`,
+    :func:`sgd_rho_boundaries`);
 
 * computes exact spectra on whole parameter grids at once (:func:`spectra_grid`);
-* decides whether a spectrum is a hyper-ribbon (:func:`is_ribbon`) and whether bounds
-  prove or rule it out (:func:`ribbon_certified`).
+* decides whether a spectrum is a hyper-ribbon (:func:`is_ribbon`; a geometric
+  hyper-ribbon, :func:`is_geometric_ribbon`) and whether bounds prove or rule it out
+  (:func:`ribbon_certified`, :func:`geometric_certified`).
 
 **Rigour in floating point.** Every bound holds for the *exact* eigenvalues of the
 exact ``C`` at the given (float) ``λ, b, s, η`` and integer ``T``, although it is
@@ -66,18 +68,23 @@ __all__ = [
     "bounds_grid",
     "spectra_grid",
     "SpectrumBounds",
-    "signal_tail_bounds",
     "analytic_bounds",
     "analytic_bounds_grid",
     "RibbonCriterion",
     "is_ribbon",
     "ribbon_certified",
+    "GeometricCriterion",
+    "is_geometric_ribbon",
+    "geometric_certified",
     "plateau_count",
     "analytic_rho_boundaries",
+    "sgd_analytic_bounds",
+    "sgd_rho_boundaries",
 ]
 
 _U = np.finfo(float).eps / 2  # unit round-off of float64
-#: Accuracy, in ulp, assumed for the float64 time averages of :func:`cloud.time_averages`
+#: Accuracy, in ulp, assumed for the float64 time averages of
+#:func:`cloud.time_averages`
 #: (documented there as "a few ulp"; measured at most about 10 on the whole domain).
 _CLOUD_ULPS = 256.0
 #: Accuracy, in ulp, assumed for one call of an elementary function of the C library.
@@ -92,9 +99,11 @@ _SMALL = 256
 
 
 def _blas_for(d: int):
-    """A context with a single BLAS thread for small matrices, when threadpoolctl is installed.
+    """A context with a single BLAS thread for small matrices, when threadpoolctl is
+    installed.
 
-    A grid sweep does thousands of ``d x d`` eigen-decompositions; for ``d <= 256`` threads
+    A grid sweep does thousands of ``d x d`` eigen-decompositions; for ``d <= 256``
+    threads
     only add synchronisation, and on a loaded machine multithreaded BLAS was measured to
     be up to ten times slower than one thread. Results are identical either way.
     """
@@ -102,7 +111,9 @@ def _blas_for(d: int):
         return nullcontext()
     try:
         from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: the book environment has it, the core library does not need it
+    except (
+        ImportError
+    ):  # optional: the book environment has it, the core library does not need it
         return nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
 
@@ -111,7 +122,8 @@ def _blas_for(d: int):
 
 
 def _up(x: Any, k: float = 1.0) -> np.ndarray:
-    """An upper bound on a real number ``y`` whose float64 value ``x`` errs by ``<= γ_k |y|``.
+    """An upper bound on a real number ``y`` whose float64 value ``x`` errs by ``<= γ_k
+    |y|``.
 
     ``x + (2k + 2) u |x|`` rounded to float64 is at least ``x + γ_k |y|`` for every
     ``k >= 1`` (the extra ``(k + 2) u |x|`` pays for ``γ_k/(1 − γ_k)`` and for the
@@ -139,7 +151,8 @@ def _down(x: Any, k: float = 1.0) -> np.ndarray:
 
 
 def _sum_up(x: np.ndarray, axis: Any = None) -> np.ndarray:
-    """Upper bound on the exact sum of float64 numbers (any signs): ``fl(Σ) + γ_n Σ|x|``."""
+    """Upper bound on the exact sum of float64 numbers (any signs): ``fl(Σ) + γ_n
+    Σ|x|``."""
     n = x.size if axis is None else x.shape[axis]
     s = np.sum(x, axis=axis)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -181,8 +194,9 @@ def _check_precision(precision: Any) -> int | None:
 # ------------------------------------------------------------------- closed forms
 
 
-def signal_and_noise(lam: Any, b: Any, s: float, eta: float, steps: int, *,
-                     precision: int | None = None):
+def signal_and_noise(
+    lam: Any, b: Any, s: float, eta: float, steps: int, *, precision: int | None = None
+):
     """The two parts of the cloud covariance ``C = S + diag(noise)``.
 
     ``S`` is :func:`ribbonlib.cloud.signal_covariance` and ``noise`` is
@@ -227,10 +241,12 @@ def _unit_parts(lam: np.ndarray, b: np.ndarray, eta: float, T: int):
 
 
 def _float_signal(lam: np.ndarray, b: np.ndarray, eta: float, T: int):
-    """``S`` in float64 with an entrywise bound ``E >= |S_float − S|``, and the unit noise.
+    """``S`` in float64 with an entrywise bound ``E >= |S_float − S|``, and the unit
+    noise.
 
     ``S_kl = u_k u_l cov_kl`` with ``u = sqrt(λ)∘b`` and ``cov`` from
-    :func:`ribbonlib.cloud.time_averages`, accurate (as documented there) to a few ulp of
+    :func:`ribbonlib.cloud.time_averages`, accurate (as documented there) to a few ulp
+    of
     ``|G_kl| + |m_k m_l|``, and to a few ulp of ``|cov_kl|`` when both modes are slow
     (``r > 0``, ``(T+1)|log r| <= 1``; classified here with a margin, so that a pair
     called slow is slow). Returns ``S, E, n̂, n̂_lo, n̂_hi`` with the unit noise
@@ -256,20 +272,26 @@ def _float_signal(lam: np.ndarray, b: np.ndarray, eta: float, T: int):
 
 
 def _trace_of_signal(S: np.ndarray, E: np.ndarray):
-    """``(var_lo, var_hi, trS_lo, trS_hi)``: bounds on the diagonal of ``S`` and its trace."""
+    """``(var_lo, var_hi, trS_lo, trS_hi)``: bounds on the diagonal of ``S`` and its
+    trace."""
     d = S.shape[0]
     v, e = np.diag(S), np.diag(E)
     var_lo = np.maximum(_down(v - e, 1), 0.0)
     var_hi = np.maximum(_up(v + e, 1), 0.0)
-    return (var_lo, var_hi, float(np.maximum(_down(var_lo.sum(), d), 0.0)),
-            float(_up(var_hi.sum(), d)))
+    return (
+        var_lo,
+        var_hi,
+        float(np.maximum(_down(var_lo.sum(), d), 0.0)),
+        float(_up(var_hi.sum(), d)),
+    )
 
 
 # ----------------------------------------------------------------------- bounds
 
 
 def _weyl_upper(sig_up: np.ndarray, noise_sorted: np.ndarray) -> np.ndarray:
-    """``upper_m = min_{i+j=m+1} (σ_i + n_(j))`` along the last axis (batched, float sums)."""
+    """``upper_m = min_{i+j=m+1} (σ_i + n_(j))`` along the last axis (batched, float
+    sums)."""
     d = sig_up.shape[-1]
     i = np.arange(d)
     m = np.arange(d)
@@ -282,15 +304,18 @@ def _weyl_upper(sig_up: np.ndarray, noise_sorted: np.ndarray) -> np.ndarray:
 
 
 def _eig_enclosure(H: np.ndarray, eH: np.ndarray):
-    """Enclosures of the eigenvalues of every symmetric matrix near the float matrices ``H``.
+    """Enclosures of the eigenvalues of every symmetric matrix near the float matrices
+    ``H``.
 
-    For a stack ``H`` of float64 symmetric ``p x p`` matrices and ``eH >= ||H_exact − H||_2``
+    For a stack ``H`` of float64 symmetric ``p x p`` matrices and ``eH >= ||H_exact −
+    H||_2``
     (one per matrix), returns ``lo, hi`` (descending) with
     ``lo_i <= λ_i(H_exact) <= hi_i``, and the approximate eigenvectors ``Y`` (columns,
     descending). With ``G = Yᵀ H_exact Y``: Weyl's inequality puts ``λ_i(G)`` within
     ``||G − diag(fl(G))||_2`` of the ``i``-th largest computed diagonal entry, and
     Ostrowski's theorem gives ``λ_i(G) = θ_i λ_i(H_exact)`` with
-    ``θ_i ∈ [1 − f, 1 + f]``, ``f >= ||YᵀY − I||_2``. Round-off of the products is bounded
+    ``θ_i ∈ [1 − f, 1 + f]``, ``f >= ||YᵀY − I||_2``. Round-off of the products is
+    bounded
     by ``γ`` times the products of absolute values.
     """
     p = H.shape[-1]
@@ -335,7 +360,8 @@ def _ritz_basis(Q_sig: np.ndarray, noise: np.ndarray, n_noise: int) -> np.ndarra
 
 
 def _scaled_noise(n_lo: np.ndarray, n_hi: np.ndarray, s_arr: np.ndarray):
-    """Bounds ``s² n̂`` for every scale (rows), in the order of ``n̂`` and sorted descending."""
+    """Bounds ``s² n̂`` for every scale (rows), in the order of ``n̂`` and sorted
+    descending."""
     s2 = s_arr**2
     s2_lo, s2_hi = _down(s2, 1), _up(s2, 1)
     lo = _down(s2_lo[:, None] * n_lo[None, :], 1)
@@ -343,14 +369,22 @@ def _scaled_noise(n_lo: np.ndarray, n_hi: np.ndarray, s_arr: np.ndarray):
     return lo, hi, -np.sort(-lo, axis=1), -np.sort(-hi, axis=1)
 
 
-def _poincare_lower(S: np.ndarray, eS: float, noise_f: np.ndarray, noise_lo: np.ndarray,
-                    noise_hi: np.ndarray, W: np.ndarray):
-    """Lower bounds on ``μ_1..μ_p`` of ``S + diag(noise)`` by Poincaré on ``W`` (``d x p``).
+def _poincare_lower(
+    S: np.ndarray,
+    eS: float,
+    noise_f: np.ndarray,
+    noise_lo: np.ndarray,
+    noise_hi: np.ndarray,
+    W: np.ndarray,
+):
+    """Lower bounds on ``μ_1..μ_p`` of ``S + diag(noise)`` by Poincaré on ``W`` (``d x
+    p``).
 
     ``S`` is the float matrix (``||S_exact − S||_2 <= eS``) and every row of ``noise_f``
     one float noise vector with bounds ``noise_lo <= exact noise <= noise_hi``. With
     ``θ_m = λ_m(Wᵀ C W)``, ``θ_m <= λ_max(WᵀW) μ_m(C)`` for ``C ⪰ 0`` (see
-    :func:`cloud_spectrum_bounds`), so ``max(θ_m, 0)/(1 + f)`` bounds ``μ_m`` from below,
+    :func:`cloud_spectrum_bounds`), so ``max(θ_m, 0)/(1 + f)`` bounds ``μ_m`` from
+    below,
     ``f >= ||WᵀW − I||_2``. Returns the bounds ``(R, p)`` (descending) and the
     approximate eigenvectors ``(R, p, p)`` of ``Wᵀ C W``.
     """
@@ -359,18 +393,28 @@ def _poincare_lower(S: np.ndarray, eS: float, noise_f: np.ndarray, noise_lo: np.
     FW = W.T @ W - np.eye(p)
     fW = float(_up(_frob_up(FW) + 1.01 * (d + 2) * _U * _frob_up(aW.T @ aW), 2))
     H = (W.T @ S @ W)[None] + (W.T[None] * noise_f[:, None, :]) @ W  # Wᵀ diag(n) W
-    rnd = (1.01 * (2 * d + 4) * _U * _frob_up(aW.T @ np.abs(S) @ aW)
-           + 1.01 * (d + 4) * _U * _frob_up((aW.T[None] * np.abs(noise_f)[:, None, :]) @ aW))
+    rnd = 1.01 * (2 * d + 4) * _U * _frob_up(aW.T @ np.abs(S) @ aW) + 1.01 * (
+        d + 4
+    ) * _U * _frob_up((aW.T[None] * np.abs(noise_f)[:, None, :]) @ aW)
     err_n = np.maximum(noise_hi - noise_f, noise_f - noise_lo).max(axis=1)
     eH = _up((1.0 + fW) * (eS + err_n) + rnd + 2.0 * _U * _frob_up(H), 4)
     ritz_lo, _, Y = _eig_enclosure(H, eH)
     return _down(np.maximum(ritz_lo, 0.0) / _up(1.0 + fW, 1), 1), Y
 
 
-def _float_bounds(S: np.ndarray, E: np.ndarray, n_f: np.ndarray, n_lo: np.ndarray,
-                  n_hi: np.ndarray, s_arr: np.ndarray, T: int,
-                  n_sig: int = 32, n_noise: int = 16):
-    """Bounds for ``C = S + s² diag(n̂)`` for every ``s`` in ``s_arr`` (float64, rigorous).
+def _float_bounds(
+    S: np.ndarray,
+    E: np.ndarray,
+    n_f: np.ndarray,
+    n_lo: np.ndarray,
+    n_hi: np.ndarray,
+    s_arr: np.ndarray,
+    T: int,
+    n_sig: int = 32,
+    n_noise: int = 16,
+):
+    """Bounds for ``C = S + s² diag(n̂)`` for every ``s`` in ``s_arr`` (float64,
+    rigorous).
 
     Returns ``lower, upper`` of shape ``(R, d)`` and ``trace_lo, trace_hi, trace`` of
     shape ``(R,)`` (bounds on ``tr C`` and its float64 value).
@@ -389,8 +433,11 @@ def _float_bounds(S: np.ndarray, E: np.ndarray, n_f: np.ndarray, n_lo: np.ndarra
     trace_hi = _up(trS_hi + _up(noise_hi.sum(axis=1), d), 1)
     trace = np.trace(S) + s_arr**2 * n_f.sum()
     # upper: Weyl with the signal bounds and the noise floor; every μ <= tr C
-    upper = np.minimum(_up(_weyl_upper(sig_up[None, :], hi_sorted), 1), trace_hi[:, None])
-    # lower: the noise floor (Weyl) and Poincaré on W = span(top signal vectors, top axes)
+    upper = np.minimum(
+        _up(_weyl_upper(sig_up[None, :], hi_sorted), 1), trace_hi[:, None]
+    )
+    # lower: the noise floor (Weyl) and Poincaré on W = span(top signal vectors, top
+    # axes)
     W = _ritz_basis(Y[0][:, :n_sig], n_f, n_noise)
     noise_f = (s_arr**2)[:, None] * n_f[None, :]
     ritz_lo, _ = _poincare_lower(S, eS, noise_f, noise_lo, noise_hi, W)
@@ -442,8 +489,14 @@ def _mp_eig_enclosure(H: np.ndarray, eH: Any, u: Any):
     return lo, hi, Y
 
 
-def _mp_bounds(S: np.ndarray, noise: np.ndarray, T: int, prec: int,
-               n_sig: int = 12, n_noise: int = 8):
+def _mp_bounds(
+    S: np.ndarray,
+    noise: np.ndarray,
+    T: int,
+    prec: int,
+    n_sig: int = 12,
+    n_noise: int = 8,
+):
     """High-precision bounds, rigorous in the same way as :func:`_float_bounds`.
 
     ``S`` and ``noise`` are the mpmath values of :func:`ribbonlib.cloud` at ``prec``
@@ -474,11 +527,15 @@ def _mp_bounds(S: np.ndarray, noise: np.ndarray, T: int, prec: int,
         ns_lo, ns_hi = sorted(n_lo, reverse=True), sorted(n_hi, reverse=True)
         diag = [Smp[k, k] for k in range(d)]
         trS_hi = sum(abs(x) * (1 + ein) for x in diag) * grow
-        trS_lo = max(sum(x - abs(x) * ein for x in diag) * (1 - 10 * d * u), mpmath.mpf(0))
+        trS_lo = max(
+            sum(x - abs(x) * ein for x in diag) * (1 - 10 * d * u), mpmath.mpf(0)
+        )
         trace_hi = (trS_hi + sum(n_hi)) * grow
         trace_lo = (trS_lo + sum(n_lo)) * (1 - 10 * d * u)
-        upper = [min(trace_hi, min((sig_up[i] + ns_hi[m - i]) * grow for i in range(m + 1)))
-                 for m in range(d)]
+        upper = [
+            min(trace_hi, min((sig_up[i] + ns_hi[m - i]) * grow for i in range(m + 1)))
+            for m in range(d)
+        ]
         # Poincaré on W = span(top eigenvectors of S, axes of the largest noise)
         Y_f = np.array([[float(x) for x in row] for row in Y])
         W0 = _ritz_basis(Y_f[:, :n_sig], np.array([float(x) for x in nmp]), n_noise)
@@ -494,8 +551,10 @@ def _mp_bounds(S: np.ndarray, noise: np.ndarray, T: int, prec: int,
             C[k, k] = C[k, k] + nmp[k]
         H = W.T.dot(C).dot(W)
         err_n = max(x * ein for x in nmp) if d else mpmath.mpf(0)
-        eH = ((1 + fW) * (eS + err_n) + (2 * d + 4) * u * _mp_frob(aW.T.dot(np.abs(C)).dot(aW))
-              ) * grow
+        eH = (
+            (1 + fW) * (eS + err_n)
+            + (2 * d + 4) * u * _mp_frob(aW.T.dot(np.abs(C)).dot(aW))
+        ) * grow
         ritz_lo, _, _ = _mp_eig_enclosure(H, eH, u)
         lower = list(ns_lo)
         for i, val in enumerate(ritz_lo):
@@ -520,8 +579,9 @@ def _mp_orthonormal(A: np.ndarray) -> np.ndarray:
     return A
 
 
-def cloud_spectrum_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
-                          precision: int | None = None):
+def cloud_spectrum_bounds(
+    lam: Any, b: Any, s: float, eta: float, steps: int, *, precision: int | None = None
+):
     """Certified lower and upper bounds on every eigenvalue of the cloud covariance.
 
     For the descending eigenvalues ``μ_1 >= ... >= μ_d`` of ``C = S + diag(n)``
@@ -578,10 +638,13 @@ def cloud_spectrum_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
         return lower[0], upper[0]
     S = cloud.signal_covariance(lam_arr, b_arr, eta_val, T, precision=prec)
     noise = cloud.noise_variances(lam_arr, s_val, eta_val, T, precision=prec)
-    return _mp_bounds(np.asarray(S, dtype=object), np.asarray(noise, dtype=object), T, prec)
+    return _mp_bounds(
+        np.asarray(S, dtype=object), np.asarray(noise, dtype=object), T, prec
+    )
 
 
-# ------------------------------------------------------ explicit-subspace (analytic) bounds
+# ------------------------------------------------------ explicit-subspace (analytic)
+# bounds
 
 #: Largest number of pivot columns of ``S`` spanning the explicit subspace.
 _PIVOTS = 32
@@ -592,7 +655,8 @@ _NOISE_AXES = 16
 
 
 def _pivot_columns(S: np.ndarray, p_max: int) -> np.ndarray:
-    """Columns of ``S`` chosen by a partial Cholesky factorisation with diagonal pivoting.
+    """Columns of ``S`` chosen by a partial Cholesky factorisation with diagonal
+    pivoting.
 
     Step ``i`` takes the mode whose residual diagonal entry (the squared distance of its
     centred trajectory to the span of those chosen so far) is largest; the loop stops
@@ -617,12 +681,14 @@ def _pivot_columns(S: np.ndarray, p_max: int) -> np.ndarray:
 
 
 def _explicit_signal(S: np.ndarray, E: np.ndarray, rank: int, p_max: int) -> dict:
-    """Bounds on the spectrum of a PSD signal known as a float ``S`` within ``E`` (entrywise).
+    """Bounds on the spectrum of a PSD signal known as a float ``S`` within ``E``
+    (entrywise).
 
     ``S`` has rank at most ``rank``. Rayleigh--Ritz on the span ``Q`` of ``p <= p_max``
     pivot columns (:func:`_pivot_columns`) gives ``sig_lo[i] <= σ_{i+1}(S)``; with
     ``tr S <= trS_hi`` the tails ``Σ_{j>i} σ_j`` lie between ``tail_lo[i] = Σ_{i<j<=p}
-    sig_lo[j−1]`` and ``tail_up[i] = trS_hi − Σ_{j<=i} sig_lo[j−1]`` (0 from ``i = rank``
+    sig_lo[j−1]`` and ``tail_up[i] = trS_hi − Σ_{j<=i} sig_lo[j−1]`` (0 from ``i =
+    rank``
     on), and ``σ_{i+1} <= sig_up[i] = min(tail_up[i] − tail_lo[i+1],
     min_{j<=i} tail_up[j]/(i − j + 1))``. Every sum and difference rounded outward.
     """
@@ -636,7 +702,7 @@ def _explicit_signal(S: np.ndarray, E: np.ndarray, rank: int, p_max: int) -> dic
         Q, _ = np.linalg.qr(S[:, J])
         zero = np.zeros((1, d))
         lo, Yq = _poincare_lower(S, eS, zero, zero, zero, Q)
-        sig_lo[:J.size] = lo[0]
+        sig_lo[: J.size] = lo[0]
         Y = Q @ Yq[0]
     sig_lo[rank:] = 0.0
     head_lo = np.concatenate([[0.0], _down(np.cumsum(sig_lo), d)])
@@ -665,16 +731,31 @@ def _explicit_signal(S: np.ndarray, E: np.ndarray, rank: int, p_max: int) -> dic
     f = float(_up(_frob_up(FY) + 1.01 * (d + 2) * _U * _frob_up(aY.T @ aY), 2))
     yy_hi = float(_up(float(Y[:, 0] @ Y[:, 0]), d + 1))
     one_f = float(_up(1.0 + f, 1))
-    return {"S": S, "eS": eS, "rank": rank, "trS_lo": trS_lo, "trS_hi": trS_hi,
-            "trS_f": float(np.trace(S)), "var_lo": var_lo, "sig_lo": sig_lo,
-            "sig_up": sig_up, "tail_lo": tail_lo, "tail_up": tail_up, "Y": Y,
-            "y2": Y[:, 0] ** 2, "ray_lo": float(_down(q_lo[0] / yy_hi, 1)) if yy_hi > 0 else 0.0,
-            "yy_hi": yy_hi, "Y2": Y * Y, "one_f": one_f,
-            "head_lo": np.concatenate([[0.0], _down(np.cumsum(q_lo) / one_f, k + 2)])}
+    return {
+        "S": S,
+        "eS": eS,
+        "rank": rank,
+        "trS_lo": trS_lo,
+        "trS_hi": trS_hi,
+        "trS_f": float(np.trace(S)),
+        "var_lo": var_lo,
+        "sig_lo": sig_lo,
+        "sig_up": sig_up,
+        "tail_lo": tail_lo,
+        "tail_up": tail_up,
+        "Y": Y,
+        "y2": Y[:, 0] ** 2,
+        "ray_lo": float(_down(q_lo[0] / yy_hi, 1)) if yy_hi > 0 else 0.0,
+        "yy_hi": yy_hi,
+        "Y2": Y * Y,
+        "one_f": one_f,
+        "head_lo": np.concatenate([[0.0], _down(np.cumsum(q_lo) / one_f, k + 2)]),
+    }
 
 
 def _noise_rows(n: tuple, s_arr: np.ndarray):
-    """Noise ``s² n̂`` for every scale: float values and rigorous bounds, shape ``(R, d)``.
+    """Noise ``s² n̂`` for every scale: float values and rigorous bounds, shape ``(R,
+    d)``.
 
     ``n = (n_f, n_lo, n_hi)``: the float unit noise and bounds on its exact value.
     """
@@ -693,15 +774,19 @@ def _explicit_cloud(sig: dict, n: tuple, s_arr: np.ndarray):
     trace_lo = np.maximum(_down(sig["trS_lo"] + tn_lo[:, 0], 1), 0.0)
     trace_hi = _up(sig["trS_hi"] + tn_hi[:, 0], 1)
     trace = sig["trS_f"] + noise_f.sum(axis=1)
-    # lower: the noise floor, Weyl with the signal, Poincaré on (Ritz vectors, noise axes)
+    # lower: the noise floor, Weyl with the signal, Poincaré on (Ritz vectors, noise
+    # axes)
     lower = np.maximum(lo_sorted, _down(sig["sig_lo"][None, :] + lo_sorted[:, -1:], 1))
     W = _ritz_basis(sig["Y"], noise_f[-1], _NOISE_AXES)
     ritz, _ = _poincare_lower(sig["S"], sig["eS"], noise_f, noise_lo, noise_hi, W)
     p = ritz.shape[1]
     lower[:, :p] = np.maximum(lower[:, :p], ritz)
-    # for μ_1 also the largest diagonal entry and the Rayleigh quotient at the Ritz vector
+    # for μ_1 also the largest diagonal entry and the Rayleigh quotient at the Ritz
+    # vector
     diag_lo = _down(sig["var_lo"][None, :] + noise_lo, 1).max(axis=1)
-    ray = _down(sig["ray_lo"] + _down(_down(noise_lo @ sig["y2"], d + 2) / sig["yy_hi"], 1), 1)
+    ray = _down(
+        sig["ray_lo"] + _down(_down(noise_lo @ sig["y2"], d + 2) / sig["yy_hi"], 1), 1
+    )
     lower[:, 0] = np.maximum(lower[:, 0], np.maximum(diag_lo, ray))
     lower = np.maximum(lower, 0.0)
     # upper: Weyl, and tr C − Σ_{i≠m} lower_i
@@ -710,13 +795,22 @@ def _explicit_cloud(sig: dict, n: tuple, s_arr: np.ndarray):
     others = np.maximum(_down(total_lo[:, None] - lower, 1), 0.0)
     upper = np.minimum(upper, _up(trace_hi[:, None] - others, 1))
     # tails: Ky Fan (sub- and superadditivity) and the trace minus the head
-    head_lo = np.concatenate([np.zeros((s_arr.size, 1)), _down(np.cumsum(lower, axis=1), d)], axis=1)
-    head_up = np.concatenate([np.zeros((s_arr.size, 1)), _up(np.cumsum(upper, axis=1), d)], axis=1)
-    tail_up = np.minimum(_up(_min_plus(sig["tail_up"], tn_hi, 0), 1),
-                         _up(trace_hi[:, None] - head_lo, 1))
-    tail_lo = np.maximum.reduce([_down(sig["tail_lo"][None, :] + tn_lo, 1),
-                                 _down(trace_lo[:, None] - head_up, 1),
-                                 _tails(lower, up=False)])
+    head_lo = np.concatenate(
+        [np.zeros((s_arr.size, 1)), _down(np.cumsum(lower, axis=1), d)], axis=1
+    )
+    head_up = np.concatenate(
+        [np.zeros((s_arr.size, 1)), _up(np.cumsum(upper, axis=1), d)], axis=1
+    )
+    tail_up = np.minimum(
+        _up(_min_plus(sig["tail_up"], tn_hi, 0), 1), _up(trace_hi[:, None] - head_lo, 1)
+    )
+    tail_lo = np.maximum.reduce(
+        [
+            _down(sig["tail_lo"][None, :] + tn_lo, 1),
+            _down(trace_lo[:, None] - head_up, 1),
+            _tails(lower, up=False),
+        ]
+    )
     # the eigensolver allowance (so that computed eigenvalues are enclosed too)
     allow = _up(4.0 * d * _U * trace_hi, 2)[:, None]
     lower = _down(lower - allow, 1) - _TINY
@@ -727,7 +821,8 @@ def _explicit_cloud(sig: dict, n: tuple, s_arr: np.ndarray):
 
 
 def _min_plus(f: np.ndarray, g: np.ndarray, shift: int) -> np.ndarray:
-    """``out[..., m] = min_{i + j = m + shift} f[..., i] + g[..., j]`` over valid ``i, j``.
+    """``out[..., m] = min_{i + j = m + shift} f[..., i] + g[..., j]`` over valid ``i,
+    j``.
 
     ``f`` has shape ``(..., P)`` or ``(P,)``, ``g`` shape ``(..., Q)``; ``m = 0..Q−1``.
     """
@@ -784,27 +879,48 @@ def _tails(x: np.ndarray, up: bool) -> np.ndarray:
 
 
 def _gd_parts(lam: np.ndarray, b: np.ndarray, eta: float, T: int):
-    """The float signal, its entrywise error bound and the unit noise ``(n̂, lo, hi)``."""
+    """The float signal, its entrywise error bound and the unit noise ``(n̂, lo,
+    hi)``."""
     S, E, n_f, n_lo, n_hi = _float_signal(lam, b, eta, T)
     return S, E, (n_f, n_lo, n_hi)
 
 
-def _explicit_grid(L: np.ndarray, b_arr: np.ndarray, s_arr: np.ndarray, eta_val: float,
-                   T_list: list, pivots: int) -> SpectrumBounds:
+def _explicit_grid(
+    L: np.ndarray,
+    b_arr: np.ndarray,
+    s_arr: np.ndarray,
+    eta_val: float,
+    T_list: list,
+    pivots: int,
+) -> SpectrumBounds:
     A, d = L.shape
     Rn = s_arr.size
-    shape = {"lower": (A, Rn, d), "upper": (A, Rn, d), "trace": (A, Rn),
-             "tail_lower": (A, Rn, d + 1), "tail_upper": (A, Rn, d + 1),
-             "signal_lower": (A, 1, d), "signal_upper": (A, 1, d),
-             "signal_tail": (A, 1, d + 1), "trace_lower": (A, Rn), "trace_upper": (A, Rn)}
+    shape = {
+        "lower": (A, Rn, d),
+        "upper": (A, Rn, d),
+        "trace": (A, Rn),
+        "tail_lower": (A, Rn, d + 1),
+        "tail_upper": (A, Rn, d + 1),
+        "signal_lower": (A, 1, d),
+        "signal_upper": (A, 1, d),
+        "signal_tail": (A, 1, d + 1),
+        "trace_lower": (A, Rn),
+        "trace_upper": (A, Rn),
+    }
     out = {k: np.empty(v) for k, v in shape.items()}
     with _blas_for(d):
         for a in range(A):
             S, E, n = _gd_parts(L[a], b_arr, eta_val, T_list[a])
             sig = _explicit_signal(S, E, min(d, T_list[a]), pivots)
-            (out["lower"][a], out["upper"][a], out["trace"][a], out["tail_lower"][a],
-             out["tail_upper"][a], out["trace_lower"][a],
-             out["trace_upper"][a]) = _explicit_cloud(sig, n, s_arr)
+            (
+                out["lower"][a],
+                out["upper"][a],
+                out["trace"][a],
+                out["tail_lower"][a],
+                out["tail_upper"][a],
+                out["trace_lower"][a],
+                out["trace_upper"][a],
+            ) = _explicit_cloud(sig, n, s_arr)
             out["signal_lower"][a, 0] = sig["sig_lo"]
             out["signal_upper"][a, 0] = sig["sig_up"]
             out["signal_tail"][a, 0] = sig["tail_up"]
@@ -815,8 +931,9 @@ def _check_pivots(pivots: Any) -> int:
     return _validate.integer(pivots, "pivots", low=1)
 
 
-def analytic_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
-                    pivots: int = _PIVOTS) -> SpectrumBounds:
+def analytic_bounds(
+    lam: Any, b: Any, s: float, eta: float, steps: int, *, pivots: int = _PIVOTS
+) -> SpectrumBounds:
     """Two-sided bounds on the cloud spectrum without a ``d x d`` eigen-decomposition.
 
     The signal is probed only through ``p <= pivots`` of its columns, each a closed form
@@ -830,8 +947,10 @@ def analytic_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
     * lower: ``μ_m(C) >= n_(m)``, ``>= σ_m + n_(d)`` (Weyl), Poincaré on the span of
       the Ritz vectors and of the axes of the 16 largest noise variances, and for
       ``m = 1`` the largest ``C_kk`` and the Rayleigh quotient at the top Ritz vector;
-    * upper: Weyl, ``μ_{i+j−1}(C) <= σ̄_i + n_(j)``, and ``μ_m <= tr C − Σ_{i≠m} lower_i``;
-    * tails: ``Σ_{m>K} μ_m(C)`` is at most ``min_{i+j=K}(Σ_{l>i} σ_l + Σ_{l>j} n_(l))`` and
+    * upper: Weyl, ``μ_{i+j−1}(C) <= σ̄_i + n_(j)``, and ``μ_m <= tr C − Σ_{i≠m}
+      lower_i``;
+    * tails: ``Σ_{m>K} μ_m(C)`` is at most ``min_{i+j=K}(Σ_{l>i} σ_l + Σ_{l>j} n_(l))``
+      and
       ``tr C − Σ_{m<=K} lower_m``, at least ``Σ_{l>K} σ_l + Σ_{l>K} n_(l)`` (Ky Fan),
       ``tr C − Σ_{m<=K} upper_m`` and ``Σ_{m>K} lower_m``.
 
@@ -857,14 +976,22 @@ def analytic_bounds(lam: Any, b: Any, s: float, eta: float, steps: int, *,
     """
     lam_arr, b_arr, s_val, eta_val, T = _check_inputs(lam, b, s, eta, steps)
     p = _check_pivots(pivots)
-    out = _explicit_grid(np.asarray(lam_arr, dtype=float)[None, :], b_arr,
-                         np.array([s_val]), eta_val, [T], p)
+    out = _explicit_grid(
+        np.asarray(lam_arr, dtype=float)[None, :],
+        b_arr,
+        np.array([s_val]),
+        eta_val,
+        [T],
+        p,
+    )
     return SpectrumBounds(**{k: v[0, 0] for k, v in vars(out).items()})
 
 
-def analytic_bounds_grid(lams: Any, b: Any, s_values: Any, eta: float, steps: Any, *,
-                         pivots: int = _PIVOTS) -> SpectrumBounds:
-    """:func:`analytic_bounds` on a grid of parameters (the signal work shared across scales).
+def analytic_bounds_grid(
+    lams: Any, b: Any, s_values: Any, eta: float, steps: Any, *, pivots: int = _PIVOTS
+) -> SpectrumBounds:
+    """:func:`analytic_bounds` on a grid of parameters (the signal work shared across
+    scales).
 
     Parameters are those of :func:`spectra_grid`, plus ``pivots``.
 
@@ -887,25 +1014,41 @@ def _grid_inputs(lams: Any, b: Any, s_values: Any, eta: Any, steps: Any):
     if L.ndim == 1:
         L = L[None, :]
     if L.ndim != 2 or L.shape[1] == 0:
-        raise ValueError(f"lams must be a 2-D array (rows of eigenvalues > 0), got shape {np.shape(lams)}")
+        raise ValueError(
+            "lams must be a 2-D array (rows of eigenvalues > 0), got shape "
+            f"{np.shape(lams)}"
+        )
     for row in L:
         _validate.eigenvalues(row, "lams")
     A, d = L.shape
     b_arr = _validate.vector(b, "b", d)
     s_arr = np.atleast_1d(np.asarray(s_values, dtype=float))
-    if s_arr.ndim != 1 or s_arr.size == 0 or not np.all(np.isfinite(s_arr)) or np.any(s_arr < 0):
+    if (
+        s_arr.ndim != 1
+        or s_arr.size == 0
+        or not np.all(np.isfinite(s_arr))
+        or np.any(s_arr < 0)
+    ):
         raise ValueError("s_values must be a non-empty 1-D array of finite scales >= 0")
     eta_val = _validate.learning_rate(eta, L)
     T_arr = np.atleast_1d(np.asarray(steps))
     if T_arr.size == 1:
         T_arr = np.repeat(T_arr, A)
     if T_arr.shape != (A,):
-        raise ValueError(f"steps must be an integer or one integer per row of lams ({A}), got shape {np.shape(steps)}")
-    T_list = [_validate.integer(t.item() if hasattr(t, "item") else t, "steps", low=0) for t in T_arr]
+        raise ValueError(
+            f"steps must be an integer or one integer per row of lams ({A}), got shape "
+            f"{np.shape(steps)}"
+        )
+    T_list = [
+        _validate.integer(t.item() if hasattr(t, "item") else t, "steps", low=0)
+        for t in T_arr
+    ]
     return L, b_arr, s_arr, eta_val, T_list
 
 
-def spectra_grid(lams: Any, b: Any, s_values: Any, eta: float, steps: Any) -> np.ndarray:
+def spectra_grid(
+    lams: Any, b: Any, s_values: Any, eta: float, steps: Any
+) -> np.ndarray:
     """Exact (float64) cloud spectra on a grid of parameters, batched.
 
     Parameters
@@ -972,7 +1115,8 @@ def bounds_grid(lams: Any, b: Any, s_values: Any, eta: float, steps: Any):
         for a in range(A):
             S, E, n_f, n_lo, n_hi = _float_signal(L[a], b_arr, eta_val, T_list[a])
             lower[a], upper[a], trace_lo[a], trace_hi[a], _ = _float_bounds(
-                S, E, n_f, n_lo, n_hi, s_arr, T_list[a])
+                S, E, n_f, n_lo, n_hi, s_arr, T_list[a]
+            )
     return lower, upper, certify.Enclosure(trace_lo, trace_hi)
 
 
@@ -1041,8 +1185,12 @@ class RibbonCriterion:
 
     def __post_init__(self) -> None:
         _validate.integer(self.K, "K", low=2)
-        _validate.finite_real(self.q, "q", low=0.0, high=1.0, low_open=True, high_open=True)
-        _validate.finite_real(self.eps, "eps", low=0.0, high=1.0, low_open=True, high_open=True)
+        _validate.finite_real(
+            self.q, "q", low=0.0, high=1.0, low_open=True, high_open=True
+        )
+        _validate.finite_real(
+            self.eps, "eps", low=0.0, high=1.0, low_open=True, high_open=True
+        )
 
     @property
     def ratio(self) -> float:
@@ -1058,7 +1206,9 @@ class RibbonCriterion:
 
 def _check_criterion(criterion: Any) -> RibbonCriterion:
     if not isinstance(criterion, RibbonCriterion):
-        raise ValueError(f"criterion must be a RibbonCriterion, got {type(criterion).__name__}")
+        raise ValueError(
+            f"criterion must be a RibbonCriterion, got {type(criterion).__name__}"
+        )
     return criterion
 
 
@@ -1085,14 +1235,21 @@ def is_ribbon(mu: Any, criterion: RibbonCriterion = RibbonCriterion()) -> np.nda
     mu = np.asarray(mu, dtype=float)
     K = criterion.K
     if mu.ndim < 1 or mu.shape[-1] < K:
-        raise ValueError(f"mu must have at least K = {K} eigenvalues along its last axis, got shape {mu.shape}")
+        raise ValueError(
+            f"mu must have at least K = {K} eigenvalues along its last axis, got shape "
+            f"{mu.shape}"
+        )
     if not np.all(np.isfinite(mu)):
         raise ValueError("mu must be finite")
     if np.any(np.diff(mu, axis=-1) > 0):
-        raise ValueError("mu must be sorted in non-increasing order along its last axis")
+        raise ValueError(
+            "mu must be sorted in non-increasing order along its last axis"
+        )
     total = mu.sum(axis=-1)
     if np.any(total <= 0):
-        raise ValueError("mu must have a positive sum (a non-empty spectrum of variances)")
+        raise ValueError(
+            "mu must have a positive sum (a non-empty spectrum of variances)"
+        )
     head = mu[..., :K].sum(axis=-1)
     decay = mu[..., K - 1] <= criterion.ratio * mu[..., 0]
     variance = total - head <= criterion.eps * total
@@ -1100,7 +1257,8 @@ def is_ribbon(mu: Any, criterion: RibbonCriterion = RibbonCriterion()) -> np.nda
 
 
 def _trace_ends(trace: Any, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """``(lo, hi)`` of an exact trace (array) or of a :class:`ribbonlib.certify.Enclosure`."""
+    """``(lo, hi)`` of an exact trace (array) or of a
+    :class:`ribbonlib.certify.Enclosure`."""
     from . import certify
 
     if isinstance(trace, certify.Enclosure):
@@ -1108,15 +1266,23 @@ def _trace_ends(trace: Any, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
     else:
         lo = hi = np.asarray(trace, dtype=float)
     if lo.shape != shape:
-        raise ValueError(f"trace must have the shape {shape} of lower[..., 0], got {lo.shape}")
+        raise ValueError(
+            f"trace must have the shape {shape} of lower[..., 0], got {lo.shape}"
+        )
     if np.any(np.isnan(lo)) or np.any(np.isnan(hi)):
         raise ValueError("trace must not contain NaN")
     return lo, hi
 
 
-def ribbon_certified(lower: Any, upper: Any, trace: Any,
-                     criterion: RibbonCriterion = RibbonCriterion(), *,
-                     tail_lower: Any = None, tail_upper: Any = None):
+def ribbon_certified(
+    lower: Any,
+    upper: Any,
+    trace: Any,
+    criterion: RibbonCriterion = RibbonCriterion(),
+    *,
+    tail_lower: Any = None,
+    tail_upper: Any = None,
+):
     """What a pair of eigenvalue bounds proves about the hyper-ribbon property.
 
     The comparisons are made for the exact numbers the bounds stand for: the ratio
@@ -1135,7 +1301,8 @@ def ribbon_certified(lower: Any, upper: Any, trace: Any,
     criterion : RibbonCriterion
     tail_lower, tail_upper : array_like, shape (..., d + 1), optional
         Extra bounds on the tails ``Σ_{m>K} μ_m`` for every ``K = 0..d`` (as in
-        :class:`SpectrumBounds`); combined with those implied by ``lower`` and ``upper``.
+        :class:`SpectrumBounds`); combined with those implied by ``lower`` and
+        ``upper``.
 
     Returns
     -------
@@ -1146,7 +1313,8 @@ def ribbon_certified(lower: Any, upper: Any, trace: Any,
     excluded : ndarray of bool
         The bounds imply that it is not one (necessary condition violated):
         ``lower_K > q^(2(K−1)) upper_1`` or a lower bound on the tail variance,
-        ``max(tr − Σ_{k<=K} upper_k, Σ_{k>K} max(lower_k, 0), tail_lower_K)``, is ``> ε tr``.
+        ``max(tr − Σ_{k<=K} upper_k, Σ_{k>K} max(lower_k, 0), tail_lower_K)``, is ``> ε
+        tr``.
     """
     criterion = _check_criterion(criterion)
     lo = np.asarray(lower, dtype=float)
@@ -1155,24 +1323,35 @@ def ribbon_certified(lower: Any, upper: Any, trace: Any,
     if lo.shape != up.shape or lo.ndim < 1 or lo.shape[-1] < K:
         raise ValueError(
             f"lower and upper must have the same shape (..., d) with d >= K = {K}; "
-            f"got {lo.shape} and {up.shape}")
+            f"got {lo.shape} and {up.shape}"
+        )
     for name, arr in (("lower", lo), ("upper", up)):
         if np.any(np.isnan(arr)):
             raise ValueError(f"{name} must not contain NaN")
     tr_lo, tr_hi = _trace_ends(trace, lo.shape[:-1])
     with np.errstate(invalid="ignore", over="ignore"):
-        tail_up = np.minimum(_up(tr_hi - _sum_down(lo[..., :K], axis=-1), 1),
-                             _sum_up(up[..., K:], axis=-1) if lo.shape[-1] > K else 0.0)
-        tail_lo = np.maximum(_down(tr_lo - _sum_up(up[..., :K], axis=-1), 1),
-                             _sum_down(np.maximum(lo[..., K:], 0.0), axis=-1)
-                             if lo.shape[-1] > K else 0.0)
+        tail_up = np.minimum(
+            _up(tr_hi - _sum_down(lo[..., :K], axis=-1), 1),
+            _sum_up(up[..., K:], axis=-1) if lo.shape[-1] > K else 0.0,
+        )
+        tail_lo = np.maximum(
+            _down(tr_lo - _sum_up(up[..., :K], axis=-1), 1),
+            (
+                _sum_down(np.maximum(lo[..., K:], 0.0), axis=-1)
+                if lo.shape[-1] > K
+                else 0.0
+            ),
+        )
     for name, extra in (("tail_lower", tail_lower), ("tail_upper", tail_upper)):
         if extra is None:
             continue
         ex = np.asarray(extra, dtype=float)
         if ex.shape != lo.shape[:-1] + (lo.shape[-1] + 1,) or np.any(np.isnan(ex)):
-            raise ValueError(f"{name} must have shape {lo.shape[:-1] + (lo.shape[-1] + 1,)} (one bound per K = 0..d), "
-                             f"without NaN; got {ex.shape}")
+            raise ValueError(
+                f"{name} must have shape {lo.shape[:-1] + (lo.shape[-1] + 1,)} "
+                "(one bound per K = 0..d), "
+                f"without NaN; got {ex.shape}"
+            )
         if name == "tail_lower":
             tail_lo = np.maximum(tail_lo, ex[..., K])
         else:
@@ -1180,10 +1359,12 @@ def ribbon_certified(lower: Any, upper: Any, trace: Any,
     r_lo, r_hi = criterion.ratio_bounds
     eps = criterion.eps
     with np.errstate(invalid="ignore", over="ignore"):
-        proved = ((up[..., K - 1] <= _down(r_lo * lo[..., 0], 1))
-                  & (tail_up <= _down(eps * tr_lo, 1)))
-        excluded = ((lo[..., K - 1] > _up(r_hi * up[..., 0], 1))
-                    | (tail_lo > _up(eps * tr_hi, 1)))
+        proved = (up[..., K - 1] <= _down(r_lo * lo[..., 0], 1)) & (
+            tail_up <= _down(eps * tr_lo, 1)
+        )
+        excluded = (lo[..., K - 1] > _up(r_hi * up[..., 0], 1)) | (
+            tail_lo > _up(eps * tr_hi, 1)
+        )
     return proved, excluded
 
 
@@ -1216,31 +1397,41 @@ class GeometricCriterion:
 
     def __post_init__(self) -> None:
         _validate.integer(self.K, "K", low=2)
-        _validate.finite_real(self.q_max, "q_max", low=0.0, high=1.0, low_open=True,
-                              high_open=True)
-        _validate.finite_real(self.q_min, "q_min", low=0.0, high=self.q_max,
-                              high_open=True)
+        _validate.finite_real(
+            self.q_max, "q_max", low=0.0, high=1.0, low_open=True, high_open=True
+        )
+        _validate.finite_real(
+            self.q_min, "q_min", low=0.0, high=self.q_max, high_open=True
+        )
 
     def squared_bounds(self) -> tuple[float, float, float, float]:
         """Rigorous float64 bounds ``(lo, hi)`` on ``q_max²`` and then on ``q_min²``."""
         hi2, lo2 = self.q_max**2, self.q_min**2
-        return (float(_down(hi2, 1)), float(_up(hi2, 1)), float(_down(lo2, 1)),
-                float(_up(lo2, 1)))
+        return (
+            float(_down(hi2, 1)),
+            float(_up(hi2, 1)),
+            float(_down(lo2, 1)),
+            float(_up(lo2, 1)),
+        )
 
 
 def _check_geometric(criterion: Any) -> GeometricCriterion:
     if not isinstance(criterion, GeometricCriterion):
-        raise ValueError("criterion must be a GeometricCriterion, got "
-                         f"{type(criterion).__name__}")
+        raise ValueError(
+            "criterion must be a GeometricCriterion, got " f"{type(criterion).__name__}"
+        )
     return criterion
 
 
-def is_geometric_ribbon(mu: Any,
-                        criterion: GeometricCriterion = GeometricCriterion()) -> np.ndarray:
-    """Whether each descending spectrum in ``mu`` (last axis) is a geometric hyper-ribbon.
+def is_geometric_ribbon(
+    mu: Any, criterion: GeometricCriterion = GeometricCriterion()
+) -> np.ndarray:
+    """Whether each descending spectrum in ``mu`` (last axis) is a geometric
+    hyper-ribbon.
 
     The definition of :class:`GeometricCriterion` applied to the given numbers in
-    float64; for exact eigenvalues known through bounds, use :func:`geometric_certified`.
+    float64; for exact eigenvalues known through bounds, use
+    :func:`geometric_certified`.
 
     Parameters
     ----------
@@ -1256,19 +1447,24 @@ def is_geometric_ribbon(mu: Any,
     mu = np.asarray(mu, dtype=float)
     K = criterion.K
     if mu.ndim < 1 or mu.shape[-1] < K:
-        raise ValueError(f"mu must have at least K = {K} eigenvalues along its last axis, "
-                         f"got shape {mu.shape}")
+        raise ValueError(
+            f"mu must have at least K = {K} eigenvalues along its last axis, "
+            f"got shape {mu.shape}"
+        )
     if not np.all(np.isfinite(mu)) or np.any(mu < 0):
         raise ValueError("mu must be finite and >= 0")
     if np.any(np.diff(mu, axis=-1) > 0):
-        raise ValueError("mu must be sorted in non-increasing order along its last axis")
-    head, nxt = mu[..., :K - 1], mu[..., 1:K]
+        raise ValueError(
+            "mu must be sorted in non-increasing order along its last axis"
+        )
+    head, nxt = mu[..., : K - 1], mu[..., 1:K]
     ok = (nxt <= criterion.q_max**2 * head) & (nxt >= criterion.q_min**2 * head)
     return ok.all(axis=-1) & (mu[..., 0] > 0)
 
 
-def geometric_certified(lower: Any, upper: Any,
-                        criterion: GeometricCriterion = GeometricCriterion()):
+def geometric_certified(
+    lower: Any, upper: Any, criterion: GeometricCriterion = GeometricCriterion()
+):
     """What eigenvalue bounds prove about the geometric hyper-ribbon property.
 
     ``proved``: ``upper_{k+1} <= q_max² lower_k`` and ``q_min² upper_k <= lower_{k+1}``
@@ -1294,31 +1490,38 @@ def geometric_certified(lower: Any, upper: Any,
     if lo.shape != up.shape or lo.ndim < 1 or lo.shape[-1] < K:
         raise ValueError(
             f"lower and upper must have the same shape (..., d) with d >= K = {K}; "
-            f"got {lo.shape} and {up.shape}")
+            f"got {lo.shape} and {up.shape}"
+        )
     if np.any(np.isnan(lo)) or np.any(np.isnan(up)):
         raise ValueError("lower and upper must not contain NaN")
     hi_lo, hi_hi, lo_lo, lo_hi = criterion.squared_bounds()
     with np.errstate(invalid="ignore", over="ignore"):
-        l_k, u_k = lo[..., :K - 1], up[..., :K - 1]
+        l_k, u_k = lo[..., : K - 1], up[..., : K - 1]
         l_n, u_n = lo[..., 1:K], up[..., 1:K]
-        proved = ((u_n <= _down(hi_lo * np.maximum(l_k, 0.0), 1))
-                  & (_up(lo_hi * u_k, 1) <= l_n)).all(axis=-1) & (lo[..., 0] > 0)
-        excluded = ((l_n > _up(hi_hi * u_k, 1))
-                    | (u_n < _down(lo_lo * np.maximum(l_k, 0.0), 1))).any(axis=-1)
+        proved = (
+            (u_n <= _down(hi_lo * np.maximum(l_k, 0.0), 1))
+            & (_up(lo_hi * u_k, 1) <= l_n)
+        ).all(axis=-1) & (lo[..., 0] > 0)
+        excluded = (
+            (l_n > _up(hi_hi * u_k, 1)) | (u_n < _down(lo_lo * np.maximum(l_k, 0.0), 1))
+        ).any(axis=-1)
         excluded |= up[..., 0] <= 0
     return proved, excluded
 
 
-# ------------------------------------------------------------- analytic phase boundaries
+# ------------------------------------------------------------- analytic phase
+# boundaries
 
 
 def _largest_below(A: np.ndarray, B: np.ndarray) -> float:
-    """``sup{x >= 0 : [0, x] ⊂ ⋃_k {A_k + x B_k <= 0}}`` for affine conditions, rounded down.
+    """``sup{x >= 0 : [0, x] ⊂ ⋃_k {A_k + x B_k <= 0}}`` for affine conditions, rounded
+    down.
 
     Each condition ``A_k + x B_k <= 0`` holds on ``[0, −A_k/B_k]`` (``B_k > 0``,
     ``A_k <= 0``), on all of ``[0, ∞)`` (``B_k <= 0``, ``A_k <= 0``), or on a half-line
     ``[x_k, ∞)`` away from 0. The ends of the first kind are rounded down, those of the
-    last kind up, so the returned ``x`` is covered. Returns ``−1`` when no condition holds
+    last kind up, so the returned ``x`` is covered. Returns ``−1`` when no condition
+    holds
     at ``x = 0``.
     """
     A = np.asarray(A, dtype=float).ravel()
@@ -1340,19 +1543,22 @@ def _largest_below(A: np.ndarray, B: np.ndarray) -> float:
 
 
 #: Relative margin by which :func:`analytic_rho_boundaries` shrinks its regions, so that
-#: they lie inside the point-by-point verdicts of :func:`analytic_bounds` (the same bounds,
+#: they lie inside the point-by-point verdicts of :func:`analytic_bounds` (the same
+#bounds,
 #: rounded along a different path).
 _RHO_MARGIN = 1e-12
 
 
 def _excluded_from(A: np.ndarray, B: np.ndarray) -> float:
-    """``inf{x >= 0 : (x, ∞) ⊂ ⋃_k {A_k + x B_k > 0}}`` for affine conditions, rounded up.
+    """``inf{x >= 0 : (x, ∞) ⊂ ⋃_k {A_k + x B_k > 0}}`` for affine conditions, rounded
+    up.
 
     A condition holds on a half-line ``(−A_k/B_k, ∞)`` (``B_k > 0``), on an interval
     ``[0, −A_k/B_k)`` (``B_k < 0 < A_k``), everywhere or nowhere (``B_k = 0``). The
     union is ``[0, e) ∪ (x_0, ∞)``; the half-line ends are rounded up and the interval
     ends down, so every ``x`` beyond the returned value is covered. Returns ``inf``
-    when no condition holds for all large ``x`` and ``0`` when they cover every ``x > 0``.
+    when no condition holds for all large ``x`` and ``0`` when they cover every ``x >
+    0``.
     """
     A = np.asarray(A, dtype=float).ravel()
     B = np.asarray(B, dtype=float).ravel()
@@ -1369,13 +1575,15 @@ def _excluded_from(A: np.ndarray, B: np.ndarray) -> float:
 
 
 #: Relative margin by which :func:`analytic_rho_boundaries` shrinks its regions, so that
-#: they lie inside the point-by-point verdicts of :func:`analytic_bounds` (the same bounds,
+#: they lie inside the point-by-point verdicts of :func:`analytic_bounds` (the same
+#bounds,
 #: rounded along a different path).
 _RHO_MARGIN = 1e-12
 
 
 def _affine_pieces(sig: dict, n: tuple, K: int) -> dict:
-    """Affine bounds ``A + x B`` (``x = s²``) on ``μ_1``, ``μ_K``, the tail beyond ``K`` and
+    """Affine bounds ``A + x B`` (``x = s²``) on ``μ_1``, ``μ_K``, the tail beyond ``K``
+    and
     ``tr C`` for ``C = S + x diag(n̂)``: a dict of ``(A, B)`` pairs of arrays, lower
     bounds rounded down and upper bounds up (valid for every ``x >= 0``)."""
     d = sig["sig_lo"].size
@@ -1384,22 +1592,32 @@ def _affine_pieces(sig: dict, n: tuple, K: int) -> dict:
     t_lo, t_hi = _tails(nl_s, up=False), _tails(nh_s, up=True)
     tr = (sig["trS_lo"], float(t_lo[0]), sig["trS_hi"], float(t_hi[0]))
     sl, su = sig["sig_lo"], sig["sig_up"]
-    ray = (np.array([sig["ray_lo"]]),
-           np.array([_down(_down(float(n_lo @ sig["y2"]), d + 2) / sig["yy_hi"], 1)]))
+    ray = (
+        np.array([sig["ray_lo"]]),
+        np.array([_down(_down(float(n_lo @ sig["y2"]), d + 2) / sig["yy_hi"], 1)]),
+    )
     low1 = [(sig["var_lo"], n_lo), ray, (np.array([sl[0]]), np.array([nl_s[-1]]))]
     up1 = [(np.array([su[0], tr[2]]), np.array([nh_s[0], tr[3]]))]
     # μ_K <= σ̄_i + x n̂_(K+1−i), and tr C − Σ_{i≠K} (θ_i + x n̂_(d))
     i = np.arange(1, K + 1)
     others = _down(float(np.sum(sl)) - sl[K - 1], d)
-    upK = [(su[i - 1], nh_s[K - i]),
-           (np.array([_up(tr[2] - others, 1)]),
-            np.array([_up(tr[3] - _down((d - 1) * nl_s[-1], 2), 1)]))]
+    upK = [
+        (su[i - 1], nh_s[K - i]),
+        (
+            np.array([_up(tr[2] - others, 1)]),
+            np.array([_up(tr[3] - _down((d - 1) * nl_s[-1], 2), 1)]),
+        ),
+    ]
     lowK = [(np.array([sl[K - 1], 0.0]), np.array([nl_s[-1], nl_s[K - 1]]))]
     # Σ_{m>K} μ_m <= τ_i + x t̂_{K−i}, and tr C − Σ_{i<=K} (θ_i + x n̂_(d))
     j = np.arange(K + 1)
-    tail_up = [(sig["tail_up"][K - j], t_hi[j]),
-               (np.array([_up(tr[2] - _down(float(np.sum(sl[:K])), K), 1)]),
-                np.array([_up(tr[3] - _down(K * nl_s[-1], 1), 1)]))]
+    tail_up = [
+        (sig["tail_up"][K - j], t_hi[j]),
+        (
+            np.array([_up(tr[2] - _down(float(np.sum(sl[:K])), K), 1)]),
+            np.array([_up(tr[3] - _down(K * nl_s[-1], 1), 1)]),
+        ),
+    ]
     tail_low = [(np.array([sig["tail_lo"][K]]), np.array([t_lo[K]]))]
     # heads by Ky Fan at the Ritz vectors: Σ_{i<=j} μ_i >= h_j + x g_j (j = K − 1, K)
     nh = sig["head_lo"].size - 1
@@ -1407,20 +1625,39 @@ def _affine_pieces(sig: dict, n: tuple, K: int) -> dict:
         g = _down(np.cumsum(n_lo @ sig["Y2"]) / sig["one_f"], d + nh + 2)
         g = np.concatenate([[0.0], g])
         hS, hN = sig["head_lo"][K - 1], g[K - 1]
-        upK.append((np.array([_up(tr[2] - hS - sig["tail_lo"][K], 2)]),
-                    np.array([_up(tr[3] - hN - t_lo[K], 2)])))
+        upK.append(
+            (
+                np.array([_up(tr[2] - hS - sig["tail_lo"][K], 2)]),
+                np.array([_up(tr[3] - hN - t_lo[K], 2)]),
+            )
+        )
         if nh >= K:
-            tail_up.append((np.array([_up(tr[2] - sig["head_lo"][K], 1)]),
-                            np.array([_up(tr[3] - g[K], 1)])))
-    cat = lambda parts: (np.concatenate([np.ravel(a) for a, _ in parts]),
-                         np.concatenate([np.ravel(b) for _, b in parts]))
-    return {"low1": cat(low1), "up1": cat(up1), "upK": cat(upK), "lowK": cat(lowK),
-            "tail_up": cat(tail_up), "tail_low": cat(tail_low), "trace": tr}
+            tail_up.append(
+                (
+                    np.array([_up(tr[2] - sig["head_lo"][K], 1)]),
+                    np.array([_up(tr[3] - g[K], 1)]),
+                )
+            )
+    cat = lambda parts: (
+        np.concatenate([np.ravel(a) for a, _ in parts]),
+        np.concatenate([np.ravel(b) for _, b in parts]),
+    )
+    return {
+        "low1": cat(low1),
+        "up1": cat(up1),
+        "upK": cat(upK),
+        "lowK": cat(lowK),
+        "tail_up": cat(tail_up),
+        "tail_low": cat(tail_low),
+        "trace": tr,
+    }
 
 
-def _rho_boundaries(sig: dict, n: tuple, bnorm: float,
-                    criterion: RibbonCriterion) -> tuple[float, float]:
-    """``(ρ_suff, ρ_nec)`` from the affine pieces (see :func:`analytic_rho_boundaries`)."""
+def _rho_boundaries(
+    sig: dict, n: tuple, bnorm: float, criterion: RibbonCriterion
+) -> tuple[float, float]:
+    """``(ρ_suff, ρ_nec)`` from the affine pieces (see
+    :func:`analytic_rho_boundaries`)."""
     d = sig["sig_lo"].size
     K = criterion.K
     r_lo, r_hi = criterion.ratio_bounds
@@ -1453,8 +1690,9 @@ def _rho_boundaries(sig: dict, n: tuple, bnorm: float,
     elif math.isinf(x_suff):
         rho_suff = math.inf
     else:
-        rho_suff = max(float(_down(math.sqrt(max(float(_down(x_suff, 1)), 0.0)) / bn_hi, 2)),
-                       0.0)
+        rho_suff = max(
+            float(_down(math.sqrt(max(float(_down(x_suff, 1)), 0.0)) / bn_hi, 2)), 0.0
+        )
     if math.isinf(x_nec) or x_nec == 0.0:
         rho_nec = x_nec
     else:
@@ -1463,15 +1701,23 @@ def _rho_boundaries(sig: dict, n: tuple, bnorm: float,
     return min(rho_suff, rho_nec * (1.0 + _RHO_MARGIN)), rho_nec * (1.0 + _RHO_MARGIN)
 
 
-def analytic_rho_boundaries(lam: Any, b: Any, eta: float, steps: int,
-                            criterion: RibbonCriterion = RibbonCriterion(), *,
-                            pivots: int = _PIVOTS) -> tuple[float, float]:
-    """Phase boundaries in ``ρ = s/|b|`` as formulas in the bounds of :func:`analytic_bounds`.
+def analytic_rho_boundaries(
+    lam: Any,
+    b: Any,
+    eta: float,
+    steps: int,
+    criterion: RibbonCriterion = RibbonCriterion(),
+    *,
+    pivots: int = _PIVOTS,
+) -> tuple[float, float]:
+    """Phase boundaries in ``ρ = s/|b|`` as formulas in the bounds of
+    :func:`analytic_bounds`.
 
     With ``x = s²``, the noise ``x n̂`` (``n̂`` the noise at ``s = 1``, sorted
     ``n̂_(1) >= ...``), ``t̂_j = Σ_{m>j} n̂_(m)``, ``R = q^(2(K−1))`` and the signal
     quantities of :func:`analytic_bounds` (``θ_i <= σ_i(S) <= σ̄_i``, tails
-    ``τ_i^- <= Σ_{l>i} σ_l <= τ_i^+``), every bound there is affine in ``x`` or a maximum
+    ``τ_i^- <= Σ_{l>i} σ_l <= τ_i^+``), every bound there is affine in ``x`` or a
+    maximum
     or minimum of affine functions, and so is each condition of the definition:
 
     * **necessary** (``ρ > ρ_nec`` is proved *not* a ribbon): the union of the
@@ -1516,7 +1762,9 @@ def analytic_rho_boundaries(lam: Any, b: Any, eta: float, steps: int,
     lam_f = np.asarray(lam_arr, dtype=float)
     d = lam_f.size
     if d < criterion.K:
-        raise ValueError(f"the criterion needs d >= K = {criterion.K} eigenvalues, got d = {d}")
+        raise ValueError(
+            f"the criterion needs d >= K = {criterion.K} eigenvalues, got d = {d}"
+        )
     S, E, n = _gd_parts(lam_f, b_arr, eta_val, T)
     sig = _explicit_signal(S, E, min(d, T), p)
     return _rho_boundaries(sig, n, _norm(b_arr), criterion)
@@ -1528,14 +1776,20 @@ def _norm(b: np.ndarray) -> float:
     return bmax * math.sqrt(float(np.sum((b / bmax) ** 2)))
 
 
-
-def _sgd_parts(lam: np.ndarray, b: np.ndarray, eta: float, batch_size: int, T: int,
-               label_noise: float):
+def _sgd_parts(
+    lam: np.ndarray,
+    b: np.ndarray,
+    eta: float,
+    batch_size: int,
+    T: int,
+    label_noise: float,
+):
     """The cloud of online SGD as a PSD signal plus the diagonal noise ``s² n̂'``.
 
     ``C_SGD = S' + s² diag(n̂ + φ_0)`` with ``S' = S + Φ_b + σ_ε² diag(φ_ε)``: the
     parts ``Φ_b`` (driven by the ground truth, not diagonal), ``φ_0`` (initialisation)
-    and ``φ_ε`` (label noise) of :func:`ribbonlib.sgd.fluctuation_parts`; the label-noise
+    and ``φ_ε`` (label noise) of :func:`ribbonlib.sgd.fluctuation_parts`; the
+    label-noise
     floor does not depend on ``s`` and joins the signal. Each part is taken to be
     accurate to ``sgd.cloud_rounding(d, T)`` times its largest diagonal entry, the bound
     that :mod:`ribbonlib.sgd` states for the cloud covariance (its recursions run once
@@ -1553,14 +1807,25 @@ def _sgd_parts(lam: np.ndarray, b: np.ndarray, eta: float, batch_size: int, T: i
     S2[idx, idx] += label_noise * np.diag(parts.label)
     E2 = _up(E + (err[0] + _up(label_noise * err[2], 1)) + 2.0 * _U * np.abs(S2), 2)
     init = np.diag(parts.init)
-    n = (n_f + init, np.maximum(_down(n_lo + init - err[1], 2), 0.0),
-         _up(n_hi + init + err[1], 2))
+    n = (
+        n_f + init,
+        np.maximum(_down(n_lo + init - err[1], 2), 0.0),
+        _up(n_hi + init + err[1], 2),
+    )
     return S2, E2, n
 
 
-def sgd_analytic_bounds(lam: Any, b: Any, s: float, eta: float, batch_size: int,
-                        steps: int, label_noise: float = 0.0, *,
-                        pivots: int = _PIVOTS) -> SpectrumBounds:
+def sgd_analytic_bounds(
+    lam: Any,
+    b: Any,
+    s: float,
+    eta: float,
+    batch_size: int,
+    steps: int,
+    label_noise: float = 0.0,
+    *,
+    pivots: int = _PIVOTS,
+) -> SpectrumBounds:
     """:func:`analytic_bounds` for the cloud of online-SGD trajectories.
 
     The same sandwich applied to ``C_SGD = S' + diag(σ_ε² φ_ε + s² (n̂ + φ_0))`` of
@@ -1574,7 +1839,8 @@ def sgd_analytic_bounds(lam: Any, b: Any, s: float, eta: float, batch_size: int,
     lam, b, s, steps, pivots
         As in :func:`analytic_bounds`.
     eta : float
-        Learning rate, ``0 < η < η_c(B)`` (SGD stable; :func:`ribbonlib.sgd.stability_threshold`).
+        Learning rate, ``0 < η < η_c(B)`` (SGD stable;
+        :func:`ribbonlib.sgd.stability_threshold`).
     batch_size : int
         ``B >= 1``.
     label_noise : float, optional
@@ -1591,24 +1857,43 @@ def sgd_analytic_bounds(lam: Any, b: Any, s: float, eta: float, batch_size: int,
     S, E, n = _sgd_parts(lam_f, b_arr, eta_val, batch_size, T, noise)
     sig = _explicit_signal(S, E, lam_f.size, p)
     out = _explicit_cloud(sig, n, np.array([s_val]))
-    keys = ("lower", "upper", "trace", "tail_lower", "tail_upper", "trace_lower",
-            "trace_upper")
+    keys = (
+        "lower",
+        "upper",
+        "trace",
+        "tail_lower",
+        "tail_upper",
+        "trace_lower",
+        "trace_upper",
+    )
     vals = {k: v[0] for k, v in zip(keys, out)}
-    return SpectrumBounds(signal_lower=sig["sig_lo"], signal_upper=sig["sig_up"],
-                          signal_tail=sig["tail_up"], **vals)
+    return SpectrumBounds(
+        signal_lower=sig["sig_lo"],
+        signal_upper=sig["sig_up"],
+        signal_tail=sig["tail_up"],
+        **vals,
+    )
 
 
-def sgd_rho_boundaries(lam: Any, b: Any, eta: float, batch_size: int, steps: int,
-                       label_noise: float = 0.0,
-                       criterion: RibbonCriterion = RibbonCriterion(), *,
-                       pivots: int = _PIVOTS) -> tuple[float, float]:
+def sgd_rho_boundaries(
+    lam: Any,
+    b: Any,
+    eta: float,
+    batch_size: int,
+    steps: int,
+    label_noise: float = 0.0,
+    criterion: RibbonCriterion = RibbonCriterion(),
+    *,
+    pivots: int = _PIVOTS,
+) -> tuple[float, float]:
     """The phase boundaries of :func:`analytic_rho_boundaries` for online SGD.
 
     The SGD floor enters the noise: with ``x = s²`` the noise is ``c + x n̂'``,
     ``c = σ_ε² φ_ε`` the label-noise floor and ``n̂' = n̂ + φ_0``, and the signal is
     ``S + Φ_b`` (:func:`sgd_analytic_bounds`); every bound is again affine in ``x``
     (the ``j``-th largest noise lies between ``min c + x n̂'_(j)`` and
-    ``max c + x n̂'_(j)``, the tails of the noise between ``(d − j) min c + x t̂'_j`` and
+    ``max c + x n̂'_(j)``, the tails of the noise between ``(d − j) min c + x t̂'_j``
+    and
     ``Σ_{k ∈ J} c_k + x t̂'_j``, ``J`` the ``d − j`` modes of smallest ``n̂'``), and the
     same half-lines and intervals give ``ρ_suff <= ρ_nec``.
 
@@ -1632,7 +1917,9 @@ def sgd_rho_boundaries(lam: Any, b: Any, eta: float, batch_size: int, steps: int
     lam_f = np.asarray(lam_arr, dtype=float)
     d = lam_f.size
     if d < criterion.K:
-        raise ValueError(f"the criterion needs d >= K = {criterion.K} eigenvalues, got d = {d}")
+        raise ValueError(
+            f"the criterion needs d >= K = {criterion.K} eigenvalues, got d = {d}"
+        )
     S, E, n = _sgd_parts(lam_f, b_arr, eta_val, batch_size, T, noise)
     sig = _explicit_signal(S, E, d, p)
     return _rho_boundaries(sig, n, _norm(b_arr), criterion)

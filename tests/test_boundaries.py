@@ -1,4 +1,5 @@
-"""Tests of ribbonlib.boundaries: the formal asymptotics of chapter 5's phase boundaries.
+"""Tests of ribbonlib.boundaries: the formal asymptotics of chapter 5's phase
+boundaries.
 
 The formulas are leading-order asymptotics, not bounds; the tests check each against an
 independent evaluation of what it approximates (quadrature of the integrals, the exact
@@ -34,24 +35,35 @@ def test_scale_integrals_against_quadrature(alpha):
         g = 1 / mpmath.mpf(alpha)
         X = mpmath.mpf(60)
         # on [0, 1] x = u^4 removes the singularity x^(2 - gamma) of the integrand
-        near, e0 = mpmath.quad(lambda u: 4 * u**3 * (u**4) ** (-g) * _V(u**4), [0, 1],
-                               error=True)
+        near, e0 = mpmath.quad(
+            lambda u: 4 * u**3 * (u**4) ** (-g) * _V(u**4), [0, 1], error=True
+        )
         far, e1 = mpmath.quad(lambda x: x ** (-g) * _V(x), [1, 10, X], error=True)
         head, e1 = near + far, e0 + e1
-        rest, e2 = mpmath.quad(lambda x: x ** (-g) * (-mpmath.exp(-2 * x) / (2 * x)
-                                                      + (2 * mpmath.exp(-x) - mpmath.exp(-2 * x))
-                                                      / x**2), [X, mpmath.inf], error=True)
+        rest, e2 = mpmath.quad(
+            lambda x: x ** (-g)
+            * (
+                -mpmath.exp(-2 * x) / (2 * x)
+                + (2 * mpmath.exp(-x) - mpmath.exp(-2 * x)) / x**2
+            ),
+            [X, mpmath.inf],
+            error=True,
+        )
         ref_s = head + X ** (-g) / (2 * g) - X ** (-g - 1) / (g + 1) + rest
         assert abs(i_s - float(ref_s)) <= float(e1 + e2) + 1e-12 * abs(i_s)
         if alpha > 1:
             f = lambda x: x ** (-g) * (-mpmath.expm1(-2 * x)) / (2 * x)
             # on [0, 1]: the power series of (1 - e^(-2x))/(2x) integrated term by term
-            series = mpmath.fsum((-2) ** j / (mpmath.factorial(j + 1) * (j + 1 - g))
-                                 for j in range(60))
+            series = mpmath.fsum(
+                (-2) ** j / (mpmath.factorial(j + 1) * (j + 1 - g)) for j in range(60)
+            )
             far, e1 = mpmath.quad(f, [1, 10, X], error=True)
             head, e1 = series + far, e1 + 2**60 / mpmath.factorial(61)
-            rest, e2 = mpmath.quad(lambda x: -x ** (-g) * mpmath.exp(-2 * x) / (2 * x),
-                                   [X, mpmath.inf], error=True)
+            rest, e2 = mpmath.quad(
+                lambda x: -(x ** (-g)) * mpmath.exp(-2 * x) / (2 * x),
+                [X, mpmath.inf],
+                error=True,
+            )
             ref_n = head + X ** (-g) / (2 * g) + rest
             assert abs(i_n - float(ref_n)) <= float(e1 + e2) + 1e-12 * abs(i_n)
         else:
@@ -87,12 +99,16 @@ def test_rho_c_is_the_boundary_of_the_scales_it_balances():
         scale = (eta * T) ** (1 / alpha - 1) / alpha
         trS, trN, plat = scale * i_s, scale * i_n, 1 / (2 * eta * T)
         x = rc**2
-        assert crit.eps * (trS + x * trN) == pytest.approx(x * (trN - crit.K * plat), rel=1e-12)
+        assert crit.eps * (trS + x * trN) == pytest.approx(
+            x * (trN - crit.K * plat), rel=1e-12
+        )
     j_s, j_n = boundaries.log_scale_integrals(0.05 * 800)
     rc = boundaries.rho_c("exponential", 0.8, 0.05, 800, crit)
     L = math.log(1 / 0.8)
-    assert crit.eps * (j_s + rc**2 * j_n) == pytest.approx(rc**2 * (j_n - crit.K * L / 2), rel=1e-12)
-    assert boundaries.rho_c("power", 2.0, 0.5, 1, crit) == math.inf   # no plateau yet
+    assert crit.eps * (j_s + rc**2 * j_n) == pytest.approx(
+        rc**2 * (j_n - crit.K * L / 2), rel=1e-12
+    )
+    assert boundaries.rho_c("power", 2.0, 0.5, 1, crit) == math.inf  # no plateau yet
 
 
 def test_rho_c_against_the_exact_boundary_in_its_regime():
@@ -108,7 +124,8 @@ def test_rho_c_against_the_exact_boundary_in_its_regime():
 
 
 def test_steps_low_edge_balances_the_scales():
-    """At T_-, (1 - eps) rho^2 d^(-alpha)/(1 - alpha) = eps (eta T)^(1/alpha - 1) I_S/(alpha)."""
+    """At T_-, (1 - eps) rho^2 d^(-alpha)/(1 - alpha) = eps (eta T)^(1/alpha - 1)
+    I_S/(alpha)."""
     crit = phase.RibbonCriterion()
     for alpha, rho, d in [(0.5, 0.1, 100), (0.6, 0.03, 10**4), (0.8, 0.2, 50)]:
         T = boundaries.steps_low_edge(alpha, rho, 0.5, d, crit)
@@ -142,19 +159,23 @@ def test_steps_low_edge_against_the_exact_edge_in_its_regime():
 
 
 def test_steps_high_edge():
-    """The effective Zolotarev spread: T_+ = e^(pi^2/(2 log(1/q)))/(4 eta lambda_1), absent
+    """The effective Zolotarev spread: T_+ = e^(pi^2/(2 log(1/q)))/(4 eta lambda_1),
+    absent
     when the spectrum is narrower; and the exact signal of an exponential spectrum fails
     the decay condition within a factor 3 of it (for K = 3, 4, 6)."""
     lam = spectra.exponential(120, 0.8)
     crit = phase.RibbonCriterion(q=0.5)
     T_p = boundaries.steps_high_edge(lam, 0.5, crit)
     assert T_p == pytest.approx(math.exp(math.pi**2 / (2 * math.log(2))) / 2, rel=1e-14)
-    assert boundaries.steps_high_edge(spectra.power_law(100, 1.0), 0.5, crit) == math.inf
+    assert (
+        boundaries.steps_high_edge(spectra.power_law(100, 1.0), 0.5, crit) == math.inf
+    )
     b = np.ones(120) / math.sqrt(120)
     for K in (3, 4, 6):
         c = phase.RibbonCriterion(K=K, q=0.5)
         ratio = lambda T: (lambda s: s[K - 1] / s[0])(
-            np.linalg.eigvalsh(cloud.signal_covariance(lam, b, 0.5, T))[::-1])
+            np.linalg.eigvalsh(cloud.signal_covariance(lam, b, 0.5, T))[::-1]
+        )
         assert ratio(int(T_p / 3)) <= c.ratio < ratio(int(3 * T_p))
 
 
@@ -166,12 +187,18 @@ def test_sgd_rho_c_reduces_to_gradient_descent_and_grows_with_the_floor():
     r0 = boundaries.sgd_rho_c(lam, b, 0.1, 4, 400, 0.0, crit)
     s, n = phase.signal_and_noise(lam, b, 1.0, 0.1, 400)
     n = np.sort(n)[::-1]
-    ref = math.sqrt(crit.eps * np.trace(s) / ((1 - crit.eps) * n.sum() - n[:crit.K].sum()))
+    ref = math.sqrt(
+        crit.eps * np.trace(s) / ((1 - crit.eps) * n.sum() - n[: crit.K].sum())
+    )
     assert r0 == pytest.approx(ref, rel=1e-12)
     steep = spectra.power_law(d, 3.5)
-    floors = [boundaries.sgd_rho_c(steep, b, 0.1, 4, 400, nz, crit) for nz in (0.0, 0.1, 1.0)]
-    assert floors[0] < floors[1] < floors[2]        # a sloppy floor extends the ribbon
-    assert boundaries.sgd_rho_c(lam, b, 0.1, 4, 400, 1.0, crit) == 0.0   # here it spreads
+    floors = [
+        boundaries.sgd_rho_c(steep, b, 0.1, 4, 400, nz, crit) for nz in (0.0, 0.1, 1.0)
+    ]
+    assert floors[0] < floors[1] < floors[2]  # a sloppy floor extends the ribbon
+    assert (
+        boundaries.sgd_rho_c(lam, b, 0.1, 4, 400, 1.0, crit) == 0.0
+    )  # here it spreads
     # the stationary floor it uses is the library's
     p = sgd.stationary_floor(lam, 0.1, 4, 1.0)
     assert np.all(p > 0)

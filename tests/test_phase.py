@@ -1,4 +1,5 @@
-"""Tests of ribbonlib.phase: the two-sided bounds on the cloud spectrum, the grids and the
+"""Tests of ribbonlib.phase: the two-sided bounds on the cloud spectrum, the grids and
+the
 hyper-ribbon criterion."""
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ U = np.finfo(float).eps / 2
 
 @st.composite
 def problems(draw, d_max: int = 8, t_max: int = 400):
-    """Random (lam, b, s, eta, T), including eta*lam > 1 (negative r) and T = 0, 1, 2."""
+    """Random (lam, b, s, eta, T), including eta*lam > 1 (negative r) and T = 0, 1,
+    2."""
     d = draw(st.integers(1, d_max))
     log_lam = draw(st.lists(st.floats(-6.0, 0.0), min_size=d, max_size=d))
     lam = np.exp(np.array(log_lam))
@@ -72,8 +74,12 @@ def test_mpmath_bounds_resolve_tiny_eigenvalues():
     assert all(l <= m <= u for l, m, u in zip(lo, mu, up))
     assert mu[-1] < 1e-16 * mu[0]  # below float64 round-off relative to the top
     tiny = mpmath.mpf(10) ** -45
-    assert all(m - l <= mpmath.mpf(10) ** -30 * m + tiny for l, m in zip(lo, mu))  # Ritz values: exact
-    assert all(u <= 3 * m + tiny for m, u in zip(mu, up))  # Weyl upper: within a factor 3
+    assert all(
+        m - l <= mpmath.mpf(10) ** -30 * m + tiny for l, m in zip(lo, mu)
+    )  # Ritz values: exact
+    assert all(
+        u <= 3 * m + tiny for m, u in zip(mu, up)
+    )  # Weyl upper: within a factor 3
 
 
 def test_edge_cases_small_T_negative_r_zero_noise_zero_signal():
@@ -83,10 +89,15 @@ def test_edge_cases_small_T_negative_r_zero_noise_zero_signal():
         C = cloud.covariance(lam, b, s, eta, T)
         mu = np.linalg.eigvalsh(C)[::-1]
         ab = phase.analytic_bounds(lam, b, s, eta, T)
-        for lo, up in (phase.cloud_spectrum_bounds(lam, b, s, eta, T), (ab.lower, ab.upper)):
+        for lo, up in (
+            phase.cloud_spectrum_bounds(lam, b, s, eta, T),
+            (ab.lower, ab.upper),
+        ):
             assert np.all(lo <= mu) and np.all(mu <= up)
-        assert np.all(ab.signal_tail[min(T, 4):] == 0.0)  # rank of S is at most min(d, T)
-        assert np.all(ab.signal_upper[min(T, 4):] == 0.0)
+        assert np.all(
+            ab.signal_tail[min(T, 4) :] == 0.0
+        )  # rank of S is at most min(d, T)
+        assert np.all(ab.signal_upper[min(T, 4) :] == 0.0)
     zero = phase.analytic_bounds(lam, np.zeros(4), 0.0, 0.5, 5)
     assert np.all(np.abs(zero.upper) <= 1e-280) and np.all(np.abs(zero.lower) <= 1e-280)
     assert abs(zero.trace_lower) <= 1e-280 and abs(zero.trace_upper) <= 1e-280
@@ -97,7 +108,10 @@ def test_eta_lambda_equal_one_gives_r_zero():
     b = np.array([1.0, 1.0, 1.0])
     mu = np.linalg.eigvalsh(cloud.covariance(lam, b, 0.1, 1.0, 7))[::-1]
     ab = phase.analytic_bounds(lam, b, 0.1, 1.0, 7)
-    for lo, up in (phase.cloud_spectrum_bounds(lam, b, 0.1, 1.0, 7), (ab.lower, ab.upper)):
+    for lo, up in (
+        phase.cloud_spectrum_bounds(lam, b, 0.1, 1.0, 7),
+        (ab.lower, ab.upper),
+    ):
         assert np.all(lo <= mu) and np.all(mu <= up)
 
 
@@ -131,8 +145,12 @@ def test_spectra_grid_equals_pointwise_eigenvalues():
     assert grid.shape == (3, 3, d)
     for i in range(3):
         for j, s in enumerate(s_values):
-            mu = np.linalg.eigvalsh(cloud.covariance(lams[i], b, s, 0.8, int(steps[i])))[::-1]
-            np.testing.assert_allclose(grid[i, j], mu, rtol=0, atol=64 * d * U * mu.sum())
+            mu = np.linalg.eigvalsh(
+                cloud.covariance(lams[i], b, s, 0.8, int(steps[i]))
+            )[::-1]
+            np.testing.assert_allclose(
+                grid[i, j], mu, rtol=0, atol=64 * d * U * mu.sum()
+            )
 
 
 def test_bounds_grids_equal_pointwise_calls():
@@ -149,12 +167,23 @@ def test_bounds_grids_equal_pointwise_calls():
             np.testing.assert_allclose(lower[i, j], lo, rtol=1e-12, atol=1e-300)
             np.testing.assert_allclose(upper[i, j], up, rtol=1e-12, atol=1e-300)
             ab = phase.analytic_bounds(lams[i], b, s, 1.2, T)
-            for name in ("lower", "upper", "tail_lower", "tail_upper", "signal_lower",
-                         "signal_upper", "signal_tail"):
+            for name in (
+                "lower",
+                "upper",
+                "tail_lower",
+                "tail_upper",
+                "signal_lower",
+                "signal_upper",
+                "signal_tail",
+            ):
                 got = getattr(ag, name)[i, j if name[:3] != "sig" else 0]
-                np.testing.assert_allclose(got, getattr(ab, name), rtol=1e-12, atol=1e-300)
+                np.testing.assert_allclose(
+                    got, getattr(ab, name), rtol=1e-12, atol=1e-300
+                )
             tr = np.trace(cloud.covariance(lams[i], b, s, 1.2, T))
-            assert trace.lo[i, j] <= tr * (1 + 1e-12) and tr <= trace.hi[i, j] * (1 + 1e-12)
+            assert trace.lo[i, j] <= tr * (1 + 1e-12) and tr <= trace.hi[i, j] * (
+                1 + 1e-12
+            )
             assert trace.hi[i, j] - trace.lo[i, j] <= 1e-10 * tr
             assert ag.trace_lower[i, j] == pytest.approx(tr, rel=1e-10)
 
@@ -164,14 +193,18 @@ def test_bounds_grids_equal_pointwise_calls():
 
 def test_is_ribbon_on_hand_made_spectra():
     crit = phase.RibbonCriterion(K=3, q=0.5, eps=0.1)  # ratio q^4 = 1/16
-    geometric = 0.1 ** np.arange(8)                    # μ_3/μ_1 = 1e-2, tail 1.1e-3
+    geometric = 0.1 ** np.arange(8)  # μ_3/μ_1 = 1e-2, tail 1.1e-3
     flat = np.ones(8)
-    borderline = np.array([1.0, 0.5, 1 / 16, 0.0, 0.0])  # μ_3 = ratio·μ_1 exactly, tail 0
+    borderline = np.array(
+        [1.0, 0.5, 1 / 16, 0.0, 0.0]
+    )  # μ_3 = ratio·μ_1 exactly, tail 0
     slow_tail = np.array([1.0, 0.05, 0.02] + [0.02] * 10)
     got = phase.is_ribbon(np.array([geometric, flat]), crit)
     assert got.tolist() == [True, False]
     assert bool(phase.is_ribbon(borderline, crit))
-    assert not bool(phase.is_ribbon(slow_tail, crit))  # decays, but the tail holds 0.2/1.26 > 0.1
+    assert not bool(
+        phase.is_ribbon(slow_tail, crit)
+    )  # decays, but the tail holds 0.2/1.26 > 0.1
 
 
 def test_ribbon_certified_with_exact_bounds_decides_everything():
@@ -199,7 +232,9 @@ def test_ribbon_certified_uses_tail_bounds():
     tr = mu.sum()
     assert not phase.ribbon_certified(lo, up, tr, crit)[0]
     tails = exact_tails(mu)
-    proved, excluded = phase.ribbon_certified(lo, up, tr, crit, tail_upper=tails, tail_lower=tails)
+    proved, excluded = phase.ribbon_certified(
+        lo, up, tr, crit, tail_upper=tails, tail_lower=tails
+    )
     assert proved and not excluded
 
 
@@ -214,9 +249,14 @@ def test_analytic_rho_boundaries_bracket_the_exact_boundary():
         mu = np.linalg.eigvalsh(cloud.covariance(lam, b, rho, 0.5, 10))[::-1]
         assert bool(phase.is_ribbon(mu, crit)) is expect
         ab = phase.analytic_bounds(lam, b, rho, 0.5, 10)
-        proved, excluded = phase.ribbon_certified(ab.lower, ab.upper,
-                                                  certify.Enclosure(ab.trace_lower, ab.trace_upper),
-                                                  crit, tail_lower=ab.tail_lower, tail_upper=ab.tail_upper)
+        proved, excluded = phase.ribbon_certified(
+            ab.lower,
+            ab.upper,
+            certify.Enclosure(ab.trace_lower, ab.trace_upper),
+            crit,
+            tail_lower=ab.tail_lower,
+            tail_upper=ab.tail_upper,
+        )
         assert (bool(proved), bool(excluded)) == (expect, not expect)
 
 
@@ -229,28 +269,35 @@ def test_geometric_definition_on_hand_made_spectra():
     blob = np.r_[np.ones(4), np.full(26, 1e-12)]
     fast = 0.3 ** (2 * np.arange(30))
     collapsed = 0.05 ** (2 * np.arange(30))
-    got = phase.is_geometric_ribbon(np.array([sloppy, line, blob, fast, collapsed]), geo)
+    got = phase.is_geometric_ribbon(
+        np.array([sloppy, line, blob, fast, collapsed]), geo
+    )
     assert got.tolist() == [True, False, False, True, False]
     assert phase.is_ribbon(np.array([sloppy, line]), crit).tolist() == [False, True]
-    # at the thresholds, exactly (powers of two): w_(k+1) = q w_k is accepted at both ends
+    # at the thresholds, exactly (powers of two): w_(k+1) = q w_k is accepted at both
+    # ends
     edge = phase.GeometricCriterion(K=3, q_max=0.5, q_min=0.25)
     assert bool(phase.is_geometric_ribbon(np.array([1.0, 0.25, 0.25**3, 0.0]), edge))
-    assert not bool(phase.is_geometric_ribbon(np.array([1.0, 0.25, 0.25**3 * 0.99, 0.0]), edge))
-    assert not bool(phase.is_geometric_ribbon(np.array([1.0, 0.26, 0.26**2, 0.0]), edge))
+    assert not bool(
+        phase.is_geometric_ribbon(np.array([1.0, 0.25, 0.25**3 * 0.99, 0.0]), edge)
+    )
+    assert not bool(
+        phase.is_geometric_ribbon(np.array([1.0, 0.26, 0.26**2, 0.0]), edge)
+    )
 
 
 def test_geometric_certified_decides_with_exact_bounds_and_not_with_loose_ones():
     geo = phase.GeometricCriterion()
     rng = np.random.default_rng(3)
     ratios = rng.uniform(0.0, 1.0, size=(300, 6)) ** 0.5
-    mus = np.cumprod(np.c_[np.ones(300), ratios ** 2], axis=1)
+    mus = np.cumprod(np.c_[np.ones(300), ratios**2], axis=1)
     proved, excluded = phase.geometric_certified(mus, mus, geo)
     truth = phase.is_geometric_ribbon(mus, geo)
     assert truth.any() and (~truth).any()
     assert np.array_equal(proved, truth) and np.array_equal(excluded, ~truth)
     proved, excluded = phase.geometric_certified(0.5 * mus, 2.0 * mus, geo)
     assert not np.any(proved & ~truth) and not np.any(excluded & truth)
-    assert np.mean(proved | excluded) < 0.9   # loose bounds decide less
+    assert np.mean(proved | excluded) < 0.9  # loose bounds decide less
 
 
 def test_excluded_from_with_exact_rationals():
@@ -258,17 +305,23 @@ def test_excluded_from_with_exact_rationals():
     rng = np.random.default_rng(11)
     for _ in range(300):
         A = rng.choice([-1.0, 1.0], 4) * rng.uniform(0.1, 2.0, 4)
-        B = rng.choice([-1.0, 1.0, 0.0], 4, p=[0.45, 0.45, 0.1]) * rng.uniform(0.1, 2.0, 4)
+        B = rng.choice([-1.0, 1.0, 0.0], 4, p=[0.45, 0.45, 0.1]) * rng.uniform(
+            0.1, 2.0, 4
+        )
         x0 = phase._excluded_from(A, B)
-        covered = lambda t: any(Fraction(a) + t * Fraction(bb) > 0 for a, bb in zip(A, B))
+        covered = lambda t: any(
+            Fraction(a) + t * Fraction(bb) > 0 for a, bb in zip(A, B)
+        )
         if math.isinf(x0):
             assert not covered(Fraction(10**6))
             continue
         top = max(10.0, 4.0 * x0)
-        grid = [Fraction(x0) + (Fraction(top) - Fraction(x0)) * Fraction(k, 64)
-                for k in range(1, 65)]
+        grid = [
+            Fraction(x0) + (Fraction(top) - Fraction(x0)) * Fraction(k, 64)
+            for k in range(1, 65)
+        ]
         assert all(covered(t) for t in grid) and covered(Fraction(10**9))
-        if x0 > 0:   # just below x0 some point is not covered
+        if x0 > 0:  # just below x0 some point is not covered
             assert not covered(Fraction(x0) * (1 - Fraction(1, 10**9)))
 
 
@@ -294,12 +347,14 @@ def test_geometric_certified_needs_the_upper_bound_of_the_next_width():
     """A loose lower bound on the later widths proves nothing: the decay of the widths
     is certified by the upper bounds, their resolution by the lower ones."""
     geo = phase.GeometricCriterion()
-    fat = np.array([1.0, 0.9, 0.8, 0.7, 0.6])          # ratios above q_max: not a ribbon
+    fat = np.array([1.0, 0.9, 0.8, 0.7, 0.6])  # ratios above q_max: not a ribbon
     for q_min in (0.0, 0.1):
         lo = fat * 10.0 ** -np.arange(5)
-        proved, _ = phase.geometric_certified(lo, fat, phase.GeometricCriterion(q_min=q_min))
+        proved, _ = phase.geometric_certified(
+            lo, fat, phase.GeometricCriterion(q_min=q_min)
+        )
         assert not proved
-    thin = np.array([1.0, 1e-3, 1e-6, 1e-9, 1e-12])    # ratios below q_min: not a ribbon
+    thin = np.array([1.0, 1e-3, 1e-6, 1e-9, 1e-12])  # ratios below q_min: not a ribbon
     proved, excluded = phase.geometric_certified(thin, thin * 1e3, geo)
     assert not proved
 
@@ -317,7 +372,9 @@ def test_poincare_lower_bound_with_a_basis_far_from_orthonormal():
         lo, _ = phase._poincare_lower(S, 0.0, zero, zero, zero, scale * Q)
         assert np.all(lo[0] <= mu[:3] * (1 + 1e-12))
     full, _ = phase._poincare_lower(S, 0.0, zero, zero, zero, np.linalg.qr(A)[0])
-    np.testing.assert_allclose(full[0], mu, rtol=1e-9)   # orthonormal and complete: tight
+    np.testing.assert_allclose(
+        full[0], mu, rtol=1e-9
+    )  # orthonormal and complete: tight
 
 
 def test_rho_boundaries_shrink_when_any_enclosure_widens():
@@ -332,9 +389,20 @@ def test_rho_boundaries_shrink_when_any_enclosure_widens():
     sig = phase._explicit_signal(S, E, d, 32)
     base = phase._rho_boundaries(sig, n, 1.0, crit)
     assert 0 < base[0] <= base[1] < math.inf
-    wider = {"trS_lo": 0.8, "trS_hi": 1.2, "sig_lo": 0.8, "sig_up": 1.2, "tail_lo": 0.8,
-             "tail_up": 1.2, "var_lo": 0.8, "ray_lo": 0.8, "head_lo": 0.8, "one_f": 1.2,
-             "n_lo": 0.8, "n_hi": 1.2}
+    wider = {
+        "trS_lo": 0.8,
+        "trS_hi": 1.2,
+        "sig_lo": 0.8,
+        "sig_up": 1.2,
+        "tail_lo": 0.8,
+        "tail_up": 1.2,
+        "var_lo": 0.8,
+        "ray_lo": 0.8,
+        "head_lo": 0.8,
+        "one_f": 1.2,
+        "n_lo": 0.8,
+        "n_hi": 1.2,
+    }
     moved = set()
     for key, f in wider.items():
         sig2, n2 = dict(sig), tuple(n)

@@ -45,9 +45,13 @@ def spectra(draw, d_min: int = 1, d_max: int = 8):
         x = draw(st.lists(st.floats(0.0, 1.0), min_size=d, max_size=d))
         lam = 10.0 ** (-spread * np.array(x))
     else:
-        centres = 10.0 ** -np.array(draw(st.lists(st.floats(0.0, 12.0), min_size=1, max_size=3)))
+        centres = 10.0 ** -np.array(
+            draw(st.lists(st.floats(0.0, 12.0), min_size=1, max_size=3))
+        )
         pick = draw(st.lists(st.integers(0, centres.size - 1), min_size=d, max_size=d))
-        jitter = np.array(draw(st.lists(st.floats(-1e-6, 1e-6), min_size=d, max_size=d)))
+        jitter = np.array(
+            draw(st.lists(st.floats(-1e-6, 1e-6), min_size=d, max_size=d))
+        )
         lam = centres[pick] * (1.0 + jitter)
     return lam * 10.0 ** draw(st.floats(-3.0, 3.0))
 
@@ -59,13 +63,21 @@ def ground_truths(draw, d: int):
     if kind == "isotropic":
         b = np.ones(d)
     elif kind == "signs":
-        b = np.array(draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=d, max_size=d)))
+        b = np.array(
+            draw(st.lists(st.sampled_from([-1.0, 1.0]), min_size=d, max_size=d))
+        )
         b *= np.array(draw(st.lists(st.floats(0.1, 1.0), min_size=d, max_size=d)))
     elif kind == "decaying":
         b = np.array(draw(st.lists(st.floats(-1.0, 1.0), min_size=d, max_size=d)))
         b *= draw(st.floats(0.05, 1.0)) ** np.arange(d)
     elif kind == "zeros":
-        b = np.array(draw(st.lists(st.sampled_from([0.0, 0.0, 1.0, -0.3, 2.0]), min_size=d, max_size=d)))
+        b = np.array(
+            draw(
+                st.lists(
+                    st.sampled_from([0.0, 0.0, 1.0, -0.3, 2.0]), min_size=d, max_size=d
+                )
+            )
+        )
     else:
         b = np.zeros(d)
         b[draw(st.integers(0, d - 1))] = 1.0
@@ -75,7 +87,11 @@ def ground_truths(draw, d: int):
 def learning_rate(draw, lam: np.ndarray) -> float:
     """``η`` with ``ηλ_max`` log-uniform in [1e-6, 1.9] or within 1e-1..1e-14 of 2."""
     near_two = draw(st.booleans())
-    top = 2.0 - 10.0 ** -draw(st.floats(1.0, 14.0)) if near_two else 10.0 ** draw(st.floats(-6.0, math.log10(1.9)))
+    top = (
+        2.0 - 10.0 ** -draw(st.floats(1.0, 14.0))
+        if near_two
+        else 10.0 ** draw(st.floats(-6.0, math.log10(1.9)))
+    )
     eta = top / lam.max()
     while eta * lam.max() >= 2.0:
         eta = math.nextafter(eta, 0.0)
@@ -117,7 +133,10 @@ def _enclose(matrix_fn, level: int, key=None):
 
 
 def _key(*args):
-    return tuple(np.asarray(a, dtype=float).tobytes() if isinstance(a, np.ndarray) else a for a in args)
+    return tuple(
+        np.asarray(a, dtype=float).tobytes() if isinstance(a, np.ndarray) else a
+        for a in args
+    )
 
 
 def _enclose_now(matrix_fn, level: int):
@@ -128,6 +147,7 @@ def _enclose_now(matrix_fn, level: int):
 
 def exact_spectrum(lam, b, s, eta, T, level: int = 0):
     """Arb balls of the descending eigenvalues of the exact C, and of its trace."""
+
     def fn(bits):
         S, n_hat = certify.cloud_matrices(lam, b, eta, T, target_bits=bits)
         with ctx.workprec(2 * bits + 128):
@@ -136,12 +156,19 @@ def exact_spectrum(lam, b, s, eta, T, level: int = 0):
             for k in range(C.nrows()):
                 C[k, k] = C[k, k] + s2 * n_hat[k]
             return C, sum((C[k, k] for k in range(C.nrows())), arb(0))
+
     return _enclose(fn, level, _key("C", lam, b, s, eta, T))
 
 
 def exact_signal(lam, b, eta, T, level: int = 0):
-    return _enclose(lambda bits: (certify.cloud_matrices(lam, b, eta, T, target_bits=bits)[0], None),
-                    level, _key("S", lam, b, eta, T))[0]
+    return _enclose(
+        lambda bits: (
+            certify.cloud_matrices(lam, b, eta, T, target_bits=bits)[0],
+            None,
+        ),
+        level,
+        _key("S", lam, b, eta, T),
+    )[0]
 
 
 def tails(balls):
@@ -190,9 +217,13 @@ def proved_ge(values, balls, rank: int | None = None) -> bool:
 
 
 def exact_verdict(mu, trace, crit: phase.RibbonCriterion):
-    """The criterion decided on balls: True, False, or None when the balls cannot tell."""
+    """The criterion decided on balls: True, False, or None when the balls cannot
+    tell."""
     R = arb(crit.q) ** (2 * (crit.K - 1))
-    decay, variance = mu[crit.K - 1] - R * mu[0], tails(list(mu))[crit.K] - arb(crit.eps) * trace
+    decay, variance = (
+        mu[crit.K - 1] - R * mu[0],
+        tails(list(mu))[crit.K] - arb(crit.eps) * trace,
+    )
     holds = [bool(x <= 0) for x in (decay, variance)]
     fails = [bool(x > 0) for x in (decay, variance)]
     if all(holds):
@@ -222,7 +253,9 @@ def test_analytic_bounds_hold_for_the_exact_spectrum(p):
     rank = min(lam.size, T)
     assert holds(ab.signal_upper, sig, True, rank)
     k = min(ab.signal_tail.size, lam.size + 1)
-    assert holds(ab.signal_tail[:k], lambda level: tails(list(sig(level)))[:k], True, rank)
+    assert holds(
+        ab.signal_tail[:k], lambda level: tails(list(sig(level)))[:k], True, rank
+    )
 
 
 @settings(max_examples=30)
@@ -234,9 +267,13 @@ def test_signal_bounds_hold_for_the_exact_signal(p):
     ab = phase.analytic_bounds(lam, b, 0.0, eta, T)
     rank = min(lam.size, T)
     sig = lambda level: exact_signal(lam, b, eta, T, level)
-    assert holds(ab.signal_lower, sig, False) and holds(ab.signal_upper, sig, True, rank)
+    assert holds(ab.signal_lower, sig, False) and holds(
+        ab.signal_upper, sig, True, rank
+    )
     tl = lambda level: tails(list(sig(level)))
-    theta_tails = np.r_[np.cumsum(ab.signal_lower[::-1])[::-1], 0.0] * (1 - 4 * lam.size * U)
+    theta_tails = np.r_[np.cumsum(ab.signal_lower[::-1])[::-1], 0.0] * (
+        1 - 4 * lam.size * U
+    )
     assert holds(theta_tails, tl, False) and holds(ab.signal_tail, tl, True, rank)
     assert np.all(np.diff(ab.signal_tail) <= 0) and np.all(ab.signal_tail[rank:] == 0.0)
 
@@ -264,20 +301,26 @@ def test_certified_bounds_in_mpmath_hold_for_the_exact_spectrum(p):
 @settings(max_examples=12)
 @given(problems(d_max=5), st.lists(st.floats(0.0, 3.0), min_size=1, max_size=3))
 def test_grids_hold_for_the_exact_spectrum(p, log_scales):
-    """bounds_grid and analytic_bounds_grid on two rows (a row rescaled) and several s."""
+    """bounds_grid and analytic_bounds_grid on two rows (a row rescaled) and several
+    s."""
     lam, b, _, eta, T = p
     lams = np.vstack([lam, lam / 3.0])
-    s_values = np.array([0.0] + [10.0 ** -x for x in log_scales])
+    s_values = np.array([0.0] + [10.0**-x for x in log_scales])
     lower, upper, trace = phase.bounds_grid(lams, b, s_values, eta, [T, T + 1])
     an = phase.analytic_bounds_grid(lams, b, s_values, eta, [T, T + 1])
     for i, T_i in enumerate([T, T + 1]):
         for j, s in enumerate(s_values):
             mu = lambda level: exact_spectrum(lams[i], b, s, eta, T_i, level)[0]
             tr = lambda level: [exact_spectrum(lams[i], b, s, eta, T_i, level)[1]]
-            for lo, up in ((lower[i, j], upper[i, j]), (an.lower[i, j], an.upper[i, j])):
+            for lo, up in (
+                (lower[i, j], upper[i, j]),
+                (an.lower[i, j], an.upper[i, j]),
+            ):
                 assert holds(lo, mu, False) and holds(up, mu, True)
-            for tlo, thi in ((trace.lo[i, j], trace.hi[i, j]),
-                             (an.trace_lower[i, j], an.trace_upper[i, j])):
+            for tlo, thi in (
+                (trace.lo[i, j], trace.hi[i, j]),
+                (an.trace_lower[i, j], an.trace_upper[i, j]),
+            ):
                 assert holds([tlo], tr, False) and holds([thi], tr, True)
 
 
@@ -291,11 +334,17 @@ def _case(seed, d, T, top, s=0.0):
     return lam, b, s, top / lam.max(), T
 
 
-@pytest.mark.parametrize("case", [
-    _case(7, 16, 2, 0.18),                       # the upper bound on μ_2 was below μ_2
-    (np.array([1.0, 0.6, 0.25]), np.array([0.8, -0.5, 1.3]), 0.0, 1e-4, 40),
-    *[_case(seed, d, T, 1e-4) for seed, (d, T) in enumerate([(5, 2), (9, 3), (12, 4), (15, 5)])],
-])
+@pytest.mark.parametrize(
+    "case",
+    [
+        _case(7, 16, 2, 0.18),  # the upper bound on μ_2 was below μ_2
+        (np.array([1.0, 0.6, 0.25]), np.array([0.8, -0.5, 1.3]), 0.0, 1e-4, 40),
+        *[
+            _case(seed, d, T, 1e-4)
+            for seed, (d, T) in enumerate([(5, 2), (9, 3), (12, 4), (15, 5)])
+        ],
+    ],
+)
 def test_nearly_rank_one_signal(case):
     """float64 cannot resolve ||S||_F² − σ_1² here: the bounds must loosen, not fail."""
     lam, b, s, eta, T = case
@@ -314,19 +363,32 @@ def test_nearly_rank_one_signal(case):
 def _exact_ribbon(mu: list[Fraction], crit: phase.RibbonCriterion) -> bool:
     R = Fraction(crit.q) ** (2 * (crit.K - 1))
     total = sum(mu)
-    return mu[crit.K - 1] <= R * mu[0] and total - sum(mu[:crit.K]) <= Fraction(crit.eps) * total
+    return (
+        mu[crit.K - 1] <= R * mu[0]
+        and total - sum(mu[: crit.K]) <= Fraction(crit.eps) * total
+    )
 
 
 @st.composite
 def criteria(draw, K_max: int = 5):
-    return phase.RibbonCriterion(K=draw(st.integers(2, K_max)), q=draw(st.floats(0.05, 0.95)),
-                                 eps=draw(st.floats(0.001, 0.5)))
+    return phase.RibbonCriterion(
+        K=draw(st.integers(2, K_max)),
+        q=draw(st.floats(0.05, 0.95)),
+        eps=draw(st.floats(0.001, 0.5)),
+    )
 
 
 @settings(max_examples=150)
-@given(criteria(), st.lists(st.floats(-12.0, 0.0), min_size=5, max_size=9),
-       st.floats(0.0, 0.3), st.booleans(), st.booleans())
-def test_is_ribbon_and_ribbon_certified_against_exact_rationals(crit, logs, width, enclosed, ties):
+@given(
+    criteria(),
+    st.lists(st.floats(-12.0, 0.0), min_size=5, max_size=9),
+    st.floats(0.0, 0.3),
+    st.booleans(),
+    st.booleans(),
+)
+def test_is_ribbon_and_ribbon_certified_against_exact_rationals(
+    crit, logs, width, enclosed, ties
+):
     mu = -np.sort(-(10.0 ** np.array(logs)))
     if ties:  # put μ_K exactly on the decay threshold when the ratio is a power of two
         crit = phase.RibbonCriterion(K=crit.K, q=0.5, eps=crit.eps)
@@ -337,8 +399,10 @@ def test_is_ribbon_and_ribbon_certified_against_exact_rationals(crit, logs, widt
     # is_ribbon is the definition in float64: it agrees except within round-off of a tie
     R = Fraction(crit.q) ** (2 * (crit.K - 1))
     tot = sum(exact)
-    margin = min(abs(exact[crit.K - 1] - R * exact[0]) / exact[0],
-                 abs(tot - sum(exact[:crit.K]) - Fraction(crit.eps) * tot) / tot)
+    margin = min(
+        abs(exact[crit.K - 1] - R * exact[0]) / exact[0],
+        abs(tot - sum(exact[: crit.K]) - Fraction(crit.eps) * tot) / tot,
+    )
     if margin > Fraction(1, 10**12):
         assert bool(phase.is_ribbon(mu, crit)) == truth
     # bounds around the exact spectrum: a verdict must be right
@@ -346,9 +410,13 @@ def test_is_ribbon_and_ribbon_certified_against_exact_rationals(crit, logs, widt
     lo = mu * (1.0 - width * rng.uniform(size=mu.size))
     up = mu * (1.0 + width * rng.uniform(size=mu.size))
     if enclosed:
-        trace = certify.Enclosure(np.array(float(tot) * (1 - width)), np.array(float(tot) * (1 + width)))
-        trace = certify.Enclosure(np.minimum(trace.lo, math.nextafter(float(tot), 0)),
-                                  np.maximum(trace.hi, math.nextafter(float(tot), math.inf)))
+        trace = certify.Enclosure(
+            np.array(float(tot) * (1 - width)), np.array(float(tot) * (1 + width))
+        )
+        trace = certify.Enclosure(
+            np.minimum(trace.lo, math.nextafter(float(tot), 0)),
+            np.maximum(trace.hi, math.nextafter(float(tot), math.inf)),
+        )
     else:  # an exact float trace: keep only spectra whose sum is a float
         if Fraction(float(tot)) != tot:
             return
@@ -362,29 +430,33 @@ def test_is_ribbon_and_ribbon_certified_against_exact_rationals(crit, logs, widt
 
 @pytest.mark.parametrize("delta", [1e-3, 1e-6, 1e-9])
 def test_ribbon_certified_just_outside_each_condition(delta):
-    """Exact spectra a relative delta beyond each threshold of the criterion: the verdict
+    """Exact spectra a relative delta beyond each threshold of the criterion: the
+    verdict
     from exact bounds must be 'excluded', never 'proved' (a threshold moved by more than
     round-off would prove them)."""
-    crit = phase.RibbonCriterion(K=3, q=0.5, eps=1 / 64)   # R = 1/16, exact
+    crit = phase.RibbonCriterion(K=3, q=0.5, eps=1 / 64)  # R = 1/16, exact
     # decay: mu_3 = R mu_1 (1 + delta), tail tiny
     mu = np.array([1.0, 0.2, (1 + delta) / 16, 1e-9])
     # variance: tail = eps tr (1 + delta) exactly in rationals, decay satisfied
     head = [Fraction(1), Fraction(1, 8), Fraction(1, 32)]
-    e = Fraction(1, 64) * (1 + Fraction(delta))   # tail = e tr, tr = head + tail
+    e = Fraction(1, 64) * (1 + Fraction(delta))  # tail = e tr, tr = head + tail
     tail = sum(head) * e / (1 - e)
     nu = np.array([float(x) for x in head] + [float(tail / 2)] * 2)
     for spec in (mu, nu):
         assert np.all(np.diff(spec) <= 0)
         exact = [Fraction(x) for x in spec]
         assert not _exact_ribbon(exact, crit)
-        tr = certify.Enclosure(np.array(math.nextafter(float(sum(exact)), 0.0)),
-                               np.array(math.nextafter(float(sum(exact)), math.inf)))
+        tr = certify.Enclosure(
+            np.array(math.nextafter(float(sum(exact)), 0.0)),
+            np.array(math.nextafter(float(sum(exact)), math.inf)),
+        )
         proved, excluded = phase.ribbon_certified(spec, spec, tr, crit)
         assert not proved and excluded
 
 
 def test_ribbon_certified_refuses_to_decide_a_tie():
-    """μ_K = R μ_1 exactly: is_ribbon says yes; the certified verdict must not be wrong."""
+    """μ_K = R μ_1 exactly: is_ribbon says yes; the certified verdict must not be
+    wrong."""
     crit = phase.RibbonCriterion(K=3, q=0.5, eps=0.5)
     mu = np.array([1.0, 0.1, 1 / 16, 0.0])
     assert bool(phase.is_ribbon(mu, crit))
@@ -429,22 +501,31 @@ def test_analytic_rho_boundaries_are_sound(p):
         top = rho_s if math.isfinite(rho_s) else 1e3
         checks += [(_s(top, bnorm, False), True), (_s(top * frac, bnorm, False), True)]
     if math.isfinite(rho_n):
-        checks += [(_s(rho_n, bnorm, True), False), (_s(rho_n * (1.0 + extra), bnorm, True), False)]
+        checks += [
+            (_s(rho_n, bnorm, True), False),
+            (_s(rho_n * (1.0 + extra), bnorm, True), False),
+        ]
     for s, ribbon in checks:
         mu, trace = exact_spectrum(lam, b, s, eta, T)
         verdict = exact_verdict(mu, trace, crit)
         assert verdict is not (not ribbon)  # never the opposite verdict
         ab = phase.analytic_bounds(lam, b, s, eta, T)
         proved, excluded = phase.ribbon_certified(
-            ab.lower, ab.upper, certify.Enclosure(ab.trace_lower, ab.trace_upper), crit,
-            tail_lower=ab.tail_lower, tail_upper=ab.tail_upper)
+            ab.lower,
+            ab.upper,
+            certify.Enclosure(ab.trace_lower, ab.trace_upper),
+            crit,
+            tail_lower=ab.tail_lower,
+            tail_upper=ab.tail_upper,
+        )
         assert bool(proved if ribbon else excluded)
 
 
 def _necessary_margins(lam, b, eta, T, crit, rho, ab):
     """The necessary conditions of analytic_rho_boundaries at ρ, in Arb from the exact
     S and n̂ and the library's signal numbers ``ab`` (θ, σ̄ at s = 0): the margins of
-    the variance half-line and of the decay pairs (a margin > 0: the condition holds)."""
+    the variance half-line and of the decay pairs (a margin > 0: the condition holds).
+    """
     S, nh = certify.cloud_matrices(lam, b, eta, T)
     d = S.nrows()
     x = arb(rho) ** 2 * sum((certify.to_arb(float(v)) ** 2 for v in b), arb(0))
@@ -459,31 +540,46 @@ def _necessary_margins(lam, b, eta, T, crit, rho, ab):
     lows = [theta[K - 1] + x * ns[-1], x * ns[K - 1]]
     ups = [certify.to_arb(float(ab.signal_upper[0])) + x * ns[0], trS + x * trN]
     dec = [lo - R * up for lo in lows for up in ups]
-    return [var] + dec, (sum(ns[K:], arb(0)) - arb(crit.eps) * trN, ns[K - 1] - R * ns[0]), trS, trN
+    return (
+        [var] + dec,
+        (sum(ns[K:], arb(0)) - arb(crit.eps) * trN, ns[K - 1] - R * ns[0]),
+        trS,
+        trN,
+    )
 
 
 @settings(max_examples=40)
 @given(boundary_problems())
 def test_rho_nec_is_the_stated_formula(p):
     """ρ_nec is where the stated necessary conditions start to cover a half-line (not
-    only a valid bound): just above it one holds, just below none (Arb, exact inputs)."""
+    only a valid bound): just above it one holds, just below none (Arb, exact inputs).
+    """
     lam, b, eta, T, crit, _, _ = p
     _, rho_n = phase.analytic_rho_boundaries(lam, b, eta, T, crit)
     ab = phase.analytic_bounds(lam, b, 0.0, eta, T)
-    if rho_n == 0.0:   # excluded everywhere: at a tiny and at a huge ρ a condition holds
+    if rho_n == 0.0:  # excluded everywhere: at a tiny and at a huge ρ a condition holds
         for rho in (1e-6, 1e6):
-            assert any(bool(m > 0) for m in _necessary_margins(lam, b, eta, T, crit, rho, ab)[0])
+            assert any(
+                bool(m > 0)
+                for m in _necessary_margins(lam, b, eta, T, crit, rho, ab)[0]
+            )
         return
     if not math.isfinite(rho_n):
         margins, *_ = _necessary_margins(lam, b, eta, T, crit, 1e6, ab)
-        assert not any(bool(m > 0) for m in margins)   # none holds even at a huge ρ
+        assert not any(bool(m > 0) for m in margins)  # none holds even at a huge ρ
         return
-    margins, dens, trS, trN = _necessary_margins(lam, b, eta, T, crit, rho_n * (1 + 1e-4), ab)
+    margins, dens, trS, trN = _necessary_margins(
+        lam, b, eta, T, crit, rho_n * (1 + 1e-4), ab
+    )
     assert any(bool(m > 0) for m in margins)
     # below: the library adds the eigensolver allowance (relative 4d²u / denominator)
     # and rounds outward; 1e-4 covers that unless a denominator nearly vanishes, or the
     # scales are so small that the absolute underflow allowance 2^-960 dominates
-    if all(bool(dd < 1e-6 * trN) for dd in dens) or bool(trS < 1e-250) or bool(trN < 1e-250):
+    if (
+        all(bool(dd < 1e-6 * trN) for dd in dens)
+        or bool(trS < 1e-250)
+        or bool(trN < 1e-250)
+    ):
         return
     margins, *_ = _necessary_margins(lam, b, eta, T, crit, rho_n * (1 - 1e-4), ab)
     assert not any(bool(m > 0) for m in margins)
@@ -496,7 +592,9 @@ def test_largest_below_with_exact_rationals():
         A = rng.choice([-1.0, 1.0], 4) * rng.uniform(0.1, 2.0, 4)
         B = rng.choice([-1.0, 1.0], 4) * rng.uniform(0.1, 2.0, 4)
         x = phase._largest_below(A, B)
-        covered = lambda t: any(Fraction(a) + t * Fraction(bb) <= 0 for a, bb in zip(A, B))
+        covered = lambda t: any(
+            Fraction(a) + t * Fraction(bb) <= 0 for a, bb in zip(A, B)
+        )
         if x < 0:
             assert not covered(Fraction(0))
             continue
@@ -510,34 +608,48 @@ def test_largest_below_with_exact_rationals():
 
 
 @settings(max_examples=25)
-@given(st.fractions(Fraction(-59, 60), Fraction(59, 60), max_denominator=60),
-       st.lists(st.fractions(Fraction(-59, 60), Fraction(59, 60), max_denominator=60),
-                min_size=1, max_size=4, unique=True))
+@given(
+    st.fractions(Fraction(-59, 60), Fraction(59, 60), max_denominator=60),
+    st.lists(
+        st.fractions(Fraction(-59, 60), Fraction(59, 60), max_denominator=60),
+        min_size=1,
+        max_size=4,
+        unique=True,
+    ),
+)
 def test_blaschke_distance_lemma(r, nodes):
     """lem-phase-blaschke: Schur complement of the Cauchy Gram matrix (exact rationals)
     equals the Blaschke product."""
     nodes = sorted(set(nodes))
     gram = lambda x, y: 1 / (1 - x * y)
     from sympy import Matrix, Rational
+
     G = Matrix(len(nodes), len(nodes), lambda i, j: Rational(gram(nodes[i], nodes[j])))
     g = Matrix([Rational(gram(r, x)) for x in nodes])
     schur = Rational(gram(r, r)) - (g.T * G.LUsolve(g))[0]
     blaschke = Rational(1) / (1 - Rational(r) ** 2)
     for x in nodes:
-        blaschke *= (Rational(r) - Rational(x)) ** 2 / (1 - Rational(r) * Rational(x)) ** 2
+        blaschke *= (Rational(r) - Rational(x)) ** 2 / (
+            1 - Rational(r) * Rational(x)
+        ) ** 2
     assert schur == blaschke
 
 
 @settings(max_examples=40)
-@given(st.floats(1e-4, 1.99), st.integers(0, 60), st.floats(1e-3, 10.0), st.integers(1, 50))
+@given(
+    st.floats(1e-4, 1.99), st.integers(0, 60), st.floats(1e-3, 10.0), st.integers(1, 50)
+)
 def test_noise_floor_closed_form(a, T, s, d):
-    """eq-phase-noise: (s²/d) λ G_kk = (s²/d)(1 − r^(2(T+1)))/((T+1) η (2 − ηλ)), against the
+    """eq-phase-noise: (s²/d) λ G_kk = (s²/d)(1 − r^(2(T+1)))/((T+1) η (2 − ηλ)),
+    against the
     brute-force sum of r^(2t) in exact rationals and the library's float64 value."""
     lam, eta = 1.0, Fraction(a)
     r = 1 - eta
     G = sum(r ** (2 * t) for t in range(T + 1)) / (T + 1)
     brute = Fraction(s) ** 2 / d * G
-    closed = Fraction(s) ** 2 / d * (1 - r ** (2 * (T + 1))) / ((T + 1) * eta * (2 - eta))
+    closed = (
+        Fraction(s) ** 2 / d * (1 - r ** (2 * (T + 1))) / ((T + 1) * eta * (2 - eta))
+    )
     assert brute == closed
     lib = cloud.noise_variances(np.array([lam] * d), s, a, T)[0]
     assert abs(Fraction(lib) - brute) <= 1e-13 * brute
@@ -564,7 +676,10 @@ def test_plateau_count_counts_the_moved_modes(alpha, eta, T):
     N = float(phase.plateau_count(alpha, eta, T))
     with mpmath.workdps(50):
         for k in {max(1, math.floor(N)), math.floor(N) + 1}:
-            moved = mpmath.mpf(eta) * mpmath.mpf(k) ** -mpmath.mpf(alpha) * T >= mpmath.mpf(1) / 2
+            moved = (
+                mpmath.mpf(eta) * mpmath.mpf(k) ** -mpmath.mpf(alpha) * T
+                >= mpmath.mpf(1) / 2
+            )
             if abs(k - N) > 1e-9 * max(N, 1.0):
                 assert moved == (k <= N)
 
@@ -572,8 +687,11 @@ def test_plateau_count_counts_the_moved_modes(alpha, eta, T):
 @settings(max_examples=25)
 @given(boundary_problems())
 def test_variance_bracket_lemma(p):
-    """lem-phase-bracket: with A = eps tr S - tau*_K > 0, the variance condition holds for
-    x <= x_- = A/((1-eps) tr n - t_down) and fails for x > x_+ = A/((1-eps) tr n - t_up)."""
+    """lem-phase-bracket: with A = eps tr S - tau*_K > 0, the variance condition holds
+    for
+    x <= x_- = A/((1-eps) tr n - t_down) and fails for x > x_+ = A/((1-eps) tr n -
+    t_up).
+    """
     lam, b, eta, T, crit, frac, extra = p
     d, K, eps = lam.size, crit.K, arb(crit.eps)
     S, n_hat = certify.cloud_matrices(lam, b, eta, T, target_bits=200)
@@ -596,7 +714,7 @@ def test_variance_bracket_lemma(p):
             continue
         s = math.sqrt(x_f)
         mu = exact_spectrum(lam, b, s, eta, T, level=1)[0]
-        margin = eps * sum(mu, arb(0)) - tails(list(mu))[K]   # eps tr C - sum_{m>K} mu_m
+        margin = eps * sum(mu, arb(0)) - tails(list(mu))[K]  # eps tr C - sum_{m>K} mu_m
         assert bool(margin >= 0) if holds_ else bool(margin < 0)
 
 
@@ -621,7 +739,11 @@ def test_time_averages_accuracy_assumed_by_the_bounds(p):
             assert abs(mpmath.mpf(m[k]) - mx[k]) <= limit * abs(mx[k])
             for l in range(lam.size):
                 assert abs(mpmath.mpf(G[k, l]) - Gx[k, l]) <= limit * abs(Gx[k, l])
-                scale = abs(cx[k, l]) if slow[k] and slow[l] else abs(Gx[k, l]) + abs(mx[k] * mx[l])
+                scale = (
+                    abs(cx[k, l])
+                    if slow[k] and slow[l]
+                    else abs(Gx[k, l]) + abs(mx[k] * mx[l])
+                )
                 assert abs(mpmath.mpf(cov[k, l]) - cx[k, l]) <= limit * scale
 
 
@@ -639,30 +761,42 @@ def test_bounds_are_not_vacuous_on_a_ribbon():
     tr = certify.enclose(trace)
     assert phase.ribbon_certified(lo, up, tr, crit)[0]
     ab = phase.analytic_bounds(lam, b, 0.01, 0.5, 100)
-    assert ab.upper[0] <= 1.1 * float(mu[0].mid()) and ab.lower[0] >= 0.9 * float(mu[0].mid())
+    assert ab.upper[0] <= 1.1 * float(mu[0].mid()) and ab.lower[0] >= 0.9 * float(
+        mu[0].mid()
+    )
 
 
 # -------------------------------------------------------- the second definition
 
 
 @settings(max_examples=150)
-@given(st.integers(2, 5), st.floats(0.3, 0.95), st.floats(0.0, 0.25),
-       st.lists(st.floats(-6.0, 0.0), min_size=5, max_size=9), st.floats(0.0, 0.3),
-       st.booleans())
-def test_geometric_definition_against_exact_rationals(K, q_max, q_min, logs, width, tie):
+@given(
+    st.integers(2, 5),
+    st.floats(0.3, 0.95),
+    st.floats(0.0, 0.25),
+    st.lists(st.floats(-6.0, 0.0), min_size=5, max_size=9),
+    st.floats(0.0, 0.3),
+    st.booleans(),
+)
+def test_geometric_definition_against_exact_rationals(
+    K, q_max, q_min, logs, width, tie
+):
     """is_geometric_ribbon is the definition (up to round-off of a tie) and a verdict of
     geometric_certified from bounds around the exact spectrum is never wrong."""
     crit = phase.GeometricCriterion(K=K, q_max=q_max, q_min=q_min)
     mu = -np.sort(-(10.0 ** np.array(logs)))
-    if tie:   # a ratio exactly on the upper threshold (a power of two)
+    if tie:  # a ratio exactly on the upper threshold (a power of two)
         crit = phase.GeometricCriterion(K=K, q_max=0.5, q_min=min(q_min, 0.25))
         mu[1] = mu[0] / 4
         mu = -np.sort(-mu)
     exact = [Fraction(x) for x in mu]
     hi2, lo2 = Fraction(crit.q_max) ** 2, Fraction(crit.q_min) ** 2
     truth = all(lo2 * exact[k] <= exact[k + 1] <= hi2 * exact[k] for k in range(K - 1))
-    margin = min(min(abs(exact[k + 1] - hi2 * exact[k]), abs(exact[k + 1] - lo2 * exact[k]))
-                 / exact[k] for k in range(K - 1))
+    margin = min(
+        min(abs(exact[k + 1] - hi2 * exact[k]), abs(exact[k + 1] - lo2 * exact[k]))
+        / exact[k]
+        for k in range(K - 1)
+    )
     if margin > Fraction(1, 10**12):
         assert bool(phase.is_geometric_ribbon(mu, crit)) == truth
     rng = np.random.default_rng(len(logs))
@@ -698,8 +832,14 @@ def _sgd_phi_arb(lam, b, s, eta, B, T, noise):
                 X[k][k] += p[k] - r[k] ** (2 * t) * (ba[k] ** 2 + s2 / d)
                 for l in range(d):
                     if l != k:
-                        X[k][l] += ((r[k] * r[l] + e**2 * la[k] * la[l] / Ba) ** t
-                                    - (r[k] * r[l]) ** t) * ba[k] * ba[l]
+                        X[k][l] += (
+                            (
+                                (r[k] * r[l] + e**2 * la[k] * la[l] / Ba) ** t
+                                - (r[k] * r[l]) ** t
+                            )
+                            * ba[k]
+                            * ba[l]
+                        )
             lp = sum((la[k] * p[k] for k in range(d)), arb(0))
             p = [D[k] * p[k] + u[k] * (lp + n2) for k in range(d)]
         for k in range(d):
@@ -711,8 +851,9 @@ def _sgd_phi_arb(lam, b, s, eta, B, T, noise):
 def _sgd_cloud_arb(lam, b, s, eta, B, T, noise):
     """The exact C_SGD = C + Φ (Arb)."""
     with ctx.workprec(300):
-        return certify.cloud_covariance(lam, b, s, eta, T) + _sgd_phi_arb(lam, b, s, eta, B,
-                                                                          T, noise)
+        return certify.cloud_covariance(lam, b, s, eta, T) + _sgd_phi_arb(
+            lam, b, s, eta, B, T, noise
+        )
 
 
 @st.composite
@@ -722,6 +863,7 @@ def sgd_problems(draw):
     b = draw(ground_truths(d))
     B = draw(st.sampled_from([1, 2, 4, 64]))
     from ribbonlib import sgd
+
     eta = sgd.stability_threshold(lam, B) * draw(st.floats(0.05, 0.9))
     eta = min(eta, 1.9 / lam.max())
     T = draw(st.integers(0, 25))
@@ -736,6 +878,7 @@ def test_sgd_bounds_hold_for_the_exact_sgd_cloud(p):
     """sgd_analytic_bounds on the exact C_SGD (Arb); the parts of sgd.fluctuation_parts
     within the accuracy the bounds assume for them."""
     from ribbonlib import sgd
+
     lam, b, s, eta, B, T, noise = p
     ab = phase.sgd_analytic_bounds(lam, b, s, eta, B, T, noise)
     C = _sgd_cloud_arb(lam, b, s, eta, B, T, noise)
@@ -766,7 +909,8 @@ def test_sgd_bounds_hold_for_the_exact_sgd_cloud(p):
 @settings(max_examples=12)
 @given(sgd_problems(), st.floats(0.0, 1.0), st.floats(0.0, 2.0))
 def test_sgd_rho_boundaries_are_sound(p, frac, extra):
-    """Every ρ <= ρ_suff gives an SGD cloud that is a ribbon and every ρ > ρ_nec one that
+    """Every ρ <= ρ_suff gives an SGD cloud that is a ribbon and every ρ > ρ_nec one
+    that
     is not, decided on the exact C_SGD (Arb)."""
     lam, b, _, eta, B, T, noise = p
     crit = phase.RibbonCriterion(K=2, q=0.7, eps=0.2)
@@ -780,7 +924,10 @@ def test_sgd_rho_boundaries_are_sound(p, frac, extra):
         top = rho_s if math.isfinite(rho_s) else 1e3
         checks += [(_s(top, bnorm, False), True), (_s(top * frac, bnorm, False), True)]
     if 0 < rho_n < math.inf:
-        checks += [(_s(rho_n, bnorm, True), False), (_s(rho_n * (1 + extra), bnorm, True), False)]
+        checks += [
+            (_s(rho_n, bnorm, True), False),
+            (_s(rho_n * (1 + extra), bnorm, True), False),
+        ]
     for s, ribbon in checks:
         C = _sgd_cloud_arb(lam, b, s, eta, B, T, noise)
         mu = certify.symmetric_eigenvalues(C, digits=40, balls=True)
@@ -792,22 +939,36 @@ def test_sgd_rho_boundaries_are_sound(p, frac, extra):
 
 
 @settings(max_examples=6, deadline=None)
-@given(st.sampled_from(["power", "exponential"]), st.integers(1, 1000),
-       st.floats(0.05, 1.95), st.sampled_from(["isotropic", "decaying", "signs"]),
-       criteria(K_max=6))
+@given(
+    st.sampled_from(["power", "exponential"]),
+    st.integers(1, 1000),
+    st.floats(0.05, 1.95),
+    st.sampled_from(["isotropic", "decaying", "signs"]),
+    criteria(K_max=6),
+)
 def test_explicit_bounds_decide_an_explorer_grid(family, T, eta_l1, b_kind, crit):
     """On any grid a reader can set in chapter 5's explorer (d = 100, decay parameter x
     ρ in [1e-3, 10], T <= 1000, ηλ_1 < 2, any ground truth and criterion), the explicit
     bounds decide at least 90% of the points (chapter 5's claim)."""
     d = 100
     rng = np.random.default_rng(T)
-    b = {"isotropic": np.ones(d), "decaying": 0.9 ** np.arange(d),
-         "signs": rng.choice([-1.0, 1.0], d) * rng.uniform(0.1, 1.0, d)}[b_kind]
-    decays = np.linspace(0.3, 3.0, 8) if family == "power" else np.linspace(0.3, 0.97, 8)
+    b = {
+        "isotropic": np.ones(d),
+        "decaying": 0.9 ** np.arange(d),
+        "signs": rng.choice([-1.0, 1.0], d) * rng.uniform(0.1, 1.0, d),
+    }[b_kind]
+    decays = (
+        np.linspace(0.3, 3.0, 8) if family == "power" else np.linspace(0.3, 0.97, 8)
+    )
     k = np.arange(d, dtype=float)
     lams = np.array([(k + 1) ** -a if family == "power" else a**k for a in decays])
     ab = phase.analytic_bounds_grid(lams, b, np.logspace(-3, 1, 8), eta_l1, T)
     proved, excluded = phase.ribbon_certified(
-        ab.lower, ab.upper, certify.Enclosure(ab.trace_lower, ab.trace_upper), crit,
-        tail_lower=ab.tail_lower, tail_upper=ab.tail_upper)
+        ab.lower,
+        ab.upper,
+        certify.Enclosure(ab.trace_lower, ab.trace_upper),
+        crit,
+        tail_lower=ab.tail_lower,
+        tail_upper=ab.tail_upper,
+    )
     assert np.mean(proved | excluded) >= 0.9
