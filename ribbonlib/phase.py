@@ -1609,6 +1609,7 @@ def _affine_pieces(sig: dict, n: tuple, K: int) -> dict:
         ),
     ]
     lowK = [(np.array([sl[K - 1], 0.0]), np.array([nl_s[-1], nl_s[K - 1]]))]
+    lowK += _ritz_block_lower(sig, n_lo, K)
     # Σ_{m>K} μ_m <= τ_i + x t̂_{K−i}, and tr C − Σ_{i<=K} (θ_i + x n̂_(d))
     j = np.arange(K + 1)
     tail_up = [
@@ -1651,6 +1652,41 @@ def _affine_pieces(sig: dict, n: tuple, K: int) -> dict:
         "tail_low": cat(tail_low),
         "trace": tr,
     }
+
+
+def _ritz_block_lower(sig: dict, n_lo: np.ndarray, K: int) -> list:
+    """An affine lower bound ``A + x B`` on ``μ_K(S + x diag(n̂))`` from the first ``K``
+    Ritz vectors ``W`` of ``S`` (empty when there are fewer, or when it is vacuous).
+
+    By Poincaré ``μ_K >= λ_K(WᵀCW)/(1 + f)`` when ``λ_K(WᵀCW) >= 0``, and by Weyl
+    ``λ_K(WᵀCW) >= λ_min(WᵀSW) + x λ_min(Wᵀ diag(n̂) W)``; ``diag(n̂) ⪰ diag(n̂_lo)``.
+    Both smallest eigenvalues are enclosed as in :func:`_eig_enclosure`. Where the
+    plateau noise lies along the signal directions this sees it, unlike the noise floor.
+    """
+    Y = sig["Y"]
+    if Y.shape[1] < K:
+        return []
+    W = Y[:, :K]
+    d = W.shape[0]
+    aW = np.abs(W)
+    FW = W.T @ W - np.eye(K)
+    f = float(_up(_frob_up(FW) + 1.01 * (d + 2) * _U * _frob_up(aW.T @ aW), 2))
+    S = sig["S"]
+    A = W.T @ S @ W
+    eA = _up(
+        (1.0 + f) * sig["eS"]
+        + 1.01 * (2 * d + 4) * _U * _frob_up(aW.T @ np.abs(S) @ aW)
+        + 2.0 * _U * _frob_up(A),
+        4,
+    )
+    Bm = (W.T * n_lo[None, :]) @ W
+    eB = _up(1.01 * (d + 4) * _U * _frob_up((aW.T * n_lo[None, :]) @ aW), 2)
+    a_lo = float(_eig_enclosure(A[None], np.array([eA]))[0][0, -1])
+    b_lo = float(_eig_enclosure(Bm[None], np.array([eB]))[0][0, -1])
+    if not (a_lo >= 0.0 and b_lo >= 0.0) or f >= 0.5:
+        return []
+    one_f = float(_up(1.0 + f, 1))
+    return [(np.array([_down(a_lo / one_f, 1)]), np.array([_down(b_lo / one_f, 1)]))]
 
 
 def _rho_boundaries(
@@ -1722,8 +1758,10 @@ def analytic_rho_boundaries(
 
     * **necessary** (``ρ > ρ_nec`` is proved *not* a ribbon): the union of the
       half-lines where ``τ_K^- + x t̂_K > ε (tr S + x tr N̂)`` (variance) or
-      ``ℓ_K(x) > R u_1(x)`` (decay), ``ℓ_K ∈ {θ_K + x n̂_(d), x n̂_(K)}``,
-      ``u_1 ∈ {σ̄_1 + x n̂_(1), tr C}``; e.g. the variance half-line starts at
+      ``ℓ_K(x) > R u_1(x)`` (decay), ``ℓ_K ∈ {θ_K + x n̂_(d), x n̂_(K),
+      (λ_min(WᵀSW) + x λ_min(Wᵀ diag(n̂) W))/(1 + f)}`` (``W`` the first ``K`` Ritz
+      vectors, ``f >= ||WᵀW − I||_2``), ``u_1 ∈ {σ̄_1 + x n̂_(1), tr C}``; e.g. the
+      variance half-line starts at
       ``x = (ε tr S − τ_K^-)/(t̂_K − ε tr N̂)``;
     * **sufficient** (every ``ρ <= ρ_suff`` is proved a ribbon): the largest ``x`` such
       that on ``[0, x]`` one of ``τ_i^+ + x t̂_{K−i} <= ε tr C`` (``i <= K``) or

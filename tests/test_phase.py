@@ -377,6 +377,21 @@ def test_poincare_lower_bound_with_a_basis_far_from_orthonormal():
     )  # orthonormal and complete: tight
 
 
+def test_ritz_block_lower_bound_with_scaled_ritz_vectors():
+    """The affine bound on μ_K from the first K Ritz vectors divides by λ_max(WᵀW):
+    with W = 1.2 q (q the top eigenvector of S, K = 1) it must still be below μ_1."""
+    d = 6
+    lam = spectra.power_law(d, 1.0)
+    b = np.ones(d) / math.sqrt(d)
+    S, E, n = phase._gd_parts(lam, b, 0.5, 20)
+    sig = phase._explicit_signal(S, E, d, 32)
+    w = np.linalg.eigvalsh(S + np.diag(n[0]))
+    sig = dict(sig, Y=1.2 * np.linalg.eigh(S)[1][:, -1:])
+    (A, B_), = phase._ritz_block_lower(sig, n[1], 1)
+    assert A[0] + B_[0] <= w[-1] * (1 + 1e-12)   # x = 1: C = S + diag(n)
+    assert A[0] >= 0.99 * np.linalg.eigvalsh(S)[-1]   # and tight
+
+
 def test_rho_boundaries_shrink_when_any_enclosure_widens():
     """Every input of the formulas enters at its safe end: widening one enclosure (a
     lower end down or an upper end up, by 20%) can only lower ρ_suff and raise ρ_nec,

@@ -538,6 +538,14 @@ def _necessary_margins(lam, b, eta, T, crit, rho, ab):
     tau_lo = sum(theta[K:], arb(0))
     var = tau_lo + x * sum(ns[K:], arb(0)) - arb(crit.eps) * (trS + x * trN)
     lows = [theta[K - 1] + x * ns[-1], x * ns[K - 1]]
+    # the block of the first K Ritz vectors (its two smallest-eigenvalue bounds are the
+    # library's numbers; the noise along it enters through n̂ >= its lower bound)
+    lam_f, b_f = np.asarray(lam, float), np.asarray(b, float)
+    S_f, E_f, n_parts = phase._gd_parts(lam_f, b_f, eta, T)
+    sig = phase._explicit_signal(S_f, E_f, min(d, T), 32)
+    for a_blk, b_blk in phase._ritz_block_lower(sig, n_parts[1], K):
+        a_arb, b_arb = certify.to_arb(float(a_blk[0])), certify.to_arb(float(b_blk[0]))
+        lows.append(a_arb + x * b_arb)
     ups = [certify.to_arb(float(ab.signal_upper[0])) + x * ns[0], trS + x * trN]
     dec = [lo - R * up for lo in lows for up in ups]
     return (
