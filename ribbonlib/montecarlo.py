@@ -679,8 +679,9 @@ def mean_square_statistic(
 
     ``Q = (1/R) Σ_r (F_r − E F)²`` over ``R`` independent replicates has mean ``κ2``
     and variance ``(κ4 + 2κ2²)/R``. A mean of squares is skewed, so the cube root is
-    compared instead: ``RQ/κ2`` has the mean and variance of a ``χ²`` variable with
-    ``ν = 2Rκ2²/(κ4 + 2κ2²)`` degrees of freedom, and by Wilson and Hilferty
+    compared instead: ``νQ/κ2`` has the mean and variance of a ``χ²`` variable with
+    ``ν = 2Rκ2²/(κ4 + 2κ2²)`` degrees of freedom (``ν = R`` for a Gaussian ``F``,
+    ``κ4 = 0``), and by Wilson and Hilferty
     ``(Q/κ2)^(1/3)`` is close to Gaussian with mean ``1 − 2/(9ν)`` and variance
     ``2/(9ν)``.
 

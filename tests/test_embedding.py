@@ -173,3 +173,46 @@ def test_held_out_copies_are_at_distance_zero_and_embed(seed, m, n, c):
     # every cross distance is >= 0 whatever the models (coefficients <= 1)
     R = rng.dirichlet(np.full(c, 0.3), size=(5, n))
     assert np.all(E.bhattacharyya(R, P) >= 0)
+
+
+def test_explained_stress_new_over_every_k_and_fewer_new_points_than_base_points():
+    """``k`` runs over ``0..n`` (both ends included), and the new points need not be as
+    many as the base points: for three exact copies of base points among five,
+    ``ES_new(0) = 0`` (nothing explained) and ``ES_new(n) = 1`` (their centred inner
+    products are reproduced by all the coordinates, up to round-off)."""
+    P = dirichlet(6, 5, 7, 3)
+    res = E.inpca(E.bhattacharyya(P))
+    Q = P[[0, 2, 4]]
+    D_new, D_nn = E.bhattacharyya(Q, P), E.bhattacharyya(Q)
+    stress = [res.explained_stress_new(D_new, D_nn, k) for k in range(6)]
+    assert stress[0] == 0.0
+    assert abs(stress[5] - 1.0) <= 1e-10
+    with pytest.raises(ValueError, match=r"k must be in \[0, 5\]"):
+        res.explained_stress_new(D_new, D_nn, 6)
+
+
+def test_explained_stress_new_of_a_base_without_directions_is_zero():
+    """Base points that all coincide span no direction (every eigenvalue is 0, so is
+    the signature): the new points' inner products are explained by nothing,
+    ``ES_new(k) = 0`` for every ``k``."""
+    res = E.inpca(np.zeros((2, 2)))
+    assert np.all(res.eigenvalues == 0)
+    D_new = np.array([[1.0, 3.0], [2.0, 2.0], [0.5, 0.5]])
+    D_nn = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0], [2.0, 1.0, 0.0]])
+    assert [res.explained_stress_new(D_new, D_nn, k) for k in (0, 1, 2)] == [0.0] * 3
+
+
+def test_explained_stress_new_is_defined_unless_the_new_points_sit_at_the_centroid():
+    """``||W_nn||_F = 1`` exactly is an ordinary case; only ``W_nn = 0`` (every new
+    point at the base centroid) leaves the stress undefined. Base ``D = [[0, 2],
+    [2, 0]]``: ``W_nn = [[1, 0], [0, 0]]`` for the new points below, then 0."""
+    res = E.inpca(np.array([[0.0, 2.0], [2.0, 0.0]]))
+    D_new = np.array([[1.0, 2.0], [0.5, 0.5]])
+    D_nn = np.array([[0.0, 1.0], [1.0, 0.0]])
+    # one direction (mu = 1, base coordinates ±1/sqrt(2)); the new points' centred
+    # inner products with the base are (1/4, −1/4) and 0, so they embed at
+    # 1/(2 sqrt(2)) and 0, and W_nn − Y Yᵀ = diag(7/8, 0): ES = 1 − 7/8
+    assert res.explained_stress_new(D_new, D_nn, 1) == pytest.approx(1 / 8, abs=1e-15)
+    assert res.explained_stress_new(D_new, D_nn, 0) == 0.0
+    with pytest.raises(ValueError, match="coincide with the base centroid"):
+        res.explained_stress_new(np.full((2, 2), 0.5), np.zeros((2, 2)), 1)

@@ -536,3 +536,78 @@ def test_kato_temple_certifies_the_eigenvalues_of_a_large_cloud():
     kt = montecarlo.kato_temple(C_hat, V)
     assert 0 in kt.index
     assert all(bool(x <= y) for x, y in zip(kt.deviation, kt.bound))
+
+
+def test_replicate_moments_from_one_replicate_and_seed_zero():
+    """The smallest case, ``n_reps = 1`` with ``seed = 0``: the one replicate is the
+    cloud of ``cloud.sample_moments`` (streamed, merged by another route) drawn from the
+    first child of ``SeedSequence(0)``."""
+    args = ([1.0, 0.3, 0.05], [1.0, -1.0, 0.5], 1.2, 0.7, 12, 5)
+    means, covs = montecarlo.replicate_moments(*args, 1, seed=0)
+    child = np.random.SeedSequence(0).spawn(1)[0]
+    mean, cov = cloud.sample_moments(*args, seed=child, chunk_entries=13 * 3 * 2)
+    assert means.shape == (1, 3) and covs.shape == (1, 3, 3)
+    np.testing.assert_allclose(means[0], mean, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(covs[0], cov, rtol=1e-12, atol=1e-15)
+
+
+def test_mean_square_statistic_for_a_skewed_functional():
+    """``F = x + (x² − 1)/2``, ``x ~ N(0, 1)``: ``κ2 = 3/2``, ``κ4 = 15`` (exact
+    Gaussian moments). ``Q = (1/R) Σ F_r²`` has ``E[Q/κ2] = 1`` and
+    ``Var(Q/κ2) = (E F⁴ − (E F²)²)/(R κ2²)``; matching ``χ²_ν/ν`` (variance ``2/ν``)
+    gives ``ν``, and Wilson–Hilferty mean ``1 − 2/(9ν)`` and variance ``2/(9ν)``."""
+    x = sp.symbols("x", real=True)
+    F = x + (x**2 - 1) / 2
+    m2, m4 = (montecarlo.gaussian_mean(F**p, [x], 1) for p in (2, 4))
+    k2, k4 = m2, m4 - 3 * m2**2
+    assert (k2, k4) == (sp.Rational(3, 2), 15)
+    R = 7
+    var_ratio = (m4 - m2**2) / (R * m2**2)  # Var(Q/κ2), from the raw moments
+    stat, mean, se = montecarlo.mean_square_statistic(
+        [0.0, 12.0, 0.375], float(k2), float(k4), R
+    )
+    np.testing.assert_allclose(stat, [0.0, 2.0, 0.25 ** (1 / 3)], rtol=4 * U)
+    np.testing.assert_allclose(se**2, float(var_ratio / 9), rtol=16 * U)
+    np.testing.assert_allclose(mean, 1 - float(var_ratio / 9), rtol=16 * U)
+
+
+def test_mean_square_statistic_accepts_exactly_its_domain():
+    """``κ2 > 0``, ``κ4 + 2κ2² > 0`` (``Var Q > 0``; ``κ4 >= −2κ2²`` always, with
+    equality only for a degenerate ``F²``), ``Q >= 0`` and ``R >= 1``: each condition is
+    checked on its own, at its boundary and on both sides of it."""
+    ok = montecarlo.mean_square_statistic
+    ok(0.0, 0.1, 0.0, 1)  # Q = 0, κ2 small, R = 1: all inside
+    for k2 in (0.5, 2.0, 3.0):
+        edge = -2 * k2 * k2
+        ok(1.0, k2, edge * 0.75, 3)
+        for k4 in (edge, edge * 1.25):
+            with pytest.raises(ValueError, match="k4 \\+ 2 k2\\^2 > 0"):
+                ok(1.0, k2, k4, 3)
+    for Q, k2, k4 in ((1.0, 0.0, 1.0), (1.0, -1.0, 0.0), (-1.0, 1.0, 0.0)):
+        with pytest.raises(ValueError, match="need k2 > 0"):
+            ok(Q, k2, k4, 3)
+    with pytest.raises(ValueError, match="n_reps"):
+        ok(1.0, 1.0, 0.0, 0)
+
+
+def test_kato_temple_keeps_an_eigenvalue_iff_the_margin_is_met():
+    """``A = diag(3, 2, 1)`` and ``v = e₂ + ε e₁``, ``ε = 5/8``: ``ρ = 203/89``,
+    ``‖r‖² = ε²/(1 + ε²)²`` and ``(3 − ρ)(ρ − 1) = (1 + 2ε²)/(1 + ε²)²``, a ratio of
+    ``2 + 1/ε² = 114/25`` (exact rationals). The eigenvalue 2 is kept under the
+    default margin 4 and under any margin below 114/25, dropped above it; its
+    remainder is ``‖r‖²/(3 − ρ) = ε²/(1 + ε²) = 25/89``."""
+    A = np.diag([3.0, 2.0, 1.0])
+    V = np.eye(3)
+    V[0, 1] = 0.625
+    kt = montecarlo.kato_temple(A, V)
+    assert kt.index.tolist() == [0, 1, 2]
+    assert 25 / 89 <= kt.remainder[1] <= 25 / 89 * (1 + 1e-15)
+    assert montecarlo.kato_temple(A, V, margin=4.55).index.tolist() == [0, 1, 2]
+    assert montecarlo.kato_temple(A, V, margin=4.57).index.tolist() == [0, 2]
+    # the default working precision is the documented 256 bits
+    explicit = montecarlo.kato_temple(A, V, margin=4.0, bits=256)
+    for x, y in zip(kt.deviation, explicit.deviation):
+        assert x.mid() == y.mid() and x.rad() == y.rad()
+    for bad in (1.0, np.ones(3), np.ones((2, 3))):
+        with pytest.raises(ValueError, match="matrix must be square"):
+            montecarlo.kato_temple(bad, V)
