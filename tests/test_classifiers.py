@@ -214,6 +214,141 @@ def test_gradient_error_bound_is_infinite_at_a_relu_kink():
         cl.central_difference(params, X, y, v, activation="relu")
 
 
+def test_gradient_error_bound_relu_threshold():
+    """The ReLU rule at its edge: inf when some |z| <= u e_z, finite just beyond.
+
+    One input x = 1, one hidden unit z = x + b_1 (e_z = 2(1 + |b_1|) ~ 4 u, computed
+    exactly), and a unit whose weights and bias are all zero (z = 0 = e_z: at the kink).
+    """
+    X, y = np.array([[1.0], [1.0]]), np.array([0, 1])
+    out = [np.array([[1.0, -2.0]]), np.array([0.1, -0.2])]
+    for z, finite in ((2.0**-52, False), (2.0**-50, True), (1.0, True)):
+        params = [np.array([[1.0]]), np.array([z - 1.0])] + out
+        assert params[1][0] + 1.0 == z
+        bound = cl.gradient_error_bound(params, X, y, activation="relu")
+        assert all(np.all(np.isfinite(b)) == finite for b in bound), z
+        assert all(np.all(np.isinf(b)) != finite for b in bound), z
+    params = [np.array([[1.0, 0.0]]), np.array([0.5, 0.0]), np.ones((2, 2)), np.zeros(2)]
+    bound = cl.gradient_error_bound(params, X, y, activation="relu")
+    assert all(np.all(np.isinf(b)) for b in bound)
+
+
+def stated_gradient_bound(params, X, y, act, wd):
+    """gradient_error_bound's stated running error analysis, entry by entry in mpmath.
+
+    ``None`` where the ReLU rule gives ``inf`` (some ``|z| <= u e_z``).
+    """
+    mpf, fu, u_ = mpmath.mpf, mpmath.mpf(cl.FUNCTION_ULP), mpmath.mpf(2) ** -53
+    N, L = X.shape[0], len(params) // 2
+    Ws = [[[mpf(float(v)) for v in row] for row in params[2 * l]] for l in range(L)]
+    bs = [[mpf(float(v)) for v in params[2 * l + 1]] for l in range(L)]
+    h = [[mpf(float(v)) for v in row] for row in X]
+    e = [[mpf(0)] * len(row) for row in h]
+    hs, es = [h], [e]
+    for l in range(L):
+        W, b = Ws[l], bs[l]
+        n_in, n_out = len(W), len(b)
+        z = [[mpmath.fsum(h[i][j] * W[j][k] for j in range(n_in)) + b[k]
+              for k in range(n_out)] for i in range(N)]
+        ez = [[mpmath.fsum(e[i][j] * abs(W[j][k]) for j in range(n_in))
+               + (n_in + 1) * (mpmath.fsum(abs(h[i][j] * W[j][k]) for j in range(n_in))
+                               + abs(b[k])) for k in range(n_out)] for i in range(N)]
+        if l == L - 1:
+            h, e = z, ez
+        elif act == "tanh":
+            h = [[mpmath.tanh(x) for x in row] for row in z]
+            e = [[(1 - a * a) * ea + fu * abs(a) for a, ea in zip(ra, rb)]
+                 for ra, rb in zip(h, ez)]
+        else:
+            if any(abs(x) <= u_ * ex for ra, rb in zip(z, ez) for x, ex in zip(ra, rb)):
+                return None
+            h = [[x if x > 0 else mpf(0) for x in row] for row in z]
+            e = [[ex if x > 0 else mpf(0) for x, ex in zip(ra, rb)]
+                 for ra, rb in zip(z, ez)]
+        hs.append(h)
+        es.append(e)
+    f, ef = hs[-1], es[-1]
+    C = len(f[0])
+    delta, ed = [], []
+    for i in range(N):
+        s = [x - max(f[i]) for x in f[i]]
+        lse = mpmath.log(mpmath.fsum(mpmath.exp(x) for x in s))
+        t = [x - lse for x in s]
+        rows = ([], [])
+        for c in range(C):
+            rel = (ef[i][c] + max(ef[i]) + abs(s[c]) + max(abs(x) for x in s)
+                   + abs(t[c]) + 2 * fu + C - 1 + fu * abs(lse))
+            p = mpmath.exp(t[c])
+            d1 = p - (1 if c == y[i] else 0)
+            rows[0].append(d1 / N)
+            rows[1].append((p * rel + abs(d1)) / N + abs(d1) / N)
+        delta.append(rows[0])
+        ed.append(rows[1])
+    out = [None] * len(params)
+    for l in range(L - 1, -1, -1):
+        W, h, e = Ws[l], hs[l], es[l]
+        n_in, n_out = len(W), len(W[0])
+        gW = np.empty((n_in, n_out))
+        for j in range(n_in):
+            for k in range(n_out):
+                g = mpmath.fsum(h[i][j] * delta[i][k] for i in range(N)) + wd * W[j][k]
+                gW[j, k] = u_ * (mpmath.fsum(e[i][j] * abs(delta[i][k])
+                                             + abs(h[i][j]) * ed[i][k]
+                                             + N * abs(h[i][j] * delta[i][k])
+                                             for i in range(N))
+                                 + abs(wd * W[j][k]) + abs(g))
+        out[2 * l] = gW
+        out[2 * l + 1] = np.array([float(u_ * mpmath.fsum(
+            ed[i][k] + (N - 1) * abs(delta[i][k]) for i in range(N)))
+            for k in range(n_out)])
+        if l == 0:
+            break
+        new = ([], [])
+        for i in range(N):
+            rows = ([], [])
+            for j in range(n_in):
+                back = mpmath.fsum(delta[i][k] * W[j][k] for k in range(n_out))
+                eb = mpmath.fsum(ed[i][k] * abs(W[j][k]) + n_out * abs(delta[i][k] * W[j][k])
+                                 for k in range(n_out))
+                a, ea = h[i][j], e[i][j]
+                if act == "tanh":
+                    phi = 1 - a * a
+                    e_phi = 2 * abs(a) * ea + a * a + abs(phi)
+                    rows[0].append(back * phi)
+                    rows[1].append(eb * abs(phi) + abs(back) * e_phi + abs(back * phi))
+                else:
+                    rows[0].append(back if a > 0 else mpf(0))
+                    rows[1].append(eb if a > 0 else mpf(0))
+            new[0].append(rows[0])
+            new[1].append(rows[1])
+        delta, ed = new
+    return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_gradient_error_bound_is_its_stated_formula(seed):
+    """gradient_error_bound is the running error analysis its docstring states, term by
+    term (evaluated here sample by sample at 30 digits), and no more: the bound is far
+    above the errors met (test above), so only this pins its constants."""
+    rng = np.random.default_rng(seed)
+    hidden = [(), (3,), (3, 2), (4,)][seed % 4]
+    act = ["tanh", "relu", "tanh"][seed % 3]
+    n, d, c = int(rng.integers(1, 6)), int(rng.integers(1, 4)), int(rng.integers(2, 5))
+    X = rng.standard_normal((n, d)) * 10.0 ** rng.uniform(-1.0, 1.0)
+    y = rng.integers(0, c, n)
+    y[0] = c - 1
+    wd = [0.0, float(10.0 ** rng.uniform(-3.0, 0.0))][seed % 2]
+    params = cl.init_params(d, c, hidden, activation=act,
+                            out_scale=10.0 ** rng.uniform(-1.0, 1.0), seed=seed)
+    bound = cl.gradient_error_bound(params, X, y, activation=act, weight_decay=wd)
+    with mpmath.workdps(30):
+        ref = stated_gradient_bound(params, X, y, act, mpmath.mpf(wd))
+    assert ref is not None
+    for b, r in zip(bound, ref):
+        assert b.shape == r.shape
+        assert np.all(np.abs(b - r) <= 1e-12 * r), np.max(np.abs(b / r - 1))
+
+
 # ---------------------------------------------------------------------- the linear twin
 
 
