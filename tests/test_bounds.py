@@ -143,8 +143,8 @@ def interval_pairs(draw):
 def frac(x) -> Fraction:
     """The exact value of a float or an mpmath number."""
     if isinstance(x, mpmath.mpf):
-        man, exp = x.man_exp
-        return Fraction(int(man)) * Fraction(2) ** int(exp)
+        man, exp = x.man_exp  # the modulus's mantissa
+        return (1 if x >= 0 else -1) * Fraction(int(man)) * Fraction(2) ** int(exp)
     return Fraction(x)
 
 
@@ -335,7 +335,31 @@ def test_cross_ratio_invariant_under_moebius_maps(pts, coef):
 def test_zolotarev_number_agrees_with_arb_modular_lambda(pair, ks):
     """The theta product (float64 and mpmath) against Arb's K and modular lambda, to the
     accuracy zolotarev_number states."""
-    E, F = pair
+    assert_zolotarev_number_accurate(*pair, ks)
+
+
+@settings(max_examples=40)
+@given(
+    st.floats(1.0, 12.0),
+    st.lists(st.integers(1, 4), min_size=1, max_size=3),
+    st.booleans(),
+)
+def test_zolotarev_number_for_nearly_touching_intervals(log_gap, ks, symmetric):
+    """Gaps from 1e-1 to 1e-12 of the intervals' length (gamma from about 30 to 1e12):
+    the nome of Z_1, Z_2, ... is then close to 1 (log q > -pi), where the theta product
+    is evaluated through Jacobi's imaginary transformation; and a scalar k gives a
+    scalar equal to the array's entry."""
+    gap = 10.0**-log_gap
+    E, F = ((gap, 1.0), (-1.0, -gap)) if symmetric else ((0.0, 1.0), (1.0 + gap, 2.0))
+    assert_zolotarev_number_accurate(E, F, ks)
+    for prec in (None, 30):
+        arr = bounds.zolotarev_number(E, F, ks, precision=prec)
+        one = bounds.zolotarev_number(E, F, ks[-1], precision=prec)
+        assert isinstance(one, float if prec is None else mpmath.mpf)
+        assert one == arr[-1]
+
+
+def assert_zolotarev_number_accurate(E, F, ks):
     ref = bounds.zolotarev_enclosure(E, F, ks, digits=40)
     zf = bounds.zolotarev_number(E, F, ks)
     zm = bounds.zolotarev_number(E, F, ks, precision=30)
@@ -964,3 +988,149 @@ def test_cloud_spectrum_bounds_on_a_nearly_rank_one_signal():
     lo, up = bounds.cloud_spectrum_bounds(lam, b, s, eta, T)
     assert never_refuted_and_decided(up, ev, upper=True) == 3
     assert never_refuted_and_decided(lo, ev, upper=False) >= 2
+
+
+# ------------------------------------------------- nodes, moduli and Cauchy matrices
+
+
+def ball_contains(ball, q: Fraction) -> bool:
+    """The exact rational ``q`` lies in the ball (decided in exact rationals)."""
+    if not ball.is_finite():
+        return False
+    mid, rad = frac(certify.to_mpf(ball.mid())), frac(certify.to_mpf(ball.rad()))
+    return mid - rad <= q <= mid + rad
+
+
+@settings(max_examples=60)
+@given(interval_pairs())
+def test_symmetric_modulus_reproduces_the_cross_ratio(pair):
+    """gamma = (1 + kappa)^2 / (4 kappa) in exact rationals from the returned kappa: within
+    a few ulp in float64 (kappa from the correctly rounded gamma, two square roots, a
+    sum, a square and a quotient; d gamma / gamma <= d kappa / kappa), within 1e-28
+    at 30 digits; kappa = 1 exactly for a point interval."""
+    E, F = pair
+    g = exact_gamma(E, F)
+    for prec, tol in ((None, Fraction(10) * Fraction(U)), (30, Fraction(1, 10**28))):
+        kap = frac(bounds.symmetric_modulus(E, F, precision=prec))
+        assert 0 < kap <= 1 and (kap == 1) == (g == 1)
+        assert abs((1 + kap) ** 2 / (4 * kap) - g) <= tol * g
+
+
+@settings(max_examples=40)
+@given(spectra_any(), st.data())
+def test_cayley_nodes_are_the_exact_map(lam, data):
+    """h_k = (2 - eta lam_k)/(eta lam_k) from exact rationals: at 30 digits to 1e-29,
+    in float64 within the round-off of a = eta*lam, 2 - a and the quotient
+    (|dh| <= 4u(1 + h)); h > 0, and h < 1 exactly when eta lam > 1."""
+    eta = learning_rate(data.draw, lam)
+    hf = bounds.cayley_nodes(lam, eta)
+    hm = bounds.cayley_nodes(lam, eta, precision=30)
+    for k, x in enumerate(lam):
+        a = Fraction(eta) * Fraction(x)
+        h = (2 - a) / a
+        assert h > 0 and (h < 1) == (a > 1)
+        assert abs(frac(hm[k]) - h) <= Fraction(1, 10**29) * h
+        assert abs(Fraction(hf[k]) - h) <= 4 * Fraction(U) * (1 + h)
+
+
+@settings(max_examples=30)
+@given(
+    st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=4),
+    st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=4),
+)
+def test_cauchy_matrix_is_the_exact_matrix(x, y):
+    """C_ij = 1/(x_i - y_j) against exact rationals: float64 within the two roundings
+    (the difference and the quotient), 30 digits to 1e-29, and the ball matrices (53
+    bits, or 30 digits) contain the exact entries and resolve them to that accuracy."""
+    diffs = [Fraction(a) - Fraction(b) for a in x for b in y]
+    assume(all(abs(v) >= Fraction(1, 10**200) for v in diffs))
+    p, q = len(x), len(y)
+    Cf = bounds.cauchy_matrix(x, y)
+    Cm = bounds.cauchy_matrix(x, y, precision=30)
+    assert isinstance(Cf, np.ndarray) and Cf.dtype == float and Cf.shape == (p, q)
+    assert isinstance(Cm, np.ndarray) and Cm.shape == (p, q)
+    balls = {
+        53: bounds.cauchy_matrix(x, y, enclosure=True),
+        100: bounds.cauchy_matrix(x, y, precision=30, enclosure=True),
+    }
+    for i in range(p):
+        for j in range(q):
+            c = 1 / (Fraction(x[i]) - Fraction(y[j]))
+            assert abs(Fraction(Cf[i, j]) - c) <= Fraction(201, 100) * Fraction(U) * abs(c)
+            assert abs(frac(Cm[i, j]) - c) <= Fraction(1, 10**29) * abs(c)
+            for bits, B in balls.items():
+                assert ball_contains(B[i, j], c)
+                assert frac(certify.to_mpf(B[i, j].rad())) <= abs(c) * Fraction(2) ** (
+                    4 - bits
+                )
+
+
+def test_displacement_rank_counts_the_singular_values_above_the_threshold():
+    """D = diag(A) X - X diag(B) with A - B = 1 and diagonal X is X itself: its singular
+    values are known exactly, and those strictly above rtol * sigma_1 count (default
+    rtol = 10^-(precision // 2))."""
+    A, B = [1.0, 2.0, 3.0, 4.0], [0.0, 1.0, 2.0, 3.0]
+    X = np.diag([2.0, 8.0, 0.0, 4.0])
+    for rtol, rank in ((0.5, 1), (0.25, 2), (0.2, 3), (None, 3)):
+        got, sv = bounds.displacement_rank(X, A, B, precision=16, rtol=rtol)
+        assert got == rank
+        assert list(sv) == [8, 4, 2, 0]
+    # default threshold at 61 digits: 10^-30, between the second and third value
+    X = np.diag([1.0, 3e-30, 5e-31])
+    assert bounds.displacement_rank(X, A[:3], B[:3], precision=61)[0] == 2
+    assert bounds.displacement_rank(np.zeros((2, 2)), A[:2], B[:2])[0] == 0
+    assert bounds.displacement_rank([[3.0]], [1.0], [-1.0])[0] == 1
+    with pytest.raises(ValueError, match="length"):
+        bounds.displacement_rank(X, A[:3], B[:2])
+    with pytest.raises(ValueError, match="length"):
+        bounds.displacement_rank(X, A[:2], B[:3])
+
+
+@settings(max_examples=20)
+@given(st.integers(1, 5), st.integers(1, 5), st.integers(0, 2**32 - 1), st.booleans())
+def test_singular_values_mp_within_the_stated_allowance(p, q, seed, symmetric):
+    """Every value lies within the returned allowance, 10 max(p, q) 10^-digits ||X||_F
+    (checked against that formula in exact rationals), of the exact singular value
+    (Arb enclosures of the eigenvalues +-sigma of [[0, X], [X^T, 0]] from 60-digit
+    vectors); descending; symmetric matrices (indefinite ones too) and matrices
+    symmetric but for one entry."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(p, q))
+    if symmetric:
+        X = X[:p, :p] if p <= q else X[:q, :q]
+        X = X + X.T
+        if X.shape[0] > 1 and seed % 2:
+            X[0, 1] += 1.0  # no longer symmetric
+    p, q = X.shape
+    sv, allow = bounds.singular_values_mp(X, precision=30)
+    assert len(sv) == min(p, q) and all(sv[i] >= sv[i + 1] for i in range(len(sv) - 1))
+    fro2 = sum(Fraction(v) ** 2 for v in X.ravel())
+    scale = (10 * max(p, q) * Fraction(1, 10**30)) ** 2 * fro2
+    assert abs(frac(allow) ** 2 - scale) <= Fraction(1, 10**25) * scale
+    with ctx.workprec(300):
+        J = arb_mat(p + q, p + q)
+        for i in range(p):
+            for j in range(q):
+                J[i, p + j] = J[p + j, i] = certify.to_arb(X[i, j])
+        ev = certify.symmetric_eigenvalues(J, digits=60, balls=True)
+        for s, e in zip(sv, ev):
+            assert abs(certify.to_arb(s) - e) <= certify.to_arb(allow)
+
+
+def test_displacement_singular_value_bounds_at_the_edges_of_its_domain():
+    """n = 1, scale = 0 and Z_k = 0 are admitted; entries of Z in [1, 2) are capped."""
+    out = bounds.displacement_singular_value_bounds([1.0, 1.5, 0.0], 1, 4, scale=0.5)
+    assert list(out) == [0.5, 0.5, 0.0, 0.0]
+    assert list(bounds.displacement_singular_value_bounds([1.0], 2, 1, scale=0.0)) == [0]
+
+
+def test_contraction_intervals_need_every_rate_below_one():
+    """eta lam_max >= 1 is refused also when eta < 1 < lam_max, and at eta lam_max = 1
+    exactly (r = 0, 1/r infinite); just below it the intervals are those of r."""
+    with pytest.raises(ValueError, match="ribbon_intervals"):
+        bounds.contraction_intervals([4.0, 1.0], 0.3)
+    with pytest.raises(ValueError, match="ribbon_intervals"):
+        bounds.contraction_intervals([2.0, 1.0], 0.5)
+    eta = math.nextafter(0.5, 0.0)
+    E, F = bounds.contraction_intervals([2.0, 1.0], eta)
+    assert E == (1.0 - 2.0 * eta, 1.0 - eta) and F == (1 / E[1], 1 / E[0])

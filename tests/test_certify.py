@@ -14,10 +14,10 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from flint import ctx
+from flint import arb, ctx
 
 from ribbonlib import certify, cloud
 
@@ -141,3 +141,96 @@ def test_cloud_matrices_validate():
         certify.cloud_matrices([1.0, 0.5], [1.0], 0.5, 3)
     with pytest.raises(ValueError, match="steps"):
         certify.cloud_matrices([1.0, 0.5], [1.0, 1.0], 0.5, -1)
+
+
+# ------------------------------------------------------- the ends of the float range
+
+
+def _float_neighbours(exact: Fraction) -> tuple[float, float]:
+    """The largest float <= exact and the smallest float >= exact (exact rationals)."""
+    top = Fraction(np.finfo(float).max)
+    if exact > top:
+        return float(np.finfo(float).max), math.inf
+    if exact < -top:
+        return -math.inf, -float(np.finfo(float).max)
+    f = float(exact)  # correctly rounded
+    lo = f if Fraction(f) <= exact else math.nextafter(f, -math.inf)
+    hi = f if Fraction(f) >= exact else math.nextafter(f, math.inf)
+    return lo, hi
+
+
+@settings(max_examples=80)
+@given(
+    st.integers(1, 2**80),
+    st.sampled_from([-1, 1]),
+    st.one_of(st.integers(-1160, -1000), st.integers(940, 1030)),
+)
+@example(3, 1, -1076)  # 0.75 * 2^-1074 rounds up to the smallest subnormal
+@example(5, -1, -1077)
+@example(2**53 - 1, 1, 971)  # the largest float, exactly
+@example(2**53 + 1, 1, 971)  # just above it
+def test_enclosures_are_the_neighbouring_floats_at_the_ends_of_the_range(man, sign, exp):
+    """Subnormals and values beyond the largest float: the ends are exactly the two
+    floats around the number (or the number itself), from exact rational arithmetic;
+    beyond the range the outer end is infinite and the inner one the largest float."""
+    exact = sign * Fraction(man) * Fraction(2) ** exp
+    ball = certify.to_arb(mpmath.mp.make_mpf(mpmath.libmp.from_man_exp(sign * man, exp)))
+    assert ball.is_exact()
+    lo, hi = _float_neighbours(exact)
+    for enc in (certify.enclose(ball), certify.enclose(np.array([ball], dtype=object))):
+        assert (float(enc.lo.ravel()[0]), float(enc.hi.ravel()[0])) == (lo, hi)
+
+
+def _exact_value(x) -> Fraction:
+    m, e = x.man_exp()
+    return Fraction(int(m)) * Fraction(2) ** int(e)
+
+
+def _contains(ball, q: Fraction) -> bool:
+    """``q`` lies in the ball (decided in exact rationals)."""
+    if not ball.is_finite():
+        return False
+    mid, rad = _exact_value(ball.mid()), _exact_value(ball.rad())
+    return mid - rad <= q <= mid + rad
+
+
+@settings(max_examples=30)
+@given(
+    st.lists(st.floats(-45.0, 0.0), min_size=1, max_size=4),
+    st.floats(-1.0, math.log10(1.99)),
+    st.integers(0, 6),
+    st.integers(0, 2),
+    st.data(),
+)
+def test_time_averages_and_cloud_matrices_against_exact_sums(logs, log_top, T, c, data):
+    """The balls contain the time averages summed term by term in exact rationals,
+    G_kl = (1/n) sum_t (r_k r_l)^t, m_k = (1/n) sum_t r_k^t, cov = G - m m^T (and
+    S = u u^T cov, noise = lam G_kk / d), to the relative accuracy asked for, also where
+    G - m m^T cancels to 1e-90 of its terms (eta lam down to 1e-45) and at T = 0."""
+    lam = 10.0 ** np.array(logs)
+    eta = 10.0**log_top / lam.max()
+    assume(eta * lam.max() < 2)
+    d, n = lam.size, T + 1
+    b = np.array(data.draw(st.lists(st.floats(-2, 2), min_size=d, max_size=d)))
+    bits = (40, 80, 200)[c]
+    G, m, cov = certify.time_averages(lam, eta, T, bits=bits)
+    S, noise = certify.cloud_matrices(lam, b, eta, T, target_bits=bits)
+    r = [1 - Fraction(eta) * Fraction(x) for x in lam]
+    m_ex = [sum(rk**t for t in range(n)) / n for rk in r]
+    balls = [*G.entries(), *cov.entries(), *m, *S.entries(), *noise]
+    assert all(x.is_exact() or x.rel_accuracy_bits() >= bits for x in balls)
+    for k in range(d):
+        assert _contains(m[k], m_ex[k])
+        for l in range(d):
+            g = sum((r[k] * r[l]) ** t for t in range(n)) / n
+            assert _contains(G[k, l], g)
+            assert _contains(cov[k, l], g - m_ex[k] * m_ex[l])
+            # S_kl = sqrt(lam_k lam_l) b_k b_l cov_kl: its square is rational
+            s_kl = Fraction(b[k]) * Fraction(b[l]) * (g - m_ex[k] * m_ex[l])
+            with ctx.workprec(2 * S[k, l].mid().bits() + 64):
+                assert _contains(S[k, l] ** 2, Fraction(lam[k]) * Fraction(lam[l]) * s_kl**2)
+            assert not (S[k, l] * (1 if s_kl >= 0 else -1) < 0)
+        assert _contains(noise[k], Fraction(lam[k]) * sum(r[k] ** (2 * t) for t in range(n))
+                         / n / d)
+    if T == 0:  # a single point: no signal spread, noise lam_k / d
+        assert all(x.is_zero() for x in S.entries())
