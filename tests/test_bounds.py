@@ -212,6 +212,7 @@ def never_refuted_and_decided(values, balls, *, upper: bool) -> int:
         (lambda: bounds.zolotarev_number((0, 1), (2, 3), 1, precision=8), "precision"),
         (lambda: bounds.zolotarev_enclosure((0, 1), (2, 3), 1, digits=0), "digits"),
         (lambda: bounds.zolotarev_rational(1.0, 2), "kappa"),
+        (lambda: bounds.zolotarev_rational(0.0, 2), "kappa"),
         (lambda: bounds.zolotarev_rational(0.5, 0), "k must be"),
         (lambda: bounds.zolotarev_discrete([1, 2], [2, 3], 2), "disjoint"),
         (lambda: bounds.zolotarev_discrete([], [2, 3], 2), "at least one"),
@@ -353,10 +354,11 @@ def test_zolotarev_number_for_nearly_touching_intervals(log_gap, ks, symmetric):
     E, F = ((gap, 1.0), (-1.0, -gap)) if symmetric else ((0.0, 1.0), (1.0 + gap, 2.0))
     assert_zolotarev_number_accurate(E, F, ks)
     for prec in (None, 30):
-        arr = bounds.zolotarev_number(E, F, ks, precision=prec)
-        one = bounds.zolotarev_number(E, F, ks[-1], precision=prec)
-        assert isinstance(one, float if prec is None else mpmath.mpf)
-        assert one == arr[-1]
+        arr = bounds.zolotarev_number(E, F, [0, *ks], precision=prec)
+        for k, z in zip([0, *ks], arr):
+            one = bounds.zolotarev_number(E, F, k, precision=prec)
+            assert isinstance(one, float if prec is None else mpmath.mpf)
+            assert one == z
 
 
 def assert_zolotarev_number_accurate(E, F, ks):
