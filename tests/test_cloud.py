@@ -751,17 +751,61 @@ def test_sample_error_bound_rejects_a_cloud_of_the_wrong_shape():
 @settings(max_examples=30)
 @given(exact_problems(max_d=4, max_T=40))
 def test_brute_force_moments_contain_the_exact_sums(problem):
-    """Arb term-by-term sums against the same sums in rational arithmetic."""
+    """Arb term-by-term sums against the same sums in rational arithmetic: the balls
+    contain the exact values and are as narrow as the working precision makes them
+    (radius below ``2^-400`` of the problem's scale at the default 512 bits), so that
+    no enclosure holds only by being wide."""
     q, b, s, eta, T, _ = problem
     G, m, _ = exact_time(q, eta, T)
     C = exact_limit_covariance(q, b, s, eta, T)
     Ga, ma, Ca = cloud.brute_force_moments(q * q, b, s, eta, T)
+    scale = 1.0 + float(np.sum((q * b) ** 2) + s**2 * np.sum(q * q))
     with ctx.workprec(2048):
         for k in range(len(q)):
             assert ma[k].contains(arb(m[k].numerator) / m[k].denominator)
+            assert float(ma[k].rad()) <= 2.0**-400
             for l in range(len(q)):
                 for ball, exact in ((Ga[k, l], G[k][l]), (Ca[k, l], C[k][l])):
                     assert ball.contains(arb(exact.numerator) / exact.denominator)
+                    assert float(ball.rad()) <= 2.0**-400 * scale
+
+
+def flat_balls(x) -> list:
+    """The balls of an array or of a tuple of arrays, in order."""
+    if isinstance(x, tuple):
+        return [ball for part in x for ball in flat_balls(part)]
+    return list(np.ravel(x))
+
+
+def test_reference_defaults_are_the_documented_precisions():
+    """``brute_force_moments`` works at 512 bits and ``exact_points`` at 256 unless told
+    otherwise (the signatures' defaults), and both accept the smallest precision,
+    ``bits = 53``, where the balls still contain the exact values."""
+    lam, b, s, eta, T = [1.0, 0.3], [1.0, -0.5], 0.75, 0.75, 4
+    Z = cloud.sample(lam, b, s, eta, T, 2, 5)
+    for default, explicit in (
+        (
+            cloud.brute_force_moments(lam, b, s, eta, T),
+            cloud.brute_force_moments(lam, b, s, eta, T, bits=512),
+        ),
+        (
+            cloud.exact_points(Z, lam, b, eta, T),
+            cloud.exact_points(Z, lam, b, eta, T, bits=256),
+        ),
+    ):
+        for x, y in zip(flat_balls(default), flat_balls(explicit)):
+            assert x.mid() == y.mid() and x.rad() == y.rad()
+    q = np.array([1.0, 0.5])
+    G, m, _ = exact_time(q, eta, T)
+    C = exact_limit_covariance(q, b, s, eta, T)
+    Ga, ma, Ca = cloud.brute_force_moments(q * q, b, s, eta, T, bits=53)
+    for k in range(2):
+        assert ma[k].contains(arb(m[k].numerator) / m[k].denominator)
+        for l in range(2):
+            assert Ga[k, l].contains(arb(G[k][l].numerator) / G[k][l].denominator)
+            assert Ca[k, l].contains(arb(C[k][l].numerator) / C[k][l].denominator)
+    balls = cloud.exact_points(Z, lam, b, eta, T, bits=53)
+    assert all(ball.rad() < 1e-10 for ball in balls.ravel())
 
 
 @settings(max_examples=60)
@@ -777,3 +821,21 @@ def test_exact_signal_rank_is_min_of_distinct_supported_rates_and_T(problem):
     d_prime = len({r[k] for k in range(d) if b[k] != 0})
     rank = cloud.exact_signal_rank(q * q, b, eta, T)
     assert rank == exact_rank(S) == min(d_prime, T)
+
+
+@pytest.mark.parametrize("T", [0, 1, 2, 3, 6])
+def test_exact_signal_rank_at_simple_rational_rates(T):
+    """Rates ``ηλ = 1/2, 1, 3/2, 1/4`` (``r = 1/2, 0, −1/2, 3/4``), one repeated and one
+    mode with ``b = 0``: the rank is that of the centred powers ``r_k^t − m_k`` of the
+    supported modes, by explicit sums over ``t`` and exact elimination, and equals
+    ``min(d', T)``."""
+    eta, lam = 1.0, [0.5, 1.0, 1.5, 0.25, 0.5, 0.25]
+    b = [1.0, -2.0, 0.5, 0.0, 3.0, 1.0]
+    n = T + 1
+    r = [1 - fr(eta) * fr(x) for x, bk in zip(lam, b) if bk != 0]
+    m = [sum(rk**t for t in range(n)) / n for rk in r]
+    gram = [
+        [sum((rk**t - mk) * (rl**t - ml) for t in range(n)) / n for rl, ml in zip(r, m)]
+        for rk, mk in zip(r, m)
+    ]
+    assert cloud.exact_signal_rank(lam, b, eta, T) == exact_rank(gram) == min(4, T)

@@ -100,6 +100,8 @@ def test_exponential_within_its_stated_accuracy(d, q, log_scale):
         (lambda: spectra.exponential(0, 0.5), "d must be an integer >= 1"),
         (lambda: spectra.exponential(3, 0.0), "q must be in"),
         (lambda: spectra.exponential(3, 0.5, scale=np.nan), "scale must be finite"),
+        (lambda: spectra.exponential(3, 0.5, scale=0.0), r"scale must be in \(0"),
+        (lambda: spectra.power_law(3, 1.0, scale=0.0), r"scale must be in \(0"),
         (lambda: spectra.exponential(2000, 1e-300), "underflow"),
         (lambda: spectra.of_data(np.zeros((0, 3))), "X must be a non-empty 2-D array"),
     ],
@@ -214,6 +216,58 @@ def test_run_sgd_divergence_and_validation():
         dynamics.run_sgd(X, y, np.zeros(2), 1e-4, 3, 201, seed=0, replace=False)
     with pytest.raises(ValueError, match="seed"):
         dynamics.run_sgd(X, y, np.zeros(2), 1e-4, 3, 2, seed=-1)
+
+
+def test_run_sgd_default_draws_with_replacement():
+    """Two samples, batches of two: without replacement every batch is the full set
+    and SGD is gradient descent; with replacement (the default) a batch repeats a
+    sample half of the time and the run leaves the gradient-descent path, also with
+    a batch larger than the data set. Zero steps return the start."""
+    X = np.array([[1.0, 0.0], [0.5, 1.0]])
+    y, w0 = np.array([1.0, -1.0]), np.zeros(2)
+    eta = 0.5 / spectra.of_data(X)[0][0]
+    gd = dynamics.run_gd(X, y, w0, eta, 20)
+    without = dynamics.run_sgd(X, y, w0, eta, 20, 2, seed=3, replace=False)
+    np.testing.assert_allclose(without, gd, rtol=1e-14, atol=1e-15)
+    default = dynamics.run_sgd(X, y, w0, eta, 20, 2, seed=3)
+    assert np.array_equal(default, dynamics.run_sgd(X, y, w0, eta, 20, 2, 3, replace=True))
+    assert np.max(np.abs(default - gd)) > 1e-3
+    assert dynamics.run_sgd(X, y, w0, eta, 20, 5, seed=3).shape == (21, 2)
+    for run in (
+        dynamics.run_sgd(X, y, w0, eta, 0, 1, seed=0),
+        dynamics.run_gd(X, y, w0, eta, 0),
+    ):
+        assert np.array_equal(run, w0[None, :])
+    F0 = dynamics.run_kernel_gd(X @ X.T, y, X @ w0, eta, 0)
+    assert np.array_equal(F0, (X @ w0)[None, :])
+
+
+def test_every_trajectory_holds_at_most_max_entries_numbers(monkeypatch):
+    """The size guard refuses exactly the results of more than ``MAX_ENTRIES``
+    numbers: at the limit a result is made, one step more is refused (the limit is
+    lowered to 12 for the test)."""
+    from ribbonlib import _validate
+
+    monkeypatch.setattr(_validate, "MAX_ENTRIES", 12)
+    monkeypatch.setattr(cloud, "MAX_ENTRIES", 12)
+    lam, b, X = np.array([1.0, 0.5]), np.array([1.0, -1.0]), np.eye(2)
+    y, w0, C0 = np.ones(2), np.zeros(2), np.zeros((2, 2))
+    calls = [  # (function of T, T at the limit): d (T + 1) or M d (T + 1) = 12
+        (lambda T: dynamics.gd_modes(lam, b, w0, 0.5, T), 5),
+        (lambda T: dynamics.gd_modes(lam, b, C0, 0.5, T), 2),
+        (lambda T: dynamics.gd_loss(lam, b, C0, 0.5, T), 2),
+        (lambda T: dynamics.gd_modes_error_bound(lam, b, w0, 0.5, T), 5),
+        (lambda T: dynamics.gd_loss_error_bound(lam, b, C0, 0.5, T), 2),
+        (lambda T: dynamics.run_gd(X, y, w0, 0.5, T), 5),
+        (lambda T: dynamics.run_sgd(X, y, w0, 0.5, T, 1, seed=0), 5),
+        (lambda T: dynamics.run_kernel_gd(X, y, w0, 0.5, T), 5),
+        (lambda T: dynamics.run_kernel_gd(X, y, C0, 0.5, T), 2),
+        (lambda T: cloud.sample(lam, b, 1.0, 0.5, T, 2, seed=0), 2),
+    ]
+    for call, T in calls:
+        call(T)
+        with pytest.raises(ValueError, match="12"):
+            call(T + 1)
 
 
 def test_run_kernel_gd_with_linear_kernel_is_gd_on_predictions():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import mpmath
 import numpy as np
 import pytest
@@ -216,3 +218,16 @@ def test_explained_stress_new_is_defined_unless_the_new_points_sit_at_the_centro
     assert res.explained_stress_new(D_new, D_nn, 0) == 0.0
     with pytest.raises(ValueError, match="coincide with the base centroid"):
         res.explained_stress_new(np.full((2, 2), 0.5), np.zeros((2, 2)), 1)
+
+
+@pytest.mark.parametrize("N, C", [(1, 1), (3, 2), (40, 10), (1000, 3)])
+def test_bhattacharyya_error_bound_is_its_stated_formula(N, C):
+    """The bound is ``(C + 3) u + (N + 3) u · D`` (docstring), no looser and no
+    tighter: evaluated in exact rationals, and ``inf`` for disjoint supports."""
+    D = np.array([0.0, 1e-300, 2.0**-60, 0.3, 1.0, 7.5, 1e10, np.inf])
+    bound = E.bhattacharyya_error_bound(D, N, C)
+    u = Fraction(1, 2**53)
+    for d, got in zip(D[:-1], bound[:-1]):
+        exact = (C + 3) * u + (N + 3) * u * Fraction(d)
+        assert abs(Fraction(got) - exact) <= 2 * u * exact
+    assert bound[-1] == np.inf
