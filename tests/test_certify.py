@@ -38,6 +38,7 @@ def test_floats_convert_exactly_and_round_outward(x):
 def test_mpf_and_balls_round_outward(man, exp):
     with mpmath.workprec(200):  # the mpf holds man exactly
         x = mpmath.mpf((man, exp))
+    assert certify.to_arb(x).is_exact()  # however long the mantissa
     enc = certify.enclose(np.array([x], dtype=object))
     exact = Fraction(man) * Fraction(2) ** exp
     lo, hi = enc.lo[0], enc.hi[0]
@@ -60,6 +61,16 @@ def test_enclosure_validates():
         certify.to_arb("abc")
     with pytest.raises(ValueError, match="finite"):
         certify.to_arb(math.inf)
+    for lo, hi in (([math.nan], [1.0]), ([0.0], [math.nan])):  # NaN at either end
+        with pytest.raises(ValueError, match="NaN"):
+            certify.Enclosure(np.array(lo), np.array(hi))
+    # a ball that is not finite encloses nothing better than the whole line
+    enc = certify.enclose(arb(0, math.inf))
+    assert (enc.lo, enc.hi) == (-math.inf, math.inf)
+    # rationals: exact when the denominator is a power of two, enclosed otherwise
+    assert certify.to_arb(Fraction(3, 4)) == arb(0.75)
+    third = certify.to_arb(Fraction(1, 3))
+    assert _contains(third, Fraction(1, 3)) and third.rad() < 1e-15
 
 
 spectra = st.lists(st.floats(1e-6, 1.0), min_size=1, max_size=6)
@@ -130,6 +141,12 @@ def test_eigenvalues_of_a_diagonal_ball_matrix_and_bad_vectors():
         certify.symmetric_eigenvalues(A, vectors=2 * np.eye(3))
     with pytest.raises(ValueError, match="square"):
         certify.symmetric_eigenvalues(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="square"):
+        certify.symmetric_eigenvalues(certify.Enclosure(np.zeros((2, 3)), np.ones((2, 3))))
+    # up to 15 digits the float64 eigenvectors are used, from 16 on mpmath's
+    for digits in (15, 16):
+        enc = certify.symmetric_eigenvalues(A, digits=digits)
+        assert np.all(enc.lo <= [3.0, 2.0, -1.0]) and np.all([3.0, 2.0, -1.0] <= enc.hi)
 
 
 def test_cloud_matrices_validate():
@@ -141,6 +158,18 @@ def test_cloud_matrices_validate():
         certify.cloud_matrices([1.0, 0.5], [1.0], 0.5, 3)
     with pytest.raises(ValueError, match="steps"):
         certify.cloud_matrices([1.0, 0.5], [1.0, 1.0], 0.5, -1)
+    # eta lam >= 2 exactly although the float64 product rounds below 2: an mpmath eta
+    # 0.49 ulp above the float just below 2/lam (found by exact search)
+    lam = 1.7637746189766141
+    below = 1.1339317271502918
+    assert below * lam < 2.0
+    with mpmath.workprec(200):
+        eta = mpmath.mpf(below) + mpmath.mpf(math.ulp(below)) * mpmath.mpf("0.49")
+    assert float(eta) == below and Fraction(below) * Fraction(lam) < 2
+    assert _exact_value(certify.to_arb(eta)) * Fraction(lam) >= 2
+    with pytest.raises(ValueError, match="exactly"):
+        certify.cloud_matrices([lam, 0.5], [1.0, 1.0], eta, 3)
+    certify.cloud_matrices([lam, 0.5], [1.0, 1.0], below, 3)  # the float itself is stable
 
 
 # ------------------------------------------------------- the ends of the float range
