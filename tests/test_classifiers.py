@@ -567,6 +567,34 @@ def test_tracking_bound(seed):
                 assert lo - slack <= value <= hi + slack
 
 
+@pytest.mark.parametrize("T", [0, 3])
+def test_logit_distance_against_mpmath(T):
+    """TwinTracking.logit_distance encloses ||X_a (W_t − W^lin_t P)||_F, the twin iterated
+    in mpmath (exact_twin) and the distance summed there."""
+    rng = np.random.default_rng(T)
+    X, y = data_set(rng, 6, 2, 3)
+    Xa = np.hstack([X, np.ones((6, 1))])
+    p0 = cl.init_params(2, 3, (), out_scale=0.5, seed=T)
+    W0 = np.vstack([p0[0], p0[1][None, :]])
+    eta = 0.3
+    ex = cl.twin_tracking(X, y, p0, lr=eta, steps=T)
+    weights = W0[None] + rng.standard_normal((T + 1, 3, 3)) * 0.1
+    dist = ex.logit_distance(weights)
+    assert dist.shape == (T + 1,)
+    with mpmath.workdps(50):
+        for t in range(T + 1):
+            ref = exact_twin(Xa, np.eye(3)[y], W0, eta, t)
+            diff = mpmath.matrix((weights[t] - ref).tolist())
+            value = mpmath.sqrt(mpmath.fsum(x**2 for x in mpmath.matrix(Xa.tolist()) * diff))
+            lo = mpmath.mpf(float(dist[t].lower()))
+            hi = mpmath.mpf(float(dist[t].upper()))
+            slack = mpmath.mpf(10) ** -40 + 4 * u * value                   # float ends
+            assert lo - slack <= value <= hi + slack
+            assert float(dist[t].rad()) <= 1e-30 * float(value)
+    with pytest.raises(ValueError, match="finite"):
+        ex.logit_distance(np.full((T + 1, 3, 3), np.nan))
+
+
 @given(seeds)
 @settings(max_examples=60)
 def test_tracking_error_map_does_not_expand(seed):
@@ -704,11 +732,11 @@ def test_init_statistics_and_near_uniform_start():
 def test_standardise():
     rng = np.random.default_rng(0)
     X = np.hstack([rng.normal(3, 2, (50, 3)), np.full((50, 1), 7.0),
-                   rng.normal(0, 5, (50, 2))])
+                   rng.normal(0, 5, (50, 2)), rng.normal(1, 1e-3, (50, 1))])
     Z, keep = cl.standardise(X)
-    np.testing.assert_array_equal(keep, [True, True, True, False, True, True])
+    np.testing.assert_array_equal(keep, [True, True, True, False, True, True, True])
     np.testing.assert_allclose(Z.mean(axis=0), 0, atol=1e-13)
-    np.testing.assert_allclose(np.trace(Z.T @ Z / 50), 5, rtol=1e-12)
+    np.testing.assert_allclose(np.trace(Z.T @ Z / 50), 6, rtol=1e-12)
     # a common scale: ratios of variances are kept
     v = X[:, keep].var(axis=0)
     np.testing.assert_allclose(Z.var(axis=0) / Z.var(axis=0)[0], v / v[0], rtol=1e-12)

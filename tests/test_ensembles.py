@@ -285,6 +285,81 @@ def test_twin_coordinates_against_the_linearised_update():
                                rtol=1e-10)
 
 
+def test_linear_gd_runs_and_twin_coordinates_edges(monkeypatch):
+    """One run, a single recorded step, logits of 10^3 (the softmax is shifted), and the
+    size guard at its limit: the recorded numbers K n_snap N C (resp. K n_steps D)."""
+    X, y = toy_data(2, n=12)
+    big = [np.zeros((4, 3)), np.array([900.0, 0.0, -300.0])]
+    for rec in ([0], [3], [0, 1, 4]):
+        P = ensembles.linear_gd_runs(X, y, [big], lr=0.5, record=rec)
+        ref = cl.train(X, y, lr=0.5, steps=max(rec[-1], 1), params0=big, record=rec)
+        assert P.shape == (1, len(rec), 12, 3) and np.all(np.isfinite(P))
+        np.testing.assert_allclose(P[0], ref.probs, rtol=1e-12, atol=1e-300)
+    tw = cl.linear_twin(X, y, lr=0.5, out_scale=0.3)
+    p0 = [cl.init_params(4, 3, (), out_scale=0.3, seed=s) for s in range(2)]
+    for steps in ([0], [1], [7], [0, 1]):
+        Z = ensembles.twin_coordinates(tw, p0[:1], steps)
+        both = ensembles.twin_coordinates(tw, p0, steps)
+        assert Z.shape == (1, len(steps), 10)
+        np.testing.assert_array_equal(Z[0], both[0])
+    limit = 2 * 3 * 12 * 3                              # K n_snap N C, 72 * 3
+    monkeypatch.setattr("ribbonlib._validate.MAX_ENTRIES", limit)
+    ensembles.linear_gd_runs(X, y, p0, lr=0.5, record=[0, 2, 5])
+    with pytest.raises(ValueError, match="recorded probabilities"):
+        ensembles.linear_gd_runs(X, y, p0 + p0[:1], lr=0.5, record=[0, 2, 5])
+    with pytest.raises(ValueError, match="recorded probabilities"):
+        ensembles.linear_gd_runs(X, y, p0, lr=0.5, record=[0, 2, 5, 6])
+    monkeypatch.setattr("ribbonlib._validate.MAX_ENTRIES", 2 * 3 * 10)  # K n_steps D
+    ensembles.twin_coordinates(tw, p0, [0, 1, 2])     # (gd_modes: K (T + 1) D, the same)
+    with pytest.raises(ValueError, match="twin coordinates"):
+        ensembles.twin_coordinates(tw, p0 + p0[:1], [0, 1, 2])
+    with pytest.raises(ValueError, match="twin coordinates"):
+        ensembles.twin_coordinates(tw, p0, [0, 1, 2, 3])
+
+
+def test_twin_coordinates_in_several_chunks(monkeypatch):
+    """Runs handed to gd_modes a few at a time give the coordinates of one call."""
+    X, y = toy_data(3, n=12)
+    tw = cl.linear_twin(X, y, lr=0.5, out_scale=0.3)
+    p0 = [cl.init_params(4, 3, (), out_scale=0.3, seed=s) for s in range(5)]
+    whole = ensembles.twin_coordinates(tw, p0, [0, 3, 8])
+    for entries in (9 * 10, 2 * 9 * 10, 1):                 # 1, 2, then 1 run per call
+        monkeypatch.setattr(ensembles, "_CHUNK_ENTRIES", entries)
+        np.testing.assert_array_equal(ensembles.twin_coordinates(tw, p0, [0, 3, 8]),
+                                      whole)
+
+
+def test_linear_gd_runs_and_twin_coordinates_validation():
+    X, y = toy_data(2, n=12)
+    p = cl.init_params(4, 3, (), seed=0)
+    for rec in ([], [[0, 1]], [0.0, 1.0], [-1, 2], [0, 3, 3], [2, 1]):
+        with pytest.raises(ValueError, match="record"):
+            ensembles.linear_gd_runs(X, y, [p], lr=0.5, record=rec)
+    for lr in (0.0, -1.0, np.inf):
+        with pytest.raises(ValueError, match="lr"):
+            ensembles.linear_gd_runs(X, y, [p], lr=lr, record=[0, 1])
+    bad = ([p[0]], [p[0], p[1], p[1]], [p[0][:3], p[1]], [p[0], p[1][:2]],
+           [p[0][:, :2], p[1]])
+    for q in bad:
+        with pytest.raises(ValueError, match=r"params0\[1\]"):
+            ensembles.linear_gd_runs(X, y, [p, q], lr=0.5, record=[0, 1])
+    with pytest.raises(ValueError, match="finite"):
+        ensembles.linear_gd_runs(X, y, [[p[0], np.full(3, np.nan)]], lr=0.5, record=[1])
+    with pytest.raises(ValueError, match="at least one run"):
+        ensembles.linear_gd_runs(X, y, [], lr=0.5, record=[0, 1])
+    tw = cl.linear_twin(X, y, lr=0.5, out_scale=0.3)
+    for steps in ([], [[0, 1]], [0.0, 1.0], [-1, 2], 3):
+        with pytest.raises(ValueError, match="steps"):
+            ensembles.twin_coordinates(tw, [p], steps)
+    for q in bad:
+        with pytest.raises(ValueError, match=r"params0\[1\]"):
+            ensembles.twin_coordinates(tw, [p, q], [0, 1])
+    with pytest.raises(ValueError, match="at least one run"):
+        ensembles.twin_coordinates(tw, [], [0, 1])
+    with pytest.raises(ValueError, match="LinearTwin"):
+        ensembles.twin_coordinates("twin", [p], [0, 1])
+
+
 def test_ribbon_statistics():
     st_ = ensembles.ribbon_statistics([4.0, -1.0, 0.25, 0.01])
     np.testing.assert_allclose(st_.widths, [0.5, 0.25])
@@ -296,6 +371,26 @@ def test_ribbon_statistics():
     assert ensembles.ribbon_statistics(np.ones(10)).k99 == 4
     with pytest.raises(ValueError, match="positive"):
         ensembles.ribbon_statistics([-1.0, 0.5, 0.1])
+
+
+def test_ribbon_statistics_edges():
+    """k99 counts an explained stress of exactly 0.99; no negative eigenvalue gives 0;
+    the leading eigenvalue must be positive, not merely >= 0."""
+    lo, hi = 0.0, 1.0                  # mu_2 with ES(1) of [1, mu_2, 0] exactly 0.99
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if explained_stress([1.0, mid, 0.0], 1) >= 0.99 else (lo, mid)
+    assert explained_stress([1.0, lo, 0.0], 1) == 0.99
+    assert ensembles.ribbon_statistics([1.0, lo, 0.0]).k99 == 1
+    assert ensembles.ribbon_statistics([1.0, hi, 0.0]).k99 == 2
+    st_ = ensembles.ribbon_statistics([0.01, 4.0, 0.25, 1.0])
+    assert st_.negative == 0.0
+    np.testing.assert_allclose(st_.widths, [0.5, 0.25], rtol=1e-15)
+    for bad, match in (([0.0, 0.0, 0.0], "positive"), ([0.0, -0.0, 0.0], "positive"),
+                       ([1.0, 0.5], "at least 3"), ([1.0, np.nan, 0.5], "finite"),
+                       (np.ones((2, 2)), "1-D")):
+        with pytest.raises(ValueError, match=match):
+            ensembles.ribbon_statistics(bad)
 
 
 @settings(max_examples=50, deadline=None)
