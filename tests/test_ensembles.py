@@ -195,6 +195,19 @@ def test_baselines_against_direct_inpca():
     basis = inpca(D[np.ix_(bi, bi)])
     new = basis.explained_stress_new(D[np.ix_(ni, bi)], D[np.ix_(ni, ni)], 2)
     np.testing.assert_allclose(b.real[4, 1], new, rtol=1e-12)
+    for h, sel in enumerate((np.ones(keep.size, bool), keep)):
+        idx = np.flatnonzero(sel)
+        res = inpca(D[np.ix_(idx, idx)])
+        bi, ni = np.flatnonzero(sel & in_base), np.flatnonzero(sel & ~in_base)
+        basis = inpca(D[np.ix_(bi, bi)])
+        ref = [res.explained_stress(1), res.explained_stress(2),
+               ensembles.residual_stress(res.eigenvalues)]
+        ref += [basis.explained_stress_new(D[np.ix_(ni, bi)], D[np.ix_(ni, ni)], k)
+                for k in (1, 2)]
+        np.testing.assert_allclose(b.real[:, h], ref, rtol=1e-10)
+        np.testing.assert_allclose(b.own[h], inpca(D[np.ix_(ni, ni)]).explained_stress(2),
+                                   rtol=1e-12)
+    assert b.own.shape == (2,)
     assert b.n_models.tolist() == [30, 18]
     assert np.all((b.null >= -1e-12) & (b.null <= 1 + 1e-12))
 
@@ -204,14 +217,15 @@ def test_baselines_shuffled_null_of_class_only_runs_is_the_ensemble():
     rng = np.random.default_rng(3)
     y = rng.permutation(np.arange(30) % 3)
     runs = []
-    for j in range(4):
+    for j in range(5):
         per_class = rng.dirichlet(np.ones(3), size=(6, 3))          # (snap, class, C)
         per_class[0] = 1 / 3
         per_class[:, np.arange(3), np.arange(3)] += np.linspace(0, 2, 6)[:, None]
         per_class /= per_class.sum(axis=-1, keepdims=True)
         runs.append(per_class[:, y])
-    b = ensembles.baselines(runs, [y] * 4, np.array([True, True, False, False]),
-                            [np.arange(6) >= 1] * 4, n_samples=30, replicates=2, seed=0)
+    late = [np.arange(6) >= k for k in (1, 2, 1, 3, 2)]
+    b = ensembles.baselines(runs, [y] * 5, np.array([True, False, True, False, True]),
+                            late, n_samples=30, replicates=2, seed=0)
     for r in range(2):
         np.testing.assert_allclose(b.null[1, :, :, r], b.real, rtol=1e-9, atol=1e-12)
 
@@ -233,6 +247,18 @@ def test_baselines_validation():
     with pytest.raises(ValueError, match="replicates"):
         ensembles.baselines(runs, [y] * 4, [True, True, False, False], late,
                             n_samples=10, replicates=1, seed=0)
+    with pytest.raises(ValueError, match="base"):
+        ensembles.baselines([P], [y], [True], late[:1], n_samples=10, replicates=2,
+                            seed=0)
+    with pytest.raises(ValueError, match="labels and late"):
+        ensembles.baselines(runs, [y] * 3, [True, True, False, False], late,
+                            n_samples=10, replicates=2, seed=0)
+    with pytest.raises(ValueError, match="labels and late"):
+        ensembles.baselines(runs, [y] * 4, [True, True, False, False], late[:3],
+                            n_samples=10, replicates=2, seed=0)
+    with pytest.raises(ValueError, match="same shape"):
+        ensembles.baselines(runs[:3] + [P[:, :-1]], [y] * 4, [True, True, False, False],
+                            late, n_samples=10, replicates=2, seed=0)
 
 
 # ---------------------------------------------------- finite ensembles and the twin
@@ -421,6 +447,25 @@ def test_log_crossing_edges_and_t_to_z():
                                rtol=1e-10)
     assert np.all(np.sign(z) == np.sign(t)) and np.all(np.abs(z) <= np.abs(t))
     np.testing.assert_allclose(ensembles.t_to_z(t, 10**7), t, rtol=1e-5)
+
+
+def test_log_crossing_at_the_level_and_validation():
+    """Reaching the level counts as rising through it, at the first sample that does;
+    a series that starts at the level gives nan; each argument check."""
+    assert ensembles.log_crossing([1.0, 2.0, 3.0, 4.0], [1.0, 2.0, 1.5, 3.0], 2.0) == 2.0
+    assert np.isnan(ensembles.log_crossing([1.0, 2.0], [2.0, 3.0], 2.0))
+    assert ensembles.log_crossing([1.0, 4.0], [1.0, 4.0], 2.0) == pytest.approx(2.0,
+                                                                                rel=1e-15)
+    bad = (([[1.0, 2.0], [3.0, 4.0]], [[1.0, 2.0], [3.0, 4.0]], 2.0, "1-D"),
+           ([1.0, 2.0, 3.0], [1.0, 2.0], 2.0, "same length"),
+           ([1.0], [1.0], 2.0, ">= 2"),
+           ([0.0, 1.0, 2.0], [1.0, 2.0, 3.0], 2.0, "positive"),
+           ([1.0, 1.0, 2.0], [1.0, 2.0, 3.0], 2.0, "increasing"),
+           ([1.0, 2.0, 3.0], [0.0, 2.0, 3.0], 2.0, "positive"),
+           ([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], 0.0, "level"))
+    for x, y, level, match in bad:
+        with pytest.raises(ValueError, match=match):
+            ensembles.log_crossing(x, y, level)
 
 
 def test_check_in_interval():
