@@ -771,6 +771,75 @@ def test_twin_one_copy_and_tracking_outputs():
         ex.logit_distance(np.zeros((2, 3, 3)))
 
 
+def test_documented_defaults():
+    """Each default of the signatures is the documented value: a call that omits it
+    equals one that passes it."""
+    X, y = toy(14, n=12, d=16, c=3)
+    ex = dict(hidden=(), activation="tanh", batch_size=None, weight_decay=0.0,
+              momentum=0.9, betas=(0.9, 0.999), out_scale=1.0, seed=0, record=None)
+    for opt in ("gd", "momentum", "adam"):
+        a = cl.train(X, y, optimizer=opt, lr=0.05, steps=3)
+        b = cl.train(X, y, optimizer=opt, lr=0.05, steps=3, **ex)
+        np.testing.assert_array_equal(a.probs, b.probs)
+    a = cl.train(X, y, lr=0.05, steps=2)
+    np.testing.assert_array_equal(a.probs, cl.train(X, y, optimizer="gd", lr=0.05,
+                                                    steps=2, **ex).probs)
+    ex_c = {k: v for k, v in ex.items() if k not in ("hidden", "activation")}
+    for opt in ("gd", "momentum", "adam"):
+        a = cl.train_conv(X, y, (4, 4), channels=(1,), optimizer=opt, lr=0.05, steps=2)
+        b = cl.train_conv(X, y, (4, 4), channels=(1,), activation="relu", optimizer=opt,
+                          lr=0.05, steps=2, **ex_c)
+        np.testing.assert_array_equal(a.probs, b.probs)
+    p = cl.init_params(16, 3, (2,))
+    for q, r in zip(p, cl.init_params(16, 3, (2,), activation="tanh", out_scale=1.0,
+                                       seed=0)):
+        np.testing.assert_array_equal(q, r)
+    pc = cl.init_conv_params((4, 4), 3, (1,))
+    for q, r in zip(pc, cl.init_conv_params((4, 4), 3, (1,), activation="relu",
+                                            out_scale=1.0, seed=0)):
+        np.testing.assert_array_equal(q, r)
+    assert cl.loss_and_grad(p, X, y)[0] == cl.loss_and_grad(
+        p, X, y, activation="tanh", weight_decay=0.0)[0]
+    np.testing.assert_array_equal(cl.logits(p, X), cl.logits(p, X, "tanh"))
+    np.testing.assert_array_equal(cl.conv_logits(pc, X, (4, 4)),
+                                  cl.conv_logits(pc, X, (4, 4), "relu"))
+    assert cl.conv_loss_and_grad(pc, X, y, (4, 4))[0] == cl.conv_loss_and_grad(
+        pc, X, y, (4, 4), activation="relu", weight_decay=0.0)[0]
+    for q, r in zip(cl.gradient_error_bound(p, X, y), cl.gradient_error_bound(
+            p, X, y, activation="tanh", weight_decay=0.0)):
+        np.testing.assert_array_equal(q, r)
+    v = [np.ones_like(q) for q in p]
+    assert cl.central_difference(p, X[:3], y[:3], v) == cl.central_difference(
+        p, X[:3], y[:3], v, activation="tanh", weight_decay=0.0, step=2.0**-40, bits=256)
+
+
+def test_schedule_edges():
+    """batch_size 1 and N, betas as a list, a single recorded step are accepted; the
+    edges just outside are refused."""
+    X, y = toy(15, n=12, d=3, c=3)
+    for B in (1, 12):
+        tr = cl.train(X, y, lr=0.1, steps=2, batch_size=B, seed=1)
+        assert np.all(np.isfinite(tr.probs))
+    cl.train(X, y, optimizer="adam", lr=0.1, steps=2, betas=[0.0, 0.0])
+    assert cl.train(X, y, lr=0.1, steps=3, record=[2]).probs.shape == (1, 12, 3)
+    mlp = cl.init_params(3, 3, (5,), seed=2)
+    tr = cl.train(X, y, hidden=(5,), lr=0.1, steps=1, params0=mlp, record=[0])
+    np.testing.assert_allclose(tr.probs[0], cl.predict_proba(mlp, X), rtol=1e-14)
+    with pytest.raises(ValueError, match="params0"):
+        cl.train(X, y, lr=0.1, steps=1, params0=cl.init_params(3, 4, (3,), seed=2))
+    for B in (0, 13):
+        with pytest.raises(ValueError, match="batch_size"):
+            cl.train(X, y, lr=0.1, steps=2, batch_size=B)
+    for betas, match in ((np.array([0.9, 0.999]), "betas"), ((0.9,), "betas"),
+                         ((1.0, 0.5), r"betas\[0\]"), ((0.5, 1.0), r"betas\[1\]"),
+                         ((-0.1, 0.5), r"betas\[0\]"), ((0.5, 1.5), r"betas\[1\]")):
+        with pytest.raises(ValueError, match=match):
+            cl.train(X, y, optimizer="adam", lr=0.1, steps=2, betas=betas)
+    for rec in ([], [[0, 1]], [0.0, 1.0], [-1, 1], [2, 1]):
+        with pytest.raises(ValueError, match="record"):
+            cl.train(X, y, lr=0.1, steps=3, record=rec)
+
+
 def test_validation_errors():
     X, y = toy(9)
     with pytest.raises(ValueError, match="activation"):
