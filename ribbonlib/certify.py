@@ -472,7 +472,7 @@ def symmetric_eigenvalues(A: Any, *, vectors: Any = None, digits: int | None = N
         raise ValueError(f"A must be a non-empty square matrix, got {M.nrows()} x {M.ncols()}")
     if vectors is None:
         mid = _midpoints(M)
-        mid = 0.5 * (mid + mid.T)
+        mid = 0.5 * mid + 0.5 * mid.T  # halved first: no overflow near the largest float
         if digits is None or digits <= 15:
             _, V = np.linalg.eigh(mid)
             V = V.astype(object)

@@ -143,10 +143,30 @@ def test_eigenvalues_of_a_diagonal_ball_matrix_and_bad_vectors():
         certify.symmetric_eigenvalues(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="square"):
         certify.symmetric_eigenvalues(certify.Enclosure(np.zeros((2, 3)), np.ones((2, 3))))
-    # up to 15 digits the float64 eigenvectors are used, from 16 on mpmath's
-    for digits in (15, 16):
-        enc = certify.symmetric_eigenvalues(A, digits=digits)
-        assert np.all(enc.lo <= [3.0, 2.0, -1.0]) and np.all([3.0, 2.0, -1.0] <= enc.hi)
+    # array_like: nested lists give the same enclosures as the array
+    listed = certify.symmetric_eigenvalues(A.tolist())
+    assert np.array_equal(listed.lo, enc.lo) and np.array_equal(listed.hi, enc.hi)
+
+
+
+def test_eigenvector_source_and_entries_near_the_largest_float(monkeypatch):
+    """Up to 15 digits the eigenvectors are numpy's, from 16 digits mpmath's; entries
+    near the largest float are resolved as any others (to about d u ||A||)."""
+    calls = []
+    eigsy = mpmath.eigsy
+    monkeypatch.setattr(mpmath, "eigsy", lambda *a, **k: calls.append(1) or eigsy(*a, **k))
+    eps = np.finfo(float).eps
+    for scale, cases in ((1.0, ((None, 0), (15, 0), (16, 1))), (1e307, ((None, 0),))):
+        A = scale * np.array([[10.0, 1.0], [1.0, -10.0]])
+        with mpmath.workdps(40):  # the eigenvalues are +-scale sqrt(101)
+            exact = [mpmath.mpf(scale) * mpmath.sqrt(101) * sgn for sgn in (1, -1)]
+        for digits, used in cases:
+            enc = certify.symmetric_eigenvalues(A, digits=digits)
+            assert len(calls) == used
+            assert all(lo <= x <= hi for lo, hi, x in zip(enc.lo, enc.hi, exact))
+            assert np.all(enc.hi - enc.lo <= 16 * eps * 10 * scale)
+        calls.clear()
+
 
 
 def test_cloud_matrices_validate():
@@ -158,6 +178,14 @@ def test_cloud_matrices_validate():
         certify.cloud_matrices([1.0, 0.5], [1.0], 0.5, 3)
     with pytest.raises(ValueError, match="steps"):
         certify.cloud_matrices([1.0, 0.5], [1.0, 1.0], 0.5, -1)
+    # one bit of relative accuracy is a valid request (the least one)
+    S, _ = certify.cloud_matrices([1.0, 0.5], [1.0, 1.0], 0.5, 3, target_bits=1)
+    G, _, _ = certify.time_averages([1.0, 0.5], 0.5, 3, bits=1)
+    assert S.nrows() == G.nrows() == 2
+    for call in (lambda: certify.cloud_matrices([1.0], [1.0], 0.5, 3, target_bits=0),
+                 lambda: certify.time_averages([1.0], 0.5, 3, bits=0)):
+        with pytest.raises(ValueError, match="bits"):
+            call()
     # eta lam >= 2 exactly although the float64 product rounds below 2: an mpmath eta
     # 0.49 ulp above the float just below 2/lam (found by exact search)
     lam = 1.7637746189766141
