@@ -1006,10 +1006,10 @@ def ball_contains(ball, q: Fraction) -> bool:
 @settings(max_examples=60)
 @given(interval_pairs())
 def test_symmetric_modulus_reproduces_the_cross_ratio(pair):
-    """gamma = (1 + kappa)^2 / (4 kappa) in exact rationals from the returned kappa: within
-    a few ulp in float64 (kappa from the correctly rounded gamma, two square roots, a
-    sum, a square and a quotient; d gamma / gamma <= d kappa / kappa), within 1e-28
-    at 30 digits; kappa = 1 exactly for a point interval."""
+    """gamma = (1 + kappa)^2 / (4 kappa) in exact rationals from the returned kappa:
+    within a few ulp in float64 (kappa from the correctly rounded gamma, two square
+    roots, a sum, a square and a quotient; d gamma / gamma <= d kappa / kappa), within
+    1e-28 at 30 digits; kappa = 1 exactly for a point interval."""
     E, F = pair
     g = exact_gamma(E, F)
     for prec, tol in ((None, Fraction(10) * Fraction(U)), (30, Fraction(1, 10**28))):
@@ -1058,7 +1058,8 @@ def test_cauchy_matrix_is_the_exact_matrix(x, y):
     for i in range(p):
         for j in range(q):
             c = 1 / (Fraction(x[i]) - Fraction(y[j]))
-            assert abs(Fraction(Cf[i, j]) - c) <= Fraction(201, 100) * Fraction(U) * abs(c)
+            two_roundings = Fraction(201, 100) * Fraction(U)
+            assert abs(Fraction(Cf[i, j]) - c) <= two_roundings * abs(c)
             assert abs(frac(Cm[i, j]) - c) <= Fraction(1, 10**29) * abs(c)
             for bits, B in balls.items():
                 assert ball_contains(B[i, j], c)
@@ -1123,7 +1124,8 @@ def test_displacement_singular_value_bounds_at_the_edges_of_its_domain():
     """n = 1, scale = 0 and Z_k = 0 are admitted; entries of Z in [1, 2) are capped."""
     out = bounds.displacement_singular_value_bounds([1.0, 1.5, 0.0], 1, 4, scale=0.5)
     assert list(out) == [0.5, 0.5, 0.0, 0.0]
-    assert list(bounds.displacement_singular_value_bounds([1.0], 2, 1, scale=0.0)) == [0]
+    out = bounds.displacement_singular_value_bounds([1.0], 2, 1, scale=0.0)
+    assert list(out) == [0.0]
 
 
 def test_contraction_intervals_need_every_rate_below_one():
@@ -1136,3 +1138,38 @@ def test_contraction_intervals_need_every_rate_below_one():
     eta = math.nextafter(0.5, 0.0)
     E, F = bounds.contraction_intervals([2.0, 1.0], eta)
     assert E == (1.0 - 2.0 * eta, 1.0 - eta) and F == (1 / E[1], 1 / E[0])
+
+
+@settings(max_examples=30)
+@given(problems(d_max=5))
+def test_signal_width_bounds_float64_is_the_30_digit_bound_rounded_up(p):
+    """Both paths evaluate the same formulas from balls of >= 64 bits and round up, the
+    float64 split route through its own float64 minimum (one step up per operation):
+    every route agrees with the 30-digit one to 1e-12, and discrete is min(tr S,
+    tr U G_inf U / n) at i = 0 (no zero placed yet; traces from certify's S)."""
+    lam, b, _, eta, T = p
+    rf = bounds.signal_width_bounds(lam, b, eta, T, route="all")
+    rm = bounds.signal_width_bounds(lam, b, eta, T, route="all", precision=30)
+    for name in bounds.SIGNAL_ROUTES:
+        for x, y in zip(rf[name], rm[name]):
+            assert abs(frac(x) - frac(y)) <= Fraction(1, 10**12) * frac(y) + Fraction(
+                2
+            ) ** -1070, name
+    if T == 0 or not np.any(b):
+        return
+    S, _ = certify.cloud_matrices(lam, b, eta, T, target_bits=120)
+    n = T + 1
+    with ctx.workprec(200):
+        trS = sum((S[k, k] for k in range(lam.size)), arb(0))
+        a = [certify.to_arb(eta) * certify.to_arb(x) for x in lam]
+        # (U G_inf U / n)_kk = lam_k b_k^2 / (n (1 - r_k^2)), 1 - r^2 = a (2 - a)
+        trG = sum(
+            (
+                certify.to_arb(x) * certify.to_arb(y) ** 2 / (n * ak * (2 - ak))
+                for x, y, ak in zip(lam, b, a)
+            ),
+            arb(0),
+        )
+        ref = trS if trS < trG else trG
+        d0 = certify.to_arb(rm["discrete"][0])
+        assert not (d0 < ref) and not (d0 > ref * (1 + arb(2) ** -40))

@@ -142,7 +142,8 @@ def test_eigenvalues_of_a_diagonal_ball_matrix_and_bad_vectors():
     with pytest.raises(ValueError, match="square"):
         certify.symmetric_eigenvalues(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="square"):
-        certify.symmetric_eigenvalues(certify.Enclosure(np.zeros((2, 3)), np.ones((2, 3))))
+        box = certify.Enclosure(np.zeros((2, 3)), np.ones((2, 3)))
+        certify.symmetric_eigenvalues(box)
     # array_like: nested lists give the same enclosures as the array
     listed = certify.symmetric_eigenvalues(A.tolist())
     assert np.array_equal(listed.lo, enc.lo) and np.array_equal(listed.hi, enc.hi)
@@ -154,7 +155,11 @@ def test_eigenvector_source_and_entries_near_the_largest_float(monkeypatch):
     near the largest float are resolved as any others (to about d u ||A||)."""
     calls = []
     eigsy = mpmath.eigsy
-    monkeypatch.setattr(mpmath, "eigsy", lambda *a, **k: calls.append(1) or eigsy(*a, **k))
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return eigsy(*args, **kwargs)
+
+    monkeypatch.setattr(mpmath, "eigsy", spy)
     eps = np.finfo(float).eps
     for scale, cases in ((1.0, ((None, 0), (15, 0), (16, 1))), (1e307, ((None, 0),))):
         A = scale * np.array([[10.0, 1.0], [1.0, -10.0]])
@@ -197,7 +202,7 @@ def test_cloud_matrices_validate():
     assert _exact_value(certify.to_arb(eta)) * Fraction(lam) >= 2
     with pytest.raises(ValueError, match="exactly"):
         certify.cloud_matrices([lam, 0.5], [1.0, 1.0], eta, 3)
-    certify.cloud_matrices([lam, 0.5], [1.0, 1.0], below, 3)  # the float itself is stable
+    certify.cloud_matrices([lam, 0.5], [1.0, 1.0], below, 3)  # the float is stable
 
 
 # ------------------------------------------------------- the ends of the float range
@@ -226,12 +231,13 @@ def _float_neighbours(exact: Fraction) -> tuple[float, float]:
 @example(5, -1, -1077)
 @example(2**53 - 1, 1, 971)  # the largest float, exactly
 @example(2**53 + 1, 1, 971)  # just above it
-def test_enclosures_are_the_neighbouring_floats_at_the_ends_of_the_range(man, sign, exp):
+def test_enclosures_are_the_neighbouring_floats_at_the_range_ends(man, sign, exp):
     """Subnormals and values beyond the largest float: the ends are exactly the two
     floats around the number (or the number itself), from exact rational arithmetic;
     beyond the range the outer end is infinite and the inner one the largest float."""
     exact = sign * Fraction(man) * Fraction(2) ** exp
-    ball = certify.to_arb(mpmath.mp.make_mpf(mpmath.libmp.from_man_exp(sign * man, exp)))
+    x = mpmath.mp.make_mpf(mpmath.libmp.from_man_exp(sign * man, exp))  # exact
+    ball = certify.to_arb(x)
     assert ball.is_exact()
     lo, hi = _float_neighbours(exact)
     for enc in (certify.enclose(ball), certify.enclose(np.array([ball], dtype=object))):
@@ -285,9 +291,10 @@ def test_time_averages_and_cloud_matrices_against_exact_sums(logs, log_top, T, c
             # S_kl = sqrt(lam_k lam_l) b_k b_l cov_kl: its square is rational
             s_kl = Fraction(b[k]) * Fraction(b[l]) * (g - m_ex[k] * m_ex[l])
             with ctx.workprec(2 * S[k, l].mid().bits() + 64):
-                assert _contains(S[k, l] ** 2, Fraction(lam[k]) * Fraction(lam[l]) * s_kl**2)
+                s2 = Fraction(lam[k]) * Fraction(lam[l]) * s_kl**2
+                assert _contains(S[k, l] ** 2, s2)
             assert not (S[k, l] * (1 if s_kl >= 0 else -1) < 0)
-        assert _contains(noise[k], Fraction(lam[k]) * sum(r[k] ** (2 * t) for t in range(n))
-                         / n / d)
+        g_kk = sum(r[k] ** (2 * t) for t in range(n)) / n
+        assert _contains(noise[k], Fraction(lam[k]) * g_kk / d)
     if T == 0:  # a single point: no signal spread, noise lam_k / d
         assert all(x.is_zero() for x in S.entries())
