@@ -839,3 +839,72 @@ def test_exact_signal_rank_at_simple_rational_rates(T):
         for rk, mk in zip(r, m)
     ]
     assert cloud.exact_signal_rank(lam, b, eta, T) == exact_rank(gram) == min(4, T)
+
+
+def stated_float64_bounds(lam, b, s, eta, T, M):
+    """The bounds of ``cloud.float64_error_bounds`` as its docstring states them: the
+    documented accuracy of each closed form (``TIME_ULP``, ``COV_ULP``,
+    ``SAME_SIGN_ULP``, ``SCALE_ULP``), evaluated in mpmath from the float64 values
+    and inflated by ``1 + 2^-20``; same and opposite signs of ``r_k`` decided from the
+    exact rates."""
+    G, m, cov = cloud.time_averages(lam, eta, T)
+    S = cloud.signal_covariance(lam, b, eta, T)
+    noise = cloud.noise_variances(lam, s, eta, T, n_inits=M)
+    same = same_sign(lam, eta)
+    d = len(lam)
+    mp = mpmath.mpf
+    with mpmath.workdps(40):
+        u, grow = mp(2) ** -53, 1 + mp(2) ** -20
+        out = {
+            "G": [[cloud.TIME_ULP * u * mp(x) * grow for x in row] for row in G],
+            "m": [cloud.TIME_ULP * u * mp(x) * grow for x in m],
+        }
+        w = [mpmath.sqrt(mp(x)) * abs(mp(y)) for x, y in zip(lam, b)]
+        cov_b, S_b = [[None] * d for _ in range(d)], [[None] * d for _ in range(d)]
+        for k in range(d):
+            for l in range(d):
+                gm = mp(G[k, l]) + mp(m[k]) * mp(m[l])
+                wide = cloud.COV_ULP * gm
+                wide_S = (cloud.COV_ULP + cloud.SCALE_ULP) * w[k] * w[l] * gm
+                if same[k, l]:
+                    wide = min(wide, cloud.SAME_SIGN_ULP * abs(mp(cov[k, l])))
+                    wide_S = min(
+                        wide_S, (cloud.SAME_SIGN_ULP + cloud.SCALE_ULP) * abs(mp(S[k, l]))
+                    )
+                cov_b[k][l], S_b[k][l] = wide * u * grow, wide_S * u * grow
+        out["cov"], out["S"] = cov_b, S_b
+        ulp_n = cloud.TIME_ULP if M is None else cloud.SAME_SIGN_ULP
+        out["noise"] = [(ulp_n + cloud.SCALE_ULP) * u * mp(x) * grow for x in noise]
+        top = cloud.SAME_SIGN_ULP + cloud.SCALE_ULP + 1
+        out["C"] = [
+            [
+                top * u * (mp(S[k, k]) + mp(noise[k])) * grow if k == l else S_b[k][l]
+                for l in range(d)
+            ]
+            for k in range(d)
+        ]
+    return out
+
+
+CLOUD_EDGES = [  # (lam, eta): rates rounding to exactly 1 from above, from below, and
+    # exactly 1 (r = 0), with fast, alternating and slow modes
+    ([0.33333333333333337, 0.3333333333333333, 0.6, 1e-9, 0.2], 3.0),
+    ([1.0, 1.5, 0.5, 1e-6, 1.999], 1.0),
+]
+
+
+@pytest.mark.parametrize("lam, eta", CLOUD_EDGES)
+@pytest.mark.parametrize("T, M", [(0, None), (1, 3), (5, None), (1000, 7)])
+def test_float64_error_bounds_are_the_stated_accuracy(lam, eta, T, M):
+    """Each bound is its docstring's formula, neither looser nor tighter (to a few
+    roundings of the bound itself)."""
+    lam = np.array(lam)
+    b = np.array([1.0, -0.5, 2.0, 0.0, -1.5])
+    bounds = cloud.float64_error_bounds(lam, b, 0.7, eta, T, n_inits=M)
+    stated = stated_float64_bounds(lam, b, 0.7, eta, T, M)
+    assert set(bounds) == set(stated)
+    for key, want in stated.items():
+        got = bounds[key]
+        for idx in np.ndindex(got.shape):
+            exact = want[idx[0]][idx[1]] if got.ndim == 2 else want[idx[0]]
+            assert abs(mpmath.mpf(got[idx]) - exact) <= 16 * U * exact, (key, idx)

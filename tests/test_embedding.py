@@ -231,3 +231,18 @@ def test_bhattacharyya_error_bound_is_its_stated_formula(N, C):
         exact = (C + 3) * u + (N + 3) * u * Fraction(d)
         assert abs(Fraction(got) - exact) <= 2 * u * exact
     assert bound[-1] == np.inf
+
+
+def test_gaussian_distance_of_one_pair_is_a_float_and_of_many_an_array():
+    """The last axis runs over samples and the others broadcast: one pair of models
+    gives a Python ``float`` (as the text prints it), rows of models an array of
+    their distances, each the one-pair value."""
+    mu1 = np.array([[0.0, 1.0, 2.0], [1.0, 1.0, 1.0]])
+    mu2 = np.array([1.0, 1.0, 0.0])
+    one = E.bhattacharyya_gaussian(mu1[0], mu2, 0.5)
+    assert type(one) is float and one == 5 / 6
+    many = E.bhattacharyya_gaussian(mu1, mu2, 0.5)
+    assert isinstance(many, np.ndarray) and many.shape == (2,)
+    assert many.tolist() == [one, E.bhattacharyya_gaussian(mu1[1], mu2, 0.5)]
+    column = E.bhattacharyya_gaussian(mu1[:1], mu2, 0.5)
+    assert isinstance(column, np.ndarray) and column.tolist() == [one]
