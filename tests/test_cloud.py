@@ -868,9 +868,8 @@ def stated_float64_bounds(lam, b, s, eta, T, M):
                 wide_S = (cloud.COV_ULP + cloud.SCALE_ULP) * w[k] * w[l] * gm
                 if same[k, l]:
                     wide = min(wide, cloud.SAME_SIGN_ULP * abs(mp(cov[k, l])))
-                    wide_S = min(
-                        wide_S, (cloud.SAME_SIGN_ULP + cloud.SCALE_ULP) * abs(mp(S[k, l]))
-                    )
+                    top_S = cloud.SAME_SIGN_ULP + cloud.SCALE_ULP
+                    wide_S = min(wide_S, top_S * abs(mp(S[k, l])))
                 cov_b[k][l], S_b[k][l] = wide * u * grow, wide_S * u * grow
         out["cov"], out["S"] = cov_b, S_b
         ulp_n = cloud.TIME_ULP if M is None else cloud.SAME_SIGN_ULP
