@@ -29,7 +29,8 @@ The arc-cosine kernel of order ``n`` is
 .. math:: k_n(x, y) = 2\\,\\mathbb{E}_{w \\sim N(0, I)}\\big[H(w\\cdot x)H(w\\cdot y)
           (w\\cdot x)^n (w\\cdot y)^n\\big] = \\frac{1}{\\pi}\\lVert x\\rVert^n \\lVert y\\rVert^n J_n(\\theta),
 
-with ``H`` the Heaviside step: the definition of Cho and Saul (2009) *including* their
+with ``H`` the Heaviside step (``H(0) = 0`` wherever it is evaluated in floating
+point): the definition of Cho and Saul (2009) *including* their
 factor 2, whose closed form is
 their ``(1/π)‖x‖^n‖y‖^n J_n(θ)``: the two expressions are equal (there is no extra
 factor), so that ``k_n(x, x) = (2n − 1)!! ‖x‖^(2n)`` (``E[u^(2n)]`` of a Gaussian ``u``
@@ -266,10 +267,24 @@ def arccos_angular(theta: Any, order: int = 1) -> np.ndarray:
     return 3.0 * s * c + rest * (1.0 + 2.0 * c * c)
 
 
-def _angles(A: np.ndarray, B: np.ndarray, nA: np.ndarray, nB: np.ndarray, same: bool) -> np.ndarray:
-    """Angles between rows, ``θ = 2 atan2(‖x̂ − ŷ‖, ‖x̂ + ŷ‖)`` (accurate near 0 and π)."""
-    Ua = A / np.where(nA > 0, nA, 1.0)[:, None]
-    Ub = B / np.where(nB > 0, nB, 1.0)[:, None]
+def _unit_rows(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of unit length, and the norms as ``ν 2^e`` without overflow or underflow.
+
+    Each row is multiplied by the power of two that brings its largest entry into
+    ``[1, 2)`` (exact, but for entries below ``2^-1074`` of that one, which underflow),
+    so that its sum of squares, ``ν²``, lies in ``[1, 4d)`` whatever the scale of the
+    row; ``ν = 0`` for a zero row only. Returns the unit rows, ``ν`` and ``e``.
+    """
+    _, e = np.frexp(np.max(np.abs(A), axis=1))
+    e = e - 1                                   # largest entry in [2^e, 2^(e+1))
+    S = np.ldexp(A, -e[:, None])
+    nu = np.linalg.norm(S, axis=1)
+    return S / np.where(nu > 0, nu, 1.0)[:, None], nu, e
+
+
+def _angles(Ua: np.ndarray, Ub: np.ndarray, same: bool) -> np.ndarray:
+    """Angles between unit rows, ``θ = 2 atan2(‖x̂ − ŷ‖, ‖x̂ + ŷ‖)`` (accurate near 0
+    and π)."""
     minus = cdist(Ua, Ub, "euclidean")
     plus = cdist(Ua, -Ub, "euclidean")
     theta = 2.0 * np.arctan2(minus, plus)
@@ -303,7 +318,9 @@ def arccos(X: Any, Y: Any = None, order: int = 1) -> np.ndarray:
         The kernel matrix. Angles are computed as ``2 atan2(‖x̂ − ŷ‖, ‖x̂ + ŷ‖)``, so
         identical and nearly parallel inputs lose no accuracy. Each entry is within
         ``(9d + 32) ε (2n − 1)!! ‖x‖^n ‖y‖^n`` of the exact ``k_n`` of the given floats
-        (``ε = 2^-52``; barring overflow and underflow of ``‖x‖^n ‖y‖^n``). This is a
+        (``ε = 2^-52``; barring overflow and underflow of ``‖x‖^n ‖y‖^n``, whatever the
+        scale of ``x`` and ``y`` themselves: rows are scaled by powers of two before
+        their norms are taken). This is a
         first-order round-off bound: the norms are correct to ``(d + 1) ε`` relative,
         the angle to ``(6d + 19) ε``, which moves ``J_n/π`` by at most
         ``0.73 (2n − 1)!!`` times as much (the largest ``|J_n'|/(π (2n − 1)!!)``), and
@@ -319,14 +336,16 @@ def arccos(X: Any, Y: Any = None, order: int = 1) -> np.ndarray:
     n = _order(order)
     A, B, same = _pair(X, Y)
     _size(A.shape[0] * B.shape[0], "the kernel matrix")
-    nA = np.linalg.norm(A, axis=1)
-    nB = nA if same else np.linalg.norm(B, axis=1)
-    if n == 0 and (np.any(nA == 0.0) or np.any(nB == 0.0)):
+    Ua, nuA, eA = _unit_rows(A)
+    Ub, nuB, eB = (Ua, nuA, eA) if same else _unit_rows(B)
+    if n == 0 and (np.any(nuA == 0.0) or np.any(nuB == 0.0)):
         raise ValueError("X and Y must have non-zero rows for order 0 (the angle of a zero vector is undefined)")
-    theta = _angles(A, B, nA, nB, same)
+    theta = _angles(Ua, Ub, same)
     K = arccos_angular(theta, n) / np.pi
     if n:
-        K = K * np.outer(nA**n, nB**n)
+        # ‖x‖^n ‖y‖^n = (ν_x ν_y)^n 2^(n (e_x + e_y)): only the final scaling can
+        # overflow or underflow, and only where the product itself does
+        K = np.ldexp(K * np.outer(nuA, nuB) ** n, n * np.add.outer(eA, eB))
     return K
 
 
@@ -419,8 +438,10 @@ def arccos_enclosure(x: Any, y: Any, order: int = 1, *, bits: int = 128) -> Any:
     order : int, optional
         ``n`` in ``{0, 1, 2}``.
     bits : int, optional
-        Target accuracy in bits, ``>= 64``: the radius of the result is about
-        ``2^-bits`` of ``‖x‖^n ‖y‖^n`` (the arithmetic runs with 64 guard bits).
+        Target accuracy in bits, ``>= 64``: the quadrature stops once its error
+        estimate is below ``2^-bits`` of ``‖x‖^n ‖y‖^n``, so the radius of the result
+        is at most about that, and usually far smaller (the arithmetic runs with 64
+        guard bits).
 
     Returns
     -------
@@ -492,7 +513,8 @@ def arccos_features(X: Any, order: int, width: int, seed: int) -> np.ndarray:
     """Random features whose Gram matrix estimates :func:`arccos` without bias.
 
     ``Φ_ij = sqrt(2/m) H(w_j·x_i) (w_j·x_i)^n`` with ``w_j ~ N(0, I_d)`` i.i.d.
-    (``numpy.random.default_rng(seed)``, drawn as an ``(m, d)`` array), so that
+    (``numpy.random.default_rng(seed)``, drawn as an ``(m, d)`` array) and
+    ``H(0) = 0`` (a zero input has zero features, also for ``n = 0``), so that
     ``E[Φ Φᵀ] = k_n`` and ``m·Φ_ij Φ_lj`` (``j = 1..m``) are ``m`` i.i.d. samples with
     mean ``k_n(x_i, x_l)``. The same ``seed``, ``width`` and number of features give the
     same weights, so features of two input sets built with them are jointly valid.
@@ -536,7 +558,11 @@ def fourier_features(X: Any, width: int, seed: int, *, length_scale: float, kern
     ``g_j ~ N(0, I)`` and ``c_j ~ N(0, 1)`` (a multivariate Cauchy vector, whose
     characteristic function is ``exp(−‖δ‖/ℓ)``). Since
     ``E_β[2 cos(a + β) cos(b + β)] = cos(a − b)``, ``E[Φ Φᵀ]`` is
-    ``E_ω[cos(ω·(x − y))]``, the kernel (Bochner's theorem).
+    ``E_ω[cos(ω·(x − y))]``, the kernel (Bochner's theorem). From
+    ``numpy.random.default_rng(seed)`` the ``g_j`` are drawn first (an ``(m, d)``
+    array), then for the Laplace kernel the ``c_j``, then the ``β_j``: the same seed,
+    width, length scale and kernel give the same ``ω`` and ``β``, so features of two
+    input sets built with them are jointly valid.
 
     Parameters
     ----------

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from ribbonlib import certify, check, cloud, dynamics, kernels, spectra
+from ribbonlib import _validate, certify, check, cloud, dynamics, kernels, spectra
 
 RNG_SEED = 20260606
 
@@ -146,6 +146,10 @@ def test_two_layer_relu_moments():
     check.statistical("output covariance = k_1 at width 64", prod.mean(axis=0)[iu_all],
                       kernels.arccos(X, order=1)[iu_all],
                       (prod.std(axis=0, ddof=1) / np.sqrt(R))[iu_all])
+    nngps = np.array([n.nngp for n in nets])
+    check.statistical("read-out part of the empirical NTK: unbiased for k_1",
+                      nngps.mean(axis=0)[iu], kernels.arccos(X, order=1)[iu],
+                      (nngps.std(axis=0, ddof=1) / np.sqrt(R))[iu])
 
 
 def test_two_layer_relu_readout_is_nngp_estimate():
@@ -843,3 +847,160 @@ def test_rbf_laplace_domain(seed):
                     ref = mpmath.exp(-z)
                     err = abs(mpmath.mpf(float(got)) - ref)
                     assert err <= (z * c + 1) * EPS * ref, (i, j, float(z), float(got))
+
+
+# ------------------------------------ defaults, edges of the domain and size guards
+
+
+def test_documented_defaults():
+    X = points(5, 3, seed=15)
+    assert np.array_equal(kernels.arccos(X), kernels.arccos(X, order=1))
+    t = np.linspace(0.0, np.pi, 7)
+    assert np.array_equal(kernels.arccos_angular(t), kernels.arccos_angular(t, 1))
+    e = kernels.arccos_enclosure(X[0], X[3])
+    f = kernels.arccos_enclosure(X[0], X[3], 1, bits=128)
+    assert e.mid() == f.mid() and e.rad() == f.rad()
+    le = kernels.linear_equivalent(kernels.rbf(X, length_scale=1.0), X[:, 0])
+    assert le.s == np.sqrt(le.lam.size)  # sigma0 = 1: s = sqrt(d)
+
+
+@pytest.mark.parametrize("call,count", [
+    (lambda X, Y: kernels.rbf(X, Y, length_scale=1.0), 3 * 4),
+    (lambda X, Y: kernels.laplace(X, Y, length_scale=1.0), 3 * 4),
+    (lambda X, Y: kernels.arccos(X, Y, order=1), 3 * 4),
+    (lambda X, Y: kernels.arccos_features(X, 1, 7, seed=0), 3 * 7 + 7 * 5),
+    (lambda X, Y: kernels.fourier_features(X, 7, 0, length_scale=1.0), 3 * 7 + 7 * 5),
+    (lambda X, Y: kernels.two_layer_relu(X, 7, 0), 3 * 7 + 7 * 5),
+])
+def test_size_guards_refuse_exactly_beyond_the_limit(monkeypatch, call, count):
+    """N = 3 and N' = 4 inputs in d = 5, width m = 7: a kernel matrix holds N N' numbers,
+    features and a hidden layer N m + m d. The call runs when MAX_ENTRIES is that count
+    and is refused, naming it, when the limit is one less."""
+    X, Y = points(3, 5, seed=16), points(4, 5, seed=17)
+    monkeypatch.setattr(_validate, "MAX_ENTRIES", count)
+    call(X, Y)
+    monkeypatch.setattr(_validate, "MAX_ENTRIES", count - 1)
+    with pytest.raises(ValueError, match=f"would hold {count:,} numbers"):
+        call(X, Y)
+
+
+def test_edges_of_the_accepted_domain():
+    """Two rows suffice for a median distance and for standardising (one column too); a
+    cloud may have one point per run, one coordinate and a block of one; everything
+    beyond the documented domain is refused."""
+    assert kernels.median_length_scale([[0.0], [0.5]]) == 0.5
+    np.testing.assert_array_equal(kernels.standardise([[1.0], [3.0]]), [[-1.0], [1.0]])
+    Z = np.random.default_rng(18).standard_normal((4, 1, 1))
+    one = kernels.cloud_moments(Z, block=1)
+    assert one.cov.shape == (1, 1) and one.cov[0, 0] == pytest.approx(np.var(Z), rel=1e-14)
+    refused = [
+        (lambda: kernels.cloud_moments(np.ones((2, 0, 3))), "runs must have shape"),
+        (lambda: kernels.cloud_moments(np.ones((2, 3, 0))), "runs must have shape"),
+        (lambda: kernels.project(np.ones(0), np.ones((0, 2))), "U must be a finite"),
+        (lambda: kernels.project(np.ones(3), np.ones(3)), "U must be a finite"),
+        (lambda: kernels.project(np.ones(2), [[1.0, np.nan], [0.0, 1.0]]),
+         "U must be a finite"),
+        (lambda: kernels.fit_power_law(np.ones((2, 2)), 1, 2), "1-D array"),
+        (lambda: kernels.arccos([[1.0, 0.0]], [[0.0, 0.0]], order=0), "non-zero rows"),
+        (lambda: kernels.linear_equivalent(np.eye(2), np.ones(2), rtol=1.0), "rtol"),
+    ]
+    for call, match in refused:
+        with pytest.raises(ValueError, match=match):
+            call()
+
+
+def test_eigenvalue_cuts_at_their_boundaries():
+    """A mode with κ = rtol κ_1 exactly is dropped; an eigenvalue of exactly −1e-10 times
+    the largest (of K/N, or of init_cov) is round-off and accepted. Diagonal matrices,
+    N = 2: their eigenvalues are the diagonal entries, exactly."""
+    K = np.diag([2.0, 2e-10])                   # K/N = diag(1, 1e-10)
+    assert np.array_equal(kernels.spectrum(K).lam, [1.0, 1e-10])
+    le = kernels.linear_equivalent(K, [1.0, 1.0])
+    assert le.dropped == 1 and np.array_equal(le.lam, [1.0])
+    K = np.diag([8.0, -8e-10])                  # K/N = diag(4, -1e-10 * 4)
+    assert np.array_equal(kernels.spectrum(K).lam, [4.0, -1e-10 * 4.0])
+    assert kernels.linear_equivalent(K, [1.0, 1.0]).dropped == 1
+    P = np.diag([4.0, -1e-10 * 4.0])
+    assert np.array_equal(np.linalg.eigvalsh(P), [-1e-10 * 4.0, 4.0])
+    fc = kernels.cloud_covariance(np.eye(2), [1.0, -1.0], P, 1.0, 3)
+    # K = I: U is a signed permutation and Q = UᵀPU/N holds the entries of P/N
+    assert np.array_equal(np.sort(np.diag(fc.Q)), [-1e-10 * 2.0, 2.0])
+
+
+def test_cloud_moments_standard_errors():
+    """One point per run: Ĉ is the variance of the M points and its standard error that
+    of a mean of M squared deviations (ψ_j differs from (z_j − z̄)² by the constant
+    z̄²). Coordinates that vanish in every run add nothing to the total variance or to
+    its standard error."""
+    rng = np.random.default_rng(19)
+    M = 50
+    z = rng.standard_normal(M) * 1.7 + 0.4
+    mom = kernels.cloud_moments(z[:, None, None])
+    dev2 = (z - z.mean()) ** 2
+    assert mom.cov[0, 0] == pytest.approx(dev2.mean(), rel=1e-13)
+    assert mom.se[0, 0] == pytest.approx(dev2.std(ddof=1) / np.sqrt(M), rel=1e-12)
+    Z = np.zeros((M, 6, 3))
+    Z[:, :, 1] = rng.standard_normal((M, 6)) + np.linspace(0.0, 1.0, 6)
+    mom = kernels.cloud_moments(Z)
+    assert mom.total == pytest.approx(mom.cov[1, 1], rel=1e-13)
+    assert mom.total_se == pytest.approx(mom.se[1, 1], rel=1e-12)
+
+
+def test_feature_maps_are_their_documented_draws():
+    """Both feature maps from the draws their docstrings name, with H(0) = 0: a zero
+    input has zero features of every order."""
+    X = points(4, 3, seed=20)
+    X[3] = 0.0
+    m, seed, ell = 50, 21, 0.8
+    U = X @ np.random.default_rng(seed).standard_normal((m, 3)).T
+    for n in (0, 1, 2):
+        ref = np.sqrt(2.0 / m) * np.where(U > 0, 1.0, 0.0) * np.abs(U) ** n
+        np.testing.assert_allclose(kernels.arccos_features(X, n, m, seed), ref,
+                                   rtol=1e-14, atol=0)
+    assert np.all(kernels.arccos_features(X, 0, m, seed)[3] == 0.0)
+    for kind in ("rbf", "laplace"):
+        rng = np.random.default_rng(seed)
+        g = rng.standard_normal((m, 3))
+        c = np.abs(rng.standard_normal(m)) if kind == "laplace" else np.ones(m)
+        beta = rng.uniform(0.0, 2.0 * np.pi, m)
+        arg = X @ (g / (ell * c[:, None])).T + beta
+        got = kernels.fourier_features(X, m, seed, length_scale=ell, kernel=kind)
+        # the phases agree to a few ulp of their size
+        tol = 8 * EPS * (np.abs(arg) + 1) * np.sqrt(2.0 / m)
+        assert np.all(np.abs(got - np.sqrt(2.0 / m) * np.cos(arg)) <= tol)
+
+
+@pytest.mark.parametrize("n,ex,ey", [(0, 200, -200), (0, -170, -170), (1, -170, 160),
+                                     (1, 200, -195), (2, 150, -160), (2, -160, 150)])
+def test_arccos_at_extreme_scales(n, ex, ey):
+    """Inputs whose squared norms overflow or underflow, with ‖x‖^n ‖y‖^n representable:
+    the stated bound holds (regression: rows were normalised by norms computed from
+    their squares, so k_0 of two orthogonal inputs of norm 1e200 came out as 1, and a
+    row of norm 1e-170 counted as a zero row)."""
+    rng = np.random.default_rng(24 + n)
+    x = rng.standard_normal(3) * 10.0**ex
+    y = rng.standard_normal(3) * 10.0**ey
+    with np.errstate(over="ignore"):  # the Gram matrix's diagonal ‖x‖^(2n) may overflow
+        lib = [kernels.arccos(x[None], y[None], order=n)[0, 0],
+               kernels.arccos(np.vstack([x, y]), order=n)[0, 1]]
+    ref = kernels.arccos_enclosure(x, y, n)
+    with ctx.workprec(REF_BITS):
+        xx = sum((arb(float(t)) ** 2 for t in x), arb(0))
+        yy = sum((arb(float(t)) ** 2 for t in y), arb(0))
+        nxy = _upper((xx * yy).sqrt() ** n)
+    check.certified_less_equal(f"k_{n} at extreme scales, (9d+32) eps bound",
+                               _gaps(lib, [ref] * 2), (9 * 3 + 32) * EPS * (1, 1, 3)[n] * nxy)
+
+
+def test_arccos_enclosure_precision_and_radius():
+    """The ball comes at bits + 64 bits of precision, with a radius of at most 2^-bits of
+    ‖x‖^n ‖y‖^n."""
+    rng = np.random.default_rng(23)
+    for bits in (64, 128):
+        for n in range(3):
+            x, y = rng.standard_normal((2, 4))
+            e = kernels.arccos_enclosure(x, y, n, bits=bits)
+            man, _ = e.mid().man_exp()
+            assert int(man).bit_length() <= bits + 64
+            scale = (np.linalg.norm(x) * np.linalg.norm(y)) ** n
+            assert float(e.rad()) <= 2.0**-bits * scale
