@@ -873,9 +873,9 @@ def test_documented_defaults():
     (lambda X, Y: kernels.two_layer_relu(X, 7, 0), 3 * 7 + 7 * 5),
 ])
 def test_size_guards_refuse_exactly_beyond_the_limit(monkeypatch, call, count):
-    """N = 3 and N' = 4 inputs in d = 5, width m = 7: a kernel matrix holds N N' numbers,
-    features and a hidden layer N m + m d. The call runs when MAX_ENTRIES is that count
-    and is refused, naming it, when the limit is one less."""
+    """N = 3 and N' = 4 inputs in d = 5, width m = 7: a kernel matrix holds N N'
+    numbers, features and a hidden layer N m + m d. The call runs when MAX_ENTRIES is
+    that count and is refused, naming it, when the limit is one less."""
     X, Y = points(3, 5, seed=16), points(4, 5, seed=17)
     monkeypatch.setattr(_validate, "MAX_ENTRIES", count)
     call(X, Y)
@@ -892,7 +892,8 @@ def test_edges_of_the_accepted_domain():
     np.testing.assert_array_equal(kernels.standardise([[1.0], [3.0]]), [[-1.0], [1.0]])
     Z = np.random.default_rng(18).standard_normal((4, 1, 1))
     one = kernels.cloud_moments(Z, block=1)
-    assert one.cov.shape == (1, 1) and one.cov[0, 0] == pytest.approx(np.var(Z), rel=1e-14)
+    assert one.cov.shape == (1, 1)
+    assert one.cov[0, 0] == pytest.approx(np.var(Z), rel=1e-14)
     refused = [
         (lambda: kernels.cloud_moments(np.ones((2, 0, 3))), "runs must have shape"),
         (lambda: kernels.cloud_moments(np.ones((2, 3, 0))), "runs must have shape"),
@@ -910,9 +911,9 @@ def test_edges_of_the_accepted_domain():
 
 
 def test_eigenvalue_cuts_at_their_boundaries():
-    """A mode with κ = rtol κ_1 exactly is dropped; an eigenvalue of exactly −1e-10 times
-    the largest (of K/N, or of init_cov) is round-off and accepted. Diagonal matrices,
-    N = 2: their eigenvalues are the diagonal entries, exactly."""
+    """A mode with κ = rtol κ_1 exactly is dropped; an eigenvalue of exactly −1e-10
+    times the largest (of K/N, or of init_cov) is round-off and accepted. Diagonal
+    matrices, N = 2: their eigenvalues are the diagonal entries, exactly."""
     K = np.diag([2.0, 2e-10])                   # K/N = diag(1, 1e-10)
     assert np.array_equal(kernels.spectrum(K).lam, [1.0, 1e-10])
     le = kernels.linear_equivalent(K, [1.0, 1.0])
@@ -988,13 +989,14 @@ def test_arccos_at_extreme_scales(n, ex, ey):
         xx = sum((arb(float(t)) ** 2 for t in x), arb(0))
         yy = sum((arb(float(t)) ** 2 for t in y), arb(0))
         nxy = _upper((xx * yy).sqrt() ** n)
+    tol = (9 * 3 + 32) * EPS * (1, 1, 3)[n] * nxy
     check.certified_less_equal(f"k_{n} at extreme scales, (9d+32) eps bound",
-                               _gaps(lib, [ref] * 2), (9 * 3 + 32) * EPS * (1, 1, 3)[n] * nxy)
+                               _gaps(lib, [ref] * 2), tol)
 
 
 def test_arccos_enclosure_precision_and_radius():
-    """The ball comes at bits + 64 bits of precision, with a radius of at most 2^-bits of
-    ‖x‖^n ‖y‖^n."""
+    """The ball comes at bits + 64 bits of precision, with a radius of at most 2^-bits
+    of ‖x‖^n ‖y‖^n."""
     rng = np.random.default_rng(23)
     for bits in (64, 128):
         for n in range(3):
