@@ -302,7 +302,9 @@ def train(X: Any, y: Any, width: int, seeds: Sequence[int], eta: float, steps: i
     ValueError
         For bad inputs, width, seeds, ``η <= 0``, ``steps < 0``, ``scale <= 0``.
     FloatingPointError
-        If a network's predictions overflow (training diverged), naming the seed and step.
+        If a network's predictions or weights overflow (training diverged; a unit whose
+        weights overflow to ``−inf`` may leave the predictions finite), naming the seed
+        and step.
     """
     A = _validate.matrix(X)
     N, d = A.shape

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ribbonlib import dynamics, kernels, networks
+from ribbonlib import _validate, dynamics, kernels, networks
 
 EPS = np.finfo(float).eps
 
@@ -118,6 +118,14 @@ def test_one_training_step_is_a_gradient_step(scale):
     f1 = networks.forward(X, W - lr * gW, a - lr * ga, scale)
     np.testing.assert_allclose(nets.outputs[0, 0], networks.forward(X, W, a, scale), rtol=1e-13, atol=1e-14)
     np.testing.assert_allclose(nets.outputs[0, 1], f1, rtol=1e-12, atol=1e-13)
+    # how far the step moved the weights and the tangent kernel, relative to the start
+    step = np.sqrt(np.sum(gW**2) + np.sum(ga**2)) * lr
+    assert nets.weight_change[0] == pytest.approx(
+        step / np.sqrt(np.sum(W**2) + np.sum(a**2)), rel=1e-10)
+    K0 = networks.tangent_kernel(X, W, a)
+    K1 = networks.tangent_kernel(X, W - lr * gW, a - lr * ga)
+    assert nets.kernel_change[0] == pytest.approx(
+        np.linalg.norm(K1 - K0) / np.linalg.norm(K0), rel=1e-10)
 
 
 def test_step_remainder_is_the_bilinear_term_plus_the_kinks():
@@ -273,6 +281,18 @@ def test_fit_exponent_with_a_correction_term():
     assert corrected.powers == (-0.5,)
 
 
+def test_fitted_law_with_its_correction():
+    """The fitted law evaluates c x^p exp(Σ β_q x^q) with the mean coefficients: for
+    replicates 0.8 and 0.88 times x^(-1/2) exp(-x^(-1/2)), their geometric mean."""
+    x = 2.0 ** np.arange(4, 13)
+    law = x**-0.5 * np.exp(-1.0 * x**-0.5)
+    fit = networks.fit_exponent(x, np.column_stack([0.8 * law, 0.88 * law]),
+                                corrections=(-0.5,))
+    xs = np.array([3.0, 50.0, 7000.0])
+    ref = np.sqrt(0.8 * 0.88) * xs**-0.5 * np.exp(-(xs**-0.5))
+    np.testing.assert_allclose(fit(xs), ref, rtol=1e-9)
+
+
 def test_fit_exponent_standard_error_is_calibrated():
     rng = np.random.default_rng(5)
     x = 2.0 ** np.arange(4, 12)
@@ -286,7 +306,17 @@ def test_fit_exponent_standard_error_is_calibrated():
     assert abs(np.mean(zs)) < 0.2 and 1.0 < np.var(zs) < 1.8
 
 
+def test_fit_exponent_accepts_abscissae_below_one():
+    x = np.array([0.25, 0.5, 1.0])
+    fit = networks.fit_exponent(x, np.column_stack([2 * x**1.5, 3 * x**1.5]))
+    assert fit.exponent == pytest.approx(1.5, abs=1e-12)
+
+
 @pytest.mark.parametrize("x,values,corr,match", [
+    ([0.0, 1.0, 2.0], np.ones((3, 2)), (), "> 0"),
+    ([1.0, 2.0], [[1.0, 1.0], [0.0, 1.0]], (), "> 0"),
+    ([1.0, 2.0, 4.0], np.ones((2, 2)), (), "values must have shape"),
+    ([1.0, 2.0, 4.0], np.ones((3, 2)), (0.0,), "corrections"),
     ([1.0, 1.0], np.ones((2, 3)), (), "distinct"),
     ([1.0, 2.0], np.ones((2, 1)), (), "R >= 2"),
     ([1.0, 2.0], -np.ones((2, 3)), (), "> 0"),
@@ -296,3 +326,88 @@ def test_fit_exponent_standard_error_is_calibrated():
 def test_fit_exponent_validates(x, values, corr, match):
     with pytest.raises(ValueError, match=match):
         networks.fit_exponent(x, values, corrections=corr)
+
+
+# --------------------------------------- defaults, edges of the domain, size guards
+
+
+def test_documented_defaults_and_edges():
+    """scale = 1 by default; d = 1 and width 1 are in the domain; a layer of no units,
+    and non-finite trajectories, are refused."""
+    X, y = _data(N=5, d=1, seed=4)
+    W, a = networks.init_weights(1, 1, 3)
+    g, g1 = networks.loss_gradient(X, y, W, a), networks.loss_gradient(X, y, W, a, 1.0)
+    assert np.array_equal(g[0], g1[0]) and np.array_equal(g[1], g1[1])
+    nets = networks.train(X, y, 1, [3], 0.2, 4)
+    assert nets.scale == 1.0
+    np.testing.assert_array_equal(
+        nets.outputs, networks.train(X, y, 1, [3], 0.2, 4, scale=1.0).outputs)
+    with pytest.raises(ValueError, match="W must have shape"):
+        networks.forward(X, np.ones((0, 1)), np.ones(0))
+    F = np.zeros((3, 5))
+    with pytest.raises(ValueError, match="finite"):
+        networks.trajectory_distance(F, F + np.nan, y)
+
+
+@pytest.mark.parametrize("call,count", [
+    (lambda X, y, W, a: networks.init_weights(5, 7, 0), 7 * (5 + 1)),
+    (lambda X, y, W, a: networks.tangent_kernel(X, W, a), 3 * 7),
+    (lambda X, y, W, a: networks.train(X, y, 7, [0, 1], 0.1, 4),
+     2 * (4 + 1) * 3 + 4 * 3 * 7),
+])
+def test_size_guards_refuse_exactly_beyond_the_limit(monkeypatch, call, count):
+    """N = 3 inputs in d = 5, width m = 7: the weights hold m (d + 1) numbers, the
+    hidden layer N m, training R (T + 1) N predictions and four N × m work arrays. The
+    call runs when MAX_ENTRIES is that count and is refused, naming it, one below."""
+    X, y = _data(N=3, d=5, seed=6)
+    W, a = networks.init_weights(5, 7, 0)
+    monkeypatch.setattr(_validate, "MAX_ENTRIES", count)
+    call(X, y, W, a)
+    monkeypatch.setattr(_validate, "MAX_ENTRIES", count - 1)
+    with pytest.raises(ValueError, match=f"would hold {count:,} numbers"):
+        call(X, y, W, a)
+
+
+def test_the_kink_counts_as_inactive():
+    """H(0) = 0: a unit whose pre-activation vanishes exactly (w_j = (±1, 0, 0) on
+    inputs x = (0, ·, ·)) moves neither through its step in the gradient nor in the
+    tangent kernel, as in the explicit Jacobian."""
+    X, y = _data(N=8, d=3, seed=5)
+    W, a = networks.init_weights(3, 6, 7)
+    X[:3, 0] = 0.0
+    W[:2] = [[1.0, 0.0, 0.0], [-2.0, 0.0, 0.0]]
+    assert np.all((X @ W.T)[:3, :2] == 0.0)
+    scale = 0.7
+    J = _jacobian(X, W, a, scale)
+    r = (networks.forward(X, W, a, scale) - y) / X.shape[0]
+    gW, ga = networks.loss_gradient(X, y, W, a, scale)
+    ref = J.T @ r
+    np.testing.assert_allclose(np.concatenate([gW.ravel(), ga]), ref, rtol=1e-12,
+                               atol=1e-13 * np.abs(ref).max())
+    JJ = J @ J.T / scale**2
+    np.testing.assert_allclose(networks.tangent_kernel(X, W, a), JJ, rtol=1e-12,
+                               atol=1e-13 * np.abs(JJ).max())
+
+
+def test_initial_tangent_kernel_where_a_preactivation_rounds_to_zero():
+    """A subnormal input: w·x rounds to zero for the units with |w_1| < 1/2, and both
+    functions count those units as inactive, so two_layer_relu's ntk is still the
+    tangent kernel at the seed's weights, entry by entry."""
+    X = np.array([[5e-324, 0.0], [1e150, 0.0], [0.3, -0.7]])
+    m, seed = 64, 2
+    W, a = networks.init_weights(2, m, seed)
+    assert np.any((X @ W.T)[0] == 0.0) and np.any((X @ W.T)[0] > 0.0)
+    ref = networks.tangent_kernel(X, W, a)
+    np.testing.assert_allclose(kernels.two_layer_relu(X, m, seed).ntk, ref, rtol=1e-12,
+                               atol=0)
+
+
+def test_a_weight_that_overflows_is_divergence():
+    """One unit, one input: a step so large that w overflows to −inf while a stays
+    finite. The unit is then dead and the predictions stay finite (0), but the
+    weights have left the finite numbers: training reports it."""
+    X, y = np.array([[1.0]]), np.array([-1e3])
+    W, a = networks.init_weights(1, 1, 11)
+    assert W[0, 0] > 0 and a[0] / W[0, 0] > 30  # grad_w / grad_a = a / w
+    with pytest.raises(FloatingPointError, match="seed 11"):
+        networks.train(X, y, 1, [11], 1e306, 3)
