@@ -453,7 +453,11 @@ def simulate_online(lam: Any, b: Any, c0: Any, eta: float, batch_size: int, step
     Works in the eigenbasis of ``Σ`` (exact: the coordinates ``v_kᵀx`` of
     ``x ~ N(0, Σ)`` are independent ``N(0, λ_k)``). Every step of every run draws
     ``B`` fresh inputs and label noises and applies
-    ``c_{t+1} = c_t − (η/B) Σ_b x_b (x_bᵀ(c_t − b) − ε_b)``, all runs at once.
+    ``c_{t+1} = c_t − (η/B) Σ_b x_b (x_bᵀ(c_t − b) − ε_b)``, all runs at once. At each
+    step ``numpy.random.default_rng(seed)`` gives the inputs of all runs first, as an
+    ``(M, B, d)`` array of standard normals times ``sqrt(λ)``, then, when
+    ``σ_ε > 0``, the label noises, as an ``(M, B)`` array of standard normals times
+    ``σ_ε``.
 
     Parameters
     ----------

@@ -17,7 +17,10 @@ Each float64 result is compared with the round-off bound its docstring states.
 from __future__ import annotations
 
 import itertools
+import warnings
 from fractions import Fraction
+
+import mpmath
 
 import numpy as np
 import pytest
@@ -25,7 +28,7 @@ from flint import arb, arb_mat, ctx
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ribbonlib import certify, check, cloud, dynamics, sgd, spectra
+from ribbonlib import _validate, certify, check, cloud, dynamics, sgd, spectra
 
 U = 2.0**-53
 PREC = 256
@@ -766,6 +769,10 @@ def test_ribbon_map_against_direct_spectra():
     assert out.gd.any() and not out.gd.all()
     single = sgd.ribbon_map(lams, b, s_values, eta, B, T, 1.0, criterion=crit)
     np.testing.assert_array_equal(single.sgd, out.sgd[1])
+    # without label noise by default (which here changes the map)
+    assert np.any(out.sgd[0] != out.sgd[1])
+    default = sgd.ribbon_map(lams, b, s_values, eta, B, T, criterion=crit)
+    np.testing.assert_array_equal(default.sgd, out.sgd[0])
 
 
 # ----------------------------------------------------------------- validation
@@ -844,3 +851,210 @@ def test_dataset_divergence_is_reported():
     with pytest.raises(ValueError, match="overflowed"):
         sgd.dataset_second_moments(X, np.zeros(20), np.ones(10), 0.0, 1.9 / lmax, 1,
                                    20000)
+
+
+# ------------------------------------ defaults, edges of the domain and size guards
+
+
+def test_documented_defaults():
+    """No label noise unless asked for; mini-batches drawn with replacement."""
+    lam, b = spectra.power_law(3, 1.0), np.array([1.0, -0.5, 0.2])
+    eta, B, T = 0.4, 2, 6
+    p0 = np.array([1.0, 0.3, 2.0])
+    assert np.array_equal(sgd.mode_second_moments(lam, p0, eta, B, T),
+                          sgd.mode_second_moments(lam, p0, eta, B, T, 0.0))
+    for f in (sgd.fluctuation_covariance, sgd.cloud_covariance):
+        assert np.array_equal(f(lam, b, 0.5, eta, B, T), f(lam, b, 0.5, eta, B, T, 0.0))
+    assert np.array_equal(sgd.cloud_covariance_grid(lam, b, [0.5, 1.0], eta, B, T),
+                          sgd.cloud_covariance_grid(lam, b, [0.5, 1.0], eta, B, T, 0.0))
+    c0 = np.zeros((4, 3))
+    assert np.array_equal(sgd.simulate_online(lam, b, c0, eta, B, T, seed=3),
+                          sgd.simulate_online(lam, b, c0, eta, B, T, 3, 0.0))
+    X = np.random.default_rng(4).standard_normal((5, 2))
+    args = (X, np.ones(5), np.zeros(2), 0.1, 0.3, 2, 3)
+    mom = sgd.dataset_second_moments(*args)
+    assert mom.kappa == 0.5 and np.array_equal(
+        mom.second, sgd.dataset_second_moments(*args, replace=True).second)
+
+
+def test_edges_of_the_accepted_domain():
+    """The open ends of η's range, a learning rate exactly at the threshold (F = 1), one
+    run, no steps, and what lies beyond the documented domain."""
+    lam, b = np.array([1.0, 0.5]), np.array([1.0, -1.0])
+    for eta in (0.0, -0.0):
+        with pytest.raises(ValueError, match="eta"):
+            sgd.mode_second_moments(lam, [1.0, 1.0], eta, 1, 3)
+        with pytest.raises(ValueError, match="eta"):
+            sgd.diagonal_map(lam, eta, 1)
+    assert sgd.stability_function([1.0], 0.5, 1) == 0.5  # 0.5/(2 − 2·0.5)
+    sgd.diagonal_map(lam, 0.5, 1)
+    # one mode, B = 2: F(η) = η/(4 − 3η) = 1 at η = 1, the threshold, which is refused
+    assert sgd.stability_threshold([1.0], 2) == 1.0
+    assert sgd.stability_function([1.0], 1.0, 2) == 1.0
+    with pytest.raises(ValueError, match="stability threshold"):
+        sgd.mode_second_moments([1.0], [1.0], 1.0, 2, 3)
+    # a denominator 2B − (B+1)ηλ = 0 exactly: F = inf, without dividing by zero
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert sgd.stability_function([1.0, 0.5], 1.0, 1) == np.inf
+    # a scalar batch size gives a float, an array of them an array
+    assert type(sgd.stability_threshold(lam, 3)) is float
+    np.testing.assert_array_equal(sgd.stability_threshold(lam, [1, 3]),
+                                  [sgd.stability_threshold(lam, B) for B in (1, 3)])
+    # four equal modes, B = 3: F(0.75) = 4 · 0.75/3 = 1 exactly: not stable for SGD
+    lams = np.ones((1, 4))
+    rm = sgd.ribbon_map(lams, np.ones(4), [1.0], 0.75, 3, 0)
+    assert rm.threshold[0] == 0.75 and not rm.stable[0] and not rm.sgd.any()
+    with pytest.raises(ValueError, match="lams"):
+        sgd.ribbon_map(np.ones((0, 4)), np.ones(4), [1.0], 0.1, 1, 3)
+    # one run, no steps; the recorded times must be integers in [0, T], one axis
+    out = sgd.simulate_online(lam, b, np.zeros((1, 2)), 0.3, 2, 0, seed=1)
+    assert out.shape == (1, 1, 2) and np.all(out == 0.0)
+    c0 = np.zeros((3, 2))
+    for times in ([1.5], [[1]], [-1], np.array([], dtype=int)):
+        with pytest.raises(ValueError, match="times must be"):
+            sgd.simulate_online(lam, b, c0, 0.3, 2, 4, seed=1, times=times)
+    for bad in (np.zeros((3, 3)), np.zeros((0, 2))):
+        with pytest.raises(ValueError, match="c0 must have shape"):
+            sgd.simulate_online(lam, b, bad, 0.3, 2, 4, seed=1)
+
+
+def test_dataset_moments_at_the_edges_of_their_domain():
+    """w0_cov: an asymmetry of exactly 1e-12 of the largest entry, or an eigenvalue of
+    exactly −1e-12 of it, is round-off and accepted; more is refused, as is a wrong
+    shape. η λ_max < 2 with λ_max the largest eigenvalue of XᵀX/N (here 9/2). The
+    moments have T + 1 entries."""
+    X, y, mu = 3.0 * np.eye(2), np.array([1.0, -1.0]), np.zeros(2)
+    for P0 in ([[4.0, 1e-12 * 4.0], [0.0, 4.0]], np.diag([4.0, -1e-12 * 4.0])):
+        mom = sgd.dataset_second_moments(X, y, mu, np.array(P0), 0.1, 1, 3)
+        assert mom.second.shape == (4, 2, 2) and mom.mean.shape == (4, 2)
+    for P0 in ([[1.0, 0.5], [0.0, 1.0]], np.diag([1.0, -1e-9]), np.eye(3)):
+        with pytest.raises(ValueError, match="w0_cov must be"):
+            sgd.dataset_second_moments(X, y, mu, np.array(P0), 0.1, 1, 3)
+    sgd.dataset_second_moments(X, y, mu, 0.0, 0.44, 1, 3)      # η λ_max = 1.98
+    with pytest.raises(ValueError, match="eta"):
+        sgd.dataset_second_moments(X, y, mu, 0.0, 0.45, 1, 3)  # 2.025
+
+
+def _three(lam=(1.0, 0.5, 0.25)):
+    lam = np.array(lam)
+    return lam, np.array([1.0, -1.0, 0.5]), np.ones(3)
+
+
+@pytest.mark.parametrize("call,count", [
+    (lambda: sgd.mode_second_moments(*_three()[::2], 0.3, 2, 4), 3 * (4 + 1)),
+    (lambda: sgd.fluctuation_parts(*_three()[:2], 0.3, 2, 4), 4 * 3 * 3),
+    (lambda: sgd.cloud_covariance_grid(*_three()[:2], np.ones(5), 0.3, 2, 4, 0.1),
+     5 * 3 * 3),
+    (lambda: sgd.cloud_covariance_grid(*_three()[:2], np.ones(5), 0.3, 2, 4, [0.1, 1]),
+     2 * 5 * 3 * 3),
+    (lambda: sgd.simulate_online(*_three()[:2], np.zeros((2, 3)), 0.3, 2, 4, 0),
+     2 * (4 + 1) * 3),
+    (lambda: sgd.simulate_online(*_three()[:2], np.zeros((2, 3)), 0.3, 7, 4, 0,
+                                 times=[4]), 2 * 7 * 3),
+    (lambda: sgd.dataset_second_moments(np.eye(3), np.ones(3), np.zeros(3), 0.1, 0.3,
+                                        1, 4), 3 * 3 * (4 + 1)),
+])
+def test_size_guards_refuse_exactly_beyond_the_limit(monkeypatch, call, count):
+    """d = 3 modes, T = 4 steps: second moments hold d (T + 1) numbers (d² (T + 1) on a
+    data set), the fluctuation parts 4 d², a grid of n scales and m noises m n d², a
+    simulation of M runs M · (recorded steps) · d and one mini-batch of all runs M B d.
+    The call runs when MAX_ENTRIES is that count and is refused, naming it, one
+    below."""
+    monkeypatch.setattr(_validate, "MAX_ENTRIES", count)
+    call()
+    monkeypatch.setattr(_validate, "MAX_ENTRIES", count - 1)
+    with pytest.raises(ValueError, match=f"would hold {count:,} numbers"):
+        call()
+
+
+def test_diagonal_map_certified():
+    """A = diag(r² + η²λ²/B) + (η²/B) λ λᵀ and u = η²λ/B against Arb, for the float
+    inputs, within the γ_8 (D) and γ_3 (u) of their evaluation plus one rounding."""
+    lam = spectra.power_law(4, 1.3)
+    for B, frac in ((1, 0.5), (5, 0.99)):
+        eta = frac * sgd.stability_threshold(lam, B)
+        A, u = sgd.diagonal_map(lam, eta, B)
+        with ctx.workprec(PREC):
+            A_ref, u_ref, _ = arb_diagonal_map(lam, eta, B)
+            for i in range(4):
+                assert abs(ball(u[i]) - u_ref[i]) <= ball(4 * U) * u_ref[i]
+                for j in range(4):
+                    err = abs(ball(A[i, j]) - A_ref[i, j])
+                    assert err <= ball(10 * U) * A_ref[i, j]
+
+
+def test_round_off_bounds_are_their_stated_formulas():
+    """moments_rounding is ε_t = (1 + γ_{d+10})^t − 1 = (1 − (d + 10) u)^(−t) − 1
+    rounded up (by at most 16 u, relative); cloud_rounding is ((T + 1)(d + 20) + 400) u exactly;
+    floor_rounding is its stated chain of factors, above it and within 1e-9 of it
+    (computed from upper bounds of c_k and F)."""
+    u = mpmath.mpf(2) ** -53
+    with mpmath.workdps(60):
+        for d in (1, 7, 10**6):
+            for T in (5, 10**6):
+                eps = sgd.moments_rounding(d, T)
+                assert eps.shape == (T + 1,) and eps[0] == 0.0
+                for t in (1, T // 3, T):
+                    exact = (1 - (d + 10) * u) ** (-t) - 1
+                    assert exact <= mpmath.mpf(float(eps[t])) <= exact * (1 + 16 * u)
+    for d, T in ((1, 0), (13, 999), (10**6, 10**6)):
+        assert Fraction(sgd.cloud_rounding(d, T)) == Fraction((T + 1) * (d + 20) + 400,
+                                                              2**53)
+    uf = Fraction(1, 2**53)
+
+    def gamma(n):
+        return n * uf / (1 - n * uf)
+
+    cases = ((np.array([1.0]), 1, 0.5), (spectra.power_law(5, 1.0), 7, 0.9),
+             (np.ones(3), 1, 0.99), (spectra.exponential(4, 0.1), 2, 0.999))
+    for lam, B, frac in cases:
+        eta = frac * sgd.stability_threshold(lam, B)
+        got = sgd.floor_rounding(lam, eta, B)
+        a = [fr(eta) * fr(x) for x in lam]
+        den = [2 * B - (B + 1) * x for x in a]
+        F = sum(x / y for x, y in zip(a, den))
+        e = [(1 + (B + 1) * x / y * gamma(2)) * (1 + uf) - 1 for x, y in zip(a, den)]
+        e_F = max((1 + uf) ** 2 / (1 - ek) for ek in e) * (1 + gamma(lam.size - 1)) - 1
+        e_q = (1 + e_F * F / (1 - F)) * (1 + uf) - 1
+        for g, ek in zip(got, e):
+            stated = (1 + uf) ** 2 / ((1 - ek) * (1 - e_q) * (1 - uf)) - 1
+            assert stated <= fr(g) <= stated * (1 + Fraction(1, 10**9))
+
+
+def test_floor_bound_is_infinite_where_its_chain_breaks():
+    """At the largest learning rate the threshold test accepts, F is within a few u of
+    1, and for batches of 2^52 the denominators' cancellation c_k γ_2 is near 1: in
+    both cases the chain of factors has no meaning and the bound is inf."""
+    lam = spectra.power_law(3, 1.0)
+    eta = sgd.stability_threshold(lam, 2)
+    while sgd.stability_function(lam, eta, 2) >= 1.0:
+        eta = np.nextafter(eta, 0.0)
+    assert np.all(np.isinf(sgd.floor_rounding(lam, eta, 2)))
+    B = 2**52
+    for k in (5, 6):  # one mode, η = 2 − k 2^-52: den = k − 2, F = η/den, c = (B + 1) F
+        eta = 2.0 - k * 2.0**-52
+        assert sgd.stability_function([1.0], eta, B) == pytest.approx(2 / (k - 2))
+        assert np.all(np.isinf(sgd.floor_rounding([1.0], eta, B)))
+
+
+def test_simulator_draws_as_documented():
+    """Two steps of three runs against the update written out, with the inputs and then
+    (only when σ_ε > 0) the label noises of each step drawn from the seed as stated."""
+    lam, b = np.array([2.0, 0.5]), np.array([1.0, -0.5])
+    c0 = np.array([[0.0, 0.0], [1.0, 2.0], [-0.3, 0.1]])
+    M, B, T, eta, seed = 3, 2, 2, 0.2, 9
+    for s2 in (0.0, 0.49):
+        got = sgd.simulate_online(lam, b, c0, eta, B, T, seed, label_noise=s2)
+        rng = np.random.default_rng(seed)
+        c = c0.copy()
+        ref = [c.copy()]
+        for _ in range(T):
+            x = rng.standard_normal((M, B, 2)) * np.sqrt(lam)
+            eps = np.sqrt(s2) * rng.standard_normal((M, B)) if s2 else np.zeros((M, B))
+            for j in range(M):
+                grad = sum(x[j, k] * (x[j, k] @ (c[j] - b) - eps[j, k])
+                           for k in range(B))
+                c[j] = c[j] - eta / B * grad
+            ref.append(c.copy())
+        np.testing.assert_allclose(got, np.stack(ref, axis=1), rtol=1e-13, atol=1e-15)
