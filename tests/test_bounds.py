@@ -23,7 +23,7 @@ import mpmath
 import numpy as np
 import pytest
 from flint import arb, arb_mat, ctx
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from ribbonlib import bounds, certify, cloud, spectra
@@ -1173,3 +1173,33 @@ def test_signal_width_bounds_float64_is_the_30_digit_bound_rounded_up(p):
         ref = trS if trS < trG else trG
         d0 = certify.to_arb(rm["discrete"][0])
         assert not (d0 < ref) and not (d0 > ref * (1 + arb(2) ** -40))
+
+
+@settings(max_examples=30)
+@given(problems(d_max=5, with_s=True))
+# a rank-one signal and noise below the eigenvector resolution: the noise decides
+@example(p=(np.array([1.0, 0.5, 0.25, 0.125]), np.full(4, 10.0), 1e-8, 0.5, 1))
+def test_cloud_spectrum_bounds_meet_each_stated_fact(p):
+    """The three facts the bounds combine, each checked on the result with ingredients
+    computed here: lower[m] >= the m-th largest noise variance s^2 lam_k G_kk / d
+    (certify's noise), upper[m] <= tr C and <= sigma_i(S) + n_(j) for i + j - 1 = m
+    (signal_width_bounds), and the eigenvector enclosures resolve every eigenvalue to
+    about d u ||C||: upper - lower <= 16 d u tr C in float64."""
+    lam, b, s, eta, T = p
+    d = lam.size
+    lo, up = bounds.cloud_spectrum_bounds(lam, b, s, eta, T)
+    sig = bounds.signal_width_bounds(lam, b, eta, T)
+    S, noise = certify.cloud_matrices(lam, b, eta, T, target_bits=120)
+    with ctx.workprec(300):
+        s2 = certify.to_arb(s) ** 2
+        nv = sorted((s2 * x for x in noise), key=lambda x: x.mid(), reverse=True)
+        trace = sum((S[k, k] + s2 * noise[k] for k in range(d)), arb(0))
+        ulp = arb(2) ** -52  # the results are rounded outward to float64
+        for m in range(d):
+            assert not (certify.to_arb(lo[m]) < nv[m].lower() * (1 - ulp))
+            assert not (certify.to_arb(up[m]) > trace.upper() * (1 + ulp))
+            for i in range(m + 1):
+                weyl = certify.to_arb(sig[i]) + nv[m - i].upper()
+                assert not (certify.to_arb(up[m]) > weyl * (1 + arb(2) ** -50))
+            width = certify.to_arb(up[m]) - certify.to_arb(lo[m])
+            assert not (width > 16 * d * U * trace.upper() + arb(2) ** -1070)
