@@ -356,7 +356,8 @@ class InPCAResult:
     eigenvalues : numpy.ndarray, shape (n,)
         Eigenvalues of ``W = -L D L / 2``, signed, sorted by decreasing absolute value.
     vectors : numpy.ndarray, shape (n, n)
-        The matching orthonormal eigenvectors (columns).
+        The matching orthonormal eigenvectors (columns), each with its entry of
+        largest modulus positive (so that results are reproducible).
     coords : numpy.ndarray, shape (n, n)
         ``vectors * sqrt(|eigenvalues|)``: column ``i`` is the ``i``-th coordinate;
         ``D[a, b] = sum_i sign(mu_i) (coords[a, i] - coords[b, i])^2``. Columns whose
@@ -367,7 +368,9 @@ class InPCAResult:
         Mean of the base distance matrix.
     rank_tol : float
         Eigenvalues with ``|mu| <= rank_tol`` are treated as zero (the centring null
-        direction and round-off) when embedding new points.
+        direction and round-off), in ``coords`` and when embedding new points:
+        ``rank_tol = 16 n ε max(max|mu|, tiny)`` with ``ε = 2^-52`` and ``tiny`` the
+        smallest normal float64.
     """
 
     eigenvalues: np.ndarray
@@ -505,8 +508,10 @@ def inpca_error_bounds(D: Any, result: InPCAResult) -> InPCABounds:
       + γ_(n²+3) m̄] + u|Ŵ_ab|`` of the exact ``W`` (``r``, ``m`` the row and grand
       means of ``D``, ``r̄``, ``m̄`` those of ``|D|``, ``γ_k = ku/(1 − ku)``: recursive
       summation in any order); ``gram`` is the Frobenius norm of ``E``.
-    * The eigenpairs: with ``R = Ŵ V̂ − V̂ diag(μ̂)`` and ``F = V̂ᵀV̂ − I`` (their
-      evaluation error added), ``G = V̂ᵀ Ŵ V̂ = diag(μ̂) + F diag(μ̂) + V̂ᵀ R``, so by
+    * The eigenpairs: with ``R = Ŵ V̂ − V̂ diag(μ̂)`` and ``F = V̂ᵀV̂ − I`` (bounded
+      entrywise by their computed moduli plus their evaluation errors,
+      ``γ_(n+1)(|Ŵ||V̂| + |V̂||diag(μ̂)|)`` and ``γ_(n+1)|V̂|ᵀ|V̂|``; ``||·||`` is the
+      Frobenius norm), ``G = V̂ᵀ Ŵ V̂ = diag(μ̂) + F diag(μ̂) + V̂ᵀ R``, so by
       Weyl's inequality the ``i``-th largest eigenvalue of ``G`` is within
       ``β = sqrt(1 + ω) ||R|| + ω max|μ̂|`` of the ``i``-th largest ``μ̂``
       (``ω = ||F||``), and by Ostrowski's theorem the eigenvalues of ``Ŵ`` are those
@@ -515,13 +520,15 @@ def inpca_error_bounds(D: Any, result: InPCAResult) -> InPCABounds:
     * The distances: ``Σ_k sign(μ_k)(c_ak − c_bk)² = P_aa + P_bb − 2P_ab`` with
       ``P = V̂ Λ' V̂ᵀ`` (``Λ'`` the kept eigenvalues), while
       ``D_ab = W_aa + W_bb − 2W_ab + ½(D_aa + D_bb)``, so the error is at most
-      ``4||P − W||_2``, with ``||P − W||_2 <= sqrt(1 + ω)||R|| + ω||Ŵ||_F
-      + (1 + ω) max_dropped|μ̂| + gram``, plus the rounding of the coordinates and of
-      the sum, ``(4n + 24) u max_a Σ_k c_ak²``.
+      ``4||P − W||_2 + max_a |D_aa|``, with ``||P − W||_2 <= sqrt(1 + ω)||R||
+      + ω||Ŵ||_F + (1 + ω) max_dropped|μ̂| + gram`` (the maximum over no dropped
+      eigenvalue is 0), plus the rounding of the coordinates and of the sum,
+      ``(4n + 24) u max_a Σ_k c_ak²``.
     * The embedding of base row ``a``: ``(Ŵ V̂)_ak = μ̂_k V̂_ak + R_ak``, so embed and
       coords differ by at most
       ``(|R_ak| + 2 sqrt(1 + ω) ||E_a|| + γ_n (|Ŵ||V̂|)_ak)/sqrt|μ̂_k| + 5u |c_ak|``
-      (``E_a`` the row ``a`` of ``E``).
+      (``E_a`` the row ``a`` of ``E``) where ``|μ̂_k| > rank_tol``, and by 0 for the
+      dropped directions (both are 0 there).
 
     Parameters
     ----------
@@ -533,6 +540,9 @@ def inpca_error_bounds(D: Any, result: InPCAResult) -> InPCABounds:
     Returns
     -------
     InPCABounds
+        The expressions above evaluated in float64 (rounding to nearest); a field of
+        subnormal size (below ``2^-1022``) may fall short of its exact value by a few
+        units of ``2^-1074``, the terms that underflow.
 
     Raises
     ------

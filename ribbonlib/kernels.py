@@ -371,8 +371,9 @@ def ntk_relu(X: Any, Y: Any = None) -> np.ndarray:
     -------
     numpy.ndarray, shape (N, N')
         Each entry within ``(19d + 71) ε ‖x‖ ‖y‖`` of the exact ``Θ`` of the given
-        floats (``ε = 2^-52``): the bounds of :func:`arccos` for ``k_1`` and ``k_0``,
-        ``(d + 1) ε ‖x‖ ‖y‖`` for ``x·y``, and the final operations.
+        floats (``ε = 2^-52``; barring overflow of ``Θ`` itself): the bounds of
+        :func:`arccos` for ``k_1`` and ``k_0``, ``(d + 1) ε ‖x‖ ‖y‖`` for ``x·y``, and
+        the final operations. Without ``Y``, exactly symmetric.
 
     Raises
     ------
@@ -383,8 +384,9 @@ def ntk_relu(X: Any, Y: Any = None) -> np.ndarray:
     k0 = arccos(A, None if same else B, order=0)
     k1 = arccos(A, None if same else B, order=1)
     K = k1 + (A @ B.T) * k0
-    if same:
-        K = 0.5 * (K + K.T)
+    if same:  # the upper triangle copied: no arithmetic, so no overflow of K + Kᵀ
+        i, j = np.tril_indices(K.shape[0], -1)
+        K[i, j] = K[j, i]
     return K
 
 

@@ -484,3 +484,236 @@ def test_embedding_methods_name_the_bad_argument():
         res.explained_stress_new(D, D[:2, :2], 1)
     with pytest.raises(ValueError, match=r"D_new_new must be symmetric"):
         res.explained_stress_new(D, D + np.triu(np.ones((3, 3)), 1), 1)
+
+
+# ------------------------------------------- InPCA's tolerances and bounds, as stated
+
+SUBNORMAL = 2.0**-1074
+
+
+def stated_inpca_bounds(D: np.ndarray, res: E.InPCAResult) -> dict:
+    """inpca_error_bounds' docstring, term by term in mpmath: from ``D`` (exact), the
+    computed ``Ŵ = centred_gram(D)`` and the measured moduli ``|Ŵ V̂ − V̂ diag(μ̂)|``
+    and ``|V̂ᵀV̂ − I|`` of the result (the quantities the bounds are built on)."""
+    n = D.shape[0]
+    W = E.centred_gram(D)
+    V, mu, C = res.vectors, res.eigenvalues, res.coords
+    R_meas = np.abs(W @ V - V * mu[None, :])
+    F_meas = np.abs(V.T @ V - np.eye(n))
+    mp = mpmath.mpf
+    with mpmath.workdps(40):
+        u = mp(2) ** -53
+
+        def gamma(k):
+            return k * u / (1 - k * u)
+
+        Dm = [[mp(x) for x in row] for row in D]
+        r = [mpmath.fsum(row) / n for row in Dm]
+        rbar = [mpmath.fsum(abs(x) for x in row) / n for row in Dm]
+        m, mbar = mpmath.fsum(r) / n, mpmath.fsum(rbar) / n
+        Err = [
+            [
+                (
+                    gamma(5) * (abs(Dm[a][b]) + abs(r[a]) + abs(r[b]) + abs(m))
+                    + gamma(n + 3) * (rbar[a] + rbar[b])
+                    + gamma(n * n + 3) * mbar
+                )
+                / 2
+                + u * abs(mp(W[a, b]))
+                for b in range(n)
+            ]
+            for a in range(n)
+        ]
+        AWV = [
+            [mpmath.fsum(abs(mp(W[a, c])) * abs(mp(V[c, k])) for c in range(n))
+             for k in range(n)]
+            for a in range(n)
+        ]
+        Rb = [
+            [
+                mp(R_meas[a, k])
+                + gamma(n + 1) * (AWV[a][k] + abs(mp(V[a, k])) * abs(mp(mu[k])))
+                for k in range(n)
+            ]
+            for a in range(n)
+        ]
+        Fb = [
+            [
+                mp(F_meas[j, k])
+                + gamma(n + 1)
+                * mpmath.fsum(abs(mp(V[c, j])) * abs(mp(V[c, k])) for c in range(n))
+                for k in range(n)
+            ]
+            for j in range(n)
+        ]
+
+        def fro(X):
+            return mpmath.sqrt(mpmath.fsum(x * x for row in X for x in row))
+
+        gram, residual, omega = fro(Err), fro(Rb), fro(Fb)
+        grow = mpmath.sqrt(1 + omega)
+        top = max(abs(mp(x)) for x in mu)
+        beta = grow * residual + omega * top
+        eig = [gram + (beta + omega * abs(mp(x))) / (1 - omega) for x in mu]
+        dropped = [abs(mp(x)) for x in mu if abs(x) <= res.rank_tol]
+        drop = max(dropped, default=mp(0))
+        p_minus_w = grow * residual + omega * fro(W.tolist()) + (1 + omega) * drop + gram
+        C2 = max(mpmath.fsum(mp(x) ** 2 for x in row) for row in C)
+        distances = (
+            4 * p_minus_w
+            + max(abs(Dm[a][a]) for a in range(n))
+            + (4 * n + 24) * u * C2
+        )
+        emb = [
+            [
+                (Rb[a][k] + 2 * grow * fro([Err[a]]) + gamma(n) * AWV[a][k])
+                / mpmath.sqrt(abs(mp(mu[k])))
+                + 5 * u * abs(mp(C[a, k]))
+                if abs(mu[k]) > res.rank_tol
+                else mp(0)
+                for k in range(n)
+            ]
+            for a in range(n)
+        ]
+    return dict(
+        gram=gram,
+        residual=residual,
+        orthogonality=omega,
+        eigenvalues=eig,
+        distances=distances,
+        embedding=emb,
+    )
+
+
+def mpmath_inpca(D: np.ndarray) -> E.InPCAResult:
+    """InPCA from another eigensolver (mpmath at 30 digits, rounded to float64) with
+    ``rank_tol = 0``: no direction is dropped. The bounds assume nothing about the
+    eigensolver, so they must hold for this result too."""
+    n = D.shape[0]
+    with mpmath.workdps(30):
+        mu, Q = mpmath.eigsy(exact_gram(D))
+    order = sorted(range(n), key=lambda i: -abs(mu[i]))
+    mu_f = np.array([float(mu[i]) for i in order])
+    V = np.array([[float(Q[a, i]) for i in order] for a in range(n)])
+    V *= np.sign(V[np.argmax(np.abs(V), axis=0), np.arange(n)])[None, :]
+    return E.InPCAResult(
+        eigenvalues=mu_f,
+        vectors=V,
+        coords=V * np.sqrt(np.abs(mu_f))[None, :],
+        row_means=D.mean(axis=1),
+        grand_mean=float(D.mean()),
+        rank_tol=0.0,
+    )
+
+
+def inpca_cases() -> list[np.ndarray]:
+    rng = np.random.default_rng(20240)
+    A = np.abs(rng.standard_normal((5, 5)))
+    D1 = A + A.T
+    np.fill_diagonal(D1, 1e-11 * np.max(D1) * rng.random(5))  # within the tolerance
+    D2 = E.bhattacharyya(probabilities(rng, 6, 9, 3))
+    Y = rng.standard_normal((4, 2)) * [3.0, 0.01]
+    D3 = ((Y[:, None, :] - Y[None, :, :]) ** 2).sum(-1)
+    D4 = np.array([[0.0, 64 * SUBNORMAL], [64 * SUBNORMAL, 0.0]])
+    return [D1, D2, D3, D4]
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_inpca_error_bounds_are_their_stated_formulas(case):
+    """Every field of ``inpca_error_bounds`` is its docstring's expression (mpmath
+    against float64: a few roundings of the bound itself), for ``inpca``'s result
+    and for one from another eigensolver that drops no direction. Distances of
+    subnormal size are left out: there the float64 evaluation of the bound loses
+    its terms below ``2^-1074``, as its docstring says."""
+    D = inpca_cases()[case]
+    results = [E.inpca(D)]
+    results.append(mpmath_inpca(D))
+    for res in results:
+        got = E.inpca_error_bounds(D, res)
+        want = stated_inpca_bounds(D, res)
+        for name, value in want.items():
+            g = np.asarray(getattr(got, name), dtype=float)
+            w = np.array(value, dtype=object).reshape(g.shape)
+            for idx in np.ndindex(g.shape):
+                tol = 1e-12 * abs(w[idx]) + 4 * SUBNORMAL
+                assert abs(mpmath.mpf(g[idx]) - w[idx]) <= tol, (name, idx, g[idx])
+        if res.rank_tol == 0.0:  # and the bounds hold for that result as well
+            with mpmath.workdps(40):
+                exact = sorted(
+                    mpmath.eigsy(exact_gram(D), eigvals_only=True), reverse=True
+                )
+            ranks = np.argsort(np.argsort(-res.eigenvalues, kind="stable"))
+            for j, mu in enumerate(res.eigenvalues):
+                assert abs(mpmath.mpf(mu) - exact[ranks[j]]) <= got.eigenvalues[j]
+            assert np.all(np.abs(res.embed(D) - res.coords) <= got.embedding)
+
+
+def test_inpca_rank_tolerance_and_sign_convention():
+    """``rank_tol = 16 n ε max(max|μ|, tiny)`` exactly; an eigenvalue equal to it is
+    dropped (distances of 64 subnormal quanta: ``μ = 32·2^-1074 = rank_tol``), one
+    above it kept; every eigenvector's entry of largest modulus is positive."""
+    eps, tiny = np.finfo(float).eps, np.finfo(float).tiny
+    for D in inpca_cases()[:3] + [np.zeros((3, 3))]:
+        res = E.inpca(D)
+        n = D.shape[0]
+        top = max(float(np.max(np.abs(res.eigenvalues))), tiny)
+        assert res.rank_tol == top * n * 16 * eps
+        V = res.vectors
+        assert np.all(V[np.argmax(np.abs(V), axis=0), np.arange(n)] > 0)
+    at = E.inpca(inpca_cases()[3])
+    assert at.eigenvalues[0] == at.rank_tol == 32 * SUBNORMAL
+    assert np.all(at.coords == 0) and np.all(at.embed(inpca_cases()[3]) == 0)
+    above = E.inpca(2 * inpca_cases()[3])
+    assert above.eigenvalues[0] > above.rank_tol and np.all(above.coords[:, 0] != 0)
+
+
+def test_distance_matrix_tolerances_at_their_boundaries():
+    """Asymmetry and diagonal up to ``1e-10`` of the largest ``|D|`` are accepted (and
+    symmetrised), a factor 2 beyond is refused; scale 4 so that the tolerance is
+    relative; rows and columns are the same count once the matrix is square."""
+    base = np.array([[0.0, 4.0, 1.0], [4.0, 0.0, 2.0], [1.0, 2.0, 0.0]])
+    edge = 1e-10 * 4.0
+    asym = base.copy()
+    asym[0, 2] = asym[2, 0] = 0.0  # so that the differences below are exact
+    asym[0, 2] += edge
+    E.centred_gram(asym)
+    asym[0, 2] += edge
+    with pytest.raises(ValueError, match="D must be symmetric"):
+        E.centred_gram(asym)
+    diag = base.copy()
+    diag[1, 1] = edge
+    E.centred_gram(diag)
+    diag[1, 1] = 2 * edge
+    with pytest.raises(ValueError, match="D must have a zero diagonal"):
+        E.centred_gram(diag)
+
+
+def test_inpca_error_bounds_refuse_eigenvectors_from_half_way_off_orthonormal():
+    """``ω = ||F||_F >= 1/2`` is refused, ``ω = 1/2`` exactly included: ``V̂ =
+    diag(a, b)`` with ``a`` and ``b`` stepped ulp by ulp until ``ω`` rounds to 1/2."""
+    import dataclasses
+
+    D = np.array([[0.0, 1.0], [1.0, 0.0]])
+    res = E.inpca(D)
+    u = 2.0**-53
+    g3 = 3 * u / (1 - 3 * u)
+
+    def omega(a, b):
+        V = np.diag([a, b])
+        F = np.abs(V.T @ V - np.eye(2)) + g3 * (V.T @ V)
+        return float(np.linalg.norm(F))
+
+    a = math.sqrt(1.5 / (1 + g3))
+    while omega(a, 1.0) >= 0.5:
+        a = np.nextafter(a, 0.0)
+    b = math.sqrt(1 + 2 * (0.5 - omega(a, 1.0)))
+    while omega(a, b) < 0.5:
+        b = np.nextafter(b, 2.0)
+    assert omega(a, b) == 0.5
+    for V, refused in ((np.diag([a, 1.0]), False), (np.diag([a, b]), True)):
+        bad = dataclasses.replace(res, vectors=V)
+        if refused:
+            with pytest.raises(ValueError, match="too far from orthonormal"):
+                E.inpca_error_bounds(D, bad)
+        else:
+            assert E.inpca_error_bounds(D, bad).orthogonality < 0.5

@@ -994,6 +994,16 @@ def test_arccos_at_extreme_scales(n, ex, ey):
                                _gaps(lib, [ref] * 2), tol)
 
 
+def test_ntk_gram_matrix_near_the_largest_float():
+    """Entries between 2^1023 and 2^1024 are finite in the Gram matrix as in the cross
+    kernel (regression: the symmetrisation K + Kᵀ overflowed them)."""
+    X = np.array([[8e153, 0.0], [7e153, 1e153]])
+    K = kernels.ntk_relu(X)
+    assert np.all(np.isfinite(K)) and np.array_equal(K, K.T) and K.min() > 2.0**1023
+    cross = np.array([[kernels.ntk_relu(x[None], y[None])[0, 0] for y in X] for x in X])
+    np.testing.assert_allclose(K, cross, rtol=4 * EPS)
+
+
 def test_arccos_enclosure_precision_and_radius():
     """The ball comes at bits + 64 bits of precision, with a radius of at most 2^-bits
     of ‖x‖^n ‖y‖^n."""
