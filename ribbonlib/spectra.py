@@ -7,8 +7,9 @@ The decay of these eigenvalues is the first control parameter of the hyper-ribbo
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
+import mpmath
 import numpy as np
 
 from . import _validate
@@ -45,11 +46,13 @@ def power_law(d: int, alpha: float, scale: float = 1.0) -> np.ndarray:
     n = _validate.integer(d, "d", low=1)
     a = _validate.finite_real(alpha, "alpha", low=0.0)
     c = _validate.finite_real(scale, "scale", low=0.0, low_open=True)
-    lam = c * np.exp(-a * np.log(np.arange(1, n + 1, dtype=float)))
+    k = np.arange(1, n + 1, dtype=float)
+    lam = _scaled(c, np.exp(-a * np.log(k)),
+                  lambda i: mpmath.mpf(c) * mpmath.mpf(int(k[i])) ** -mpmath.mpf(a))
     if lam[-1] <= 0.0:
         raise ValueError(
             f"alpha = {a!r} with d = {n} makes the smallest eigenvalue underflow to 0; "
-            "alpha*log(d) must stay below about 700"
+            "alpha*log(d) must stay below about 745"
         )
     return lam
 
@@ -82,12 +85,24 @@ def exponential(d: int, q: float, scale: float = 1.0) -> np.ndarray:
     n = _validate.integer(d, "d", low=1)
     ratio = _validate.finite_real(q, "q", low=0.0, high=1.0, low_open=True, high_open=True)
     c = _validate.finite_real(scale, "scale", low=0.0, low_open=True)
-    lam = c * ratio ** np.arange(n, dtype=float)
+    lam = _scaled(c, ratio ** np.arange(n, dtype=float),
+                  lambda i: mpmath.mpf(c) * mpmath.mpf(ratio) ** i)
     if lam[-1] <= 0.0:
         raise ValueError(
             f"q = {ratio!r} with d = {n} makes the smallest eigenvalue underflow to 0; "
-            "(d-1)*log(1/q) must stay below about 700"
+            "(d-1)*log(1/q) must stay below about 745"
         )
+    return lam
+
+
+def _scaled(c: float, base: np.ndarray, exact: Callable[[int], Any]) -> np.ndarray:
+    """``c·base``, with the entries whose ``base`` lost precision (subnormal) taken
+    from ``exact(i)`` at 30 digits instead, rounded once."""
+    lam = c * base
+    lost = np.flatnonzero(base < np.finfo(float).tiny)
+    if c > 1.0 and lost.size:
+        with mpmath.workdps(30):
+            lam[lost] = [float(exact(int(i))) for i in lost]
     return lam
 
 

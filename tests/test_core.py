@@ -5,7 +5,7 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from ribbonlib import cloud, dynamics, spectra
@@ -54,14 +54,28 @@ def test_of_data_matches_eigh(N, d):
     assert np.all(np.diff(lam) <= 0) and np.all(lam[min(N, d):] == 0)
 
 
+def underflows(exact, ulps):
+    """Whether ``exact`` rounds to 0 even when computed ``ulps`` roundings off: it
+    lies below half the smallest subnormal by more than that relative error."""
+    return exact * (1 + ulps * mpmath.mpf(2) ** -52) < mpmath.mpf(2) ** -1075
+
+
+def near_underflow(exact, ulps):
+    """Whether a computed value within ``ulps`` roundings of ``exact`` may or may not
+    round to 0 (the function may then refuse or not)."""
+    return exact * (1 - ulps * mpmath.mpf(2) ** -52) <= mpmath.mpf(2) ** -1075
+
+
 @given(st.integers(1, 2000), st.floats(0.0, 60.0), st.floats(-100.0, 100.0))
 def test_power_law_within_its_stated_accuracy(d, alpha, log_scale):
     """``scale·k^(−alpha)`` within ``u (3 + 3 alpha log k)`` relative (mpmath reference)."""
     scale = 10.0**log_scale
-    if alpha * np.log(d) - log_scale * np.log(10) > 700:  # underflow is refused
+    smallest = mpmath.mpf(scale) * mpmath.mpf(d) ** (-mpmath.mpf(alpha))
+    if underflows(smallest, 2 + 3 * alpha * np.log(d)):
         with pytest.raises(ValueError, match="underflow"):
             spectra.power_law(d, alpha, scale)
         return
+    assume(not near_underflow(smallest, 2 + 3 * alpha * np.log(d)))
     lam = spectra.power_law(d, alpha, scale)
     k = np.unique(np.geomspace(1, d, 30).astype(int))
     with mpmath.workdps(40):
@@ -75,13 +89,17 @@ def test_power_law_within_its_stated_accuracy(d, alpha, log_scale):
 
 
 @given(st.integers(1, 2000), st.floats(1e-3, 1.0, exclude_max=True), st.floats(-100.0, 100.0))
+@example(103, 1e-3, 0.0)  # smallest eigenvalue 1e-306: normal, not refused
+@example(130, 1e-3, 100.0)  # q^(d-1) subnormal, the eigenvalue 1e-287 normal
 def test_exponential_within_its_stated_accuracy(d, q, log_scale):
     """``scale·q^(k−1)`` within ``3u`` relative (mpmath reference)."""
     scale = 10.0**log_scale
-    if (d - 1) * np.log(1 / q) - log_scale * np.log(10) > 700:
+    smallest = mpmath.mpf(scale) * mpmath.mpf(q) ** (d - 1)
+    if underflows(smallest, 3):
         with pytest.raises(ValueError, match="underflow"):
             spectra.exponential(d, q, scale)
         return
+    assume(not near_underflow(smallest, 3))
     lam = spectra.exponential(d, q, scale)
     with mpmath.workdps(40):
         for kk in np.unique(np.geomspace(1, d, 30).astype(int)):
