@@ -119,11 +119,12 @@ $(MUTATION_STAMP): $(STAMP)
 mutation: $(MUTATION_STAMP)
 	nice -n 19 $(BIN)/python tools/mutation/run.py --workers 1 $(MUTATION_ARGS) $(MODULES)
 
-# Re-resolve the exact versions from the ranges in pyproject.toml.
+# Re-resolve the exact versions from the ranges in pyproject.toml (every extra, so that
+# the notebook and mutation extras are pinned too).
 lock:
 	rm -rf /tmp/ribbon-lock && $(PYTHON) -m venv /tmp/ribbon-lock
 	/tmp/ribbon-lock/bin/python -m pip install --quiet --upgrade "pip>=24"
-	/tmp/ribbon-lock/bin/python -m pip install --quiet ".[book,test]"
+	/tmp/ribbon-lock/bin/python -m pip install --quiet ".[book,test,notebook,mutation]"
 	{ echo "# Exact versions of every package in the book's environment (pip constraints)."; \
 	  echo "# Regenerate with: make lock   (after changing the ranges in pyproject.toml)"; \
 	  /tmp/ribbon-lock/bin/python -m pip freeze --exclude ribbonlib; } > constraints.txt
