@@ -689,8 +689,10 @@ def test_distance_matrix_tolerances_at_their_boundaries():
 
 
 def test_inpca_error_bounds_refuse_eigenvectors_from_half_way_off_orthonormal():
-    """``ω = ||F||_F >= 1/2`` is refused, ``ω = 1/2`` exactly included: ``V̂ =
-    diag(a, b)`` with ``a`` and ``b`` stepped ulp by ulp until ``ω`` rounds to 1/2."""
+    """``ω = ||F||_F >= 1/2`` is refused, anything below accepted: ``V̂ = diag(a, b)``
+    with ``a`` the largest float for which ``ω < 1/2`` at ``b = 1``, then ``b`` the
+    smallest float above 1 that brings ``ω`` to 1/2 or beyond, and its predecessor
+    (found by bisection on the floats: ``ω`` grows with ``a`` and ``b`` above 1)."""
     import dataclasses
 
     D = np.array([[0.0, 1.0], [1.0, 0.0]])
@@ -703,14 +705,22 @@ def test_inpca_error_bounds_refuse_eigenvectors_from_half_way_off_orthonormal():
         F = np.abs(V.T @ V - np.eye(2)) + g3 * (V.T @ V)
         return float(np.linalg.norm(F))
 
-    a = math.sqrt(1.5 / (1 + g3))
-    while omega(a, 1.0) >= 0.5:
-        a = np.nextafter(a, 0.0)
-    b = math.sqrt(1 + 2 * (0.5 - omega(a, 1.0)))
-    while omega(a, b) < 0.5:
-        b = np.nextafter(b, 2.0)
-    assert omega(a, b) == 0.5
-    for V, refused in ((np.diag([a, 1.0]), False), (np.diag([a, b]), True)):
+    def first_float(lo, hi, reached):
+        """The smallest float in (lo, hi] at which ``reached`` holds (it fails at lo,
+        holds at hi, and stays true once true)."""
+        i, j = (int(np.float64(x).view(np.int64)) for x in (lo, hi))
+        while j - i > 1:
+            m = (i + j) // 2
+            i, j = (m, j) if not reached(float(np.int64(m).view(np.float64))) else (i, m)
+        return float(np.int64(j).view(np.float64))
+
+    a = np.nextafter(first_float(1.0, 2.0, lambda x: omega(x, 1.0) >= 0.5), 0.0)
+    b = first_float(1.0, 2.0, lambda x: omega(a, x) >= 0.5)
+    below = np.nextafter(b, 0.0)
+    assert omega(a, 1.0) < 0.5 and omega(a, below) < 0.5 <= omega(a, b)
+    cases = ((np.diag([a, 1.0]), False), (np.diag([a, below]), False),
+             (np.diag([a, b]), True))
+    for V, refused in cases:
         bad = dataclasses.replace(res, vectors=V)
         if refused:
             with pytest.raises(ValueError, match="too far from orthonormal"):
