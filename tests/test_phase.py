@@ -524,3 +524,23 @@ def test_other_validation_errors():
         phase.sgd_rho_boundaries(np.ones(4), np.ones(4), 0.1, 0, 3)
     with pytest.raises(ValueError, match="b must not vanish"):
         phase.sgd_rho_boundaries(np.ones(4), np.zeros(4), 0.1, 2, 3)
+
+
+def test_ribbon_certified_uses_each_tail_route_on_its_own():
+    """Each of the two bounds on the tail decides when the trace is known only loosely:
+    the sum of the upper bounds of the tail keeps a heavy tail from being proved a
+    ribbon and proves a light one (the trace's upper end far off), the sum of its lower
+    bounds excludes a heavy tail and not a light one (the trace's lower end 0). Exact
+    spectrum 1, 1/2, 1/10, 1/100 and twenty modes of 1/100 (heavy: the tail 1/5 is more
+    than eps = 5% of the trace 1.81) or of 1e-4 (light); the decay condition holds in
+    both (1/100 <= q^6 = 1/64)."""
+    crit = phase.RibbonCriterion(K=4, q=0.5, eps=0.05)
+    for tail, heavy in ((0.01, True), (1e-4, False)):
+        lam = np.r_[1.0, 0.5, 0.1, 0.01, np.full(20, tail)]
+        tr = float(np.sum(lam))
+        far_above = certify.Enclosure(np.array(tr), np.array(1e3))
+        proved, _ = phase.ribbon_certified(lam, lam, far_above, crit)
+        assert proved == (not heavy)
+        from_zero = certify.Enclosure(np.array(0.0), np.array(tr))
+        _, excluded = phase.ribbon_certified(lam, lam, from_zero, crit)
+        assert excluded == heavy
