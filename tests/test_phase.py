@@ -544,3 +544,38 @@ def test_ribbon_certified_uses_each_tail_route_on_its_own():
         from_zero = certify.Enclosure(np.array(0.0), np.array(tr))
         _, excluded = phase.ribbon_certified(lam, lam, from_zero, crit)
         assert excluded == heavy
+
+
+def test_squared_bounds_move_an_exact_square_by_one_rounding_allowance():
+    """For ratios whose squares are floats (0.5, 0.75, 0.375) the bounds on ``q²``
+    enclose it (exact fractions) and lie exactly ``(2k + 2) u q²`` from it with k = 1,
+    the allowance of :func:`phase._up` for the one rounding of the product."""
+    for q_max, q_min in ((0.5, 0.375), (0.75, 0.5), (0.375, 0.0)):
+        got = phase.GeometricCriterion(K=2, q_max=q_max, q_min=q_min).squared_bounds()
+        for (lo, hi), q in zip((got[:2], got[2:]), (q_max, q_min)):
+            sq = Fraction(q) ** 2
+            assert Fraction(lo) <= sq <= Fraction(hi)
+            if q == 0.0:
+                assert 0 < hi <= 2.0**-900 and -(2.0**-900) <= lo < 0
+                continue
+            assert sq - Fraction(lo) <= 4 * Fraction(U) * sq + Fraction(2) ** -960
+            assert Fraction(hi) - sq <= 4 * Fraction(U) * sq + Fraction(2) ** -960
+
+
+def test_geometric_certified_decides_a_few_roundings_from_its_thresholds():
+    """Exact bounds (lower = upper) a relative 9 or 10 u past a threshold ``q²μ_k``
+    (``q² = 1/4`` or ``1/16``, exact) are decided: the certified comparison gives up
+    only the two roundings it bounds (``q²`` and the product, ``4u`` each, see
+    ``_down``), so a gap above ``8u`` plus one rounding of the float is decided. The
+    verdicts agree with :func:`phase.is_geometric_ribbon` on the exact spectra."""
+    crit = phase.GeometricCriterion(K=2, q_max=0.5, q_min=0.25)
+    cases = [
+        (np.array([1.0, 0.25 * (1 - 9 * U)]), True),  # just below q_max² μ_1
+        (np.array([1.0, 0.25 * (1 + 10 * U)]), False),  # just above q_max² μ_1
+        (np.array([1.0, 0.0625 * (1 + 10 * U)]), True),  # just above q_min² μ_1
+        (np.array([1.0, 0.0625 * (1 - 9 * U)]), False),  # just below q_min² μ_1
+    ]
+    for mu, ribbon in cases:
+        assert bool(phase.is_geometric_ribbon(mu, crit)) == ribbon
+        proved, excluded = phase.geometric_certified(mu, mu, crit)
+        assert (bool(proved), bool(excluded)) == (ribbon, not ribbon), mu
