@@ -492,3 +492,44 @@ def test_check_in_interval():
         ensembles.check_in_interval("test", [1.0], 0, 1)
     with pytest.raises(ValueError, match="low"):
         ensembles.check_in_interval("test", [1.0, 2.0], 1, 0)
+
+
+def test_random_time_null_clips_an_overshoot_to_one():
+    """A run whose mean correct-class probability overshoots its final value: the
+    learned fraction is clipped to 1 there (a probability), and stays at 1 after it;
+    every sample is then learned. Reference: f_s worked out by hand from the
+    module notes, (q̄_s − 1/C)/(θ − 1/C) = 0, 1/2, 3/2 -> 1, 1 clipped to [0, 1]."""
+    C, N = 2, 4
+    y = np.array([0, 1, 0, 1])
+    q = [0.5, 0.625, 0.875, 0.75]                  # exact binary fractions, θ = 0.75
+    P = np.empty((len(q), N, C))
+    for s, p in enumerate(q):
+        P[s, np.arange(N), y] = p
+        P[s, np.arange(N), 1 - y] = 1 - p
+    Q, f = ensembles.random_time_null(P, y, 3)
+    np.testing.assert_array_equal(f, [0.0, 0.5, 1.0, 1.0])
+    assert np.all(Q[2:, np.arange(N), y] == 0.75)
+    assert np.all(Q[0] == 0.5)
+
+
+def test_check_in_interval_z_against_students_t_with_r_minus_one_dof():
+    """The reported |z| of a mean outside the interval, against Student's t with
+    R − 1 = 2 degrees of freedom in closed form (F(t) = 1/2 + t/(2 sqrt(2 + t²))),
+    mapped to the normal quantile in mpmath; and the alpha passed sets the limit: the
+    same replicates pass at the default false-alarm rate and fail at alpha = 0.5."""
+    import mpmath
+
+    x = np.array([0.61, 0.62, 0.66])                       # R = 3, mean above 0.6
+    out = ensembles.check_in_interval("test: student", x, 0.4, 0.6)
+    with mpmath.workdps(40):
+        xs = [mpmath.mpf(float(v)) for v in x]
+        mean = mpmath.fsum(xs) / 3
+        sd = mpmath.sqrt(mpmath.fsum((v - mean) ** 2 for v in xs) / 2)
+        t = (mean - mpmath.mpf(0.6)) / (sd / mpmath.sqrt(3))
+        sf = mpmath.mpf(1) / 2 - t / (2 * mpmath.sqrt(2 + t * t))
+        z = mpmath.sqrt(2) * mpmath.erfinv(1 - 2 * sf)
+    assert out.passed and abs(out.error - float(z)) <= 1e-12 * float(z)
+    assert 0.5 < float(z) < check.z_limit(check.DEFAULT_ALPHA, 1)
+    with pytest.raises(check.CheckFailed):
+        ensembles.check_in_interval("test: student, alpha 0.5", x, 0.4, 0.6, alpha=0.5)
+    assert ensembles.check_in_interval("test: alpha", x, 0.0, 1.0, alpha=0.5).alpha == 0.5
