@@ -970,12 +970,14 @@ def mp_conv_loss(params, X, y, H, W, act, wd):
     return loss
 
 
-@pytest.mark.parametrize("channels,act", [((2,), "relu"), ((2,), "tanh"),
-                                          ((2, 3), "relu"), ((2, 3), "tanh")])
-def test_conv_network_against_its_definition(channels, act):
-    """Logits, loss and directional derivatives against loops in mpmath (40 digits)."""
+@pytest.mark.parametrize("channels,act,shape", [
+    ((2,), "relu", (4, 4)), ((2,), "tanh", (4, 4)), ((2, 3), "relu", (4, 4)),
+    ((2, 3), "tanh", (4, 4)), ((2,), "tanh", (2, 6)), ((2, 1), "relu", (8, 4))])
+def test_conv_network_against_its_definition(channels, act, shape):
+    """Logits, loss and directional derivatives against loops in mpmath (40 digits),
+    on square and on non-square images (height and width kept apart)."""
     rng = np.random.default_rng(len(channels) * 10 + len(act))
-    H = W = 4
+    H, W = shape
     X = rng.standard_normal((3, H * W))
     y = np.array([0, 2, 1])
     p = cl.init_conv_params((H, W), 3, channels, activation=act, out_scale=1.5, seed=4)
@@ -1054,3 +1056,49 @@ def test_conv_validation_errors():
     with pytest.raises(ValueError, match="outputs"):
         cl.conv_loss_and_grad(cl.init_conv_params((4, 4), 2, (2,)), X, np.arange(4) % 3,
                               (4, 4))
+
+
+@pytest.mark.parametrize("act,gain2", [("tanh", 1.0), ("relu", 2.0)])
+def test_init_conv_statistics(act, gain2):
+    """Kernels, biases and output weights ~ N(0, g²/(fan_in + 1)) as documented: hidden
+    g² = 1 (tanh) or 2 (ReLU), fan-in 9 ch_{l-1}; output g = out_scale, fan-in
+    ch_L h_L w_L. The mean squares of each layer in standard errors of a Gaussian
+    sample (z-scores, union bound over the layers)."""
+    p = cl.init_conv_params((8, 4), 3, (200, 40), activation=act, out_scale=0.3,
+                            seed=11)
+    layers = ((np.concatenate([p[0].ravel(), p[1]]), gain2 / 10),
+              (np.concatenate([p[2].ravel(), p[3]]), gain2 / 1801),
+              (np.concatenate([p[4].ravel(), p[5]]), 0.09 / (40 * 2 * 1 + 1)))
+    for w, var in layers:
+        z = (np.mean(w**2) - var) / (var * math.sqrt(2.0 / w.size))
+        assert abs(z) <= check.z_limit(1e-6, len(layers)), (act, var, z)
+
+
+def test_tracking_loss_against_mpmath():
+    """TwinTracking.loss encloses the mean cross-entropy of the real run, softmax
+    gradient descent iterated in mpmath (50 digits) from the same weights, with labels
+    of every class (the log-sum-exp minus the logit of the sample's own label)."""
+    rng = np.random.default_rng(21)
+    X, y = data_set(rng, 7, 2, 3)
+    Xa = np.hstack([X, np.ones((7, 1))])
+    p0 = cl.init_params(2, 3, (), out_scale=2.0, seed=3)
+    eta, T = 0.05, 3
+    ex = cl.twin_tracking(X, y, p0, lr=eta, steps=T)
+    with mpmath.workdps(50):
+        Xm = mpmath.matrix(Xa.tolist())
+        W = mpmath.matrix(np.vstack([p0[0], p0[1][None, :]]).tolist())
+        for t in range(T + 1):
+            F = Xm * W
+            probs = mpmath.zeros(7, 3)
+            total = mpmath.mpf(0)
+            for i in range(7):
+                f = [F[i, c] for c in range(3)]
+                total += mpmath.log(mpmath.fsum(mpmath.exp(x) for x in f)) - f[int(y[i])]
+                for c, q in enumerate(mp_softmax(f)):
+                    probs[i, c] = q - (c == y[i])
+            loss = total / 7
+            lo = mpmath.mpf(float(ex.loss[t].lower()))
+            hi = mpmath.mpf(float(ex.loss[t].upper()))
+            slack = 4 * u * abs(loss)                                  # float ends
+            assert lo - slack <= loss <= hi + slack, (t, loss, ex.loss[t])
+            W = W - Xm.T * probs * (mpmath.mpf(eta) / 7)
