@@ -10,6 +10,7 @@ asymptotics predict.
 from __future__ import annotations
 
 import math
+import warnings
 
 import mpmath
 import numpy as np
@@ -227,3 +228,30 @@ def test_validation():
         boundaries.steps_high_edge([1.0, 0.1], 2.5)
     with pytest.raises(ValueError, match="sorted"):
         boundaries.sgd_rho_c([0.1, 1.0], [1.0, 1.0], 0.1, 2, 10, 0.0)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.5])
+def test_scale_integrals_at_the_removable_singularities_to_the_last_bit(alpha):
+    """γ = 1/α integer: I_S against mpmath quadrature of its defining integral at 30
+    digits. The averaged Gamma form errs by ``O(10^-30)``, so the float is the correctly
+    rounded value (half an ulp; either one-sided form alone is ~10 ulps off)."""
+    i_s = boundaries.scale_integrals(alpha)[0]
+    with mpmath.workdps(30):
+        g = 1 / mpmath.mpf(alpha)
+        ref, err = mpmath.quad(
+            lambda x: x ** (-g) * _V(x), [0, 1, 10, 60, mpmath.inf], error=True
+        )
+        assert abs(i_s - ref) <= math.ulp(i_s) / 2 + err
+
+
+def test_sgd_rho_c_is_infinite_at_a_vanishing_denominator_without_dividing():
+    """At ``T = 0`` the unit noises are ``λ/d`` = (1/2, 1/4, 1/4), so with ``ε = 1/4``
+    and ``K = 2`` the denominator ``(1 − ε) tr n̂ − Σ_{k<=K} n̂_k`` is exactly 0 (all
+    dyadic); the label-noise floor keeps the numerator positive. The documented branch
+    returns ``inf`` without a division by zero (no RuntimeWarning)."""
+    lam = np.array([1.5, 0.75, 0.75])
+    crit = phase.RibbonCriterion(K=2, eps=0.25)
+    assert np.array_equal(cloud.noise_variances(lam, 1.0, 0.1, 0), lam / 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert boundaries.sgd_rho_c(lam, np.ones(3), 0.1, 2, 0, 1.0, crit) == math.inf
