@@ -18,6 +18,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from flint import arb, ctx
+from mpmath.ctx_mp import MPContext
 
 from ribbonlib import certify, cloud
 
@@ -298,3 +299,39 @@ def test_time_averages_and_cloud_matrices_against_exact_sums(logs, log_top, T, c
         assert _contains(noise[k], Fraction(lam[k]) * g_kk / d)
     if T == 0:  # a single point: no signal spread, noise lam_k / d
         assert all(x.is_zero() for x in S.entries())
+
+
+def test_vectors_are_refused_from_a_distance_one_half_from_orthonormal():
+    """``V = [[1, 0], [1/2, 1]]``: ``VᵀV − I = [[1/4, 1/2], [1/2, 0]]`` has Frobenius
+    norm exactly 3/4 (exact fractions), between the documented limit 1/2 and 1, so the
+    vectors are refused; ``V = [[1, 0], [1/8, 1]]`` (norm below 1/2) is accepted and
+    encloses the eigenvalues 3 and -1."""
+    A = np.diag([3.0, -1.0])
+    for c, far in ((0.5, True), (0.125, False)):
+        V = np.array([[1.0, 0.0], [c, 1.0]])
+        F = [[Fraction(x) for x in row] for row in (V.T @ V - np.eye(2))]
+        norm2 = sum(x * x for row in F for x in row)
+        assert (norm2 >= Fraction(1, 4)) == far
+        if far:
+            assert norm2 == Fraction(9, 16)
+            with pytest.raises(ValueError, match="orthonormal"):
+                certify.symmetric_eigenvalues(A, vectors=V)
+        else:
+            enc = certify.symmetric_eigenvalues(A, vectors=V)
+            assert np.all(enc.lo <= [3.0, -1.0]) and np.all([3.0, -1.0] <= enc.hi)
+
+
+def test_mpf_of_another_mpmath_context_converts_at_the_working_precision():
+    """An mpmath number of a separate context (not an instance of ``mpmath.mpf``, so
+    taken through its ``_mpf_``) keeps the bits of the current mpmath precision: 1/3 at
+    200 bits converts to exactly its 200-bit dyadic value, not to the nearest double."""
+    other = MPContext()
+    other.prec = 200
+    x = other.mpf(1) / 3
+    assert not isinstance(x, mpmath.mpf)
+    sign, man, exp, _ = x._mpf_
+    with mpmath.workprec(200):
+        a = certify.to_arb(x)
+    assert a.is_exact()
+    assert certify._key(a) == (-1) ** sign * Fraction(int(man)) * Fraction(2) ** int(exp)
+    assert certify._key(a) != Fraction(1 / 3)
