@@ -1203,3 +1203,91 @@ def test_cloud_spectrum_bounds_meet_each_stated_fact(p):
                 assert not (certify.to_arb(up[m]) > weyl * (1 + arb(2) ** -50))
             width = certify.to_arb(up[m]) - certify.to_arb(lo[m])
             assert not (width > 16 * d * U * trace.upper() + arb(2) ** -1070)
+
+
+def test_zolotarev_rtol_is_its_stated_formula():
+    """The stated accuracy, ``10^(2 − precision)`` (and, with ``kappa``,
+    ``10 k (10^-(precision + 15)/κ² + 10^-precision)``), against the formula in exact
+    fractions, to two ulps: a tolerance of this size, not a larger one."""
+    for prec in (16, 30, 60):
+        got = Fraction(bounds.zolotarev_rtol(prec))
+        ref = Fraction(1, 10 ** (prec - 2))
+        assert abs(got - ref) <= 4 * Fraction(U) * ref
+        for kap, k in ((0.5, 1), (1e-3, 4)):
+            got = Fraction(bounds.zolotarev_rtol(prec, kappa=kap, k=k))
+            ref = 10 * k * (
+                Fraction(1, 10 ** (prec + 15)) / Fraction(kap) ** 2
+                + Fraction(1, 10**prec)
+            )
+            assert abs(got - ref) <= 16 * Fraction(U) * ref
+
+
+def test_zolotarev_enclosure_where_gamma_is_not_resolved():
+    """E = [1, 1 + 2^-52], F = −E: ``1 − 1/γ ≈ 1.2e-32`` is below what ``digits = 1``
+    resolves, so the balls fall back to ``Z_k ∈ [0, 1]``; that of ``Z_0`` must still
+    contain 1 (the constant function)."""
+    E = (1.0, 1.0 + 2.0**-52)
+    F = (-E[1], -E[0])
+    Z = bounds.zolotarev_enclosure(E, F, [0, 1, 2], digits=1)
+    assert Z[0].contains(1)
+    assert Z[1].contains(0) and Z[1].contains(1)  # [0, 1]: not resolved
+
+
+def test_zolotarev_discrete_never_exceeds_z0():
+    """E = {0, 1}, F = {1/2, 10}: the first greedy factor puts a zero at 0 and a pole at
+    1/2, whose product bound is ``2 · 19/20 > 1``; ``Z_1 <= Z_0 = 1`` (a constant
+    function is of every type), so the returned bounds stay 1 and non-increasing."""
+    got = bounds.zolotarev_discrete([0.0, 1.0], [0.5, 10.0], 1)
+    assert got[0] == 1.0 and got[1] == 1.0
+    got = bounds.zolotarev_discrete([0.0, 1.0], [0.5, 10.0], 1, precision=30)
+    assert got[0] == 1 and got[1] == 1
+
+
+def test_displacement_generators_g_inf_with_rates_of_both_signs():
+    """``η = 1``, ``λ = (3/2, 1/2)``: ``r = (−1/2, 1/2)``, so ``G_∞`` has the entries
+    ``1/(1 − r_k r_l)`` = 4/3 on the diagonal and 4/5 off it (exact fractions), where
+    ``1 − r_k r_l = 1 + |r_k r_l|`` has no cancellation: a few ulps, in both forms."""
+    lam = np.array([1.5, 0.5])
+    r = [1 - Fraction(x) for x in lam]
+    ref = [[1 / (1 - x * y) for y in r] for x in r]
+    assert ref == [[Fraction(4, 3), Fraction(4, 5)], [Fraction(4, 5), Fraction(4, 3)]]
+    for form in ("sylvester", "lyapunov"):
+        X = bounds.displacement_generators(lam, 1.0, 5, which="G_inf", form=form)[0]
+        for k in range(2):
+            for l in range(2):
+                assert abs(Fraction(X[k, l]) - ref[k][l]) <= 16 * Fraction(U) * ref[k][l]
+
+
+def test_cayley_nodes_take_a_high_precision_eta_as_it_is():
+    """An mpmath ``η`` carrying more digits than a double (1/10 at 60 digits) is used
+    as it is: ``h = (2 − ηλ)/(ηλ)`` at 50 digits against the formula at 80 digits from
+    the same ``η`` (the double nearest 1/10 would be off by ~1e-17)."""
+    with mpmath.workdps(60):
+        eta = mpmath.mpf(1) / 10
+    h = bounds.cayley_nodes([1.0, 0.25], eta, precision=50)
+    with mpmath.workdps(80):
+        for got, x in zip(h, (1.0, 0.25)):
+            ref = (2 - eta * x) / (eta * x)
+            assert abs(got - ref) <= mpmath.mpf(10) ** -48 * ref
+
+
+def test_approx_eigenvectors_take_arb_solver_vectors_for_simple_eigenvalues():
+    """Distinct eigenvalues (2, 1, −1 of a rotated diagonal matrix): the vectors are
+    Arb's, as the docstring states (exact ``arb`` midpoints, mpmath's ``eigsy`` being
+    kept for nearly dependent vectors), orthonormal to ``2^-(bits − 16)`` and
+    eigenvectors to that accuracy (residual checked in ball arithmetic)."""
+    bits = 128
+    Q = np.array([[2.0, -1.0, 2.0], [2.0, 2.0, -1.0], [-1.0, 2.0, 2.0]]) / 3.0
+    J = arb_mat((Q @ np.diag([2.0, 1.0, -1.0]) @ Q.T).tolist())
+    V = bounds._approx_eigenvectors(J, bits)
+    assert all(isinstance(v, arb) and v.is_exact() for v in V.ravel())
+    with ctx.workprec(2 * bits):
+        Vm = arb_mat(V.tolist())
+        F = Vm.transpose() * Vm
+        G = Vm.transpose() * J * Vm
+        tol = arb(2) ** -(bits - 16)
+        for i in range(3):
+            for j in range(3):
+                assert abs(F[i, j] - (1 if i == j else 0)) < tol
+                if i != j:
+                    assert abs(G[i, j]) < 8 * tol
