@@ -441,6 +441,101 @@ def test_linear_twin_at_a_million_steps():
     assert dist <= bound[-1]
 
 
+def abs_chain(tw, Xa, y):
+    """|V|ᵀ|V|(|V|ᵀ|X_a|ᵀ|C·onehot − 1|/N/λ)|Q|: the magnitudes met in the product chain
+    that forms b in linear_twin (lengths N, d_a, d_a, d_a and C), in mpmath."""
+    N, da = Xa.shape
+    C = tw.Q.shape[0]
+    lam = tw.lam.reshape(da, C - 1)[:, 0]
+    aV = mpmath.matrix(np.abs(tw.V).tolist())
+    inner = aV.T * (mpmath.matrix(np.abs(Xa).T.tolist())
+                    * mpmath.matrix(np.abs(C * np.eye(C)[y] - 1.0).tolist())) / N
+    for k in range(da):
+        for j in range(C):
+            inner[k, j] /= mpmath.mpf(lam[k])
+    chain = aV.T * (aV * inner) * mpmath.matrix(np.abs(tw.Q).tolist())
+    return mpmath.sqrt(mpmath.fsum((mpmath.mpf(lam[k]) * chain[k, a]) ** 2
+                                   for k in range(da) for a in range(C - 1)))
+
+
+def test_twin_closed_form_bound_when_only_b_is_rounded():
+    """Four classes with the same inputs {1, 3}: X_aᵀ(C·onehot − 1) = 0 exactly, so
+    w* = b = 0, and from W_0 = 0 the closed form and the exact twin both stay at 0.
+    Every item of the stated bound then vanishes but the rounding of b, which the
+    one-step defects carry: bound[t] = sqrt(N λ_1) t (η/C) ||λ e_b||, with e_b the
+    first-order rounding of the chain of products of lengths N, d_a, d_a, d_a and C,
+    γ u |chain|: γ at least N + 3 d_a + C (one u per term of each inner product) and
+    at most that plus 8 (the few elementwise roundings: the targets, the divisions by N
+    and λ). Reference: the chain and λ_1 in mpmath; bound[0] = 0."""
+    C, N, da = 4, 8, 2
+    X = np.array([[1.0], [3.0]] * 4)
+    y = np.repeat(np.arange(C), 2)
+    tw = cl.linear_twin(X, y, lr=0.5, out_scale=0.0)
+    p0 = [np.zeros((1, C)), np.zeros(C)]
+    T = 5
+    W_cf, bound = cl.twin_closed_form(tw, X, y, p0, T)
+    assert np.all(W_cf == 0.0) and bound[0] == 0.0
+    Xa = np.hstack([X, np.ones((N, 1))])
+    with mpmath.workdps(40):
+        lam1 = max(mpmath.eigsy(mpmath.matrix((Xa.T @ Xa).tolist()) / N)[0])
+        unit = mpmath.sqrt(N * lam1) * mpmath.mpf(tw.eta) * u * abs_chain(tw, Xa, y)
+        gamma = N + 3 * da + C
+        for t in range(1, T + 1):
+            assert gamma * t * unit <= bound[t] <= (gamma + 8) * t * unit, (t, bound[t])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_twin_closed_form_bound_is_of_round_off_size(seed):
+    """The bound is first order in u: at most (N + d_a + C)³ u sqrt(N λ_1)(t + 1) S_t,
+    S_t = ||W_0|| + ||Ŵ_t|| + t (η/C) ||λ ⊙ |chain| || (the magnitudes of the weights
+    and of the chain that forms b), for a second feature a thousand times smaller
+    than the first (λ_min ~ 1e-6, weights along it ~ 1e3), a step η λ_1/C = 1 and a
+    start far from w*: the terms of the bound scale with u times these magnitudes,
+    and no term may grow like 1/u or like u/λ_min."""
+    rng = np.random.default_rng(seed)
+    N, d, C = 10, 2, 3
+    da = d + 1
+    X = rng.standard_normal((N, d)) * np.array([1.0, 1e-3])
+    y = rng.permutation(np.arange(N) % C)
+    lam_max = cl.linear_twin(X, y, lr=1e-9, out_scale=0.0).lam.max()
+    tw = cl.linear_twin(X, y, lr=C / lam_max, out_scale=1.0)
+    p0 = cl.init_params(d, C, (), out_scale=1.0, seed=seed)
+    T = 4
+    W_cf, bound = cl.twin_closed_form(tw, X, y, p0, T)
+    Xa = np.hstack([X, np.ones((N, 1))])
+    W0 = np.vstack([p0[0], p0[1][None, :]])
+    with mpmath.workdps(30):
+        lam1 = float(max(mpmath.eigsy(mpmath.matrix((Xa.T @ Xa).tolist()) / N)[0]))
+        chain = float(abs_chain(tw, Xa, y))
+    t = np.arange(T + 1)
+    S = (np.linalg.norm(W0) + np.linalg.norm(W_cf.reshape(T + 1, -1), axis=1)
+         + t * tw.eta * chain)
+    limit = (N + da + C) ** 3 * u * math.sqrt(N * lam1) * (t + 1) * S
+    assert np.all(bound <= limit), np.max(bound / limit)
+
+
+def test_twin_closed_form_from_the_least_squares_weights():
+    """Started at w* (params0 = the twin's least-squares weights), the closed form stays
+    there (ĉ_t = b, no drift): the weights are constant, and the bound is finite and of
+    round-off size (at most (N + d_a + C)³ u sqrt(N λ_1)(t + 1) S_t as above)."""
+    X, y = toy(4, n=12, d=2, c=3)
+    tw = cl.linear_twin(X, y, lr=0.5, out_scale=1.0)
+    p0 = [tw.w_star[:-1], tw.w_star[-1]]
+    T = 3
+    W_cf, bound = cl.twin_closed_form(tw, X, y, p0, T)
+    np.testing.assert_allclose(W_cf, np.broadcast_to(W_cf[0], W_cf.shape), rtol=0,
+                               atol=1e-12 * np.abs(tw.w_star).max())
+    Xa = np.hstack([X, np.ones((12, 1))])
+    with mpmath.workdps(30):
+        lam1 = float(max(mpmath.eigsy(mpmath.matrix((Xa.T @ Xa).tolist()) / 12)[0]))
+        chain = float(abs_chain(tw, Xa, y))
+    t = np.arange(T + 1)
+    S = (2 * np.linalg.norm(tw.w_star) + np.linalg.norm(W_cf.reshape(T + 1, -1), axis=1)
+         + t * tw.eta * chain)
+    limit = (12 + 3 + 3) ** 3 * u * math.sqrt(12 * lam1) * (t + 1) * S
+    assert np.all(np.isfinite(bound)) and np.all(bound <= limit), bound / limit
+
+
 def test_twin_initial_coordinates_are_iid_with_the_stated_variance():
     """prop-beyond-twin (2): V^T W_0 Q has i.i.d. N(0, s²/D) entries (z-scores)."""
     X, y = toy(12, n=30, d=3, c=4)
@@ -1093,7 +1188,8 @@ def test_tracking_loss_against_mpmath():
             total = mpmath.mpf(0)
             for i in range(7):
                 f = [F[i, c] for c in range(3)]
-                total += mpmath.log(mpmath.fsum(mpmath.exp(x) for x in f)) - f[int(y[i])]
+                lse = mpmath.log(mpmath.fsum(mpmath.exp(x) for x in f))
+                total += lse - f[int(y[i])]
                 for c, q in enumerate(mp_softmax(f)):
                     probs[i, c] = q - (c == y[i])
             loss = total / 7

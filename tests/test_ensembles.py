@@ -532,4 +532,5 @@ def test_check_in_interval_z_against_students_t_with_r_minus_one_dof():
     assert 0.5 < float(z) < check.z_limit(check.DEFAULT_ALPHA, 1)
     with pytest.raises(check.CheckFailed):
         ensembles.check_in_interval("test: student, alpha 0.5", x, 0.4, 0.6, alpha=0.5)
-    assert ensembles.check_in_interval("test: alpha", x, 0.0, 1.0, alpha=0.5).alpha == 0.5
+    out = ensembles.check_in_interval("test: alpha", x, 0.0, 1.0, alpha=0.5)
+    assert out.alpha == 0.5
