@@ -579,3 +579,46 @@ def test_geometric_certified_decides_a_few_roundings_from_its_thresholds():
         assert bool(phase.is_geometric_ribbon(mu, crit)) == ribbon
         proved, excluded = phase.geometric_certified(mu, mu, crit)
         assert (bool(proved), bool(excluded)) == (ribbon, not ribbon), mu
+
+
+def test_poincare_lower_bound_holds_for_every_signal_within_its_error():
+    """The lower bound must hold for every ``S_exact`` with ``||S_exact − S||_2 <=
+    eS``; ``S_exact = S − eS·I`` lowers every eigenvalue by ``eS`` (and stays ⪰ 0 here:
+    the spectrum of ``S`` is 1..10, ``eS = 1/2``). With ``W`` = 1.1 or 2 times the top
+    eigenvector of ``S`` (one column, so ``||WᵀW − I||`` is the same in every norm)
+    Poincaré and Ostrowski are tight, and the bound must stay below ``μ_1(S − eS·I)``
+    (mpmath, 30 digits) and within 1e-9 of it."""
+    rng = np.random.default_rng(5)
+    Q, _ = np.linalg.qr(rng.standard_normal((6, 6)))
+    S = (Q * np.linspace(10.0, 1.0, 6)) @ Q.T
+    S = (S + S.T) / 2
+    eS = 0.5
+    with mpmath.workdps(30):
+        Sm = mpmath.matrix(S.tolist()) - eS * mpmath.eye(6)
+        mu1 = max(mpmath.eigsy(Sm, eigvals_only=True))
+    top = np.linalg.eigh(S)[1][:, -1:]
+    zero = np.zeros((1, 6))
+    for scale in (1.1, 2.0):
+        lo, _ = phase._poincare_lower(S, eS, zero, zero, zero, scale * top)
+        assert mpmath.mpf(lo[0][0]) <= mu1
+        assert lo[0][0] >= float(mu1) * (1 - 1e-9)
+
+
+def test_explicit_signal_head_bounds_below_the_ky_fan_sums():
+    """``head_lo[j] <= Σ_{i<=j} σ_i(S)`` for an exactly known ``S`` (``E = 0``) with
+    positive entries, against the eigenvalues at 40 digits (mpmath). Here the Ritz
+    vectors are positive where ``S`` is, the round-off allowance of the Rayleigh
+    quotients is tight, and the Ky Fan factor ``1 + f`` (``f >= ||YᵀY − I||``) is
+    what keeps the bound below the sums."""
+    rng = np.random.default_rng(1)
+    for d in (4, 8, 12):
+        A = rng.uniform(0.0, 1.0, (d, d))
+        S = A @ A.T
+        S = (S + S.T) / 2
+        sig = phase._explicit_signal(S, np.zeros((d, d)), d, 32)
+        with mpmath.workdps(40):
+            ev = mpmath.eigsy(mpmath.matrix(S.tolist()), eigvals_only=True)
+            ev = sorted(ev, reverse=True)
+            ky = [mpmath.fsum(ev[:j]) for j in range(d + 1)]
+            assert all(mpmath.mpf(x) <= k for x, k in zip(sig["head_lo"], ky))
+        assert sig["head_lo"][d] >= float(ky[d]) * (1 - 1e-9)  # and tight
