@@ -54,6 +54,17 @@ def test_of_data_matches_eigh(N, d):
     assert np.all(np.diff(lam) <= 0) and np.all(lam[min(N, d):] == 0)
 
 
+@pytest.mark.parametrize("N,d", [(50, 6), (3, 7), (9, 9)])
+def test_of_data_columns_have_a_positive_largest_entry(N, d):
+    """The documented sign convention of ``of_data``: in every column of ``V`` the
+    entry of largest modulus is positive (checked column by column on the result)."""
+    X = np.random.default_rng(N + d).standard_normal((N, d))
+    _, V = spectra.of_data(X)
+    for k in range(d):
+        col = V[:, k]
+        assert col[np.argmax(np.abs(col))] > 0, k
+
+
 def underflows(exact, ulps):
     """Whether ``exact`` rounds to 0 even when computed ``ulps`` roundings off: it
     lies below half the smallest subnormal by more than that relative error."""
@@ -86,6 +97,27 @@ def test_power_law_within_its_stated_accuracy(d, alpha, log_scale):
             bound = 2.0**-53 * (3 + 3 * alpha * np.log(kk))
             assert abs(mpmath.mpf(lam[kk - 1]) / exact - 1) <= bound
     assert np.all(np.diff(lam) <= 0)
+
+
+@pytest.mark.parametrize("d, alpha, scale", [(20, 250.0, 1e100), (40, 200.0, 1e300)])
+def test_power_law_keeps_accuracy_where_k_to_the_minus_alpha_is_subnormal(
+    d, alpha, scale
+):
+    """``k^(−alpha)`` below ``2^-1022`` (or underflowing to 0) while
+    ``scale·k^(−alpha)`` is normal: each eigenvalue is still within
+    ``u (3 + 3 alpha log k)`` relative of ``scale·k^(−alpha)`` evaluated in mpmath at
+    40 digits."""
+    lam = spectra.power_law(d, alpha, scale)
+    with mpmath.workdps(40):
+        lost = 0
+        for kk in range(1, d + 1):
+            exact = mpmath.mpf(scale) * mpmath.mpf(kk) ** (-mpmath.mpf(alpha))
+            assert exact >= 2.0**-1022
+            lost += float(mpmath.mpf(kk) ** (-mpmath.mpf(alpha))) < 2.0**-1022
+            bound = 2.0**-53 * (3 + 3 * alpha * np.log(kk))
+            assert abs(mpmath.mpf(lam[kk - 1]) / exact - 1) <= bound, kk
+        assert lost >= 3  # the case is exercised
+    assert np.all(np.diff(lam) < 0)
 
 
 @given(st.integers(1, 2000), st.floats(1e-3, 1.0, exclude_max=True), st.floats(-100.0, 100.0))
