@@ -907,3 +907,151 @@ def test_float64_error_bounds_are_the_stated_accuracy(lam, eta, T, M):
         for idx in np.ndindex(got.shape):
             exact = want[idx[0]][idx[1]] if got.ndim == 2 else want[idx[0]]
             assert abs(mpmath.mpf(got[idx]) - exact) <= 16 * U * exact, (key, idx)
+
+
+# ------------------------------------------- stated formulas and edges of the domain
+
+
+@pytest.mark.parametrize(
+    "lam, b, s, eta, T, M",
+    [
+        ([1.0, 0.3, 1e-6], [1.0, -0.5, 2.0], 1.0, 1.2, 6, 2),
+        ([1.9, 0.5], [0.0, 0.0], 0.0, 1.0, 5, 2),  # a zero cloud: only the underflow
+        ([0.25, 4.0], [3.0, -1e-3], 0.0, 0.4, 3, 1),  # draws ξ = 0, points not 0
+    ],
+)
+def test_sample_error_bound_is_its_stated_formula(lam, b, s, eta, T, M):
+    """sample_error_bound against its docstring's formula, evaluated in mpmath at 50
+    digits from the draws ``ξ_jk = z_k(j, 0)/sqrt(λ_k)`` read back in float64 (as
+    documented): ``(sqrt(λ_k) u (7.1 t K_jk + 3|ξ_jk|) + 2^-1074 (sqrt(λ_k)(4t + 1)
+    + 3) + 3u|points|)(1 + 2^-20)``, ``K_jk = |b_k| + |ξ_jk − b_k|``. Equal to 16
+    roundings of the bound itself, plus four half units of ``2^-1074`` for the terms
+    computed in the subnormal range (the zero cloud, where only they remain)."""
+    lam, b = np.array(lam), np.array(b)
+    Z = cloud.sample(lam, b, s, eta, T, M, seed=3)
+    got = cloud.sample_error_bound(Z, lam, b, eta, T)
+    xi = Z[:: T + 1] / np.sqrt(lam)
+    tiny = mpmath.mpf(2) ** -1074
+    with mpmath.workdps(50):
+        u = mpmath.mpf(2) ** -53
+        for j in range(M):
+            for t in range(T + 1):
+                row = j * (T + 1) + t
+                for k in range(lam.size):
+                    root = mpmath.sqrt(mpmath.mpf(lam[k]))
+                    x, bk = mpmath.mpf(xi[j, k]), mpmath.mpf(b[k])
+                    K = abs(bk) + abs(x - bk)
+                    want = (
+                        root * u * (mpmath.mpf("7.1") * t * K + 3 * abs(x))
+                        + tiny * (root * (4 * t + 1) + 3)
+                        + 3 * u * abs(mpmath.mpf(Z[row, k]))
+                    ) * (1 + mpmath.mpf(2) ** -20)
+                    err = abs(mpmath.mpf(got[row, k]) - want)
+                    assert err <= 16 * u * want + 4 * tiny, (row, k, got[row, k])
+
+
+def test_precision_path_keeps_mpf_eigenvalues_as_given():
+    """``lam`` given as mpmath numbers finer than float64 (as ``ribbonlib.bounds``
+    passes them): the precision path uses their value, not its float64 rounding.
+    Reference: the sums over ``t`` of ``r^t``, ``(r_k r_l)^t`` at 80 digits."""
+    T, eta, prec = 5, 0.75, 40
+    with mpmath.workdps(60):
+        lam = np.array([mpmath.mpf(1) / 3, mpmath.mpf(2) / 7], dtype=object)
+    G, m, _ = cloud.time_averages(lam, eta, T, precision=prec)
+    with mpmath.workdps(80):
+        r = [1 - mpmath.mpf(eta) * x for x in lam]
+        m_ref = [mpmath.fsum(x**t for t in range(T + 1)) / (T + 1) for x in r]
+        for k in range(2):
+            assert abs(m[k] / m_ref[k] - 1) < mpmath.mpf(10) ** -prec
+            for l in range(2):
+                g = mpmath.fsum((r[k] * r[l]) ** t for t in range(T + 1)) / (T + 1)
+                assert abs(G[k, l] / g - 1) < mpmath.mpf(10) ** -prec
+
+
+def test_rates_that_underflow_to_zero_give_the_averages_of_r_equal_to_one():
+    """``η λ_k`` below the smallest subnormal (``a = 0`` after rounding, ``log|r| =
+    0``), inside the domain ``0 < η λ_k < 2``: ``m_k`` and ``G_kl`` within ``8u``
+    (TIME_ULP) of the exact sums over ``t`` in rational arithmetic."""
+    lam, eta, T = [1.0, 1e-300, 3e-310], 1e-30, 10
+    G, m, cov = cloud.time_averages(lam, eta, T)
+    n = T + 1
+    r = [1 - Fraction(eta) * Fraction(x) for x in lam]
+    m_ref = [sum(x**t for t in range(n)) / n for x in r]
+    for k in range(3):
+        assert abs(Fraction(float(m[k])) - m_ref[k]) <= cloud.TIME_ULP * U * m_ref[k]
+        for l in range(3):
+            g = sum((r[k] * r[l]) ** t for t in range(n)) / n
+            assert abs(Fraction(float(G[k, l])) - g) <= cloud.TIME_ULP * U * g
+    assert np.all(np.isfinite(cov))
+
+
+@pytest.mark.parametrize("a_gap", [1e-14, 1e-10])
+@pytest.mark.parametrize("T", [1, 3, 8])
+def test_precision_path_with_r_close_to_minus_one(a_gap, T):
+    """``η λ = 2 − δ`` (``r`` close to −1, ``r²`` close to 1: ``1 − r²`` loses
+    ``log10(1/δ)`` digits): G, m and cov with ``precision=30`` have a relative
+    error below ``10^-30`` against the sums over ``t`` in rational arithmetic."""
+    lam, eta, prec = [2.0 - a_gap], 1.0, 30
+    G, m, cov = cloud.time_averages(lam, eta, T, precision=prec)
+    n = T + 1
+    r = 1 - Fraction(eta) * Fraction(lam[0])
+    m_ref = sum(r**t for t in range(n)) / n
+    G_ref = sum(r ** (2 * t) for t in range(n)) / n
+    tol = Fraction(1, 10**prec)
+    for got, want in ((m[0], m_ref), (G[0, 0], G_ref), (cov[0, 0], G_ref - m_ref**2)):
+        with mpmath.workdps(80):
+            exact = mpmath.mpf(want.numerator) / want.denominator
+            assert abs(got / exact - 1) < mpmath.mpf(tol.numerator) / tol.denominator
+
+
+def _log_r_cases():
+    """``(η, λ)`` with ``fl(ηλ)`` in ``(1, 3/2]`` and a rounding error comparable with
+    ``ηλ − 1``, or elsewhere in ``(0, 2)``."""
+    third = 1.0 / 3.0
+    out = [(3.0, np.nextafter(np.nextafter(third, 1.0), 1.0))]  # ηλ = 1 + 5·2^-54
+    out.append((3.0, np.nextafter(third, 1.0)))  # ηλ = 1 + 2^-53, rounds to 1
+    out.append((3.0, third))  # ηλ = 1 − 2^-54
+    x = third
+    for _ in range(6):
+        x = np.nextafter(x, 1.0)
+        out.append((3.0, x))
+    rng = np.random.default_rng(7)
+    for target in (0.3, 0.5, 0.75, 1.0, 1.2, 1.5, 1.7, 1.99):
+        eta = rng.uniform(0.5, 3.0)
+        out.append((eta, target / eta))
+    return out
+
+
+def test_log_abs_r_is_accurate_for_the_exact_rate():
+    """``_geometric.log_abs_r(*rates(η, λ))`` against ``log|1 − ηλ|`` of the exact
+    product in mpmath (60 digits): within a few (4) ulp of ``max(|L|, u)``, as
+    documented, also where ``ηλ`` rounds to just above 1 with a rounding error
+    comparable with ``ηλ − 1``; the sign is that of ``1 − ηλ``."""
+    from ribbonlib import _geometric
+
+    for eta, lam in _log_r_cases():
+        a, lo = _geometric.rates(eta, np.array([lam]))
+        L, sign = _geometric.log_abs_r(a, lo)
+        with mpmath.workdps(60):
+            r = 1 - mpmath.mpf(eta) * mpmath.mpf(lam)
+            want = mpmath.log(abs(r))
+            tol = 4 * 2.0**-52 * max(abs(float(want)), 2.0**-53)
+            assert abs(mpmath.mpf(L[0]) - want) <= tol, (eta, lam, L[0], want)
+            assert sign[0] == (1.0 if r > 0 else -1.0)
+
+
+@pytest.mark.parametrize("bits", [53, 512])
+def test_brute_force_covariance_is_symmetric_ball_for_ball(bits):
+    """The covariance of brute_force_moments is the docstring's sum of the symmetric
+    terms ``(a(t) − ā)(a(t) − ā)ᵀ`` (plus a diagonal), so ``C_kl`` and ``C_lk`` are the
+    same ball (midpoint and radius), and both contain the exact rational value."""
+    q, b, s, eta, T = np.array([1.0, 0.5, 0.75]), [1.0, -0.5, 2.0], 0.5, 1.5, 6
+    _, _, C = cloud.brute_force_moments(q * q, b, s, eta, T, bits=bits)
+    exact = exact_limit_covariance(q, b, s, eta, T)
+    for k in range(3):
+        for l in range(3):
+            assert C[k, l].mid() == C[l, k].mid() and C[k, l].rad() == C[l, k].rad()
+            with ctx.workprec(2048):
+                assert C[k, l].contains(
+                    arb(exact[k][l].numerator) / exact[k][l].denominator
+                )
