@@ -648,6 +648,28 @@ def test_inpca_error_bounds_are_their_stated_formulas(case):
             assert np.all(np.abs(res.embed(D) - res.coords) <= got.embedding)
 
 
+@pytest.mark.parametrize("case", range(3))
+def test_inpca_error_bounds_are_their_stated_formulas_far_from_orthonormal(case):
+    """As above, for eigenvectors that are far from orthonormal but accepted: the
+    result of ``inpca`` with ``V̂`` scaled by ``17/16`` (``ω`` about 0.3, below 1/2),
+    so that the factors ``1/(1 − ω)`` and ``sqrt(1 + ω)`` of the stated formulas
+    differ from 1 by far more than the tolerance."""
+    import dataclasses
+
+    D = inpca_cases()[case]
+    res = E.inpca(D)
+    res = dataclasses.replace(res, vectors=res.vectors * (17 / 16))
+    got = E.inpca_error_bounds(D, res)
+    want = stated_inpca_bounds(D, res)
+    assert 0.2 < got.orthogonality < 0.5
+    for name, value in want.items():
+        g = np.asarray(getattr(got, name), dtype=float)
+        w = np.array(value, dtype=object).reshape(g.shape)
+        for idx in np.ndindex(g.shape):
+            tol = 1e-12 * abs(w[idx]) + 4 * SUBNORMAL
+            assert abs(mpmath.mpf(g[idx]) - w[idx]) <= tol, (name, idx, g[idx])
+
+
 def test_inpca_rank_tolerance_and_sign_convention():
     """``rank_tol = 16 n ε max(max|μ|, tiny)`` exactly; an eigenvalue equal to it is
     dropped (distances of 64 subnormal quanta: ``μ = 32·2^-1074 = rank_tol``), one

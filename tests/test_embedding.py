@@ -74,6 +74,8 @@ def test_gaussian_distance_formula_and_validation():
         (np.ones((2, 3)), "shape"),
         (-np.ones((1, 2, 2)), r"\[0, 1\]"),
         (np.full((1, 2, 2), np.nan), "finite"),
+        (np.array([[[0.5, np.inf], [0.5, 0.5]]]), "non-finite"),  # only the max
+        (np.array([[[-np.inf, 0.5], [0.5, 0.5]]]), "non-finite"),  # only the min
         (np.full((1, 2, 2), 0.4), "sum to 1"),
     ],
 )
