@@ -96,8 +96,9 @@ def exponential(d: int, q: float, scale: float = 1.0) -> np.ndarray:
 
 
 def _scaled(c: float, base: np.ndarray, exact: Callable[[int], Any]) -> np.ndarray:
-    """``c·base``, with the entries whose ``base`` lost precision (subnormal) taken
-    from ``exact(i)`` at 30 digits instead, rounded once."""
+    """``c·base``; when ``c > 1``, the entries whose ``base`` lost precision
+    (subnormal) are taken from ``exact(i)`` at 30 digits instead, rounded once (for
+    ``c <= 1`` such an eigenvalue is itself subnormal, where no accuracy is stated)."""
     lam = c * base
     lost = np.flatnonzero(base < np.finfo(float).tiny)
     if c > 1.0 and lost.size:
