@@ -622,3 +622,28 @@ def test_explicit_signal_head_bounds_below_the_ky_fan_sums():
             ky = [mpmath.fsum(ev[:j]) for j in range(d + 1)]
             assert all(mpmath.mpf(x) <= k for x, k in zip(sig["head_lo"], ky))
         assert sig["head_lo"][d] >= float(ky[d]) * (1 - 1e-9)  # and tight
+
+
+def test_explicit_cloud_lower_bound_on_mu1_is_at_least_the_largest_diagonal():
+    """``μ_1(C) >= max_k C_kk`` is one of the documented routes of the lower bound on
+    ``μ_1``: the bound must be at least ``max_k ((S_kk − E_kk) + s² n̂lo_k)`` (exact
+    fractions from the float signal, its entrywise error and the noise bounds), less
+    its outward roundings (six roundings and ``_down``, at most 5u each: 32u relative)
+    and the eigensolver allowance ``4 d u tr_hi`` that every bound is widened by. Where
+    the noise dominates (s = 1000, T = 1) this route is the best one."""
+    crit_u, tiny = 32 * Fraction(U), Fraction(2) ** -956
+    for d in (2, 5, 20):
+        lam = spectra.power_law(d, 1.0)
+        b = np.ones(d) / math.sqrt(d)
+        for s, T in ((1000.0, 1), (10.0, 5), (0.0, 100)):
+            S, E, n = phase._gd_parts(lam, b, 0.5, T)
+            sig = phase._explicit_signal(S, E, min(d, T), 32)
+            s_arr = np.array([s])
+            lower, _, _, _, _, _, trace_hi = phase._explicit_cloud(sig, n, s_arr)
+            s2 = Fraction(s) ** 2
+            diag = max(
+                Fraction(S[k, k]) - Fraction(E[k, k]) + s2 * Fraction(n[1][k])
+                for k in range(d)
+            )
+            allow = 4 * d * Fraction(U) * Fraction(trace_hi[0]) * (1 + crit_u)
+            assert Fraction(lower[0, 0]) >= diag * (1 - crit_u) - allow - tiny
