@@ -984,12 +984,12 @@ def test_explicit_bounds_decide_an_explorer_grid(family, T, eta_l1, b_kind, crit
 
 def _exact_enclosure(H: np.ndarray, eH: float, Y: np.ndarray):
     """The enclosure of :func:`phase._eig_enclosure`'s statement in exact arithmetic
-    (Arb at 400 bits: every product of the float data is exact), from the same ``Y``:
+    (Arb at 400 bits or more: every product of the data is exact), from the same ``Y``:
     ``g_i = D_i ± (||G − diag(D)||_F + eH (1 + f))`` (Weyl) with ``G = Yᵀ H Y``,
     ``D`` its diagonal sorted, divided by ``1 ∓ f`` as Ostrowski allows (``f =
     ||YᵀY − I||_F``)."""
     p = H.shape[0]
-    with ctx.workprec(400):
+    with ctx.workprec(max(400, ctx.prec)):
         Ya, Ha = arb_mat(Y.tolist()), arb_mat(H.tolist())
         F = Ya.transpose() * Ya
         for i in range(p):
@@ -1002,9 +1002,9 @@ def _exact_enclosure(H: np.ndarray, eH: float, Y: np.ndarray):
         D = sorted((G[i, i] for i in range(p)), key=lambda x: x.mid(), reverse=True)
         lo, hi = [], []
         for x in D:
-            g = x + off + arb(eH) * (1 + f)
+            g = x + off + eH * (1 + f)
             hi.append(g / (1 - f) if g >= 0 else g / (1 + f))
-            g = x - off - arb(eH) * (1 + f)
+            g = x - off - eH * (1 + f)
             lo.append(g / (1 + f) if g >= 0 else g / (1 - f))
     return lo, hi
 
@@ -1026,6 +1026,35 @@ def test_eig_enclosure_contains_its_exact_arithmetic_enclosure():
             H = (H + H.T) / 2
             for eH in (0.0, 1e-6):
                 lo, hi, Y = phase._eig_enclosure(H[None], np.array([eH]))
-                ex_lo, ex_hi = _exact_enclosure(H, eH, Y[0])
+                ex_lo, ex_hi = _exact_enclosure(H, arb(eH), Y[0])
                 assert all(arb(x) >= e for x, e in zip(hi[0], ex_hi))
                 assert all(arb(x) <= e for x, e in zip(lo[0], ex_lo))
+
+
+def test_mp_eig_enclosure_is_its_exact_arithmetic_enclosure_to_round_off():
+    """:func:`phase._mp_eig_enclosure` at 50 digits against the enclosure its statement
+    gives in exact arithmetic from the same eigenvectors (Arb at 1200 bits: the mpf
+    data are exact dyadics), ``eH = 2^-10``: it contains it, and exceeds it by no more
+    than its stated round-off terms — ``(2p + 4) u ||N||_F <= (2p + 4) p u ||H||_F``,
+    the slack ``100 p² u`` on ``δ`` and the growth ``100 u`` of the ends, together
+    below ``300 p² u (||H||_F + eH)`` — so ``eH`` enters once (times ``1 + f``)."""
+    rng = np.random.default_rng(0)
+    with mpmath.workdps(50):
+        u = mpmath.mpf(10) ** -50
+        for p in (1, 3, 6):
+            A = rng.standard_normal((p, p))
+            A = A + A.T
+            H = np.array([[mpmath.mpf(x) for x in row] for row in A], dtype=object)
+            eH = mpmath.mpf(2) ** -10
+            lo, hi, Y = phase._mp_eig_enclosure(H, eH, u)
+            Ym = np.array([[mpmath.mpf(x) for x in row] for row in Y], dtype=object)
+            with ctx.workprec(1200):
+                to = np.vectorize(certify.to_arb, otypes=[object])
+                ex_lo, ex_hi = _exact_enclosure(to(H), to(eH), to(Ym))
+                tol = certify.to_arb(
+                    300 * p * p * u * (mpmath.mpf(np.linalg.norm(A)) + eH)
+                )
+                for x, e in zip(hi, ex_hi):
+                    assert e <= certify.to_arb(x) <= e + tol
+                for x, e in zip(lo, ex_lo):
+                    assert e - tol <= certify.to_arb(x) <= e
