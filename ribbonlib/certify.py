@@ -135,7 +135,8 @@ def to_arb(x: Any) -> arb:
 
     Floats are dyadic rationals and convert exactly, as do integers, :class:`fractions.Fraction`
     with a power-of-two denominator and :class:`mpmath.mpf`. Other rationals are enclosed
-    at the current precision.
+    at the current precision; a number of another mpmath context (one with ``_mpf_`` that
+    is not a :class:`mpmath.mpf`) is first rounded to mpmath's working precision.
     """
     if isinstance(x, arb):
         return x
