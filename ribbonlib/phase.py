@@ -527,11 +527,7 @@ def _mp_bounds(
         ns_lo, ns_hi = sorted(n_lo, reverse=True), sorted(n_hi, reverse=True)
         diag = [Smp[k, k] for k in range(d)]
         trS_hi = sum(abs(x) * (1 + ein) for x in diag) * grow
-        trS_lo = max(
-            sum(x - abs(x) * ein for x in diag) * (1 - 10 * d * u), mpmath.mpf(0)
-        )
         trace_hi = (trS_hi + sum(n_hi)) * grow
-        trace_lo = (trS_lo + sum(n_lo)) * (1 - 10 * d * u)
         upper = [
             min(trace_hi, min((sig_up[i] + ns_hi[m - i]) * grow for i in range(m + 1)))
             for m in range(d)
