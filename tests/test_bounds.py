@@ -1292,3 +1292,54 @@ def test_approx_eigenvectors_take_arb_solver_vectors_for_simple_eigenvalues():
                 assert abs(F[i, j] - (1 if i == j else 0)) < tol
                 if i != j:
                     assert abs(G[i, j]) < 8 * tol
+
+
+def test_outward_ends_of_an_unbounded_ball():
+    """A ball of infinite radius has the ends ``−inf`` (lower) and ``+inf`` (upper),
+    at a precision in digits as in float64."""
+    whole = arb(0, math.inf)
+    assert bounds._down(whole, 30) == -mpmath.inf
+    assert bounds._up(whole, 30) == mpmath.inf
+    assert bounds._down(whole, None) == -math.inf
+    assert bounds._up(whole, None) == math.inf
+
+
+def test_rational_sup_with_a_target_just_below_the_sup():
+    """A target 1e-12 below the sup (enclosed without a target first): the claim
+    ``sup <= target`` is false, so the result is either refuted (``U = 1``) or an
+    upper bound ``U`` that is at least the sup, never below it. The sup of the
+    mean-value form needs the half-width of a piece, not less."""
+    zeros = [0.9, 0.5, 0.05]
+    low, sup = bounds.rational_sup(zeros, (0.01, 1.0), digits=30)
+    with ctx.workprec(200):
+        goal = low * (1 - arb(10) ** -12)
+        low2, up2 = bounds.rational_sup(zeros, (0.01, 1.0), target=goal, digits=30)
+        assert low2 <= low
+        assert up2 == 1 or up2 >= low
+
+
+def test_displacement_generators_keep_the_digits_of_an_mpmath_b():
+    """``b`` given as 60-digit mpmath numbers: ``X = U G_∞ U`` at 40 digits agrees
+    with ``u_k u_l / (1 − r_k r_l)``, ``u = sqrt(λ) b``, evaluated in mpmath at 60
+    digits, to 1e-35 relative (``b`` is not rounded to float64 on the way)."""
+    lam, eta = [0.5, 1.5], 0.3
+    with mpmath.workdps(60):
+        b = np.array([mpmath.mpf(1) / 3, mpmath.mpf(2) / 7], dtype=object)
+    X = bounds.displacement_generators(lam, eta, 3, b=b, which="G_inf", precision=40)[0]
+    with mpmath.workdps(60):
+        r = [1 - mpmath.mpf(eta) * v for v in lam]
+        u = [mpmath.sqrt(v) * bk for v, bk in zip(lam, b)]
+        for k in range(2):
+            for j in range(2):
+                ref = u[k] * u[j] / (1 - r[k] * r[j])
+                assert abs(X[k, j] - ref) <= mpmath.mpf(10) ** -35 * ref
+
+
+def test_zolotarev_rtol_default_degree_is_one():
+    """``k`` defaults to 1 (the signature): omitting it gives the ``k = 1`` formula
+    ``10 (10^-(precision + 15)/κ² + 10^-precision)``."""
+    for prec, kap in ((16, 0.5), (30, 1e-3)):
+        ref = 10 * (Fraction(1, 10 ** (prec + 15)) / Fraction(kap) ** 2
+                    + Fraction(1, 10**prec))
+        got = Fraction(bounds.zolotarev_rtol(prec, kappa=kap))
+        assert abs(got - ref) <= 16 * Fraction(U) * ref
