@@ -1198,3 +1198,25 @@ def test_tracking_loss_against_mpmath():
             slack = 4 * u * abs(loss)                                  # float ends
             assert lo - slack <= loss <= hi + slack, (t, loss, ex.loss[t])
             W = W - Xm.T * probs * (mpmath.mpf(eta) / 7)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e4])
+def test_linear_twin_refuses_a_singular_covariance_at_any_scale(scale):
+    """``Σ`` singular to round-off (relative to ``λ_1``) is refused at every scale.
+
+    Two input columns differ by ``1e-7`` times noise, so the smallest eigenvalue of
+    ``Σ`` is about ``1e-15 λ_1`` (checked here), below the documented round-off level
+    ``1e3 eps λ_1 max(N, d + 1)``. At scale ``1e4`` it is still about ``1e-7`` in
+    absolute terms: only a test relative to ``λ_1`` sees that it is round-off.
+    """
+    from ribbonlib.spectra import of_data
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((40, 1))
+    x2 = x + 1e-7 * rng.standard_normal((40, 1))
+    X = scale * np.hstack([x, x2, rng.standard_normal((40, 1))])
+    lam = of_data(np.hstack([X, np.ones((40, 1))]))[0]
+    assert 0 < lam[-1] < 1e3 * np.finfo(float).eps * lam[0] * 40
+    assert lam[-1] > 1e-12 * (scale / 1e4) ** 2
+    with pytest.raises(ValueError, match="full column rank"):
+        cl.linear_twin(X, rng.integers(0, 3, 40), lr=1e-9, out_scale=1.0)

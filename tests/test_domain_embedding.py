@@ -749,3 +749,30 @@ def test_inpca_error_bounds_refuse_eigenvectors_from_half_way_off_orthonormal():
                 E.inpca_error_bounds(D, bad)
         else:
             assert E.inpca_error_bounds(D, bad).orthogonality < 0.5
+
+
+def test_inpca_error_bounds_stated_formulas_with_a_large_dropped_eigenvalue():
+    """The distance bound's term ``(1 + ω) max_dropped|μ̂|`` as stated (mpmath against
+    float64, as above), for a result whose rank tolerance drops a real direction
+    (the second of four, ``|μ̂|`` about ``4e-6`` of the largest) and whose
+    eigenvectors are scaled by ``17/16`` (``ω`` about 0.3): that term is then far
+    above the tolerance of the comparison."""
+    import dataclasses
+
+    D = inpca_cases()[2]
+    res = E.inpca(D)
+    mu = np.abs(res.eigenvalues)
+    tol = float(np.sqrt(mu[0] * mu[1]))
+    assert mu[1] > 1e-7 * mu[0] and mu[1] < tol < mu[0]
+    keep = mu > tol
+    res = dataclasses.replace(res, vectors=res.vectors * (17 / 16), rank_tol=tol,
+                              coords=res.coords * keep[None, :])
+    got = E.inpca_error_bounds(D, res)
+    want = stated_inpca_bounds(D, res)
+    assert 0.2 < got.orthogonality < 0.5
+    for name, value in want.items():
+        g = np.asarray(getattr(got, name), dtype=float)
+        w = np.array(value, dtype=object).reshape(g.shape)
+        for idx in np.ndindex(g.shape):
+            tol = 1e-12 * abs(w[idx]) + 4 * SUBNORMAL
+            assert abs(mpmath.mpf(g[idx]) - w[idx]) <= tol, (name, idx, g[idx])

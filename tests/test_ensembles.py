@@ -534,3 +534,19 @@ def test_check_in_interval_z_against_students_t_with_r_minus_one_dof():
         ensembles.check_in_interval("test: student, alpha 0.5", x, 0.4, 0.6, alpha=0.5)
     out = ensembles.check_in_interval("test: alpha", x, 0.0, 1.0, alpha=0.5)
     assert out.alpha == 0.5
+
+
+def test_run_probs_accept_zero_probabilities():
+    """A one-hot run (probabilities exactly 0 and 1) is valid input (``>= 0``).
+
+    The learned fraction of a run that predicts uniformly and then one-hot on the
+    label at the last snapshot is 0 before it and 1 at it, by the definition
+    ``f_s = (q̄_s − 1/C)/(θ − 1/C)``.
+    """
+    S, N, C = 3, 4, 2
+    y = np.array([0, 1, 0, 1])
+    P = np.full((S, N, C), 0.5)
+    P[-1] = 0.0
+    P[-1, np.arange(N), y] = 1.0
+    f = ensembles.random_time_null(P, y, 0)[1]
+    np.testing.assert_array_equal(f, [0.0, 0.0, 1.0])

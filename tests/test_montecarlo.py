@@ -611,3 +611,34 @@ def test_kato_temple_keeps_an_eigenvalue_iff_the_margin_is_met():
     for bad in (1.0, np.ones(3), np.ones((2, 3))):
         with pytest.raises(ValueError, match="matrix must be square"):
             montecarlo.kato_temple(bad, V)
+
+
+def test_exact_moments_at_the_largest_documented_steps():
+    """``steps = 8`` (the documented maximum) is expanded, and ``E Ĉ`` is exact.
+
+    For ``d = M = 1`` the points are ``sqrt(λ)(b + r^t (ξ − b))``, so the centred
+    covariance is ``λ (ξ − b)² Var_t(r^t)`` and ``E Ĉ = λ (s² + b²) Var_t(r^t)``,
+    evaluated here in fractions.
+    """
+    lam, b, s, eta = Fraction(9, 4), Fraction(1, 3), Fraction(1, 2), Fraction(1, 5)
+    T = 8
+    mean = montecarlo.exact_moments(lam, b, s, eta, T, 1)[0]
+    r = 1 - eta * lam
+    powers = [r**t for t in range(T + 1)]
+    avg = sum(powers) / (T + 1)
+    var_t = sum((p - avg) ** 2 for p in powers) / (T + 1)
+    assert mean[0, 0] == lam * (s**2 + b**2) * var_t
+
+
+def test_kato_temple_bound_is_zero_without_a_neighbour():
+    """At the ends of the spectrum the absent neighbour contributes a bound of 0.
+
+    With exact eigenvectors of a diagonal matrix every residual is 0, so both
+    Kato–Temple bounds of every eigenvalue are 0 (``β = +∞`` above the largest,
+    ``α = −∞`` below the smallest), and so is every remainder.
+    """
+    A = np.diag([3.0, 2.0, 1.0])
+    kt = montecarlo.kato_temple(A, np.eye(3))
+    assert kt.index.tolist() == [0, 1, 2]
+    assert all(x == 0 for x in kt.bound)
+    np.testing.assert_array_equal(kt.remainder, 0.0)
