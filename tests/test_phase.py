@@ -647,3 +647,31 @@ def test_explicit_cloud_lower_bound_on_mu1_is_at_least_the_largest_diagonal():
             )
             allow = 4 * d * Fraction(U) * Fraction(trace_hi[0]) * (1 + crit_u)
             assert Fraction(lower[0, 0]) >= diag * (1 - crit_u) - allow - tiny
+
+
+def test_analytic_bounds_float_trace_is_the_trace_of_the_cloud():
+    """``trace`` is ``tr C`` in float64: against ``np.trace`` of the covariance from
+    :mod:`ribbonlib.cloud` (signal plus ``s²`` times the noise), to 1e-12 relative, at
+    scales where the noise is most of the trace, and inside the rigorous ends."""
+    lam, b, eta, T = np.array([2.0, 1.0, 0.3, 0.05]), np.array([1.0, -0.5, 2, 1]), 0.4, 7
+    for s in (0.1, 1.0, 10.0):
+        ab = phase.analytic_bounds(lam, b, s, eta, T)
+        tr = np.trace(cloud.covariance(lam, b, s, eta, T))
+        assert ab.trace == pytest.approx(tr, rel=1e-12)
+        assert ab.trace_lower * (1 - 1e-14) <= ab.trace <= ab.trace_upper * (1 + 1e-14)
+
+
+def test_mp_eig_enclosure_gives_up_when_orthonormality_is_not_proved():
+    """With a round-off bound ``u`` so pessimistic that ``f >= ||YᵀY − I||`` reaches
+    1/2 (``(p + 2) u ||(|Y|ᵀ|Y|)||_F >= 4·0.1·√2``), Ostrowski's factor cannot be
+    bounded and each eigenvalue gets the trivial enclosure ``(−inf, inf)``; with the
+    working precision's ``u`` the enclosure is finite and holds the eigenvalues."""
+    with mpmath.workdps(30):
+        H = np.array([[mpmath.mpf(2), mpmath.mpf(1)], [mpmath.mpf(1), mpmath.mpf(3)]],
+                     dtype=object)
+        lo, hi, _ = phase._mp_eig_enclosure(H, mpmath.mpf(0), mpmath.mpf("0.1"))
+        assert list(lo) == [mpmath.ninf] * 2 and list(hi) == [mpmath.inf] * 2
+        lo, hi, _ = phase._mp_eig_enclosure(H, mpmath.mpf(0), mpmath.mpf(10) ** -30)
+        ev = [(5 + mpmath.sqrt(5)) / 2, (5 - mpmath.sqrt(5)) / 2]
+        assert all(lo[i] <= ev[i] <= hi[i] for i in range(2))
+        assert all(mpmath.isfinite(x) for x in list(lo) + list(hi))
