@@ -653,7 +653,8 @@ def test_analytic_bounds_float_trace_is_the_trace_of_the_cloud():
     """``trace`` is ``tr C`` in float64: against ``np.trace`` of the covariance from
     :mod:`ribbonlib.cloud` (signal plus ``s²`` times the noise), to 1e-12 relative, at
     scales where the noise is most of the trace, and inside the rigorous ends."""
-    lam, b, eta, T = np.array([2.0, 1.0, 0.3, 0.05]), np.array([1.0, -0.5, 2, 1]), 0.4, 7
+    lam, b = np.array([2.0, 1.0, 0.3, 0.05]), np.array([1.0, -0.5, 2.0, 1.0])
+    eta, T = 0.4, 7
     for s in (0.1, 1.0, 10.0):
         ab = phase.analytic_bounds(lam, b, s, eta, T)
         tr = np.trace(cloud.covariance(lam, b, s, eta, T))
@@ -675,3 +676,22 @@ def test_mp_eig_enclosure_gives_up_when_orthonormality_is_not_proved():
         ev = [(5 + mpmath.sqrt(5)) / 2, (5 - mpmath.sqrt(5)) / 2]
         assert all(lo[i] <= ev[i] <= hi[i] for i in range(2))
         assert all(mpmath.isfinite(x) for x in list(lo) + list(hi))
+
+
+def test_ribbon_certified_decay_test_charges_one_rounding():
+    """``excluded`` by decay, ``lower_K > R upper_1``, with ``upper_1 = 1`` (the product
+    with the upper end ``r_hi`` of ``R`` is then exact): the comparison is against
+    ``r_hi`` widened by one rounding, ``(2·1 + 2) u`` as in ``_up``, so the first float
+    at or above ``r_hi (1 + 5u)`` (exact fractions) is excluded, and ``r_hi`` itself is
+    not."""
+    crit = phase.RibbonCriterion(K=4, q=0.5, eps=0.1)
+    r_hi = crit.ratio_bounds[1]
+    target = Fraction(r_hi) * (1 + 5 * Fraction(U))
+    lo_K = float(target)  # the first float at or above target
+    if Fraction(lo_K) < target:
+        lo_K = math.nextafter(lo_K, math.inf)
+    assert Fraction(lo_K) <= Fraction(r_hi) * (1 + 6 * Fraction(U))
+    for lk, want in ((lo_K, True), (r_hi, False)):
+        lower = np.array([1.0, lk, lk, lk])
+        _, excluded = phase.ribbon_certified(lower, lower, lower.sum(), crit)
+        assert bool(excluded) is want
