@@ -128,7 +128,8 @@ def test_steps_low_edge_balances_the_scales():
     """At T_-, (1 - eps) rho^2 d^(-alpha)/(1 - alpha) = eps (eta T)^(1/alpha - 1)
     I_S/(alpha)."""
     crit = phase.RibbonCriterion()
-    for alpha, rho, d in [(0.5, 0.1, 100), (0.6, 0.03, 10**4), (0.8, 0.2, 50)]:
+    cases = [(0.5, 0.1, 100), (0.6, 0.03, 10**4), (0.8, 0.2, 50), (0.7, 0.1, 1)]
+    for alpha, rho, d in cases:
         T = boundaries.steps_low_edge(alpha, rho, 0.5, d, crit)
         i_s = boundaries.scale_integrals(alpha)[0]
         noise = (1 - crit.eps) * rho**2 * d ** (-alpha) / (1 - alpha)
@@ -157,6 +158,16 @@ def test_steps_low_edge_against_the_exact_edge_in_its_regime():
 
     assert 10 < T_m < d**alpha / eta / 4
     assert not variance_ok(int(T_m / 2)) and variance_ok(int(2 * T_m))
+
+
+def test_steps_high_edge_scales_as_one_over_eta_lambda_1():
+    """T_+ = e^(pi^2/(2 log(1/q)))/(4 eta lambda_1) with lambda_1 != 1 and eta != 1/2:
+    the formula evaluated directly (q = 1/2, lambda_1 = 3, eta = 0.1)."""
+    lam = 3.0 * spectra.exponential(120, 0.8)
+    crit = phase.RibbonCriterion(q=0.5)
+    T_p = boundaries.steps_high_edge(lam, 0.1, crit)
+    ref = math.exp(math.pi**2 / (2 * math.log(2))) / (4 * 0.1 * 3.0)
+    assert T_p == pytest.approx(ref, rel=1e-14)
 
 
 def test_steps_high_edge():
