@@ -695,3 +695,34 @@ def test_ribbon_certified_decay_test_charges_one_rounding():
         lower = np.array([1.0, lk, lk, lk])
         _, excluded = phase.ribbon_certified(lower, lower, lower.sum(), crit)
         assert bool(excluded) is want
+
+
+def test_rho_nec_lies_inside_the_pointwise_exclusions_near_parallel_decay():
+    """A zero signal and unit noise ``n̂ = (1, 1/2, 1/2, c)``: ``μ_K/μ_1 = c`` at
+    every scale. With ``c`` above ``R`` by a relative 1e-14, less than the eigensolver
+    allowance ``4·d·u·tr C`` that :func:`analytic_bounds` adds, the point-by-point
+    bounds never exclude, and ρ_nec must not claim otherwise; with ``c = 2R`` they do.
+    Checked against ``_explicit_cloud`` (the bounds of :func:`analytic_bounds`) with
+    :func:`phase.ribbon_certified` at 2 and 10 times ρ_nec (``|b| = 1``)."""
+    crit = phase.RibbonCriterion(K=4, q=0.5, eps=0.1)
+    r_hi = crit.ratio_bounds[1]
+    zero = np.zeros((4, 4))
+    sig = phase._explicit_signal(zero, zero, 0, 32)
+    nec = {}
+    for gap in (1e-14, 1.0):
+        unit = np.array([1.0, 0.5, 0.5, r_hi * (1 + gap)])
+        n = (unit, unit.copy(), unit.copy())
+        _, rho_nec = phase._rho_boundaries(sig, n, 1.0, crit)
+        nec[gap] = rho_nec
+        if math.isinf(rho_nec):
+            continue
+        for rho in (2 * rho_nec, 10 * rho_nec):
+            lo, up, _, t_lo, t_up, tr_lo, tr_hi = phase._explicit_cloud(
+                sig, n, np.array([rho])
+            )
+            _, excluded = phase.ribbon_certified(
+                lo[0], up[0], certify.Enclosure(tr_lo[0], tr_hi[0]), crit,
+                tail_lower=t_lo[0], tail_upper=t_up[0],
+            )
+            assert excluded, (gap, rho)
+    assert math.isfinite(nec[1.0])
