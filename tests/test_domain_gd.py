@@ -675,3 +675,30 @@ def test_gd_loss_error_bound_is_its_stated_formula(seed):
     many = dynamics.gd_loss_error_bound(lam, b, np.stack([c0, b]), eta, T)
     np.testing.assert_allclose(many[0], bound, rtol=8 * 2.0**-53, atol=0)
     assert np.all(many[1] == zero)
+
+
+def test_gd_modes_error_bound_is_its_stated_formula():
+    """``gd_modes_error_bound`` equals the docstring's bound
+    ``u[|c_k(t)| + |b_k − c0_k|(4|1 − r^t| + |r|^t(2 + 4t|log|r|| + t[|r| < ½]))]
+    + 2^-1074(|b_k − c0_k| + 1)``, evaluated in mpmath (40 digits) with the exact
+    ``r_k = 1 − ηλ_k`` and ``c_k(t)``, to 1e-12 relative: far below the weight of any
+    one term, far above the few-ulp rounding of the float evaluation. Rates on both
+    sides of ``|r| = ½`` and of ``r = 0``, and ``t`` up to well past ``1/|log|r||``."""
+    lam = np.array([1.9, 1.3, 0.9, 0.6, 0.2, 0.01])
+    b = np.array([0.3, -1.0, 2.0, 0.5, -0.7, 1.1])
+    c0 = np.array([1.0, 0.25, -0.5, 0.0, 0.9, -2.0])
+    eta, T = 1.0, 300
+    got = dynamics.gd_modes_error_bound(lam, b, c0, eta, T)
+    with mpmath.workdps(40):
+        u = mpmath.mpf(2) ** -53
+        for k in range(lam.size):
+            r = 1 - mpmath.mpf(eta) * mpmath.mpf(lam[k])
+            gap = abs(mpmath.mpf(b[k]) - mpmath.mpf(c0[k]))
+            for t in range(T + 1):
+                rt = r**t
+                c = mpmath.mpf(b[k]) + rt * (mpmath.mpf(c0[k]) - mpmath.mpf(b[k]))
+                inner = 2 + (4 * t * abs(mpmath.log(abs(r))) if t else 0)
+                inner += t if abs(r) < 0.5 else 0
+                want = u * (abs(c) + gap * (4 * abs(1 - rt) + abs(rt) * inner))
+                want += mpmath.mpf(2) ** -1074 * (gap + 1)
+                assert abs(got[t, k] - want) <= 1e-12 * want, (k, t, got[t, k])
