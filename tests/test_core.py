@@ -490,3 +490,22 @@ def test_finite_cloud_expectation_by_exact_average_over_initialisations():
 def test_cloud_validation(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_scaled_replaces_exactly_the_subnormal_entries_when_c_exceeds_one():
+    """``spectra._scaled(c, base, exact)`` is ``c·base``, except that for ``c > 1`` the
+    entries with a subnormal ``base`` are ``exact(i)`` rounded once: checked with an
+    ``exact`` that returns a recognisably different value, at the smallest normal ``base`` (kept), a subnormal one (replaced), and
+    ``c`` = 1 (kept, as documented), 1.5 and 3 (replaced)."""
+    tiny = np.finfo(float).tiny
+    sub = 2.0**-1060
+    marker = [mpmath.mpf(1), mpmath.mpf(2)]
+
+    def exact(i):
+        return marker[i]
+
+    for c in (1.5, 3.0):
+        out = spectra._scaled(c, np.array([tiny, sub]), exact)
+        assert out[0] == c * tiny and out[1] == 2.0, (c, out)
+    out = spectra._scaled(1.0, np.array([tiny, sub]), exact)
+    assert out[0] == tiny and out[1] == sub
