@@ -336,3 +336,43 @@ def test_mpf_of_another_mpmath_context_converts_at_the_working_precision():
     exact = (-1) ** sign * Fraction(int(man)) * Fraction(2) ** int(exp)
     assert certify._key(a) == exact
     assert certify._key(a) != Fraction(1 / 3)
+
+
+def test_to_arb_of_a_long_mpf_is_exact():
+    """An mpf with more bits than the working precision converts exactly: ``1 + 2^-250``
+    (251 bits) at 53 bits is a ball of radius 0 whose difference from 1, evaluated at
+    600 bits, is exactly ``2^-250``; likewise for a 400-bit odd mantissa."""
+    with mpmath.workprec(400):
+        x = mpmath.mpf(1) + mpmath.mpf(2) ** -250
+        y = mpmath.mpf(2**399 + 12345) * mpmath.mpf(2) ** -7
+    with ctx.workprec(53):
+        bx, by = certify.to_arb(x), certify.to_arb(y)
+    assert bx.is_exact() and by.is_exact()
+    with ctx.workprec(600):
+        assert bool(bx - 1 == arb(2) ** -250)
+        assert bool(by * 128 == arb(2**399 + 12345))
+
+
+def test_enclose_keeps_tuples_and_float_arrays_as_given():
+    """``enclose((lo, hi))`` is the enclosure ``[lo, hi]`` it states; a float array is
+    taken as exact, ``lo = hi = x`` entry for entry, also for infinite entries (ends of
+    an enclosure may be ``±inf``) and with the sign of ``-0.0`` kept."""
+    enc = certify.enclose((np.array([0.0, 1.0]), np.array([0.5, 3.0])))
+    assert enc.lo.tolist() == [0.0, 1.0] and enc.hi.tolist() == [0.5, 3.0]
+    x = np.array([-np.inf, -0.0, 1.5, np.inf])
+    enc = certify.enclose(x)
+    assert enc.lo.tolist() == x.tolist() and enc.hi.tolist() == x.tolist()
+    assert np.signbit(enc.lo[1]) and np.signbit(enc.hi[1])
+
+
+def test_symmetric_eigenvalues_refuses_vectors_exactly_half_from_orthonormal():
+    """The documented refusal ``||VᵀV − I||_F >= 1/2`` at equality: ``V`` block
+    diagonal with blocks ``[[1, 1/2], [−1/2, 1]]`` has ``VᵀV = (5/4) I_4``, so
+    ``||VᵀV − I||_F = sqrt(4/16) = 1/2`` exactly (dyadic entries, no rounding)."""
+    B = np.array([[1.0, 0.5], [-0.5, 1.0]])
+    V = np.zeros((4, 4))
+    V[:2, :2] = B
+    V[2:, 2:] = B
+    assert (V.T @ V == 1.25 * np.eye(4)).all()
+    with pytest.raises(ValueError, match="orthonormal"):
+        certify.symmetric_eigenvalues(np.eye(4), vectors=V)
