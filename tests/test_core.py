@@ -495,8 +495,9 @@ def test_cloud_validation(call, match):
 def test_scaled_replaces_exactly_the_subnormal_entries_when_c_exceeds_one():
     """``spectra._scaled(c, base, exact)`` is ``c·base``, except that for ``c > 1`` the
     entries with a subnormal ``base`` are ``exact(i)`` rounded once: checked with an
-    ``exact`` that returns a recognisably different value, at the smallest normal ``base`` (kept), a subnormal one (replaced), and
-    ``c`` = 1 (kept, as documented), 1.5 and 3 (replaced)."""
+    ``exact`` that returns a recognisably different value, at the smallest normal
+    ``base`` (kept), a subnormal one (replaced), and ``c`` = 1 (kept, as documented),
+    1.5 and 3 (replaced)."""
     tiny = np.finfo(float).tiny
     sub = 2.0**-1060
     marker = [mpmath.mpf(1), mpmath.mpf(2)]
