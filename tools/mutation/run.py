@@ -222,6 +222,30 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def weighted_estimate(population: dict, counts: dict) -> tuple | None:
+    """Score of the whole population from a sample stratified by module.
+
+    Each module's sampled score is weighted by its share of all mutants; the variance
+    is the stratified one with the finite-population correction, and the interval the
+    normal 95% one, clipped to [0, 1]. ``None`` if no module has a sampled mutant.
+    """
+    strata = {}
+    for mod, c in counts.items():
+        n = c["mutants"] - c["equivalent"]
+        # equivalents leave the population in the same proportion as in the sample
+        N = population[mod] * n / c["mutants"] if c["mutants"] else 0.0
+        if n > 0:
+            strata[mod] = (N, n, c["killed"] / n)
+    total = sum(N for N, _, _ in strata.values())
+    if not strata or total <= 0:
+        return None
+    est = sum(N * p for N, _, p in strata.values()) / total
+    var = sum((N / total) ** 2 * p * (1 - p) / max(n - 1, 1) * max(1 - n / N, 0.0)
+              for N, n, p in strata.values())
+    half = 1.96 * math.sqrt(var)
+    return est, max(0.0, est - half), min(1.0, est + half)
+
+
 def report(modules: list[str], every_module: bool, sampled: bool,
            elapsed: float | None) -> int:
     """Print the scores, write the survivor listing; return how many are undecided."""
@@ -282,6 +306,14 @@ def report(modules: list[str], every_module: bool, sampled: bool,
             line += f"  [{100 * lo:.0f}, {100 * hi:.0f}]"
         print(line)
         summary[mod] = dict(c, score=score)
+    if sampled:
+        est = weighted_estimate({m: len(results[m]) for m in modules},
+                                {m: c for m, c in rows if m != "total"})
+        if est is not None:
+            print(f"\nEstimate for all mutants (each module weighted by its number of "
+                  f"mutants): {100 * est[0]:.1f}% [{100 * est[1]:.0f}, "
+                  f"{100 * est[2]:.0f}]; the total row above weighs every module alike.")
+            summary["weighted_estimate"] = est
     if elapsed is not None:
         print(f"\nTesting took {elapsed / 60:.1f} min.")
         summary["elapsed_seconds"] = elapsed
