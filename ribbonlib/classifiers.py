@@ -256,12 +256,12 @@ def predict_proba(params: Any, X: Any, activation: str = "tanh") -> np.ndarray:
     return softmax(logits(params, X, activation))
 
 
-def _loss_grad(params: list[np.ndarray], X: np.ndarray, y: np.ndarray, act: str,
-               wd: float, want_grad: bool = True) -> tuple[float, list[np.ndarray], np.ndarray]:
-    """Loss, gradient (``[]`` unless ``want_grad``) and probabilities on ``X``."""
-    outs = _forward(params, X, act)
-    f = outs[-1]
-    n = X.shape[0]
+def _softmax_head(f: np.ndarray, y: np.ndarray, params: list[np.ndarray], wd: float,
+                  want_grad: bool) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """Mean cross-entropy of the logits ``f`` (plus the weight decay of the weight
+    matrices ``params[0::2]``), the probabilities, and the gradient of the mean loss
+    with respect to ``f`` (``None`` unless ``want_grad``)."""
+    n = f.shape[0]
     f = f - f.max(axis=1, keepdims=True)
     lse = np.log(np.exp(f).sum(axis=1))
     loss = float(np.mean(lse - f[np.arange(n), y]))
@@ -270,10 +270,21 @@ def _loss_grad(params: list[np.ndarray], X: np.ndarray, y: np.ndarray, act: str,
         for l in range(0, len(params), 2):
             loss += 0.5 * wd * float(np.sum(params[l] * params[l]))
     if not want_grad:
-        return loss, [], probs
+        return loss, probs, None
     delta = probs.copy()
     delta[np.arange(n), y] -= 1.0
     delta /= n
+    return loss, probs, delta
+
+
+def _loss_grad(params: list[np.ndarray], X: np.ndarray, y: np.ndarray, act: str,
+               wd: float, want_grad: bool = True) -> tuple[float, list[np.ndarray], np.ndarray]:
+    """Loss, gradient (``[]`` unless ``want_grad``) and probabilities on ``X``."""
+    outs = _forward(params, X, act)
+    f = outs[-1]
+    loss, probs, delta = _softmax_head(f, y, params, wd, want_grad)
+    if delta is None:
+        return loss, [], probs
     grads: list[np.ndarray] = [np.empty(0)] * len(params)
     n_layers = len(params) // 2
     for l in range(n_layers - 1, -1, -1):
@@ -956,19 +967,9 @@ def _conv_loss_grad(params: list[np.ndarray], X: np.ndarray, y: np.ndarray, H: i
                     ) -> tuple[float, list[np.ndarray], np.ndarray]:
     """Loss, gradient (``[]`` unless ``want_grad``) and probabilities on ``X``."""
     cache, feats, f = _conv_forward(params, X, H, W, act, first)
-    n = X.shape[0]
-    f = f - f.max(axis=1, keepdims=True)
-    lse = np.log(np.exp(f).sum(axis=1))
-    loss = float(np.mean(lse - f[np.arange(n), y]))
-    probs = np.exp(f - lse[:, None])
-    if wd > 0:
-        for l in range(0, len(params), 2):
-            loss += 0.5 * wd * float(np.sum(params[l] * params[l]))
-    if not want_grad:
+    loss, probs, delta = _softmax_head(f, y, params, wd, want_grad)
+    if delta is None:
         return loss, [], probs
-    delta = probs.copy()
-    delta[np.arange(n), y] -= 1.0
-    delta /= n
     grads: list[np.ndarray] = [np.empty(0)] * len(params)
     grads[-2] = feats.T @ delta + wd * params[-2]
     grads[-1] = delta.sum(axis=0)
