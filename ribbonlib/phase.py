@@ -1228,13 +1228,7 @@ def is_ribbon(mu: Any, criterion: RibbonCriterion = RibbonCriterion()) -> np.nda
     ndarray of bool, shape (...)
     """
     criterion = _check_criterion(criterion)
-    mu = np.asarray(mu, dtype=float)
-    K = criterion.K
-    if mu.ndim < 1 or mu.shape[-1] < K:
-        raise ValueError(
-            f"mu must have at least K = {K} eigenvalues along its last axis, got shape "
-            f"{mu.shape}"
-        )
+    mu, K = _eigenvalues_for(mu, criterion.K)
     if not np.all(np.isfinite(mu)):
         raise ValueError("mu must be finite")
     if np.any(np.diff(mu, axis=-1) > 0):
@@ -1268,6 +1262,17 @@ def _trace_ends(trace: Any, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
     if np.any(np.isnan(lo)) or np.any(np.isnan(hi)):
         raise ValueError("trace must not contain NaN")
     return lo, hi
+
+
+def _eigenvalues_for(mu: Any, K: int) -> tuple[np.ndarray, int]:
+    """``mu`` as a float array with at least ``K`` entries on its last axis, and ``K``."""
+    arr = np.asarray(mu, dtype=float)
+    if arr.ndim < 1 or arr.shape[-1] < K:
+        raise ValueError(
+            f"mu must have at least K = {K} eigenvalues along its last axis, "
+            f"got shape {arr.shape}"
+        )
+    return arr, K
 
 
 def ribbon_certified(
@@ -1440,13 +1445,7 @@ def is_geometric_ribbon(
     ndarray of bool, shape (...)
     """
     criterion = _check_geometric(criterion)
-    mu = np.asarray(mu, dtype=float)
-    K = criterion.K
-    if mu.ndim < 1 or mu.shape[-1] < K:
-        raise ValueError(
-            f"mu must have at least K = {K} eigenvalues along its last axis, "
-            f"got shape {mu.shape}"
-        )
+    mu, K = _eigenvalues_for(mu, criterion.K)
     if not np.all(np.isfinite(mu)) or np.any(mu < 0):
         raise ValueError("mu must be finite and >= 0")
     if np.any(np.diff(mu, axis=-1) > 0):
