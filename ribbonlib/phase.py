@@ -130,7 +130,8 @@ def _up(x: Any, k: float = 1.0) -> np.ndarray:
     rounding of the correction itself). The absolute ``2^-960`` pays for underflow,
     where relative error bounds fail (every gradual-underflow error is below
     ``2^-1074``, and the quantities here pass through a bounded number of operations).
-    Non-finite values are returned as they are.
+    Exactly: ``fl(x + fl(fl(|x|·c) + 2^-960))`` with ``c = (2k + 2) u`` (exact),
+    elementwise. Non-finite values are returned as they are.
     """
     x = np.asarray(x, dtype=float)
     c = (2.0 * k + 2.0) * _U
@@ -141,7 +142,8 @@ def _up(x: Any, k: float = 1.0) -> np.ndarray:
 
 
 def _down(x: Any, k: float = 1.0) -> np.ndarray:
-    """A lower bound, as :func:`_up`."""
+    """A lower bound, as :func:`_up`: ``fl(x − fl(fl(|x|·c) + 2^-960))``, ``c = (2k +
+    2) u``; non-finite values are returned as they are."""
     x = np.asarray(x, dtype=float)
     c = (2.0 * k + 2.0) * _U
     if np.isfinite(x).all():
@@ -152,7 +154,13 @@ def _down(x: Any, k: float = 1.0) -> np.ndarray:
 
 def _sum_up(x: np.ndarray, axis: Any = None) -> np.ndarray:
     """Upper bound on the exact sum of float64 numbers (any signs): ``fl(Σ) + γ_n
-    Σ|x|``."""
+    Σ|x|``.
+
+    Exactly ``_up(s + fl(_up(A, n)·c_n), 1)`` with ``s = fl(Σx)``, ``A = fl(Σ|x|)``
+    (NumPy's sums, any order), ``c_n = (2n + 2) u`` and ``n`` the number of summands:
+    ``x.size`` for ``axis=None``, ``x.shape[axis]`` otherwise. Where ``s`` is not
+    finite it is returned as it is.
+    """
     n = x.size if axis is None else x.shape[axis]
     s = np.sum(x, axis=axis)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -166,7 +174,12 @@ def _sum_down(x: np.ndarray, axis: Any = None) -> np.ndarray:
 
 
 def _frob_up(X: np.ndarray) -> np.ndarray:
-    """Upper bound on the Frobenius norm over the last two axes (batched)."""
+    """Upper bound on the Frobenius norm over the last two axes (batched).
+
+    Exactly ``_up(fl(√q), 1)`` with ``q = _up(fl(Σ x²), n)`` and ``n`` the number of
+    entries of one matrix (the product of the last two lengths): the sum of squares
+    errs by at most ``γ_n`` of itself, the square root is correctly rounded.
+    """
     n = X.shape[-1] * X.shape[-2]
     sq = np.einsum("...ij,...ij->...", X, X)
     return _up(np.sqrt(_up(sq, n)), 1)
@@ -291,7 +304,11 @@ def _trace_of_signal(S: np.ndarray, E: np.ndarray):
 
 def _weyl_upper(sig_up: np.ndarray, noise_sorted: np.ndarray) -> np.ndarray:
     """``upper_m = min_{i+j=m+1} (σ_i + n_(j))`` along the last axis (batched, float
-    sums)."""
+    sums).
+
+    ``sig_up`` of shape ``(..., d)`` or ``(d,)``, broadcast against ``noise_sorted``
+    of shape ``(..., d)``; the sums are float sums, not rounded up.
+    """
     d = sig_up.shape[-1]
     i = np.arange(d)
     m = np.arange(d)
@@ -361,7 +378,11 @@ def _ritz_basis(Q_sig: np.ndarray, noise: np.ndarray, n_noise: int) -> np.ndarra
 
 def _scaled_noise(n_lo: np.ndarray, n_hi: np.ndarray, s_arr: np.ndarray):
     """Bounds ``s² n̂`` for every scale (rows), in the order of ``n̂`` and sorted
-    descending."""
+    descending.
+
+    Returns ``lo = _down(fl(_down(s², 1)·n_lo), 1)``, ``hi = _up(fl(_up(s², 1)·n_hi),
+    1)`` (shape ``(R, d)``, ``s² = fl(s·s)``) and the same rows sorted descending.
+    """
     s2 = s_arr**2
     s2_lo, s2_hi = _down(s2, 1), _up(s2, 1)
     lo = _down(s2_lo[:, None] * n_lo[None, :], 1)
@@ -754,6 +775,8 @@ def _noise_rows(n: tuple, s_arr: np.ndarray):
     d)``.
 
     ``n = (n_f, n_lo, n_hi)``: the float unit noise and bounds on its exact value.
+    Returns ``fl(s² n_f)``, ``max(lo, 0)`` and ``hi`` with ``lo, hi`` as in
+    :func:`_scaled_noise` (``s² = fl(s·s)``).
     """
     s2 = s_arr**2
     lo = _down(_down(s2, 1)[:, None] * n[1][None, :], 1)
@@ -867,7 +890,12 @@ class SpectrumBounds:
 
 
 def _tails(x: np.ndarray, up: bool) -> np.ndarray:
-    """``t_j = Σ_{m>j} x_m`` for ``j = 0..d`` along the last axis, rounded out."""
+    """``t_j = Σ_{m>j} x_m`` for ``j = 0..d`` along the last axis, rounded out.
+
+    For ``x >= 0`` (a relative bound on a sum of like-signed terms): ``t_j =
+    _up(fl(Σ_{m>j} x_m), d)`` (``_down`` for ``up=False``), the float sums NumPy's
+    cumulative sum of the reversed axis, and ``t_d = 0``.
+    """
     d = x.shape[-1]
     rev = np.cumsum(x[..., ::-1], axis=-1)[..., ::-1]
     rev = _up(rev, d) if up else _down(rev, d)
