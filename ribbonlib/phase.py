@@ -334,6 +334,19 @@ def _eig_enclosure(H: np.ndarray, eH: np.ndarray):
     ``θ_i ∈ [1 − f, 1 + f]``, ``f >= ||YᵀY − I||_2``. Round-off of the products is
     bounded
     by ``γ`` times the products of absolute values.
+
+    ``H`` is a stack of any leading shape ``(..., p, p)``, ``eH`` of shape ``(...)``.
+    Exactly, with the float products ``fl(G) = fl(YᵀHY)``, ``N = fl(|Y|ᵀ|H||Y|)``,
+    ``F = fl(YᵀY) − I``, ``NF = fl(|Y|ᵀ|Y|)`` and ``D`` the diagonal of ``fl(G)``
+    sorted descending:
+
+    * ``rnd = _up(1.01 (2p + 4) u ||N||, 2)`` and ``f = _up(||F|| + 1.01 (p + 2) u
+      ||NF||, 2)``, each norm ``_frob_up``;
+    * ``δ = _up(||off(fl G)|| + rnd + _up(eH·_up(1 + f, 1), 1), 3)``;
+    * ``g_lo = _down(D − δ, 1)``, ``g_hi = _up(D + δ, 1)``; with ``1₊ = _up(1 + f,
+      1)`` and ``1₋ = _down(1 − f, 1)``: ``lo = _down(g_lo/1₊, 1)`` if ``g_lo >= 0``
+      else ``_down(g_lo/1₋, 1)``, ``hi = _up(g_hi/1₋, 1)`` if ``g_hi >= 0`` else
+      ``_up(g_hi/1₊, 1)``; where ``1₋ <= 1/2`` the enclosure is ``(−inf, inf)``.
     """
     p = H.shape[-1]
     _, Y = np.linalg.eigh(H)
@@ -479,7 +492,12 @@ def _mp_eig_enclosure(H: np.ndarray, eH: Any, u: Any):
     """:func:`_eig_enclosure` for one matrix of mpmath numbers (object array).
 
     ``u`` bounds the relative round-off of one operation at the working precision;
-    the approximate eigenvectors come from :func:`mpmath.eigsy`.
+    the approximate eigenvectors come from :func:`mpmath.eigsy`. With ``G = YᵀHY``:
+    ``rnd = (2p + 4) u |||Y|ᵀ|H||Y|||_F``, ``f = ||YᵀY − I||_F + (p + 2) u
+    |||Y|ᵀ|Y|||_F``, ``δ = (||off(G)||_F + rnd + eH (1 + f))(1 + 100 p² u)``; unless
+    ``f < 1/2`` every enclosure is ``(−inf, inf)``. The ends ``D_i ∓ δ`` (``D`` the
+    diagonal of ``G``, descending) are divided by ``1 + f`` or ``1 − f``, whichever
+    moves them outward (by their sign), then moved out by ``100 u`` of themselves.
     """
     p = H.shape[0]
     _, Q = mpmath.eigsy(mpmath.matrix(H.tolist()))
@@ -583,7 +601,12 @@ def _mp_bounds(
 
 
 def _mp_orthonormal(A: np.ndarray) -> np.ndarray:
-    """Modified Gram--Schmidt, applied twice, on an object array of mpf (columns)."""
+    """Modified Gram--Schmidt, applied twice, on an object array of mpf (columns).
+
+    Each sweep takes the columns in order, subtracts from column ``j`` its component
+    along each earlier column in turn (dot products summed in order), and divides it
+    by its norm.
+    """
     A = A.copy()
     n, p = A.shape
     for _ in range(2):

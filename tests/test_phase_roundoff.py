@@ -370,3 +370,311 @@ def test_blas_for_limits_small_problems_to_one_thread():
     before = threadpoolctl.threadpool_info()
     with phase._blas_for(257):
         assert threadpoolctl.threadpool_info() == before
+
+
+# ------------------------------------------------------------------- _eig_enclosure
+
+
+def frob_up_exact(M) -> Fraction:
+    """``_frob_up``'s statement for one matrix of Fractions whose squares and their
+    sum are floats exactly (checked)."""
+    sq = sum(x * x for row in M for x in row)
+    assert fl(sq) == sq
+    n = len(M) * len(M[0])
+    return up_ref(Fraction(math.sqrt(float(up_ref(sq, n)))), 1)
+
+
+def eig_enclosure_ref(h: list, eH: Fraction, c: Fraction = Fraction(1)):
+    """``_eig_enclosure``'s statement for ``H = diag(h)`` whose eigenvectors are ``c``
+    times a signed permutation (``c`` dyadic, so every product below is exact):
+    ``fl(G) = c² diag(h)`` sorted (``off(G) = 0``), ``|Y|ᵀ|H||Y|`` a permutation of
+    ``c² diag(|h|)``, ``fl(YᵀY) − I = (c² − 1) I`` and ``|Y|ᵀ|Y| = c² I``; every
+    float operation of the statement is rounded exactly (Fraction)."""
+    p = len(h)
+    c2 = c * c
+
+    def diag(v):
+        return [[v[i] if i == j else Fraction(0) for j in range(p)] for i in range(p)]
+
+    zero = diag([Fraction(0)] * p)
+    rnd = up_ref(
+        fl(
+            fl(fl(Fraction(1.01) * (2 * p + 4)) * FU)
+            * frob_up_exact(diag([c2 * abs(x) for x in h]))
+        ),
+        2,
+    )
+    c_f = fl(fl(Fraction(1.01) * (p + 2)) * FU)
+    F = diag([c2 - 1] * p)
+    f = up_ref(fl(frob_up_exact(F) + fl(c_f * frob_up_exact(diag([c2] * p)))), 2)
+    e_term = up_ref(fl(eH * up_ref(fl(1 + f), 1)), 1)
+    delta = up_ref(fl(fl(frob_up_exact(zero) + rnd) + e_term), 3)
+    one_p, one_m = up_ref(fl(1 + f), 1), down_ref(fl(1 - f), 1)
+    assert one_m > Fraction(1, 2)
+    lo, hi = [], []
+    for D in sorted((c2 * x for x in h), reverse=True):
+        g_lo, g_hi = down_ref(fl(D - delta), 1), up_ref(fl(D + delta), 1)
+        lo.append(down_ref(fl(g_lo / (one_p if g_lo >= 0 else one_m)), 1))
+        hi.append(up_ref(fl(g_hi / (one_m if g_hi >= 0 else one_p)), 1))
+    return lo, hi
+
+
+def diagonal_stacks(p: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """A ``(2, 3, p, p)`` stack of diagonal matrices and its ``eH``: integers, a zero,
+    ties, entries in ``(0, 1)`` above ``eH``, scales ``2^-400`` and ``2^400``."""
+    h = rng.integers(-20, 21, (2, 3, p)).astype(float)
+    h[0, 0, 0] = 0.0
+    h[1, 2, :] = 3.0
+    h[0, 1] *= 2.0**-400
+    h[0, 2] = np.abs(h[0, 2]) / 64 + 2.0**-6
+    h[1, 0] *= 2.0**400
+    H = np.zeros((2, 3, p, p))
+    idx = np.arange(p)
+    H[..., idx, idx] = h
+    eH = np.array([[0.0, 0.0, 1e-3], [2.0**300, 1.0, 0.5]])
+    return H, eH
+
+
+def check_against_ref(H, eH, lo, hi, c=Fraction(1)):
+    p = H.shape[-1]
+    assert lo.shape == hi.shape == H.shape[:-1]
+    for a in range(H.shape[0]):
+        for b in range(H.shape[1]):
+            h = [Fraction(v) for v in np.diagonal(H[a, b])]
+            ref_lo, ref_hi = eig_enclosure_ref(h, Fraction(eH[a, b]), c)
+            assert [Fraction(v) for v in lo[a, b]] == ref_lo, (p, a, b)
+            assert [Fraction(v) for v in hi[a, b]] == ref_hi, (p, a, b)
+
+
+def test_eig_enclosure_is_its_stated_float_operations_at_exact_eigenvectors():
+    """At diagonal matrices LAPACK returns a signed permutation as eigenvectors
+    (checked), so every intermediate of the statement is known exactly, and the
+    enclosure must equal the statement evaluated with exactly rounded operations,
+    bit for bit. The diagonals hold a zero (``D = 0``: the margin is the whole end,
+    so each constant and each rounding of ``δ`` shows), positive and negative
+    entries and entries in ``(0, 1)`` (both branches of the Ostrowski division, on
+    either side of 1), ties, scales from ``2^-400`` to ``2^400``, and ``eH`` from 0
+    (round-off alone) to far above the entries; the stack is 4-D (``(2, 3, p, p)``),
+    as a stack of any shape is allowed."""
+    rng = np.random.default_rng(9)
+    for p in (1, 2, 4, 5):
+        H, eH = diagonal_stacks(p, rng)
+        lo, hi, Y = phase._eig_enclosure(H, eH)
+        for a in range(2):
+            for b in range(3):
+                assert np.array_equal(np.abs(Y[a, b]) @ np.abs(Y[a, b]).T, np.eye(p))
+        check_against_ref(H, eH, lo, hi)
+
+
+def test_eig_enclosure_budget_at_eigenvectors_off_orthonormal(monkeypatch):
+    """The same statement where the eigensolver's vectors are ``c`` times the exact
+    ones, ``c = 17/16`` or ``33/32`` (``YᵀY − I = (c² − 1) I``, exact): then ``f``
+    is about ``0.13 √p`` or ``0.06 √p``, far above round-off, and its own rounding
+    (``_up(·, 2)``) reaches the ends through ``1 ± f``; bit for bit (Fraction)."""
+    eigh = np.linalg.eigh
+    rng = np.random.default_rng(10)
+    for c in (1.0625, 1.03125):
+
+        def scaled(A, c=c):
+            w, V = eigh(A)
+            return w, c * V
+
+        monkeypatch.setattr(np.linalg, "eigh", scaled)
+        for p in (1, 2, 4, 5):
+            H, eH = diagonal_stacks(p, rng)
+            lo, hi, _ = phase._eig_enclosure(H, eH)
+            check_against_ref(H, eH, lo, hi, Fraction(c))
+
+
+def test_eig_enclosure_gives_up_on_eigenvectors_far_from_orthonormal(monkeypatch):
+    """If the eigensolver returned vectors with ``f >= 1/2`` (here ``2 x`` the true
+    ones, ``YᵀY − I = 3 I``), Ostrowski's factor is unbounded and the enclosure is
+    ``(−inf, inf)``; with the true vectors it is finite."""
+    H = np.diag([2.0, 1.0])[None]
+    lo, hi, _ = phase._eig_enclosure(H, np.array([0.0]))
+    assert np.isfinite(lo).all() and np.isfinite(hi).all()
+    eigh = np.linalg.eigh
+
+    def doubled(A):
+        w, V = eigh(A)
+        return w, 2.0 * V
+
+    monkeypatch.setattr(np.linalg, "eigh", doubled)
+    lo, hi, _ = phase._eig_enclosure(H, np.array([0.0]))
+    assert (lo == -np.inf).all() and (hi == np.inf).all()
+
+
+def test_eig_enclosure_round_off_budget_at_a_general_matrix():
+    """The stated budget at a dense ``16 x 16`` matrix with a zero eigenvalue, from the
+    same float intermediates (``fl(G) = fl(YᵀHY)``, ``fl(YᵀY)``: the products the
+    statement names) and exact norms (mpmath, 40 digits): with ``f_B = ||fl(YᵀY) −
+    I||_F + 1.01 (p + 2) u |||Y|ᵀ|Y|||_F`` and ``δ_B = ||off(fl G)||_F + 1.01 (2p +
+    4) u |||Y|ᵀ|H||Y|||_F + eH (1 + f_B)`` the ends must lie outside ``(D_i ± δ_B)/(1
+    ∓ f_B)`` (the rounded-up terms only add) and inside the same expressions with
+    every term taken at its largest rounded value: each norm of a float matrix of
+    ``n`` entries within ``1 + (1.5n + 8) u`` of the exact one (``γ_n`` of the sum,
+    ``(2n + 2) u`` added, the square root and one ``_up``), the float products
+    ``|Y|ᵀ|H||Y|``, ``|Y|ᵀ|Y|`` within ``γ_2p``, ``γ_p`` of the exact ones, each
+    ``_up(·, k)`` adding ``(2k + 2) u`` and each operation ``u``. The eigenvectors
+    ``[[0, I], [Had_8/√8, 0]]`` make ``|Y|`` far from symmetric, so ``|Y|ᵀ`` and
+    ``|Y|`` give norms apart by far more than the band; the zero eigenvalue makes
+    ``δ`` the whole of its ends and the eigenvalue 16 shows ``f``."""
+    H2 = np.array([[1.0, 1.0], [1.0, -1.0]])
+    Q = np.zeros((16, 16))
+    Q[8:, :8] = np.kron(np.kron(H2, H2), H2) / math.sqrt(8)
+    Q[:8, 8:] = np.eye(8)
+    H = (Q * np.r_[np.arange(16.0, 1.0, -1.0), 0.0]) @ Q.T
+    H = (H + H.T) / 2
+    p, n = 16, 256
+    for eH in (0.0, 1e-9):
+        lo, hi, Y = phase._eig_enclosure(H[None], np.array([eH]))
+        Yt = np.swapaxes(Y, -1, -2)
+        G = (Yt @ H[None] @ Y)[0]
+        F = (Yt @ Y)[0] - np.eye(p)
+        with mpmath.workdps(40):
+            u = mpmath.mpf(U)
+            Ym = mpmath.matrix(Y[0].tolist())
+            aY = mpmath.matrix(np.abs(Y[0]).tolist())
+            aH = mpmath.matrix(np.abs(H).tolist())
+            nN = mpmath.mnorm(aY.T * aH * aY, "f")
+            nNF = mpmath.mnorm(aY.T * aY, "f")
+            nF = mpmath.mnorm(mpmath.matrix(F.tolist()), "f")
+            Goff = G - np.diag(np.diag(G))
+            off = mpmath.mnorm(mpmath.matrix(Goff.tolist()), "f")
+            c1, e = mpmath.mpf(1.01), mpmath.mpf(eH)
+            f_B = nF + c1 * (p + 2) * u * nNF
+            d_B = off + c1 * (2 * p + 4) * u * nN + e * (1 + f_B)
+            phi = 1 + (1.5 * n + 8) * u
+            rnd_U = c1 * (2 * p + 4) * u * nN * (1 + (2 * p + 1) * u) * phi
+            rnd_U *= (1 + u) ** 3 * (1 + 7 * u)
+            f_U = nF * phi + c1 * (p + 2) * u * nNF * (1 + (p + 1) * u) * phi * (
+                1 + u
+            ) ** 3
+            f_U *= (1 + u) * (1 + 7 * u)
+            e_U = e * (1 + f_U) * ((1 + u) * (1 + 5 * u)) ** 2
+            d_U = (off * phi + rnd_U + e_U) * (1 + u) ** 2 * (1 + 9 * u)
+            w = 6 * u  # one _up(·, 1) and its roundings
+            Ds = sorted((mpmath.mpf(x) for x in np.diag(G)), reverse=True)
+            for i, D in enumerate(Ds):
+                g = D + d_B
+                hi_B = g / (1 - f_B) if g >= 0 else g / (1 + f_B)
+                g = D + d_U
+                g += abs(g) * w
+                q = g / (1 - f_U - w) if g >= 0 else g / (1 + f_U + w)
+                hi_U = q + abs(q) * w
+                assert hi_B <= mpmath.mpf(hi[0, i]) <= hi_U, (eH, i)
+                g = D - d_B
+                lo_B = g / (1 + f_B) if g >= 0 else g / (1 - f_B)
+                g = D - d_U
+                g -= abs(g) * w
+                q = g / (1 + f_U + w) if g >= 0 else g / (1 - f_U - w)
+                lo_U = q - abs(q) * w
+                assert lo_U <= mpmath.mpf(lo[0, i]) <= lo_B, (eH, i)
+
+
+# ---------------------------------------------------------- _mp_eig_enclosure
+
+
+def mp_enclosure_ref(H, eH, u, Y):
+    """``_mp_eig_enclosure``'s statement from its eigenvectors ``Y``, evaluated at
+    60 digits: ``rnd = (2p + 4) u |||Y|ᵀ|H||Y|||_F``, ``f = ||YᵀY − I||_F + (p + 2) u
+    |||Y|ᵀ|Y|||_F``, ``δ = (||off(YᵀHY)||_F + rnd + eH (1 + f))(1 + 100 p² u)``, the
+    ends ``D_i ∓ δ`` (``D`` the diagonal of ``YᵀHY``, descending) divided by ``1 ± f``
+    as their sign asks, then moved out by ``100 u`` of themselves."""
+    with mpmath.workdps(60):
+        p = H.shape[0]
+        Hm = mpmath.matrix(H.tolist())
+        Ym = mpmath.matrix(Y.tolist())
+        aY = mpmath.matrix(p, p)
+        aH = mpmath.matrix(p, p)
+        for i in range(p):
+            for j in range(p):
+                aY[i, j], aH[i, j] = abs(Ym[i, j]), abs(Hm[i, j])
+        G = Ym.T * Hm * Ym
+        F = Ym.T * Ym - mpmath.eye(p)
+        rnd = (2 * p + 4) * u * mpmath.mnorm(aY.T * aH * aY, "f")
+        f = mpmath.mnorm(F, "f") + (p + 2) * u * mpmath.mnorm(aY.T * aY, "f")
+        off = mpmath.sqrt(
+            mpmath.fsum(G[i, j] ** 2 for i in range(p) for j in range(p) if i != j)
+        )
+        delta = (off + rnd + eH * (1 + f)) * (1 + 100 * p * p * u)
+        lo, hi = [], []
+        for D in sorted((G[i, i] for i in range(p)), reverse=True):
+            g = D - delta
+            x = g / (1 + f) if g >= 0 else g / (1 - f)
+            lo.append(x - abs(x) * 100 * u)
+            g = D + delta
+            x = g / (1 - f) if g >= 0 else g / (1 + f)
+            hi.append(x + abs(x) * 100 * u)
+        return lo, hi
+
+
+def test_mp_eig_enclosure_is_its_stated_budget_with_a_large_unit_roundoff():
+    """With ``u = 2^-20`` at 30 digits (a valid, very pessimistic bound on one
+    operation's round-off) every term of the budget is ``10^20`` times the working
+    precision, so each constant of the statement shows: the ends must equal the
+    statement evaluated at 60 digits from the same eigenvectors to 1e-24 relative
+    (the working precision's own rounding). Eigenvalues 3, 0.5, 0, −2 (ends on both
+    sides of 0 and of 1) and ``eH`` 0 and 1e-3."""
+    rng = np.random.default_rng(11)
+    Q, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    A = (Q * np.array([3.0, 0.5, 0.0, -2.0])) @ Q.T
+    A = (A + A.T) / 2
+    with mpmath.workdps(30):
+        u = mpmath.mpf(2) ** -20
+        H = np.array([[mpmath.mpf(x) for x in row] for row in A], dtype=object)
+        for eH in (mpmath.mpf(0), mpmath.mpf("1e-3")):
+            lo, hi, Y = phase._mp_eig_enclosure(H, eH, u)
+            ref_lo, ref_hi = mp_enclosure_ref(A, eH, u, Y)
+            for got, want in zip(list(lo) + list(hi), ref_lo + ref_hi):
+                assert abs(got - want) <= mpmath.mpf(10) ** -24 * (1 + abs(want))
+
+
+def test_mp_eig_enclosure_gives_up_exactly_from_f_one_half():
+    """For ``H = (x)`` (1 x 1, eigenvector exactly 1, ``YᵀY − I = 0``) ``f = 3u``
+    exactly: ``u = 1/6`` gives ``f = 1/2`` (exact at 30 digits, checked), where the
+    enclosure is given up (``−inf, inf``); ``u = 0.15`` gives ``f = 0.45``, still
+    finite and equal to the statement."""
+    with mpmath.workdps(30):
+        H = np.array([[mpmath.mpf("0.5")]], dtype=object)
+        u = mpmath.mpf(1) / 6
+        assert 3 * u == mpmath.mpf(1) / 2
+        lo, hi, _ = phase._mp_eig_enclosure(H, mpmath.mpf(0), u)
+        assert list(lo) == [mpmath.ninf] and list(hi) == [mpmath.inf]
+        u = mpmath.mpf("0.15")
+        for eH in (mpmath.mpf(0), mpmath.mpf(2)):
+            lo, hi, Y = phase._mp_eig_enclosure(H, eH, u)
+            ref_lo, ref_hi = mp_enclosure_ref(np.array([[0.5]]), eH, u, Y)
+            assert abs(lo[0] - ref_lo[0]) <= mpmath.mpf(10) ** -25
+            assert abs(hi[0] - ref_hi[0]) <= mpmath.mpf(10) ** -25
+
+
+def test_mp_orthonormal_is_modified_gram_schmidt_twice():
+    """:func:`phase._mp_orthonormal` against two sweeps of modified Gram--Schmidt
+    written out here (the same operations, dot products summed in order, at the same
+    precision, so equal to the last digit): the documented algorithm is what
+    ``_mp_bounds`` measures ``fW`` from. The result is also orthonormal to the
+    working precision and spans the columns (``QᵀA`` upper triangular)."""
+    rng = np.random.default_rng(12)
+    with mpmath.workdps(30):
+        A0 = rng.standard_normal((6, 4))
+        A0[:, 3] = A0[:, 0] + 1e-8 * A0[:, 3]  # nearly dependent: the second sweep
+        A = np.array([[mpmath.mpf(x) for x in row] for row in A0], dtype=object)
+        got = phase._mp_orthonormal(A)
+        cols = [[A[k, j] for k in range(6)] for j in range(4)]
+        for _ in range(2):
+            for j in range(4):
+                v = cols[j]
+                for i in range(j):
+                    dot = sum(a * b for a, b in zip(cols[i], v))
+                    v = [a - dot * b for a, b in zip(v, cols[i])]
+                nrm = mpmath.sqrt(sum(a * a for a in v))
+                cols[j] = [a / nrm for a in v]
+        assert all(got[k, j] == cols[j][k] for j in range(4) for k in range(6))
+        QtQ = got.T.dot(got)
+        QtA = got.T.dot(A)
+        for i in range(4):
+            for j in range(4):
+                assert abs(QtQ[i, j] - (i == j)) < mpmath.mpf(10) ** -28
+                if i > j:
+                    assert abs(QtA[i, j]) < mpmath.mpf(10) ** -20
