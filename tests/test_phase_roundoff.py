@@ -678,3 +678,38 @@ def test_mp_orthonormal_is_modified_gram_schmidt_twice():
                 assert abs(QtQ[i, j] - (i == j)) < mpmath.mpf(10) ** -28
                 if i > j:
                     assert abs(QtA[i, j]) < mpmath.mpf(10) ** -20
+
+
+def test_eig_enclosure_gives_up_from_one_minus_f_at_one_half(monkeypatch):
+    """The give-up rule at its boundary: ``1₋ = _down(1 − f, 1) <= 1/2`` gives
+    ``(−inf, inf)``, above it the enclosure is finite. With a 1 x 1 matrix whose
+    eigenvector the solver returns as ``c`` (``f = _up(||c² − 1|| + 1.01·3u ||c²||,
+    2)``, norms ``_frob_up``), bisection over the floats ``c`` with the statement in
+    exact arithmetic finds the first ``c`` with ``1₋ <= 1/2``; there ``1₋ = 1/2``
+    exactly (checked), and the float before it has ``1₋ > 1/2``."""
+
+    def frob1(x):
+        return up_ref(Fraction(math.sqrt(float(up_ref(fl(x * x), 1)))), 1)
+
+    def one_m(c):
+        c2 = fl(Fraction(c) ** 2)
+        c_f = fl(fl(Fraction(1.01) * 3) * FU)
+        f = up_ref(fl(frob1(c2 - 1) + fl(c_f * frob1(c2))), 2)
+        return down_ref(fl(1 - f), 1)
+
+    lo, hi = 1.2, 1.25  # one_m(lo) > 1/2 >= one_m(hi)
+    while math.nextafter(lo, math.inf) != hi:
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if one_m(mid) > Fraction(1, 2) else (lo, mid)
+    assert one_m(hi) == Fraction(1, 2)
+    eigh = np.linalg.eigh
+    for c, finite_ in ((hi, False), (lo, True)):
+
+        def scaled(A, c=c):
+            w, V = eigh(A)
+            return w, c * V
+
+        monkeypatch.setattr(np.linalg, "eigh", scaled)
+        lo_, hi_, _ = phase._eig_enclosure(np.array([[[1.0]]]), np.array([0.0]))
+        assert bool(np.isfinite(lo_).all() and np.isfinite(hi_).all()) is finite_
+        assert finite_ or (lo_[0, 0] == -np.inf and hi_[0, 0] == np.inf)
