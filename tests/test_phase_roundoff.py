@@ -80,8 +80,9 @@ def test_up_and_down_are_their_stated_float_operations(xs, k):
 
 def test_up_and_down_default_to_one_rounding():
     """``k`` defaults to 1: ``c = 4u``, so at a power of two ``x = 2^e`` the result is
-    exactly ``x ± 4u x`` (two ulps of 1 above, four half-ulps below); at 0 it is
-    ``±2^-960``, the underflow allowance alone, also next to an infinity."""
+    exactly ``x ± 4u x`` (two ulps above ``x``, four of the finer ulps below it;
+    ``k = 2`` gives ``6u x``); at 0 it is ``±2^-960``, the underflow allowance alone,
+    also next to an infinity."""
     for e in (-500, -1, 0, 3, 700):
         x = 2.0**e
         assert Fraction(phase._up(x)) == Fraction(x) * (1 + 4 * FU)
