@@ -257,13 +257,29 @@ def _float_signal(lam: np.ndarray, b: np.ndarray, eta: float, T: int):
     """``S`` in float64 with an entrywise bound ``E >= |S_float − S|``, and the unit
     noise.
 
-    ``S_kl = u_k u_l cov_kl`` with ``u = sqrt(λ)∘b`` and ``cov`` from
+    ``S_kl = q_k q_l cov_kl`` with ``q = sqrt(λ)∘b`` and ``cov`` from
     :func:`ribbonlib.cloud.time_averages`, accurate (as documented there) to a few ulp
-    of
-    ``|G_kl| + |m_k m_l|``, and to a few ulp of ``|cov_kl|`` when both modes are slow
-    (``r > 0``, ``(T+1)|log r| <= 1``; classified here with a margin, so that a pair
-    called slow is slow). Returns ``S, E, n̂, n̂_lo, n̂_hi`` with the unit noise
-    ``n̂_k = λ_k G_kk/d`` and bounds ``n̂_lo <= n̂ <= n̂_hi`` on its exact value.
+    of ``|G_kl| + |m_k m_l|``, and to a few ulp of ``|cov_kl|`` when both modes are
+    slow (``r > 0``, ``(T+1)|log r| <= 1``). With ``G, m, cov`` the float values of
+    ``time_averages``, ``q = fl(sqrt(λ)·b)``, ``P = fl(q qᵀ)`` and ``u = 2^-53``:
+
+    * ``S = fl(P ∘ cov)``;
+    * mode ``k`` is called slow when, in float64 with ``a_k = fl(η λ_k)``,
+      ``a_k < 1/2`` and ``fl((T + 1)·(−log1p(−a_k))) <= 1 − 10^-6`` (the margin
+      ``10^-6`` is far above the error of ``log1p``, so that a mode called slow is
+      slow; a tie counts as slow);
+    * ``ecov_kl = c (|G_kl| + |m_k m_l|)`` with ``c = _CLOUD_ULPS·u = 256u``, replaced
+      by ``min(ecov_kl, c |cov_kl|)`` when both ``k`` and ``l`` are slow;
+    * ``E = 1.01 |P| ∘ ecov + 16u |S|``, evaluated in float64 (four roundings to
+      nearest: within a relative ``4.01u`` of its exact value, barring underflow).
+      1.01 pays for the float values of ``G, m, cov`` in place of the exact ones
+      and for the relative error of ``P``; ``16u`` for the two roundings that form
+      ``S`` from ``q`` and ``cov``.
+
+    Returns ``S, E, n̂, n̂_lo, n̂_hi`` with the unit noise ``n̂ = fl(fl(λ ∘ diag G)/d)``
+    and its bounds ``n̂_lo = _down(n̂, 259)``, ``n̂_hi = _up(n̂, 259)``
+    (``_CLOUD_ULPS + 3``: the error of ``G_kk`` and three roundings), i.e.
+    ``n̂ ∓ (520u |n̂| + 2^-960)`` rounded to nearest.
     """
     d = lam.size
     n = T + 1
@@ -286,7 +302,14 @@ def _float_signal(lam: np.ndarray, b: np.ndarray, eta: float, T: int):
 
 def _trace_of_signal(S: np.ndarray, E: np.ndarray):
     """``(var_lo, var_hi, trS_lo, trS_hi)``: bounds on the diagonal of ``S`` and its
-    trace."""
+    trace.
+
+    For the square float matrix ``S`` and its entrywise error bound ``E``, with
+    ``v = diag S``, ``e = diag E`` and ``u = 2^-53``: ``var_lo = max(_down(fl(v − e),
+    1), 0)`` and ``var_hi = max(_up(fl(v + e), 1), 0)``, i.e. ``fl(v ∓ e) ∓ (4u |fl(v
+    ∓ e)| + 2^-960)`` rounded to nearest (and clipped at 0); ``trS_lo = max(_down(fl(Σ
+    var_lo), d), 0)`` and ``trS_hi = _up(fl(Σ var_hi), d)``.
+    """
     d = S.shape[0]
     v, e = np.diag(S), np.diag(E)
     var_lo = np.maximum(_down(v - e, 1), 0.0)

@@ -1,0 +1,193 @@
+"""Round-off budgets of the certified cloud-spectrum bounds of :mod:`ribbonlib.phase`,
+term by term: the float route (``_float_signal``, ``_trace_of_signal``,
+``_poincare_lower``, ``_float_bounds``) and the high-precision route (``_mp_bounds``).
+
+Each test recomputes what a docstring states from the same float (or mpf) data, with
+``fractions.Fraction`` or mpmath at many more digits, and checks the returned value
+against it with a tolerance derived from the rounding of the budget's own evaluation.
+The inputs are chosen so that the term under test is a visible part of the result
+(slow modes for the ``|cov|`` branch, a zero signal for the noise margins, an
+eigenvalue as small as the round-off terms, ...).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+import pytest
+
+from ribbonlib import cloud, phase
+
+U = np.finfo(float).eps / 2
+TINY = Fraction(2) ** -960
+
+
+def F(x) -> Fraction:
+    return Fraction(float(x))
+
+
+def half_ulp(x) -> Fraction:
+    """Half the spacing of the floats at ``x``: the error of one rounding to nearest."""
+    return Fraction(float(np.spacing(abs(float(x))))) / 2
+
+
+# --------------------------------------------------------------------- _float_signal
+
+
+def _slow_exact(a: float, T: int) -> bool:
+    """Slow by the rule of ``_float_signal``, decided at 50 digits (the cases below
+    stay at least 1e-9 away from the threshold, far beyond the error of float64
+    ``log1p``, so that the float rule decides the same)."""
+    if not a < 0.5:
+        return False
+    with mpmath.workdps(50):
+        v = (T + 1) * -mpmath.log(1 - mpmath.mpf(a))
+        thr = mpmath.mpf(1.0 - 1e-6)
+        assert abs(v - thr) > mpmath.mpf(10) ** -9
+        return bool(v <= thr)
+
+
+def _signal_cases():
+    """(lam, b, eta, T, slow): fast and slow modes, T = 0, 1 and beyond; with
+    ``eta = 1`` the rates are ``a = λ`` exactly."""
+    rng = np.random.default_rng(11)
+    cases = []
+    for T in (0, 1, 3, 10, 57, 400):
+        lam = np.exp(rng.uniform(-7.0, 0.0, 6))
+        b = rng.uniform(-2.0, 2.0, 6)
+        cases.append((lam, b, 0.9 / lam.max(), T))
+    # T = 10 near the slow threshold: 11 L = 1.0476 and 0.9565 (9 L and 12 L cross
+    # it), and 11 L = 1 (within 1e-6 above the threshold)
+    a = [-math.expm1(-1 / x) for x in (10.5, 11.5, 11.0)] + [1e-3]
+    cases.append((np.array(a), np.array([1.0, -0.7, 0.4, 1.3]), 1.0, 10))
+    # T = 0: rates at and above 1/2 are never slow (a single point: cov = 0)
+    cases.append((np.array([1.2, 0.84, 0.5, 0.36]), np.array([1.0, 2.0, -1.0, 0.5]),
+                  1.0, 0))
+    # rates eta*lam against eta/lam: 0.1, 0.025 (both slow for T = 3) against 0.1, 0.4
+    cases.append((np.array([1.0, 0.25]), np.array([0.6, -1.1]), 0.1, 3))
+    out = []
+    for lam, b, eta, T in cases:
+        a = eta * lam
+        out.append((lam, b, eta, T, np.array([_slow_exact(x, T) for x in a])))
+    return out
+
+
+def _expected_E(lam, b, eta, T, slow):
+    """The ``E`` of ``_float_signal``'s docstring, exactly (Fraction) from the float
+    ``G, m, cov`` of ``time_averages`` and the float ``P``, ``S``."""
+    G, m, cov = cloud.time_averages(lam, eta, T)
+    q = np.sqrt(lam) * b
+    P = np.outer(q, q)
+    S = P * cov
+    c = 256 * F(U)
+    d = lam.size
+    E = np.empty((d, d), dtype=object)
+    for k in range(d):
+        for j in range(d):
+            e = c * (abs(F(G[k, j])) + abs(F(m[k]) * F(m[j])))
+            if slow[k] and slow[j]:
+                e = min(e, c * abs(F(cov[k, j])))
+            E[k, j] = F(1.01) * abs(F(P[k, j])) * e + 16 * F(U) * abs(F(S[k, j]))
+    return S, E
+
+
+def test_float_signal_error_bound_is_its_stated_formula():
+    """``S`` is ``fl(P ∘ cov)`` and ``E`` is ``1.01 |P| ∘ ecov + 16u |S|`` with
+    ``ecov = 256u (|G| + |m mᵀ|)``, or ``min(·, 256u |cov|)`` for two slow modes,
+    recomputed exactly (Fraction) from the float ``G, m, cov, P, S``; slow decided at
+    50 digits. Tolerance ``4.01u`` relative: the four roundings of the float
+    evaluation (``m_k m_l``, the sum, ``1.01 |P|``, the product, the last sum; the
+    factors ``256u`` and ``16u`` are powers of two), all data far above underflow.
+    The cases include slow pairs (where ``16u |S|`` is about 1/274 of ``E``, so that
+    its constant is visible), rates at and above 1/2 with ``T = 0``, and modes whose
+    ``(T + 1)|log r|`` lies within 5% of the threshold or within 1e-6 above it."""
+    for lam, b, eta, T, slow in _signal_cases():
+        S, E, *_ = phase._float_signal(lam, b, eta, T)
+        S_ex, E_ex = _expected_E(lam, b, eta, T, slow)
+        assert np.array_equal(S, S_ex)
+        for k in range(lam.size):
+            for j in range(lam.size):
+                assert abs(F(E[k, j]) - E_ex[k, j]) <= F(4.01 * U) * E_ex[k, j], (T, k, j)
+
+
+def test_float_signal_slow_rule_counts_a_tie_as_slow():
+    """At ``T = 1`` and ``a = 0.3934690370219609`` the float value of
+    ``2·(−log1p(−a))`` is exactly ``fl(1 − 10^-6)``: the rule ``<=`` calls the mode
+    slow, so the pair of it with the slow mode ``a = 10^-3`` gets the ``|cov|``
+    branch (checked as above, tolerance ``4.01u``); that branch is the smaller one
+    here, so that the tie shows."""
+    a = 0.3934690370219609
+    assert 2 * -np.log1p(-a) == 1.0 - 1e-6
+    lam, b = np.array([a, 1e-3]), np.array([1.0, 1.0])
+    S, E, *_ = phase._float_signal(lam, b, 1.0, 1)
+    _, E_ex = _expected_E(lam, b, 1.0, 1, [True, True])
+    _, E_fast = _expected_E(lam, b, 1.0, 1, [False, True])
+    assert E_ex[0, 1] < E_fast[0, 1] * F(0.5)
+    for k in range(2):
+        for j in range(2):
+            assert abs(F(E[k, j]) - E_ex[k, j]) <= F(4.01 * U) * E_ex[k, j]
+
+
+def test_float_signal_unit_noise_and_its_bounds():
+    """``n̂ = fl(fl(λ_k G_kk)/d)`` (within ``2.01u`` of ``λ_k G_kk/d`` from the float
+    ``G``) and ``n̂_lo, n̂_hi = n̂ ∓ (520u |n̂| + 2^-960)`` rounded to nearest: within
+    half an ulp of that (exact, Fraction) value, plus ``1000u²|n̂|`` for the rounding
+    of the product ``520u·|n̂|``. A margin of ``518u`` or ``522u`` is ``2u|n̂|`` away,
+    more than the tolerance when ``n̂`` is not a power of two (most cases)."""
+    for lam, b, eta, T, _ in _signal_cases():
+        G, _, _ = cloud.time_averages(lam, eta, T)
+        _, _, n_f, n_lo, n_hi = phase._float_signal(lam, b, eta, T)
+        d = lam.size
+        for k in range(d):
+            x = F(n_f[k])
+            ex = F(lam[k]) * F(G[k, k]) / d
+            assert abs(x - ex) <= F(2.01 * U) * ex
+            margin = 520 * F(U) * x + TINY
+            tol = 1000 * F(U) ** 2 * x
+            assert abs(F(n_hi[k]) - (x + margin)) <= half_ulp(n_hi[k]) + tol
+            assert abs(F(n_lo[k]) - (x - margin)) <= half_ulp(n_lo[k]) + tol
+
+
+def test_float_signal_warns_about_nothing_for_rates_above_one():
+    """Rates ``η λ`` in ``(1, 2)`` (negative ``r``) are valid inputs; the slow test
+    takes ``log1p`` only of ``−min(a, 1/2)``, so no floating-point warning is
+    raised (warnings are turned into errors here)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        phase._float_signal(np.array([1.0, 0.6, 0.1]), np.ones(3), 1.7, 20)
+        phase.cloud_spectrum_bounds([1.0, 0.6, 0.1], [1.0, 1.0, 1.0], 0.1, 1.7, 20)
+
+
+# ------------------------------------------------------------------ _trace_of_signal
+
+
+def test_trace_of_signal_diagonal_bounds_are_one_rounding_wide():
+    """``var_lo = max(fl(v − e) − (4u|fl(v − e)| + 2^-960), 0)`` and ``var_hi =
+    max(fl(v + e) + (4u|·| + 2^-960), 0)`` rounded to nearest, recomputed exactly
+    from the float ``fl(v ∓ e)`` (the one rounding the docstring names): within half
+    an ulp. A margin of ``6u`` instead of ``4u`` moves the result by ``2u|x|``, more
+    than half an ulp plus half an ulp unless ``x`` is a power of two (avoided).
+    Diagonal entries below their error give ``var_lo = 0``; the trace bounds hold
+    the exact sums of the diagonal bounds."""
+    rng = np.random.default_rng(3)
+    d = 7
+    v = np.exp(rng.uniform(-30.0, 5.0, d))
+    e = v * np.exp(rng.uniform(-40.0, -1.0, d))
+    e[2] = 3.0 * v[2]  # v − e < 0
+    S = np.diag(v) + np.triu(rng.standard_normal((d, d)), 1)
+    E = np.diag(e) + 1e-3
+    E[np.diag_indices(d)] = e
+    var_lo, var_hi, trS_lo, trS_hi = phase._trace_of_signal(S, E)
+    for k in range(d):
+        for x, got, sign in ((v[k] - e[k], var_lo[k], -1), (v[k] + e[k], var_hi[k], 1)):
+            assert np.frexp(x)[0] != 0.5
+            want = F(x) + sign * (4 * F(U) * abs(F(x)) + TINY)
+            want = max(want, Fraction(0))
+            assert abs(F(got) - want) <= half_ulp(got) + F(U) ** 2 * abs(F(x)), k
+    assert var_lo[2] == 0.0
+    assert F(trS_lo) <= sum(F(x) for x in var_lo)
+    assert sum(F(x) for x in var_hi) <= F(trS_hi)
