@@ -562,8 +562,32 @@ def _mp_bounds(
     """High-precision bounds, rigorous in the same way as :func:`_float_bounds`.
 
     ``S`` and ``noise`` are the mpmath values of :func:`ribbonlib.cloud` at ``prec``
-    digits, taken to carry a relative error of at most ``_MP_INPUT·10^(-prec)`` each;
-    the work runs at ``prec + 10`` digits.
+    digits, taken to carry a relative error of at most ``ein = _MP_INPUT·10^(-prec)``
+    each; the work runs at ``wp = prec + 10`` digits, where ``u = 10^(-wp)`` bounds the
+    relative round-off of one operation. With ``grow = 1 + 10 d u`` (the round-off of
+    a sum of up to ``d`` terms), ``n`` the noise and ``C = S + diag(n)``:
+
+    * ``eS = ein ||S||_F (1 + 10 d² u)`` bounds ``||S_exact − S||_2``; ``σ̄_i`` are the
+      upper ends of :func:`_mp_eig_enclosure` ``(S, eS, u)``, clipped at 0, made
+      non-increasing and set to 0 for ``i >= min(d, T)`` (zero-based);
+    * ``n_lo = n (1 − ein)``, ``n_hi = n (1 + ein) grow`` (sorted descending:
+      ``n_lo,(j)``, ``n_hi,(j)``), ``tr_hi = (Σ_k |S_kk| (1 + ein) grow + Σ n_hi)
+      grow``;
+    * ``upper_m = min(tr_hi, min_{i+j=m} (σ̄_i + n_hi,(j)) grow)`` (zero-based);
+    * ``W``: :func:`_mp_orthonormal` of :func:`_ritz_basis` of the approximate
+      eigenvectors of the ``n_sig`` largest eigenvalues of ``S`` (ordered by their
+      Rayleigh quotients) and the axes of the ``n_noise`` largest noise variances,
+      ``p`` columns; ``fW = (||WᵀW − I||_F + (d + 2) u |||W|ᵀ|W|||_F) grow``;
+      ``H = Wᵀ C W``, ``eH = ((1 + fW)(eS + ein max_k n_k) + (2d + 4) u
+      |||W|ᵀ|C||W|||_F) grow`` and ``ℓ_i`` the lower ends of
+      :func:`_mp_eig_enclosure` ``(H, eH, u)``;
+    * ``lower_m = max(n_lo,(m), max(ℓ_m, 0)/(1 + fW)·(1 − 10u))`` for ``m < p`` and
+      ``n_lo,(m)`` beyond;
+    * returned, with the eigensolver allowance ``allow = 10 d 10^(-prec) tr_hi``:
+      ``lower_m − allow − 10u |lower_m|`` and ``upper_m + allow + 10u |upper_m|``.
+
+    Every step is evaluated at ``wp`` digits (a binary precision of about ``3.32 (wp +
+    1)`` bits), far finer than the ``u`` the margins charge per operation.
     """
     d = S.shape[0]
     n_sig = min(n_sig, d)
@@ -595,7 +619,12 @@ def _mp_bounds(
             for m in range(d)
         ]
         # Poincaré on W = span(top eigenvectors of S, axes of the largest noise)
+        # the columns of Y come in the order of mpmath.eigsy (ascending): order them by
+        # their Rayleigh quotients, largest first
         Y_f = np.array([[float(x) for x in row] for row in Y])
+        S_f = np.array([[float(x) for x in row] for row in Smp])
+        ray = np.einsum("ij,ij->j", Y_f, S_f @ Y_f)
+        Y_f = Y_f[:, np.argsort(-ray, kind="stable")]
         W0 = _ritz_basis(Y_f[:, :n_sig], np.array([float(x) for x in nmp]), n_noise)
         W = _mp_orthonormal(np.vectorize(mpmath.mpf, otypes=[object])(W0))
         p = W.shape[1]

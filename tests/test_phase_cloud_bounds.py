@@ -191,3 +191,137 @@ def test_trace_of_signal_diagonal_bounds_are_one_rounding_wide():
     assert var_lo[2] == 0.0
     assert F(trS_lo) <= sum(F(x) for x in var_lo)
     assert sum(F(x) for x in var_hi) <= F(trS_hi)
+
+
+# ------------------------------------------------------------------------ _mp_bounds
+
+PREC = 20  # digits of the data; the bounds work at PREC + 10
+
+
+def _mpf_array(x):
+    return np.array([mpmath.mpf(v) for v in x], dtype=object)
+
+
+def _mp_diag(x):
+    d = len(x)
+    A = np.array([[mpmath.mpf(0)] * d for _ in range(d)], dtype=object)
+    for k in range(d):
+        A[k, k] = mpmath.mpf(x[k])
+    return A
+
+
+def _mp_expected(s, n, T, prec=PREC, n_sig=12, n_noise=8):
+    """The bounds of ``_mp_bounds``'s docstring for ``S = diag(s)``, at ``prec + 70``
+    digits from the same mpf data. The approximate eigenvectors of a diagonal matrix
+    are (signed) axes, and so is ``W`` when the axes of the top signal and of the top
+    noise are disjoint (or cover every axis): then ``WᵀW = I`` and ``|W|ᵀ|W| = I``
+    exactly, ``H`` is ``C`` on those axes and ``|||W|ᵀ|C||W|||_F = ||C_W||_F``. The
+    two enclosures are intermediates, taken from ``_mp_eig_enclosure`` at the
+    working precision with the margins ``eS``, ``eH`` computed here. Returns
+    ``lower, upper`` and the size of the terms each value is made of (for the
+    tolerance)."""
+    d = len(s)
+    wp = prec + 10
+    top_s = [k for k in np.argsort(-np.array(s, dtype=float), kind="stable")][:n_sig]
+    top_n = [k for k in np.argsort(-np.array(n, dtype=float), kind="stable")][:n_noise]
+    axes = sorted(set(top_s) | set(top_n))
+    assert len(axes) == min(d, len(top_s) + len(top_n)) or len(axes) == d
+    with mpmath.workdps(wp + 70):
+        u = mpmath.mpf(10) ** -wp
+        ein = 100 * mpmath.mpf(10) ** -prec
+        grow = 1 + 10 * d * u
+        s = [mpmath.mpf(x) for x in s]
+        n = [mpmath.mpf(x) for x in n]
+        eS = ein * mpmath.sqrt(sum(x * x for x in s)) * (1 + 10 * d * d * u)
+    with mpmath.workdps(wp):
+        _, sig_hi, _ = phase._mp_eig_enclosure(_mp_diag(s), eS, u)
+    with mpmath.workdps(wp + 70):
+        sig_up = []
+        for x in sig_hi:
+            sig_up.append(min([max(x, 0)] + sig_up[-1:]))
+        sig_up = [x if i < min(d, T) else mpmath.mpf(0) for i, x in enumerate(sig_up)]
+        ns_lo = sorted((x * (1 - ein) for x in n), reverse=True)
+        ns_hi = sorted((x * (1 + ein) * grow for x in n), reverse=True)
+        tr_hi = (sum(abs(x) * (1 + ein) for x in s) * grow + sum(ns_hi)) * grow
+        upper = [
+            min([tr_hi] + [(sig_up[i] + ns_hi[m - i]) * grow for i in range(m + 1)])
+            for m in range(d)
+        ]
+        p = len(axes)
+        fW = (d + 2) * u * mpmath.sqrt(p) * grow
+        c = [s[k] + n[k] for k in axes]
+        eH = ((1 + fW) * (eS + ein * max(n)) + (2 * d + 4) * u * mpmath.sqrt(
+            sum(x * x for x in c))) * grow
+    with mpmath.workdps(wp):
+        ritz, _, _ = phase._mp_eig_enclosure(_mp_diag(c), eH, u)
+    with mpmath.workdps(wp + 70):
+        lower = list(ns_lo)
+        for i in range(p):
+            lower[i] = max(lower[i], max(ritz[i], 0) / (1 + fW) * (1 - 10 * u))
+        allow = 10 * d * mpmath.mpf(10) ** -prec * tr_hi
+        lo = [x - allow - abs(x) * 10 * u for x in lower]
+        up = [x + allow + abs(x) * 10 * u for x in upper]
+        size_lo = [abs(x) + allow + eH for x in lower]
+        size_up = [abs(x) + allow + eS for x in upper]
+    return lo, up, size_lo, size_up
+
+
+def _check_mp(s, n, T, prec=PREC):
+    lo, up = phase._mp_bounds(_mp_diag(s), _mpf_array(n), T, prec)
+    e_lo, e_up, size_lo, size_up = _mp_expected(s, n, T, prec)
+    with mpmath.workdps(prec + 80):
+        eps = mpmath.mpf(2) ** -mpmath.libmp.dps_to_prec(prec + 10)
+        for got, want, size in zip(lo, e_lo, size_lo):
+            assert abs(got - want) <= 32 * eps * size, (got, want)
+        for got, want, size in zip(up, e_up, size_up):
+            assert abs(got - want) <= 32 * eps * size, (got, want)
+    return lo, up
+
+
+MP_CASES = [
+    # a signal of rank T = 2 < d, and an eigenvalue 3·10^-18 just above the margin
+    # eH ≈ 10^-18 of the Rayleigh--Ritz values
+    ([1.0, 2.0**-4, 0.0, 0.0], [0.0, 0.0, 2.0**-10, 3e-18], 2),
+    # one mode: the trace is the smallest upper bound
+    ([0.75], [0.125], 5),
+    # no signal: the noise margin ein·max(n) is all of eH; 1.5·10^-18 just above it
+    ([0.0, 0.0, 0.0, 0.0], [1.0, 0.5, 0.25, 1.5e-18], 5),
+    # a full signal, every term of one size
+    ([2.0, 1.0, 0.5, 0.25, 0.125], [0.25, 0.375, 0.0625, 0.5, 0.125], 9),
+]
+
+
+@pytest.mark.parametrize("s, n, T", MP_CASES)
+def test_mp_bounds_are_their_stated_budget(s, n, T):
+    """``_mp_bounds`` at 20 digits against its docstring evaluated at 100 digits from
+    the same mpf data (diagonal ``S``, so that the eigenvectors, ``W`` and ``H`` are
+    exact; see ``_mp_expected``). Tolerance ``32·2^-b`` times the size of the terms
+    (``|value| + allow + eH``), ``b = 103`` the binary precision of the working 30
+    digits: about a dozen roundings to nearest of relative ``2^-b`` each along the
+    chain of one bound, and the difference, of the same order, between the code's
+    ``eH`` and the one computed here (it enters ``ℓ`` once). That is ``0.3u``
+    (``u = 10^-30`` is what the margins charge per operation), so every constant
+    of the budget shows: the ``10u`` growths, ``grow``, ``fW``, ``ein``, ``eS`` (at
+    the eigenvalues as small as ``eH``)."""
+    _check_mp(s, n, T)
+
+
+def test_mp_bounds_poincare_basis_is_the_top_signal_and_the_top_noise():
+    """``d = 21``, ``S = diag(2^-k)`` for ``k <= 12`` and 0 beyond, the largest noise
+    on the axes 13..20 and the ninth largest on axis 12: ``W`` spans the axes of the
+    12 largest eigenvalues of ``S`` (0..11) and of the 8 largest noise variances, not
+    axis 12, so the bound on the eigenvalue ``2^-12 + n_12`` of axis 12 comes from the
+    next Ritz value; checked against the stated budget as above. (``mpmath.eigsy``
+    returns eigenvectors in ascending order; taking its first 12 columns gave the
+    Poincaré basis of the *smallest* eigenvalues, and lower bounds on the top
+    eigenvalues as low as the noise floor for ``d > 20``.) At the top, the lower bound
+    is within ``10^-17`` of ``μ_1 = 1 + 10^-7`` (a Ritz value, less the allowance
+    ``10 d 10^-20 tr C ≈ 4·10^-18`` and the input margin ``ein μ_1 = 10^-18``)."""
+    d = 21
+    s = [2.0**-k if k <= 12 else 0.0 for k in range(d)]
+    n = [1e-7] * 12 + [2e-7] + [2.0**-k for k in range(14, 22)]
+    lo, up = _check_mp(s, n, 40)
+    with mpmath.workdps(40):
+        mu1 = 1 + mpmath.mpf(1e-7)
+        assert lo[0] <= mu1 <= up[0]
+        assert mu1 - lo[0] <= mpmath.mpf(10) ** -17
