@@ -444,6 +444,18 @@ def _poincare_lower(
     below,
     ``f >= ||WᵀW − I||_2``. Returns the bounds ``(R, p)`` (descending) and the
     approximate eigenvectors ``(R, p, p)`` of ``Wᵀ C W``.
+
+    In float64, with ``u = 2^-53``, ``||·||`` the upper bound :func:`_frob_up` on the
+    Frobenius norm and ``n`` one row of ``noise_f`` (``H = fl(Wᵀ S W + Wᵀ diag(n)
+    W)``):
+
+    * ``fW = _up(||WᵀW − I|| + 1.01 (d + 2) u |||W|ᵀ|W|||, 2)``;
+    * ``eH = _up((1 + fW)(eS + err_n) + rnd + 2u ||H||, 4) >= ||H_exact − H||_2``
+      with ``err_n = max_k max(n_hi,k − n_k, n_k − n_lo,k)`` and ``rnd = 1.01 (2d +
+      4) u |||W|ᵀ|S||W||| + 1.01 (d + 4) u |||W|ᵀ diag|n| |W|||`` (the round-off of
+      the two products);
+    * with ``ℓ`` the lower ends of :func:`_eig_enclosure` ``(H, eH)``, the bounds are
+      ``_down(max(ℓ, 0)/_up(1 + fW, 1), 1)``.
     """
     d, p = W.shape
     aW = np.abs(W)

@@ -343,3 +343,120 @@ def test_mp_bounds_final_margins_of_one_mode(s, n):
     enclosure call differs by at most one rounding), at most 7 roundings separate
     the code's value from the stated one: tolerance ``8·2^-140 |x| = 0.57u |x|``."""
     _check_mp(s, n, 3, prec=31, roundings=8)
+
+
+# ------------------------------------------------------------------- _poincare_lower
+
+
+def _frob(X) -> Fraction:
+    """``_frob_up`` of a float matrix, as an exact number (an intermediate the
+    docstrings name)."""
+    return F(phase._frob_up(np.asarray(X, dtype=float)))
+
+
+def _poincare_budget(S, eS, noise_f, noise_lo, noise_hi, W):
+    """``fW`` and, per noise row, ``H`` and ``eH`` as ``_poincare_lower`` states them,
+    exactly (Fraction) from the float ``W``, ``S``, noise and the ``_frob_up`` norms;
+    ``eH`` is the stated sum times ``1 + 10u`` (the margin of ``_up(·, 4)``)."""
+    d, p = W.shape
+    u = F(U)
+    aW = np.abs(W)
+    fW = (_frob(W.T @ W - np.eye(p)) + F(1.01) * (d + 2) * u * _frob(aW.T @ aW)) * (
+        1 + 6 * u
+    ) + TINY
+    out = []
+    for r in range(noise_f.shape[0]):
+        n = noise_f[r]
+        H = W.T @ S @ W + (W.T * n) @ W
+        rnd = F(1.01) * (2 * d + 4) * u * _frob(aW.T @ np.abs(S) @ aW) + F(1.01) * (
+            d + 4
+        ) * u * _frob((aW.T * np.abs(n)) @ aW)
+        err_n = max(
+            max(F(h) - F(x), F(x) - F(low))
+            for h, x, low in zip(noise_hi[r], n, noise_lo[r])
+        )
+        eH = ((1 + fW) * (F(eS) + err_n) + rnd + 2 * u * _frob(H)) * (1 + 10 * u)
+        out.append((H, eH))
+    return fW, out
+
+
+def _poincare_check(S, eS, noise_f, noise_lo, noise_hi, W):
+    """``_poincare_lower`` against its docstring (``_poincare_budget``), with ``ℓ``
+    from ``_eig_enclosure`` at the two ends of the bracket of ``eH`` (it is monotone
+    in ``eH``). Tolerances, in units of ``u``: ``eH`` within ``8u`` of its stated
+    value (six roundings of the sum and its products, the factors ``1.01 (2d + 4)``
+    and ``1.01 (d + 4)``, and that of ``_up``); ``fW`` within ``5u`` of its stated
+    value; the result within ``4.01u`` of ``max(ℓ, 0)(1 − 4u)/((1 + fW)(1 + 4u))``
+    (the roundings of ``1 + fW``, of the ``_up``, of the quotient and of the
+    ``_down``), less ``2^-959``."""
+    p = W.shape[1]
+    lo, _ = phase._poincare_lower(S, eS, noise_f, noise_lo, noise_hi, W)
+    u = F(U)
+    fW, rows = _poincare_budget(S, eS, noise_f, noise_lo, noise_hi, W)
+    for r, (H, eH) in enumerate(rows):
+        ends = []
+        for e in (eH * (1 + 8 * u) + 2 * TINY, eH * (1 - 8 * u)):
+            ell = phase._eig_enclosure(H[None], np.array([float(e)]))[0][0]
+            ends.append([max(F(x), Fraction(0)) * (1 - 4 * u) for x in ell])
+        for i in range(p):
+            lo_end = ends[0][i] / ((1 + fW * (1 + 5 * u)) * (1 + 4 * u))
+            hi_end = ends[1][i] / ((1 + fW * (1 - 5 * u)) * (1 + 4 * u))
+            got = F(lo[r, i])
+            assert lo_end * (1 - F(4.01 * U)) - 2 * TINY <= got, (r, i)
+            assert got <= hi_end * (1 + F(4.01 * U)), (r, i)
+    return lo
+
+
+def _axes(d, idx):
+    return np.eye(d)[:, idx]
+
+
+def test_poincare_lower_orthonormality_margin_with_64_axes():
+    """``W = I`` (64 axes): ``WᵀW − I = 0`` exactly, so ``fW = 1.01·66u·||I||`` is all
+    margin, about ``540u``, and the result is ``ℓ/(1 + fW)`` up to ``4.01u``: each
+    constant of ``fW`` shows (``d + 3`` in place of ``d + 2`` moves it by ``8u``)."""
+    rng = np.random.default_rng(7)
+    d = 64
+    S = np.diag(np.exp(rng.uniform(-3.0, 0.0, d)))
+    zero = np.zeros((1, d))
+    _poincare_check(S, 0.0, zero, zero, zero, np.eye(d))
+
+
+def _at_its_margin(S, eS, n, W, k):
+    """A value for the diagonal entry ``k`` (a column of ``W``, zero in ``S`` and
+    ``n``) that puts its Ritz value at 1.3 times the width ``δ/(1 − f)`` of its
+    enclosure, read off the enclosure of the zero entry with the stated ``eH``."""
+    _, rows = _poincare_budget(S, eS, n[None], n[None], n[None], W)
+    H, eH = rows[0]
+    ell = phase._eig_enclosure(H[None], np.array([float(eH)]))[0][0, -1]
+    assert ell < 0.0 and S[k, k] == 0.0 and n[k] == 0.0
+    return -1.3 * float(ell)
+
+
+def test_poincare_lower_round_off_terms_at_an_eigenvalue_of_their_size():
+    """``W`` = four axes of ``d = 8``, a diagonal ``S`` and noise rows; one Ritz value
+    is set to 1.3 times the width of its own enclosure, so that ``ℓ`` is made of the
+    margins and each term of ``eH`` (signal round-off ``1.01 (2d + 4) u``, noise
+    round-off ``1.01 (d + 4) u``, ``2u ||H||``, ``eS`` and ``err_n``, each times
+    ``1 + fW``) is a visible part of it; checked as stated (``_poincare_check``)."""
+    d = 8
+    W = _axes(d, [0, 2, 5, 7])
+    zero = np.zeros(d)
+    # signal only: eH = 1.01 (2d + 4) u ||S_W|| + 2u ||H||
+    S = np.diag([1.0, 0.3, 0.0, 0.1, 0.05, 0.7, 0.2, 0.6])
+    S[2, 2] = _at_its_margin(S, 0.0, zero, W, 2)
+    _poincare_check(S, 0.0, zero[None], zero[None], zero[None], W)
+    # with an input error eS of the same size
+    S[2, 2] = 0.0
+    S[2, 2] = _at_its_margin(S, 20 * U, zero, W, 2)
+    _poincare_check(S, 20 * U, zero[None], zero[None], zero[None], W)
+    # noise only (two rows), exact: eH = 1.01 (d + 4) u ||diag(n)_W|| + 2u ||H||
+    Z = np.zeros((d, d))
+    n = np.array([[0.8, 0.1, 0.0, 0.3, 0.2, 0.5, 0.4, 0.6],
+                  [0.4, 0.1, 0.0, 0.3, 0.2, 0.9, 0.4, 0.2]])
+    for r in range(2):
+        n[r, 2] = _at_its_margin(Z, 0.0, n[r].copy(), W, 2)
+    _poincare_check(Z, 0.0, n, n, n, W)
+    # noise bounds 10^-15 apart: err_n is most of eH
+    n_lo, n_hi = n * (1 - 1e-15), n * (1 + 1e-15)
+    _poincare_check(Z, 0.0, n, n_lo, n_hi, W)
