@@ -486,7 +486,26 @@ def _float_bounds(
     rigorous).
 
     Returns ``lower, upper`` of shape ``(R, d)`` and ``trace_lo, trace_hi, trace`` of
-    shape ``(R,)`` (bounds on ``tr C`` and its float64 value).
+    shape ``(R,)`` (bounds on ``tr C`` and its float64 value). In float64, with
+    ``u = 2^-53``, for each ``s``:
+
+    * ``eS = _frob_up(E) >= ||S_exact − S||_2``; ``σ̄`` are the upper ends of
+      :func:`_eig_enclosure` ``(S, eS)``, clipped at 0, made non-increasing and set
+      to 0 from index ``min(d, T)`` on (zero-based);
+    * ``n_lo, n_hi`` the bounds of :func:`_scaled_noise` on ``s² n̂`` (``n_lo,(j)``,
+      ``n_hi,(j)`` sorted descending) and ``trS_lo, trS_hi`` those of
+      :func:`_trace_of_signal`: ``trace_lo = max(_down(trS_lo + _down(fl(Σ n_lo),
+      d), 1), 0)``, ``trace_hi = _up(trS_hi + _up(fl(Σ n_hi), d), 1)`` and ``trace
+      = fl(tr S + s² Σ n̂)``;
+    * ``upper_m = min(_up(w_m, 1), trace_hi)`` with ``w_m = fl(min_{i+j=m} (σ̄_i +
+      n_hi,(j)))`` (:func:`_weyl_upper`, zero-based);
+    * ``lower_m = max(n_lo,(m), ℓ_m)``, ``ℓ`` from :func:`_poincare_lower` with the
+      float noise ``fl(fl(s²) n̂)`` on ``W`` = :func:`_ritz_basis` of the approximate
+      eigenvectors of the ``n_sig`` largest eigenvalues of ``S`` and the axes of the
+      ``n_noise`` largest ``n̂`` (``ℓ_m`` for ``m`` below the number of columns of
+      ``W`` only);
+    * returned, with the eigensolver allowance ``allow = _up(4 d u trace_hi, 2)``:
+      ``_down(lower − allow, 1) − 2^-960`` and ``_up(upper + allow, 1) + 2^-960``.
     """
     d = S.shape[0]
     n_sig = min(n_sig, d)

@@ -460,3 +460,165 @@ def test_poincare_lower_round_off_terms_at_an_eigenvalue_of_their_size():
     # noise bounds 10^-15 apart: err_n is most of eH
     n_lo, n_hi = n * (1 - 1e-15), n * (1 + 1e-15)
     _poincare_check(Z, 0.0, n, n_lo, n_hi, W)
+
+
+# ---------------------------------------------------------------------- _float_bounds
+
+
+def _float_bounds_budget(S, E, n_f, n_lo, n_hi, s_arr, T, n_sig=32, n_noise=16):
+    """The stated values of ``_float_bounds`` (Fraction), from its intermediates:
+    the enclosures of ``_eig_enclosure``, the noise bounds of ``_scaled_noise``, the
+    trace bounds of ``_trace_of_signal`` and the Poincaré bounds of
+    ``_poincare_lower`` on the stated basis. Sums of floats are taken exactly (the
+    tolerances pay for their rounding). Returns per scale ``(lower, upper, tr_lo,
+    tr_hi, allow)``."""
+    d = S.shape[0]
+    u = F(U)
+    eS = phase._frob_up(E)
+    _, sig_hi, Y = phase._eig_enclosure(S[None], np.array([eS]))
+    sig = []
+    for i, x in enumerate(sig_hi[0]):
+        x = min([max(F(x), Fraction(0))] + sig[-1:])
+        sig.append(x if i < min(d, T) else Fraction(0))
+    noise_lo, noise_hi, lo_sorted, hi_sorted = phase._scaled_noise(n_lo, n_hi, s_arr)
+    _, _, trS_lo, trS_hi = phase._trace_of_signal(S, E)
+    W = phase._ritz_basis(Y[0][:, : min(n_sig, d)], n_f, n_noise)
+    noise_f = (s_arr**2)[:, None] * n_f[None, :]
+    ell, _ = phase._poincare_lower(S, eS, noise_f, noise_lo, noise_hi, W)
+    out = []
+    for r in range(len(s_arr)):
+        lo_sum = sum(F(x) for x in noise_lo[r])
+        hi_sum = sum(F(x) for x in noise_hi[r])
+        lo_sum = lo_sum - (2 * d + 2) * u * abs(lo_sum) - TINY
+        hi_sum = hi_sum + (2 * d + 2) * u * abs(hi_sum) + TINY
+        x = F(trS_lo) + lo_sum
+        tr_lo = max(x - 4 * u * abs(x) - TINY, Fraction(0))
+        x = F(trS_hi) + hi_sum
+        tr_hi = x + 4 * u * abs(x) + TINY
+        allow = 4 * d * u * tr_hi * (1 + 6 * u) + TINY
+        hs = [F(x) for x in hi_sorted[r]]
+        lower, upper = [], []
+        for m in range(d):
+            w = min(sig[i] + hs[m - i] for i in range(m + 1))
+            x = min(w + 4 * u * abs(w) + TINY, tr_hi) + allow
+            upper.append(x + 4 * u * abs(x) + 2 * TINY)
+            x = F(lo_sorted[r, m])
+            if m < W.shape[1]:
+                x = max(x, F(ell[r, m]))
+            x = x - allow
+            lower.append(x - 4 * u * abs(x) - 2 * TINY)
+        out.append((lower, upper, tr_lo, tr_hi, allow))
+    return out
+
+
+def _check_float_bounds(S, E, n_f, n_lo, n_hi, s_arr, T, k, **kw):
+    """``_float_bounds`` within ``k·u`` (relative to the size of each value's terms)
+    of its stated budget, and ``trace`` within ``(d + 2) u`` of ``tr S + s² Σ n̂``
+    (``d - 1`` roundings of the trace and of the sum, the product, the square)."""
+    d = S.shape[0]
+    lower, upper, tr_lo, tr_hi, trace = phase._float_bounds(
+        S, E, n_f, n_lo, n_hi, s_arr, T, **kw
+    )
+    tol = k * F(U)
+    budget = _float_bounds_budget(S, E, n_f, n_lo, n_hi, s_arr, T, **kw)
+    for r, (b_lo, b_up, b_trlo, b_trhi, allow) in enumerate(budget):
+        assert abs(F(tr_lo[r]) - b_trlo) <= tol * b_trlo + 8 * TINY
+        assert abs(F(tr_hi[r]) - b_trhi) <= tol * b_trhi + 8 * TINY
+        for m in range(d):
+            size = abs(b_up[m]) + allow
+            assert abs(F(upper[r, m]) - b_up[m]) <= tol * size + 8 * TINY, (r, m)
+            size = abs(b_lo[m]) + allow
+            assert abs(F(lower[r, m]) - b_lo[m]) <= tol * size + 8 * TINY, (r, m)
+        s2 = F(s_arr[r]) ** 2
+        exact = sum(F(S[i, i]) for i in range(d)) + s2 * sum(F(x) for x in n_f)
+        size = sum(abs(F(S[i, i])) for i in range(d)) + s2 * sum(abs(F(x)) for x in n_f)
+        assert abs(F(trace[r]) - exact) <= (d + 2) * F(U) * size
+    return lower, upper
+
+
+def test_float_bounds_one_noise_entry_of_one_and_a_half_is_exact():
+    """``S = 0``, ``n̂ = (3/2, 0, 0)``, ``s = 1``, ``d = 3``: every intermediate is
+    ``(3/2)(1 + j u) + O(u²)`` with ``(3/2) j`` an even integer, a float (``_up`` and
+    ``_down`` add ``4u``, ``8u`` or ``6u`` of such values; ``s² = 1`` is bracketed by
+    ``1 ± 4u``), or a multiple of ``2^-960``, or ``O(u)`` (the allowance, ``18u``).
+    So the roundings drop only the products of margins (``O(u²)``: at most six
+    factors ``1 + j u`` with ``j <= 12`` on each value, ``< 10^3 u²`` of ``3/2``), and
+    the trace bounds and the bounds on ``μ_1`` (the noise floor wins against the
+    Ritz value) equal the stated budget to ``2000u²``; every factor ``1 ± 2ku`` of
+    the chain shows (each is ``u`` or more off). The others are within 3 roundings
+    of the allowance (tolerance ``4u``)."""
+    d = 3
+    S = np.zeros((d, d))
+    n = np.array([1.5, 0.0, 0.0])
+    s_arr = np.array([1.0])
+    lower, upper, tr_lo, tr_hi, _ = phase._float_bounds(S, S, n, n, n, s_arr, 3)
+    (b_lo, b_up, b_trlo, b_trhi, _), = _float_bounds_budget(S, S, n, n, n, s_arr, 3)
+    tol = 2000 * F(U) ** 2
+    assert abs(F(tr_lo[0]) - b_trlo) <= tol
+    assert abs(F(tr_hi[0]) - b_trhi) <= tol
+    assert abs(F(upper[0, 0]) - b_up[0]) <= tol
+    assert abs(F(lower[0, 0]) - b_lo[0]) <= tol
+    _check_float_bounds(S, S, n, n, n, s_arr, 3, 4)
+
+
+def test_float_bounds_at_the_scale_of_the_underflow_allowance():
+    """``S = 0``, ``n̂ = 0``, ``s = 0``: every bound is a small multiple of ``2^-960``
+    (the absolute allowance of each ``_up`` and ``_down``, and the one added to the
+    returned bounds), computed without rounding error to ``u`` relative; checked
+    against the stated budget with tolerance ``4u``, so that the sign of each
+    ``2^-960`` shows."""
+    d = 3
+    Z = np.zeros((d, d))
+    z = np.zeros(d)
+    lower, upper = _check_float_bounds(Z, Z, z, z, z, np.array([0.0]), 3, 4)
+    assert np.all(lower < 0.0) and np.all(upper > 0.0)
+    assert np.all(np.abs(lower) < 2.0**-950) and np.all(np.abs(upper) < 2.0**-950)
+
+
+def _cloud_inputs(lam, b, eta, T):
+    return phase._float_signal(np.asarray(lam, float), np.asarray(b, float), eta, T)
+
+
+@pytest.mark.parametrize("T", [1, 2, 30])
+def test_float_bounds_on_clouds_are_their_stated_budget(T):
+    """Cloud signals of rank ``min(d, T)`` (``T = 1, 2`` below ``d = 5``: the Weyl
+    bounds beyond the rank use ``σ̄ = 0``), noise scales 0, 1e-3, 0.3 and 3 (the
+    float noise of the Poincaré step is ``s² n̂``), against the stated budget: each
+    value within ``6u`` of the size of its terms (``|value|`` plus the allowance):
+    the sums of up to 5 floats, one rounding in ``w``, and those of the two ``_up``
+    (``_down``) and of the sum with the allowance. ``trace`` within ``(d + 2)u``."""
+    lam = [1.0, 0.5, 0.2, 0.05, 0.01]
+    b = [1.0, -0.5, 0.8, 0.3, -1.2]
+    S, E, n_f, n_lo, n_hi = _cloud_inputs(lam, b, 0.9, T)
+    s_arr = np.array([0.0, 1e-3, 0.3, 3.0])
+    _check_float_bounds(S, E, n_f, n_lo, n_hi, s_arr, T, 6)
+
+
+def test_float_bounds_hold_for_a_diagonal_signal():
+    """``S = diag(σ)`` exactly (``E = 0``) and ``s = 3``: the eigenvalues of ``C`` are
+    ``σ_k + 9 n̂_k`` (exact, Fraction); the bounds hold them."""
+    sig = np.array([1.0, 0.25, 0.5, 0.0625])
+    n = np.array([0.01, 0.2, 0.03, 0.1])
+    S = np.diag(sig)
+    lower, upper, *_ = phase._float_bounds(
+        S, np.zeros((4, 4)), n, n, n, np.array([3.0]), 4
+    )
+    mu = sorted((F(a) + 9 * F(x) for a, x in zip(sig, n)), reverse=True)
+    assert all(F(lo) <= m <= F(up) for lo, m, up in zip(lower[0], mu, upper[0]))
+
+
+def test_float_bounds_basis_is_the_top_signal_and_the_top_noise():
+    """``d = 50``, ``S = diag(σ)`` with 33 distinct non-zero ``σ`` and the largest
+    noise on 16 other axes, the 17th largest on the axis of ``σ_33``: ``W`` is the
+    32 top signal axes and the 16 top noise axes (48 columns), so that the 33rd
+    signal axis is left out and ``lower_m`` beyond 48 is the noise floor; checked
+    against the stated budget (tolerance ``6u``)."""
+    d = 50
+    sig = np.zeros(d)
+    sig[:33] = np.exp(-0.2 * np.arange(33))
+    n = np.full(d, 1e-4)
+    n[34:] = np.linspace(2e-3, 1e-3, 16)
+    n[32] = 5e-4
+    S = np.diag(sig)
+    Z = np.zeros((d, d))
+    _check_float_bounds(S, Z, n, n, n, np.array([1.0]), 60, 6)
