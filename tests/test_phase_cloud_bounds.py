@@ -514,7 +514,9 @@ def _float_bounds_budget(S, E, n_f, n_lo, n_hi, s_arr, T, n_sig=32, n_noise=16):
 def _check_float_bounds(S, E, n_f, n_lo, n_hi, s_arr, T, k, **kw):
     """``_float_bounds`` within ``k·u`` (relative to the size of each value's terms)
     of its stated budget, and ``trace`` within ``(d + 2) u`` of ``tr S + s² Σ n̂``
-    (``d - 1`` roundings of the trace and of the sum, the product, the square)."""
+    (``d - 1`` roundings of the trace and of the sum, the product, the square). No
+    absolute slack: the ``2^-960`` of each ``_up``/``_down`` is part of the budget,
+    and below that scale nothing is rounded (``u·2^-960`` is far above underflow)."""
     d = S.shape[0]
     lower, upper, tr_lo, tr_hi, trace = phase._float_bounds(
         S, E, n_f, n_lo, n_hi, s_arr, T, **kw
@@ -522,13 +524,13 @@ def _check_float_bounds(S, E, n_f, n_lo, n_hi, s_arr, T, k, **kw):
     tol = k * F(U)
     budget = _float_bounds_budget(S, E, n_f, n_lo, n_hi, s_arr, T, **kw)
     for r, (b_lo, b_up, b_trlo, b_trhi, allow) in enumerate(budget):
-        assert abs(F(tr_lo[r]) - b_trlo) <= tol * b_trlo + 8 * TINY
-        assert abs(F(tr_hi[r]) - b_trhi) <= tol * b_trhi + 8 * TINY
+        assert abs(F(tr_lo[r]) - b_trlo) <= tol * b_trlo
+        assert abs(F(tr_hi[r]) - b_trhi) <= tol * b_trhi
         for m in range(d):
             size = abs(b_up[m]) + allow
-            assert abs(F(upper[r, m]) - b_up[m]) <= tol * size + 8 * TINY, (r, m)
+            assert abs(F(upper[r, m]) - b_up[m]) <= tol * size, (r, m)
             size = abs(b_lo[m]) + allow
-            assert abs(F(lower[r, m]) - b_lo[m]) <= tol * size + 8 * TINY, (r, m)
+            assert abs(F(lower[r, m]) - b_lo[m]) <= tol * size, (r, m)
         s2 = F(s_arr[r]) ** 2
         exact = sum(F(S[i, i]) for i in range(d)) + s2 * sum(F(x) for x in n_f)
         size = sum(abs(F(S[i, i])) for i in range(d)) + s2 * sum(abs(F(x)) for x in n_f)
@@ -622,3 +624,25 @@ def test_float_bounds_basis_is_the_top_signal_and_the_top_noise():
     S = np.diag(sig)
     Z = np.zeros((d, d))
     _check_float_bounds(S, Z, n, n, n, np.array([1.0]), 60, 6)
+
+
+def test_float_bounds_allowance_is_the_whole_bound_of_a_zero_eigenvalue():
+    """``S = 0``, ``n̂ = (1 − 22u, 0, 0, 0)``, ``s = 1``, ``d = 4``: this input makes
+    ``trace_hi`` exactly 1 (asserted; it is ``_up`` of ``1 − 4u``), so the allowance
+    ``_up(16u·1, 2) = 16u (1 + 6u)`` is a float, and the lower bound of each zero
+    eigenvalue is ``_down(−allow, 1)`` (the ``−2^-960`` of the noise floor is below
+    its rounding): ``−16u (1 + 6u)(1 + 4u)`` up to the dropped ``384u³`` and
+    multiples of ``2^-960``. The stated budget, evaluated exactly, has a trace
+    bound of ``1 + O(u²)`` (the products of the margins of the chain, six factors
+    ``1 + j u`` with ``|j| <= 22``: below ``10³ u²``); so the bounds agree with it to
+    ``10³ u²`` relative, and the factor ``1 + 6u`` of the allowance (``_up(·, 2)``)
+    shows: ``1 + 8u`` moves the bound by ``2u`` of it."""
+    d = 4
+    S = np.zeros((d, d))
+    n = np.array([1.0 - 22 * U, 0.0, 0.0, 0.0])
+    s_arr = np.array([1.0])
+    lower, _, _, tr_hi, _ = phase._float_bounds(S, S, n, n, n, s_arr, 3)
+    assert tr_hi[0] == 1.0
+    (b_lo, *_), = _float_bounds_budget(S, S, n, n, n, s_arr, 3)
+    for m in range(1, d):
+        assert abs(F(lower[0, m]) - b_lo[m]) <= 1000 * F(U) ** 2 * abs(b_lo[m])
