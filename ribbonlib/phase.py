@@ -270,8 +270,8 @@ def _float_signal(lam: np.ndarray, b: np.ndarray, eta: float, T: int):
       slow; a tie counts as slow);
     * ``ecov_kl = c (|G_kl| + |m_k m_l|)`` with ``c = _CLOUD_ULPS·u = 256u``, replaced
       by ``min(ecov_kl, c |cov_kl|)`` when both ``k`` and ``l`` are slow;
-    * ``E = 1.01 |P| ∘ ecov + 16u |S|``, evaluated in float64 (four roundings to
-      nearest: within a relative ``4.01u`` of its exact value, barring underflow).
+    * ``E = 1.01 |P| ∘ ecov + 16u |S|``, evaluated in float64 (five roundings to
+      nearest: within a relative ``5.01u`` of its exact value, barring underflow).
       1.01 pays for the float values of ``G, m, cov`` in place of the exact ones
       and for the relative error of ``P``; ``16u`` for the two roundings that form
       ``S`` from ``q`` and ``cov``.

@@ -99,7 +99,7 @@ def test_float_signal_error_bound_is_its_stated_formula():
     """``S`` is ``fl(P ∘ cov)`` and ``E`` is ``1.01 |P| ∘ ecov + 16u |S|`` with
     ``ecov = 256u (|G| + |m mᵀ|)``, or ``min(·, 256u |cov|)`` for two slow modes,
     recomputed exactly (Fraction) from the float ``G, m, cov, P, S``; slow decided at
-    50 digits. Tolerance ``4.01u`` relative: the four roundings of the float
+    50 digits. Tolerance ``5.01u`` relative: the five roundings of the float
     evaluation (``m_k m_l``, the sum, ``1.01 |P|``, the product, the last sum; the
     factors ``256u`` and ``16u`` are powers of two), all data far above underflow.
     The cases include slow pairs (where ``16u |S|`` is about 1/274 of ``E``, so that
@@ -111,14 +111,14 @@ def test_float_signal_error_bound_is_its_stated_formula():
         assert np.array_equal(S, S_ex)
         for k in range(lam.size):
             for j in range(lam.size):
-                assert abs(F(E[k, j]) - E_ex[k, j]) <= F(4.01 * U) * E_ex[k, j], (T, k, j)
+                assert abs(F(E[k, j]) - E_ex[k, j]) <= F(5.01 * U) * E_ex[k, j], (T, k, j)
 
 
 def test_float_signal_slow_rule_counts_a_tie_as_slow():
     """At ``T = 1`` and ``a = 0.3934690370219609`` the float value of
     ``2·(−log1p(−a))`` is exactly ``fl(1 − 10^-6)``: the rule ``<=`` calls the mode
     slow, so the pair of it with the slow mode ``a = 10^-3`` gets the ``|cov|``
-    branch (checked as above, tolerance ``4.01u``); that branch is the smaller one
+    branch (checked as above, tolerance ``5.01u``); that branch is the smaller one
     here, so that the tie shows."""
     a = 0.3934690370219609
     assert 2 * -np.log1p(-a) == 1.0 - 1e-6
@@ -129,7 +129,7 @@ def test_float_signal_slow_rule_counts_a_tie_as_slow():
     assert E_ex[0, 1] < E_fast[0, 1] * F(0.5)
     for k in range(2):
         for j in range(2):
-            assert abs(F(E[k, j]) - E_ex[k, j]) <= F(4.01 * U) * E_ex[k, j]
+            assert abs(F(E[k, j]) - E_ex[k, j]) <= F(5.01 * U) * E_ex[k, j]
 
 
 def test_float_signal_unit_noise_and_its_bounds():
@@ -340,8 +340,9 @@ def test_mp_bounds_final_margins_of_one_mode(s, n):
     ``1 ± ein``, ``1 + fW`` and ``1 − 10u`` each err by one rounding; the products,
     the quotient and the two final sums by one each; the allowance is ``10^-30`` of
     the bound, so its own errors do not count; the Ritz value from the same
-    enclosure call differs by at most one rounding), at most 7 roundings separate
-    the code's value from the stated one: tolerance ``8·2^-140 |x| = 0.57u |x|``."""
+    enclosure call differs by at most one rounding), at most 8 roundings separate
+    the code's value from the stated one (the computed ``grow`` enters the upper
+    bound twice): tolerance ``8·2^-140 |x| = 0.57u |x|``."""
     _check_mp(s, n, 3, prec=31, roundings=8)
 
 
@@ -471,7 +472,8 @@ def _float_bounds_budget(S, E, n_f, n_lo, n_hi, s_arr, T, n_sig=32, n_noise=16):
     trace bounds of ``_trace_of_signal`` and the Poincaré bounds of
     ``_poincare_lower`` on the stated basis. Sums of floats are taken exactly (the
     tolerances pay for their rounding). Returns per scale ``(lower, upper, tr_lo,
-    tr_hi, allow)``."""
+    tr_hi, allow, capped)``, ``capped`` where the trace bound is (or may be, within
+    its tolerance) the upper bound."""
     d = S.shape[0]
     u = F(U)
     eS = phase._frob_up(E)
@@ -497,40 +499,50 @@ def _float_bounds_budget(S, E, n_f, n_lo, n_hi, s_arr, T, n_sig=32, n_noise=16):
         tr_hi = x + 4 * u * abs(x) + TINY
         allow = 4 * d * u * tr_hi * (1 + 6 * u) + TINY
         hs = [F(x) for x in hi_sorted[r]]
-        lower, upper = [], []
+        lower, upper, capped = [], [], []
         for m in range(d):
             w = min(sig[i] + hs[m - i] for i in range(m + 1))
-            x = min(w + 4 * u * abs(w) + TINY, tr_hi) + allow
+            w = w + 4 * u * abs(w) + TINY
+            capped.append(tr_hi * (1 - 20 * d * u) <= w)
+            x = min(w, tr_hi) + allow
             upper.append(x + 4 * u * abs(x) + 2 * TINY)
             x = F(lo_sorted[r, m])
             if m < W.shape[1]:
                 x = max(x, F(ell[r, m]))
             x = x - allow
             lower.append(x - 4 * u * abs(x) - 2 * TINY)
-        out.append((lower, upper, tr_lo, tr_hi, allow))
+        out.append((lower, upper, tr_lo, tr_hi, allow, capped))
     return out
 
 
-def _check_float_bounds(S, E, n_f, n_lo, n_hi, s_arr, T, k, **kw):
-    """``_float_bounds`` within ``k·u`` (relative to the size of each value's terms)
-    of its stated budget, and ``trace`` within ``(d + 2) u`` of ``tr S + s² Σ n̂``
-    (``d - 1`` roundings of the trace and of the sum, the product, the square). No
-    absolute slack: the ``2^-960`` of each ``_up``/``_down`` is part of the budget,
-    and below that scale nothing is rounded (``u·2^-960`` is far above underflow)."""
+def _check_float_bounds(S, E, n_f, n_lo, n_hi, s_arr, T, **kw):
+    """``_float_bounds`` against its stated budget (``_float_bounds_budget``, whose
+    sums of floats are exact). Tolerances, from the roundings the budget does not
+    carry: the trace bounds within ``(d + 4) u`` (``d − 1`` roundings of the noise
+    sum, those of the two ``_up``/``_down`` and of the sum with ``trS``), so the
+    allowance within ``(d + 6) u`` (its product and ``_up``); each bound within
+    ``6u`` of its value (the roundings of ``w``, of the sum with the allowance and
+    of two ``_up``/``_down``: four) plus ``(d + 6) u`` of the allowance, and of the
+    value too where it is the trace bound. ``trace`` within ``(d + 2) u`` of ``tr S
+    + s² Σ n̂`` (``d − 1`` roundings of each sum, the product, the square, the
+    sum). No absolute slack: the ``2^-960`` of each ``_up``/``_down`` is part of the
+    budget, and at that scale nothing is rounded (``u·2^-960`` is a normal float)."""
     d = S.shape[0]
     lower, upper, tr_lo, tr_hi, trace = phase._float_bounds(
         S, E, n_f, n_lo, n_hi, s_arr, T, **kw
     )
-    tol = k * F(U)
+    u = F(U)
     budget = _float_bounds_budget(S, E, n_f, n_lo, n_hi, s_arr, T, **kw)
-    for r, (b_lo, b_up, b_trlo, b_trhi, allow) in enumerate(budget):
-        assert abs(F(tr_lo[r]) - b_trlo) <= tol * b_trlo
-        assert abs(F(tr_hi[r]) - b_trhi) <= tol * b_trhi
+    for r, (b_lo, b_up, b_trlo, b_trhi, allow, capped) in enumerate(budget):
+        assert abs(F(tr_lo[r]) - b_trlo) <= (d + 4) * u * b_trlo
+        assert abs(F(tr_hi[r]) - b_trhi) <= (d + 4) * u * b_trhi
+        t_allow = (d + 6) * u * allow
         for m in range(d):
-            size = abs(b_up[m]) + allow
-            assert abs(F(upper[r, m]) - b_up[m]) <= tol * size, (r, m)
-            size = abs(b_lo[m]) + allow
-            assert abs(F(lower[r, m]) - b_lo[m]) <= tol * size, (r, m)
+            k = d + 6 if capped[m] else 6
+            tol = k * u * abs(b_up[m]) + t_allow
+            assert abs(F(upper[r, m]) - b_up[m]) <= tol, (r, m)
+            tol = 6 * u * abs(b_lo[m]) + t_allow
+            assert abs(F(lower[r, m]) - b_lo[m]) <= tol, (r, m)
         s2 = F(s_arr[r]) ** 2
         exact = sum(F(S[i, i]) for i in range(d)) + s2 * sum(F(x) for x in n_f)
         size = sum(abs(F(S[i, i])) for i in range(d)) + s2 * sum(abs(F(x)) for x in n_f)
@@ -547,32 +559,32 @@ def test_float_bounds_one_noise_entry_of_one_and_a_half_is_exact():
     factors ``1 + j u`` with ``j <= 12`` on each value, ``< 10^3 u²`` of ``3/2``), and
     the trace bounds and the bounds on ``μ_1`` (the noise floor wins against the
     Ritz value) equal the stated budget to ``2000u²``; every factor ``1 ± 2ku`` of
-    the chain shows (each is ``u`` or more off). The others are within 3 roundings
-    of the allowance (tolerance ``4u``)."""
+    the chain shows (each is ``u`` or more off). All of them also as in
+    ``_check_float_bounds``."""
     d = 3
     S = np.zeros((d, d))
     n = np.array([1.5, 0.0, 0.0])
     s_arr = np.array([1.0])
     lower, upper, tr_lo, tr_hi, _ = phase._float_bounds(S, S, n, n, n, s_arr, 3)
-    (b_lo, b_up, b_trlo, b_trhi, _), = _float_bounds_budget(S, S, n, n, n, s_arr, 3)
+    (b_lo, b_up, b_trlo, b_trhi, *_), = _float_bounds_budget(S, S, n, n, n, s_arr, 3)
     tol = 2000 * F(U) ** 2
     assert abs(F(tr_lo[0]) - b_trlo) <= tol
     assert abs(F(tr_hi[0]) - b_trhi) <= tol
     assert abs(F(upper[0, 0]) - b_up[0]) <= tol
     assert abs(F(lower[0, 0]) - b_lo[0]) <= tol
-    _check_float_bounds(S, S, n, n, n, s_arr, 3, 4)
+    _check_float_bounds(S, S, n, n, n, s_arr, 3)
 
 
 def test_float_bounds_at_the_scale_of_the_underflow_allowance():
     """``S = 0``, ``n̂ = 0``, ``s = 0``: every bound is a small multiple of ``2^-960``
     (the absolute allowance of each ``_up`` and ``_down``, and the one added to the
     returned bounds), computed without rounding error to ``u`` relative; checked
-    against the stated budget with tolerance ``4u``, so that the sign of each
-    ``2^-960`` shows."""
+    against the stated budget as in ``_check_float_bounds`` (a few ``u`` of each
+    value, no absolute slack), so that the sign of each ``2^-960`` shows."""
     d = 3
     Z = np.zeros((d, d))
     z = np.zeros(d)
-    lower, upper = _check_float_bounds(Z, Z, z, z, z, np.array([0.0]), 3, 4)
+    lower, upper = _check_float_bounds(Z, Z, z, z, z, np.array([0.0]), 3)
     assert np.all(lower < 0.0) and np.all(upper > 0.0)
     assert np.all(np.abs(lower) < 2.0**-950) and np.all(np.abs(upper) < 2.0**-950)
 
@@ -585,15 +597,13 @@ def _cloud_inputs(lam, b, eta, T):
 def test_float_bounds_on_clouds_are_their_stated_budget(T):
     """Cloud signals of rank ``min(d, T)`` (``T = 1, 2`` below ``d = 5``: the Weyl
     bounds beyond the rank use ``σ̄ = 0``), noise scales 0, 1e-3, 0.3 and 3 (the
-    float noise of the Poincaré step is ``s² n̂``), against the stated budget: each
-    value within ``6u`` of the size of its terms (``|value|`` plus the allowance):
-    the sums of up to 5 floats, one rounding in ``w``, and those of the two ``_up``
-    (``_down``) and of the sum with the allowance. ``trace`` within ``(d + 2)u``."""
+    float noise of the Poincaré step is ``s² n̂``), against the stated budget with
+    the tolerances of ``_check_float_bounds``."""
     lam = [1.0, 0.5, 0.2, 0.05, 0.01]
     b = [1.0, -0.5, 0.8, 0.3, -1.2]
     S, E, n_f, n_lo, n_hi = _cloud_inputs(lam, b, 0.9, T)
     s_arr = np.array([0.0, 1e-3, 0.3, 3.0])
-    _check_float_bounds(S, E, n_f, n_lo, n_hi, s_arr, T, 6)
+    _check_float_bounds(S, E, n_f, n_lo, n_hi, s_arr, T)
 
 
 def test_float_bounds_hold_for_a_diagonal_signal():
@@ -614,7 +624,7 @@ def test_float_bounds_basis_is_the_top_signal_and_the_top_noise():
     noise on 16 other axes, the 17th largest on the axis of ``σ_33``: ``W`` is the
     32 top signal axes and the 16 top noise axes (48 columns), so that the 33rd
     signal axis is left out and ``lower_m`` beyond 48 is the noise floor; checked
-    against the stated budget (tolerance ``6u``)."""
+    against the stated budget (``_check_float_bounds``)."""
     d = 50
     sig = np.zeros(d)
     sig[:33] = np.exp(-0.2 * np.arange(33))
@@ -623,7 +633,7 @@ def test_float_bounds_basis_is_the_top_signal_and_the_top_noise():
     n[32] = 5e-4
     S = np.diag(sig)
     Z = np.zeros((d, d))
-    _check_float_bounds(S, Z, n, n, n, np.array([1.0]), 60, 6)
+    _check_float_bounds(S, Z, n, n, n, np.array([1.0]), 60)
 
 
 def test_float_bounds_allowance_is_the_whole_bound_of_a_zero_eigenvalue():
