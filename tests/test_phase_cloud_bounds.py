@@ -111,7 +111,8 @@ def test_float_signal_error_bound_is_its_stated_formula():
         assert np.array_equal(S, S_ex)
         for k in range(lam.size):
             for j in range(lam.size):
-                assert abs(F(E[k, j]) - E_ex[k, j]) <= F(5.01 * U) * E_ex[k, j], (T, k, j)
+                err = abs(F(E[k, j]) - E_ex[k, j])
+                assert err <= F(5.01 * U) * E_ex[k, j], (T, k, j)
 
 
 def test_float_signal_slow_rule_counts_a_tie_as_slow():
@@ -458,7 +459,7 @@ def test_poincare_lower_round_off_terms_at_an_eigenvalue_of_their_size():
     for r in range(2):
         n[r, 2] = _at_its_margin(Z, 0.0, n[r].copy(), W, 2)
     _poincare_check(Z, 0.0, n, n, n, W)
-    # noise bounds 10^-15 apart: err_n is most of eH
+    # noise bounds 10^-15 apart: err_n dominates eH
     n_lo, n_hi = n * (1 - 1e-15), n * (1 + 1e-15)
     _poincare_check(Z, 0.0, n, n_lo, n_hi, W)
 
