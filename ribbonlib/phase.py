@@ -278,8 +278,8 @@ def _float_signal(lam: np.ndarray, b: np.ndarray, eta: float, T: int):
 
     Returns ``S, E, n̂, n̂_lo, n̂_hi`` with the unit noise ``n̂ = fl(fl(λ ∘ diag G)/d)``
     and its bounds ``n̂_lo = _down(n̂, 259)``, ``n̂_hi = _up(n̂, 259)``
-    (``_CLOUD_ULPS + 3``: the error of ``G_kk`` and three roundings), i.e.
-    ``n̂ ∓ (520u |n̂| + 2^-960)`` rounded to nearest.
+    (``_CLOUD_ULPS + 3``: the assumed error of ``G_kk`` and the roundings of the
+    product and the quotient), i.e. ``n̂ ∓ (520u |n̂| + 2^-960)`` rounded to nearest.
     """
     d = lam.size
     n = T + 1
