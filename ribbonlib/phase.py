@@ -668,7 +668,7 @@ def _mp_bounds(
         for k in range(d):
             C[k, k] = C[k, k] + nmp[k]
         H = W.T.dot(C).dot(W)
-        err_n = max(x * ein for x in nmp) if d else mpmath.mpf(0)
+        err_n = max(x * ein for x in nmp)  # d >= 1: lam is validated non-empty
         eH = (
             (1 + fW) * (eS + err_n)
             + (2 * d + 4) * u * _mp_frob(aW.T.dot(np.abs(C)).dot(aW))
