@@ -552,6 +552,8 @@ def _mp_eig_enclosure(H: np.ndarray, eH: Any, u: Any):
     ``f < 1/2`` every enclosure is ``(−inf, inf)``. The ends ``D_i ∓ δ`` (``D`` the
     diagonal of ``G``, descending) are divided by ``1 + f`` or ``1 − f``, whichever
     moves them outward (by their sign), then moved out by ``100 u`` of themselves.
+    Unlike :func:`_eig_enclosure`, the returned ``Y`` keeps the order of
+    :func:`mpmath.eigsy` (ascending eigenvalues), not the order of the enclosures.
     """
     p = H.shape[0]
     _, Q = mpmath.eigsy(mpmath.matrix(H.tolist()))
