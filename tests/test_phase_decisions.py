@@ -1,0 +1,327 @@
+"""Edge tests of the ribbon decisions and the ρ boundaries of ribbonlib.phase.
+
+The decisions (:func:`phase.is_ribbon`, :func:`phase.ribbon_certified`,
+:func:`phase.is_geometric_ribbon`, :func:`phase.geometric_certified`) are tested at
+inputs exactly on their documented thresholds, built from exact floats: the threshold
+is recomputed here from the documented rounding (``_up(x, k) = x + (|x|(2k + 2)u +
+2^-960)`` and ``_down`` alike, see :func:`up` below), so a comparison that is flipped
+(``<`` for ``<=``) or a rounding that is widened fails. The covering functions of the ρ
+boundaries (:func:`phase._largest_below`, :func:`phase._excluded_from`) are tested on
+hand-made affine conditions whose ends are exact floats, and
+:func:`phase._rho_boundaries` on hand-made affine pieces whose half-line ends are
+worked out here with exact rationals.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from ribbonlib import certify, phase
+from ribbonlib.phase import GeometricCriterion, RibbonCriterion
+
+U = np.finfo(float).eps / 2
+TINY = 2.0**-960
+
+
+def up(x: float, k: float) -> float:
+    """The documented upward rounding ``x + (|x|(2k + 2)u + 2^-960)`` in float64."""
+    return x + (abs(x) * ((2.0 * k + 2.0) * U) + TINY)
+
+
+def down(x: float, k: float) -> float:
+    """The documented downward rounding ``x − (|x|(2k + 2)u + 2^-960)`` in float64."""
+    return x - (abs(x) * ((2.0 * k + 2.0) * U) + TINY)
+
+
+def test_up_down_helpers_match_the_documented_rounding():
+    """The helpers above are the formulas of ``phase._up``/``_down``'s docstrings;
+    checked once against the code at a few values (exact equality: same float ops)."""
+    for x in (0.0, 1.0, -3.5, 1e-300, 7.25e10):
+        for k in (1, 2, 3):
+            assert float(phase._up(x, k)) == up(x, k)
+            assert float(phase._down(x, k)) == down(x, k)
+
+
+# ------------------------------------------------------------------ criteria
+
+
+def test_ribbon_criterion_rejects_the_open_ends():
+    """``q`` and ``eps`` lie in the open interval ``(0, 1)``: both ends are refused,
+    and a value just inside is accepted."""
+    for bad in (0.0, 1.0, 1.5, -0.25):
+        with pytest.raises(ValueError, match="q"):
+            RibbonCriterion(q=bad)
+        with pytest.raises(ValueError, match="eps"):
+            RibbonCriterion(eps=bad)
+    RibbonCriterion(q=math.nextafter(1.0, 0.0), eps=math.nextafter(1.0, 0.0))
+    RibbonCriterion(q=5e-324, eps=5e-324)
+
+
+def test_geometric_criterion_rejects_the_open_ends_of_q_max():
+    """``q_max`` in ``(0, 1)`` (both ends refused); ``q_min`` in ``[0, q_max)``."""
+    for bad in (0.0, 1.0):
+        with pytest.raises(ValueError, match="q_max"):
+            GeometricCriterion(q_max=bad, q_min=0.0)
+    GeometricCriterion(q_max=0.5, q_min=0.0)
+    with pytest.raises(ValueError, match="q_min"):
+        GeometricCriterion(q_max=0.5, q_min=0.5)
+
+
+# ------------------------------------------------------------------ plateau_count
+
+
+def test_plateau_count_domain_edges():
+    """``steps = 0`` and fractional ``steps`` are in the domain (``T >= 0``; the
+    formula is continuous in ``T``), ``eta = 0`` is not (``η > 0``)."""
+    assert phase.plateau_count(1.0, 0.5, 0) == 0.0
+    assert phase.plateau_count(1.0, 0.5, 0.5) == 0.5
+    with pytest.raises(ValueError, match="eta"):
+        phase.plateau_count(1.0, 0.0, 10)
+    with pytest.raises(ValueError, match="steps"):
+        phase.plateau_count(1.0, 0.5, -1)
+
+
+# ------------------------------------------------------------------ grid inputs
+
+
+@pytest.mark.parametrize(
+    "lams",
+    [np.ones((1, 2, 2)), np.zeros((1, 0)), np.zeros((2, 0))],
+)
+def test_grid_inputs_refuse_lams_of_the_wrong_shape(lams):
+    """``lams`` must be 2-D with at least one column: the shape error is raised."""
+    with pytest.raises(ValueError, match="2-D array"):
+        phase.spectra_grid(lams, [1.0, 1.0], [1.0], 0.1, 3)
+
+
+@pytest.mark.parametrize("s", [[], [[1.0, 2.0]], [np.inf], [np.nan], [1.0, -1.0]])
+def test_grid_inputs_refuse_bad_scales(s):
+    """``s_values``: non-empty, 1-D, finite, ``>= 0``; each failure is refused."""
+    with pytest.raises(ValueError, match="s_values"):
+        phase.spectra_grid([[1.0, 0.5]], [1.0, 1.0], s, 0.1, 3)
+
+
+def test_grid_inputs_steps_as_objects():
+    """``steps=None`` is refused with the documented ``ValueError``; an object array
+    of 0-d integer arrays (one per row) is an array of integers and is accepted."""
+    with pytest.raises(ValueError, match="steps"):
+        phase.spectra_grid([[1.0, 0.5]], [1.0, 1.0], [1.0], 0.1, None)
+    steps = np.empty(2, dtype=object)
+    steps[0], steps[1] = np.array(3), np.array(4)
+    got = phase.spectra_grid([[1.0, 0.5], [1.0, 0.25]], [1.0, 1.0], [1.0], 0.1, steps)
+    ref = phase.spectra_grid([[1.0, 0.5], [1.0, 0.25]], [1.0, 1.0], [1.0], 0.1, [3, 4])
+    assert np.array_equal(got, ref)
+
+
+# ------------------------------------------------------------------ is_ribbon
+
+
+def test_is_ribbon_at_its_ties():
+    """Both conditions are ``<=``: at ``K = 2``, ``q = 3/4`` (ratio ``9/16``) the
+    spectrum ``[2, 1, 1]`` meets the variance tie ``1 = ε·4`` at ``ε = 1/4``, and
+    ``[16, 9, 9]`` the decay tie ``μ_2 = (9/16) μ_1``; every sum and product is exact
+    in float64, so each is a ribbon, and with ``ε`` one ulp smaller, or ``μ_2`` one
+    ulp larger, it is not."""
+    crit = RibbonCriterion(K=2, q=0.75, eps=0.25)
+    assert phase.is_ribbon([2.0, 1.0, 1.0], crit)
+    crit = RibbonCriterion(K=2, q=0.75, eps=math.nextafter(0.25, 0.0))
+    assert not phase.is_ribbon([2.0, 1.0, 1.0], crit)
+    crit = RibbonCriterion(K=2, q=0.75, eps=0.5)
+    assert phase.is_ribbon([16.0, 9.0, 9.0], crit)
+    assert not phase.is_ribbon([16.0, math.nextafter(9.0, 10.0), 9.0], crit)
+
+
+def test_is_geometric_ribbon_edges():
+    """``q_min = 0`` accepts a collapsed tail (``[1, 0, 0, 0]`` is a geometric ribbon:
+    ``0 <= q_max² μ_k`` and ``0 >= 0``), the zero spectrum is not one (``μ_1 > 0`` is
+    required), and an increase smaller than 1 is refused as unsorted."""
+    crit = GeometricCriterion(K=4, q_max=0.8, q_min=0.0)
+    assert phase.is_geometric_ribbon([1.0, 0.0, 0.0, 0.0], crit)
+    assert not phase.is_geometric_ribbon([0.0, 0.0, 0.0, 0.0], crit)
+    with pytest.raises(ValueError, match="non-increasing"):
+        phase.is_geometric_ribbon([1.0, 1.5, 0.5, 0.2], crit)
+
+
+# ------------------------------------------------------------------ ribbon_certified
+
+Q2 = RibbonCriterion(K=2, q=0.5, eps=0.25)  # ratio q² = 1/4, exact
+
+
+def _ratio_bounds(crit):
+    """``ratio_bounds`` as documented: the float ratio widened by 16 ulp both ways."""
+    r = crit.q ** (2 * (crit.K - 1))
+    return down(r, 16), up(r, 16)
+
+
+def test_ribbon_certified_decay_thresholds_are_ties():
+    """``proved`` needs ``upper_K <= ↓₁(r_lo lower_1)`` and ``excluded`` needs
+    ``lower_K > ↑₁(r_hi upper_1)``, with ``r_lo, r_hi`` the ratio bounds: at the
+    documented threshold (built here from the documented rounding) the first holds
+    and the second fails; one ulp beyond, the reverse. The variance part is kept out
+    of the way (a zero upper tail bound and a trace of 8; a trace of 1.5, whose
+    tail of at most 0.25 is below ``ε·1.5``)."""
+    r_lo, r_hi = _ratio_bounds(Q2)
+    tail0 = np.zeros(4)
+    thr = down(r_lo * 1.0, 1)
+    lo, up_ = np.array([1.0, 0.0, 0.0]), np.array([1.0, thr, 0.0])
+    proved, _ = phase.ribbon_certified(lo, up_, 8.0, Q2, tail_upper=tail0)
+    assert proved
+    up_[1] = math.nextafter(thr, 1.0)
+    proved, _ = phase.ribbon_certified(lo, up_, 8.0, Q2, tail_upper=tail0)
+    assert not proved
+    thr = up(r_hi * 1.0, 1)
+    lo, up_ = np.array([1.0, thr, 0.0]), np.array([1.0, 1.0, 0.0])
+    _, excluded = phase.ribbon_certified(lo, up_, 1.5, Q2)
+    assert not excluded
+    lo[1] = math.nextafter(thr, 1.0)
+    _, excluded = phase.ribbon_certified(lo, up_, 1.5, Q2)
+    assert excluded
+
+
+def test_ribbon_certified_variance_thresholds_are_ties():
+    """The extra tail bounds enter as given: ``proved`` holds exactly up to
+    ``tail_upper_K = ↓₁(ε tr_lo)`` and ``excluded`` starts just beyond
+    ``tail_lower_K = ↑₁(ε tr_hi)``; ``tail_lower`` acts on ``excluded`` only and
+    ``tail_upper`` on ``proved`` only."""
+    tr = certify.Enclosure(np.array(5.0), np.array(9.0))
+    lo, up_ = np.array([4.0, 0.5, 0.0]), np.array([4.0, 0.5, 2.0])
+    thr = down(0.25 * 5.0, 1)
+    ex = np.array([9.0, 9.0, thr, 0.0])
+    assert phase.ribbon_certified(lo, up_, tr, Q2, tail_upper=ex)[0]
+    ex[2] = math.nextafter(thr, 9.0)
+    assert not phase.ribbon_certified(lo, up_, tr, Q2, tail_upper=ex)[0]
+    thr = up(0.25 * 9.0, 1)
+    ex = np.array([0.0, 0.0, thr, 0.0])
+    assert not phase.ribbon_certified(lo, up_, tr, Q2, tail_lower=ex)[1]
+    ex[2] = math.nextafter(thr, 9.0)
+    proved, excluded = phase.ribbon_certified(lo, up_, tr, Q2, tail_lower=ex)
+    assert excluded and not proved
+    # without the extra bound the bounds alone prove nothing either way
+    assert not any(phase.ribbon_certified(lo, up_, tr, Q2))
+
+
+def test_ribbon_certified_tail_from_the_trace_is_rounded_once():
+    """The tail bound from the trace, ``↑₁(tr_hi − Σ↓ lower_{k<=K})``, at a point where
+    it is exact: ``K = 2``, ``lower = upper = [3, 1]`` then 64 modes in ``[0, 1]``,
+    ``tr_hi = 68``. The lower head sum ``Σ↓`` is within ``(2n + 2)u·4 + 4u·4 < 64u`` of
+    4 (``_sum_up``'s budget), less than half an ulp of 64 (``128u``), so
+    ``fl(68 − Σ↓) = 64`` exactly and the tail bound is ``↑₁(64) = 64 + 256u``
+    (the ``+ Σ_{k>K} upper_k = 64`` bound is larger). With ``ε = 31/32`` and ``tr_lo``
+    chosen so that ``↓₁(ε tr_lo)`` equals ``64 + 256u``, ``proved`` holds; at the next
+    smaller ``tr_lo`` it does not. Mirrored for ``excluded``: ``tr_lo = 68``, the lower
+    tail ``↓₁(68 − Σ↑ upper_{k<=K}) = ↓₁(64) = 64 − 256u`` against ``↑₁(ε tr_hi)``.
+    The decay conditions hold (``1 <= (9/16)·3``)."""
+    crit = RibbonCriterion(K=2, q=0.75, eps=31 / 32)
+    lo = np.r_[3.0, 1.0, np.zeros(64)]
+    up_ = np.r_[3.0, 1.0, np.ones(64)]
+    t1 = up(64.0, 1)
+    assert t1 == 64.0 + 256 * U
+    tr_lo = 64.0 / (31 / 32)
+    while down(31 / 32 * tr_lo, 1) < t1:
+        tr_lo = math.nextafter(tr_lo, 100.0)
+    while down(31 / 32 * math.nextafter(tr_lo, 0.0), 1) >= t1:
+        tr_lo = math.nextafter(tr_lo, 0.0)
+    tr = certify.Enclosure(np.array(tr_lo), np.array(68.0))
+    assert phase.ribbon_certified(lo, up_, tr, crit)[0]
+    tr = certify.Enclosure(np.array(math.nextafter(tr_lo, 0.0)), np.array(68.0))
+    assert not phase.ribbon_certified(lo, up_, tr, crit)[0]
+    # excluded: the lower tail 64 − 256u against ↑₁(ε tr_hi), ε = 15/16
+    crit = RibbonCriterion(K=2, q=0.75, eps=15 / 16)
+    lo = np.r_[3.0, 1.0, np.zeros(64)]
+    t2 = down(64.0, 1)
+    assert t2 == 64.0 - 256 * U
+    tr_hi = 64.0 / (15 / 16)
+    while up(15 / 16 * tr_hi, 1) < t2:
+        tr_hi = math.nextafter(tr_hi, 100.0)
+    # largest tr_hi with ↑₁(ε tr_hi) < t2: excluded there, not at the next one
+    while up(15 / 16 * tr_hi, 1) >= t2:
+        tr_hi = math.nextafter(tr_hi, 0.0)
+    assert up(15 / 16 * tr_hi, 1) >= down(64.0, 2)
+    tr = certify.Enclosure(np.array(68.0), np.array(tr_hi))
+    assert phase.ribbon_certified(lo, up_, tr, crit)[1]
+    tr = certify.Enclosure(np.array(68.0), np.array(math.nextafter(tr_hi, 100.0)))
+    assert not phase.ribbon_certified(lo, up_, tr, crit)[1]
+
+
+def test_ribbon_certified_with_no_tail():
+    """``d = K``: the tail beyond ``K`` is empty, exactly 0. With ``μ = [1, 0]`` and a
+    trace enclosure ``[3·2^-960, 10]``, ``0 <= ε tr`` is proved as soon as
+    ``↓₁(ε tr_lo) >= 0`` (here about ``2^-961``), so the ribbon is proved although the
+    trace bound alone leaves a tail of up to 9. With a trace proved negative
+    (``μ = [0, −1]``, ``tr ∈ [−1, −3·2^-960]``) the empty tail exceeds ``ε tr``
+    (``↑₁(ε tr_hi)`` about ``−2^-961``): excluded."""
+    crit = RibbonCriterion(K=2, q=0.5, eps=0.5)
+    lo = up_ = np.array([1.0, 0.0])
+    tr = certify.Enclosure(np.array(3 * TINY), np.array(10.0))
+    assert down(0.5 * 3 * TINY, 1) > 0
+    proved, excluded = phase.ribbon_certified(lo, up_, tr, crit)
+    assert proved and not excluded
+    lo = up_ = np.array([0.0, -1.0])
+    tr = certify.Enclosure(np.array(-1.0), np.array(-3 * TINY))
+    assert -TINY < up(0.5 * -3 * TINY, 1) < 0
+    proved, excluded = phase.ribbon_certified(lo, up_, tr, crit)
+    assert excluded and not proved
+
+
+def test_ribbon_certified_needs_K_eigenvalues():
+    """Fewer than ``K`` bounds on the last axis: ``ValueError``."""
+    with pytest.raises(ValueError, match="d >= K"):
+        phase.ribbon_certified([1.0], [1.0], 1.0, Q2)
+    with pytest.raises(ValueError, match="d >= K"):
+        phase.geometric_certified([1.0], [1.0], GeometricCriterion(K=2))
+
+
+# ------------------------------------------------------------------ geometric_certified
+
+G2 = GeometricCriterion(K=2, q_max=0.5, q_min=0.25)  # q_max² = 1/4, q_min² = 1/16
+
+
+def test_geometric_certified_thresholds_are_ties():
+    """``proved`` needs ``upper_2 <= ↓₁(↓₁(q_max²) lower_1)`` and
+    ``↑₁(↑₁(q_min²) upper_1) <= lower_2``; ``excluded`` needs ``lower_2 >
+    ↑₁(↑₁(q_max²) upper_1)`` or ``upper_2 < ↓₁(↓₁(q_min²) lower_1)``. At each
+    documented threshold (built from the documented rounding) the non-strict one holds
+    and the strict one fails; one ulp beyond they flip."""
+    hi_lo, hi_hi = down(0.25, 1), up(0.25, 1)
+    lo_lo, lo_hi = down(0.0625, 1), up(0.0625, 1)
+    # proved, upper condition at its tie (lower condition with room)
+    t = down(hi_lo * 1.0, 1)
+    lo, up_ = np.array([1.0, 0.125]), np.array([1.0, t])
+    assert phase.geometric_certified(lo, up_, G2)[0]
+    up_[1] = math.nextafter(t, 1.0)
+    assert not phase.geometric_certified(lo, up_, G2)[0]
+    # proved, lower condition at its tie
+    t = up(lo_hi * 1.0, 1)
+    lo, up_ = np.array([1.0, t]), np.array([1.0, 0.125])
+    assert phase.geometric_certified(lo, up_, G2)[0]
+    lo[1] = math.nextafter(t, 0.0)
+    assert not phase.geometric_certified(lo, up_, G2)[0]
+    # excluded, too slow a decay: at the tie not excluded
+    t = up(hi_hi * 1.0, 1)
+    lo, up_ = np.array([1.0, t]), np.array([1.0, 0.5])
+    assert not phase.geometric_certified(lo, up_, G2)[1]
+    lo[1] = math.nextafter(t, 1.0)
+    assert phase.geometric_certified(lo, up_, G2)[1]
+    # excluded, too fast a decay
+    t = down(lo_lo * 1.0, 1)
+    lo, up_ = np.array([1.0, 0.0]), np.array([1.0, t])
+    assert not phase.geometric_certified(lo, up_, G2)[1]
+    up_[1] = math.nextafter(t, 0.0)
+    assert phase.geometric_certified(lo, up_, G2)[1]
+
+
+def test_geometric_certified_zero_top_and_nan():
+    """``upper_1 <= 0`` excludes (no positive width), also at ``upper_1 = 0``; a
+    positive ``upper_1`` with a zero second bound does not (``q_min = 0``); NaN in
+    either bound is refused."""
+    crit = GeometricCriterion(K=2, q_max=0.5, q_min=0.0)
+    z = np.zeros(2)
+    assert phase.geometric_certified(z, z, crit)[1]
+    assert not phase.geometric_certified(z, np.array([1.0, 0.0]), crit)[1]
+    for lo, up_ in (([np.nan, 0.0], [1.0, 0.0]), ([1.0, 0.0], [1.0, np.nan])):
+        with pytest.raises(ValueError, match="NaN"):
+            phase.geometric_certified(lo, up_, crit)
