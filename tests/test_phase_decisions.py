@@ -325,3 +325,72 @@ def test_geometric_certified_zero_top_and_nan():
     for lo, up_ in (([np.nan, 0.0], [1.0, 0.0]), ([1.0, 0.0], [1.0, np.nan])):
         with pytest.raises(ValueError, match="NaN"):
             phase.geometric_certified(lo, up_, crit)
+
+
+# ------------------------------------------------------------------ covering functions
+
+
+def test_largest_below_cases():
+    """``sup{x >= 0 : [0, x] covered by {A_k + x B_k <= 0}}`` on one or two
+    conditions with exact ends: ``−1`` when nothing holds at 0; ``inf`` when a
+    condition holds on all of ``[0, ∞)`` (``A <= 0``, ``B <= 0``, also ``A = B = 0``);
+    the end ``−A/B = 1`` rounded down, ``↓₁(1) = 1 − 4u``; the end 0 rounded down
+    (``−2^-960``); a condition with ``B = 0 < A`` holds nowhere and extends nothing."""
+    lb = phase._largest_below
+    assert lb(np.array([1.0]), np.array([1.0])) == -1.0
+    assert lb(np.array([-1.0]), np.array([-1.0])) == math.inf
+    assert lb(np.array([0.0]), np.array([0.0])) == math.inf
+    assert lb(np.array([-1.0]), np.array([1.0])) == down(1.0, 1) == 1.0 - 4 * U
+    assert lb(np.array([0.0]), np.array([1.0])) == down(0.0, 1) == -TINY
+    assert lb(np.array([-1.0, 1.0]), np.array([1.0, 0.0])) == 1.0 - 4 * U
+
+
+def test_largest_below_half_line_at_the_tie():
+    """A half-line ``[x_s, ∞)`` (``B < 0 < A``) whose start rounded up, ``↑₁(x_s)``,
+    equals the covered end ``x = ↓₁(1)`` joins it: the union is all of ``[0, ∞)``;
+    one ulp further it does not (``x`` is returned). ``x_s = A`` for ``B = −1``
+    (exact quotient); the tie is found by stepping ``x_s`` down from ``x``."""
+    x = down(1.0, 1)
+    xs = x
+    while up(xs, 1) > x:
+        xs = math.nextafter(xs, 0.0)
+    assert up(xs, 1) == x
+    A, B = np.array([-1.0, xs]), np.array([1.0, -1.0])
+    assert phase._largest_below(A, B) == math.inf
+    A[1] = math.nextafter(xs, 2.0)
+    assert up(A[1], 1) > x
+    assert phase._largest_below(A, B) == x
+
+
+def test_excluded_from_cases():
+    """``inf{x >= 0 : (x, ∞) covered by {A_k + x B_k > 0}}``: ``inf`` when no
+    condition has ``B > 0`` (``A = B = 0`` holds nowhere); the half-line end ``1``
+    rounded up, ``↑₁(1) = 1 + 4u``; ``0`` when an interval ``[0, 5)`` (``B < 0 < A``)
+    reaches past the half-line end; a condition with ``A = B = −inf`` holds nowhere and
+    changes nothing."""
+    ef = phase._excluded_from
+    assert ef(np.array([0.0]), np.array([0.0])) == math.inf
+    assert ef(np.array([-1.0]), np.array([-1.0])) == math.inf
+    assert ef(np.array([-1.0]), np.array([1.0])) == up(1.0, 1) == 1.0 + 4 * U
+    assert ef(np.array([1.0]), np.array([0.0])) == 0.0
+    assert ef(np.array([-1.0, 5.0]), np.array([1.0, -1.0])) == 0.0
+    with np.errstate(invalid="ignore"):
+        got = ef(np.array([-1.0, 5.0, -np.inf]), np.array([1.0, -1.0, -np.inf]))
+    assert got == 0.0
+
+
+def test_excluded_from_interval_at_the_tie():
+    """An interval ``[0, e)`` whose end rounded down, ``↓₁(e)``, equals the half-line
+    end ``x_0 = ↑₁(1)`` leaves ``x_0`` itself uncovered (the interval is open), so
+    ``x_0`` is returned; one ulp further (``↓₁(e) > x_0``) the union is everything and
+    0 is returned. ``e = A`` for ``B = −1``."""
+    x0 = up(1.0, 1)
+    e = x0
+    while down(e, 1) < x0:
+        e = math.nextafter(e, 2.0)
+    assert down(e, 1) == x0
+    A, B = np.array([-1.0, e]), np.array([1.0, -1.0])
+    assert phase._excluded_from(A, B) == x0
+    A[1] = math.nextafter(e, 2.0)
+    assert down(A[1], 1) > x0
+    assert phase._excluded_from(A, B) == 0.0
