@@ -394,3 +394,64 @@ def test_excluded_from_interval_at_the_tie():
     A[1] = math.nextafter(e, 2.0)
     assert down(A[1], 1) > x0
     assert phase._excluded_from(A, B) == 0.0
+
+
+# ------------------------------------------------------------------ SGD parts
+
+
+def _F(x):
+    return Fraction(float(x))
+
+
+def test_sgd_parts_round_off_budget():
+    """:func:`phase._sgd_parts` term by term, against its docstring. With ``e_i =
+    ↑₂(ε_T max|diag P_i|)`` for the parts ``P = (signal, init, label)`` of
+    ``sgd.fluctuation_parts`` and ``ε_T = sgd.cloud_rounding(d, T)``:
+    ``E' = ↑₂(E + e_0 + ↑₁(σ_ε² e_2) + 2u|S'|)``, ``n̂' = n̂ + diag(P_init)``,
+    ``n̂'_lo = ↓₂(n̂_lo + diag P_init − e_1)``, ``n̂'_hi = ↑₂(n̂_hi + diag P_init + e_1)``,
+    ``E, n̂`` those of gradient descent. Each budget is summed here in exact rationals
+    from the float terms, each ``↑_k`` as the factor ``1 + (2k + 2)u``; the float
+    evaluation adds at most four roundings (``4u`` relative, every term being
+    ``>= 0``), and the ``2^-960`` allowances are far below. So each returned value lies
+    in ``[budget (1 − 4u), budget (1 + 4u)]`` (lower ends: ``[budget (1 − 4u)...]``
+    alike). At ``σ_ε² = 3`` the label term is most of ``E'``, ``e_0`` about 5% and
+    ``2u|S'|`` about ``1e-4`` of it; ``e_1`` is ``1e-13`` of ``n̂``, far above
+    ``4u``. ``n̂' = n̂ + diag P_init`` is checked against the diagonal of
+    ``sgd.cloud_covariance`` at ``s = 1`` minus ``S'``."""
+    from ribbonlib import sgd
+
+    lam = np.array([1.0, 0.5, 0.25, 0.125])
+    b = np.array([1.0, 0.5, -0.3, 0.2])
+    eta, B, T, noise = 0.5, 2, 20, 3.0
+    S, E, (n_f, n_lo, n_hi) = phase._gd_parts(lam, b, eta, T)
+    parts = sgd.fluctuation_parts(lam, b, eta, B, T)
+    eps_T = _F(sgd.cloud_rounding(lam.size, T))
+    u = Fraction(1, 2**53)
+    err = [eps_T * _F(np.max(np.abs(np.diag(v)))) * (1 + 6 * u) for v in parts]
+    S2, E2, n = phase._sgd_parts(lam, b, eta, B, T, noise)
+    lab = _F(noise) * err[2] * (1 + 4 * u)
+    for i in range(lam.size):
+        for j in range(lam.size):
+            bud = (_F(E[i, j]) + err[0] + lab + 2 * u * abs(_F(S2[i, j]))) * (1 + 6 * u)
+            assert bud * (1 - 4 * u) <= _F(E2[i, j]) <= bud * (1 + 4 * u)
+    init = np.diag(parts.init)
+    C1 = sgd.cloud_covariance(lam, b, 1.0, eta, B, T, label_noise=noise)
+    assert np.allclose(n[0], np.diag(C1 - S2), rtol=1e-13, atol=0)
+    for k in range(lam.size):
+        mid = _F(n_hi[k]) + _F(init[k]) + err[1]
+        bud = mid * (1 + 6 * u)
+        assert bud * (1 - 4 * u) <= _F(n[2][k]) <= bud * (1 + 4 * u)
+        mid = _F(n_lo[k]) + _F(init[k]) - err[1]
+        bud = mid * (1 - 6 * u)
+        assert bud * (1 - 4 * u) <= _F(n[1][k]) <= bud * (1 + 4 * u)
+
+
+def test_sgd_rho_boundaries_default_label_noise_is_zero():
+    """The default ``label_noise`` is ``0`` (the documented default): the result equals
+    the one with ``label_noise=0.0`` given, and differs from ``label_noise=1.0`` at
+    this spectrum (``K = 2``, ``q = 1/2``, ``ε = 0.2``, ``T = 5``)."""
+    lam, b = np.array([1.0, 0.1, 0.01, 0.001]), np.ones(4)
+    crit = RibbonCriterion(K=2, q=0.5, eps=0.2)
+    got = phase.sgd_rho_boundaries(lam, b, 0.5, 4, 5, criterion=crit)
+    assert got == phase.sgd_rho_boundaries(lam, b, 0.5, 4, 5, 0.0, crit)
+    assert got != phase.sgd_rho_boundaries(lam, b, 0.5, 4, 5, 1.0, crit)
