@@ -1824,7 +1824,31 @@ def _rho_boundaries(
     sig: dict, n: tuple, bnorm: float, criterion: RibbonCriterion
 ) -> tuple[float, float]:
     """``(ρ_suff, ρ_nec)`` from the affine pieces (see
-    :func:`analytic_rho_boundaries`)."""
+    :func:`analytic_rho_boundaries`).
+
+    With ``↑_k``/``↓_k`` the roundings :func:`_up`/:func:`_down`, ``d`` the size of
+    ``sig["sig_lo"]``, ``(R_lo, R_hi)`` the ratio bounds of the criterion and the trace
+    pieces ``(trS_lo, trN_lo, trS_hi, trN_hi)`` of :func:`_affine_pieces`, the
+    allowance is ``a = ↑₂(4du)·(1 + 8u)``, ``a_S = ↑₁(a·trS_hi)``,
+    ``a_N = ↑₁(a·trN_hi)``. The conditions ``A + x B`` (float64, left to right) are
+
+    * necessary, for every lower piece ``ℓ`` of ``μ_K`` and upper piece ``υ`` of
+      ``μ_1``: ``↓₃(ℓ_A − ↑₁(R_hi υ_A) − (1 + R_hi) a_S)`` and the same in ``B`` with
+      ``a_N``; for every lower tail piece ``τ``: ``↓₃(τ_A − d a_S − ↑₁(ε trS_hi))``
+      and ``↓₃(τ_B − d a_N − ↑₁(ε trN_hi))``; ``x_nec`` is :func:`_excluded_from` of
+      all of them;
+    * sufficient, for every upper piece ``υ`` of ``μ_K`` and lower piece ``ℓ`` of
+      ``μ_1``: ``↑₃(υ_A + (1 + R_lo) a_S − ↓₁(R_lo ℓ_A))`` and the same in ``B``; for
+      every upper tail piece ``τ``: ``↑₃(τ_A + d a_S − ↓₁(ε trS_lo))`` and
+      ``↑₃(τ_B + d a_N − ↓₁(ε trN_lo))``; ``x_suff`` is the smaller of the two
+      :func:`_largest_below`.
+
+    With ``b_lo = ↓_{d+8}(bnorm)``, ``b_hi = ↑_{d+8}(bnorm)``: ``ρ_suff = 0`` for
+    ``x_suff < 0``, ``inf`` for ``x_suff = inf``, else
+    ``max(↓₂(√max(↓₁(x_suff), 0)/b_hi), 0)``; ``ρ_nec = x_nec`` for ``x_nec ∈ {0,
+    inf}``, else ``↑₂(√↑₁(x_nec)/b_lo)``. Returned: ``(min(ρ_suff (1 − m), ρ_nec (1 +
+    m)), ρ_nec (1 + m))``, ``m = 10^-12`` (``_RHO_MARGIN``).
+    """
     d = sig["sig_lo"].size
     K = criterion.K
     r_lo, r_hi = criterion.ratio_bounds

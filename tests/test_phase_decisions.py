@@ -455,3 +455,263 @@ def test_sgd_rho_boundaries_default_label_noise_is_zero():
     got = phase.sgd_rho_boundaries(lam, b, 0.5, 4, 5, criterion=crit)
     assert got == phase.sgd_rho_boundaries(lam, b, 0.5, 4, 5, 0.0, crit)
     assert got != phase.sgd_rho_boundaries(lam, b, 0.5, 4, 5, 1.0, crit)
+
+
+# ------------------------------------------------------------------ ρ boundaries
+
+
+class Iv:
+    """A closed interval of rationals, for a rigorous model of float64 evaluation:
+    exact operations, then :meth:`fl` rounds. IEEE 754 rounds every ``+ − × ÷ √`` of
+    floats correctly (to nearest, ties to even), so the float result of an operation on
+    exact floats is the correct rounding of the exact result (``float`` of a
+    ``Fraction`` rounds correctly; a float square root is ``math.sqrt``); an interval
+    that is not one float is widened by ``u|z|`` (no result here is subnormal)."""
+
+    def __init__(self, lo, hi=None):
+        self.lo = Fraction(lo)
+        self.hi = self.lo if hi is None else Fraction(hi)
+
+    @staticmethod
+    def of(x):
+        return x if isinstance(x, Iv) else Iv(Fraction(float(x)))
+
+    def __add__(self, o):
+        o = Iv.of(o)
+        return Iv(self.lo + o.lo, self.hi + o.hi)
+
+    def __sub__(self, o):
+        o = Iv.of(o)
+        return Iv(self.lo - o.hi, self.hi - o.lo)
+
+    def __neg__(self):
+        return Iv(-self.hi, -self.lo)
+
+    def __mul__(self, o):
+        o = Iv.of(o)
+        p = [a * b for a in (self.lo, self.hi) for b in (o.lo, o.hi)]
+        return Iv(min(p), max(p))
+
+    def __truediv__(self, o):
+        o = Iv.of(o)
+        assert o.lo > 0 or o.hi < 0
+        return self * Iv(*sorted((1 / o.lo, 1 / o.hi)))
+
+    def abs(self):
+        if self.lo >= 0:
+            return self
+        if self.hi <= 0:
+            return -self
+        return Iv(0, max(-self.lo, self.hi))
+
+    def sqrt(self):
+        assert self.lo >= 0
+        if self.lo == self.hi and Fraction(float(self.lo)) == self.lo:
+            return Iv(Fraction(math.sqrt(float(self.lo))))  # correctly rounded
+        s = 2**120
+        lo = Fraction(math.isqrt(math.floor(self.lo * s * s)), s)
+        hi = Fraction(math.isqrt(math.ceil(self.hi * s * s)) + 1, s)
+        return Iv(lo, hi)
+
+    def fl(self):
+        if self.lo == self.hi:  # one exact result: its correct rounding
+            return Iv(Fraction(float(self.lo)))
+        ulp = Fraction(1, 2**53)
+        return Iv(self.lo - ulp * abs(self.lo), self.hi + ulp * abs(self.hi))
+
+    def __contains__(self, x):
+        return self.lo <= Fraction(float(x)) <= self.hi
+
+    def rel_width(self):
+        return float((self.hi - self.lo) / max(abs(self.lo), abs(self.hi)))
+
+
+def m_up(x, k):
+    """``↑_k`` as its docstring evaluates it: ``x + (|x|c + 2^-960)``, three roundings
+    (``c = (2k + 2)u`` is exact)."""
+    x = Iv.of(x)
+    c = Fraction((2 * k + 2), 2**53)
+    return (x + ((x.abs() * c).fl() + TINY).fl()).fl()
+
+
+def m_down(x, k):
+    x = Iv.of(x)
+    c = Fraction((2 * k + 2), 2**53)
+    return (x - ((x.abs() * c).fl() + TINY).fl()).fl()
+
+
+MARGIN = Fraction(1.0 + 1e-12), Fraction(1.0 - 1e-12)  # the floats 1 ± 10^-12
+
+
+def _model(d, crit, tr, bnorm, nec=None, suff=None):
+    """The documented ``_rho_boundaries`` for one active piece, in :class:`Iv`.
+
+    ``nec = ("dec", ℓ, υ)`` or ``("var", τ)`` with pieces ``(A, B)`` gives the half-line
+    end ``x_nec = max(0, ↑₁(−A/B))`` (``B > 0`` is asserted); ``suff`` alike gives
+    ``x_suff = ↓₁(−A/B)`` (``A <= 0 < B`` asserted). Returns the model of ``ρ`` (the
+    returned ``ρ_nec (1 + m)`` or ``ρ_suff (1 − m)``)."""
+    r_lo, r_hi = _ratio_bounds(crit)
+    eps = crit.eps
+    trS_lo, trN_lo, trS_hi, trN_hi = tr
+    al = (m_up(Fraction(4 * d, 2**53), 2) * Fraction(1.0 + 8.0 * U)).fl()
+    aS, aN = m_up((al * trS_hi).fl(), 1), m_up((al * trN_hi).fl(), 1)
+    one_r_hi, one_r_lo = Iv.of(1.0 + r_hi), Iv.of(1.0 + r_lo)
+    if nec is not None:
+        if nec[0] == "dec":
+            (lA, lB), (uA, uB) = nec[1], nec[2]
+            A = m_down(((Iv.of(lA) - m_up((Iv.of(uA) * r_hi).fl(), 1)).fl()
+                        - (one_r_hi * aS).fl()).fl(), 3)
+            B = m_down(((Iv.of(lB) - m_up((Iv.of(uB) * r_hi).fl(), 1)).fl()
+                        - (one_r_hi * aN).fl()).fl(), 3)
+        else:
+            tA, tB = nec[1]
+            A = m_down(((Iv.of(tA) - (aS * d).fl()).fl()
+                        - m_up((Iv.of(eps) * trS_hi).fl(), 1)).fl(), 3)
+            B = m_down(((Iv.of(tB) - (aN * d).fl()).fl()
+                        - m_up((Iv.of(eps) * trN_hi).fl(), 1)).fl(), 3)
+        assert B.lo > 0
+        x = m_up((-A / B).fl(), 1)
+        assert x.lo > 0
+        b_lo = m_down(bnorm, d + 8)
+        rho = m_up((m_up(x, 1).sqrt().fl() / b_lo).fl(), 2)
+        return (rho * MARGIN[0]).fl()
+    if suff[0] == "dec":
+        (uA, uB), (lA, lB) = suff[1], suff[2]
+        A = m_up(((Iv.of(uA) + (one_r_lo * aS).fl()).fl()
+                  - m_down((Iv.of(lA) * r_lo).fl(), 1)).fl(), 3)
+        B = m_up(((Iv.of(uB) + (one_r_lo * aN).fl()).fl()
+                  - m_down((Iv.of(lB) * r_lo).fl(), 1)).fl(), 3)
+    else:
+        tA, tB = suff[1]
+        A = m_up(((Iv.of(tA) + (aS * d).fl()).fl()
+                  - m_down((Iv.of(eps) * trS_lo).fl(), 1)).fl(), 3)
+        B = m_up(((Iv.of(tB) + (aN * d).fl()).fl()
+                  - m_down((Iv.of(eps) * trN_lo).fl(), 1)).fl(), 3)
+    assert A.hi <= 0 < B.lo
+    x = m_down((-A / B).fl(), 1)
+    assert x.lo > 0
+    b_hi = m_up(bnorm, d + 8)
+    rho = m_down((m_down(x, 1).sqrt().fl() / b_hi).fl(), 2)
+    return (rho * MARGIN[1]).fl()
+
+
+def _pieces(tr, **kw):
+    """Affine pieces with every condition idle unless given: the necessary ones hold
+    nowhere (``A, B < 0``), the sufficient ones nowhere either (``A > 0 = B``: ``x_suff
+    = −1``, ``ρ_suff = 0``), unless ``suff_everywhere`` (``A, B < 0``: ``x_suff =
+    inf``)."""
+    one = lambda a, b: (np.array([float(a)]), np.array([float(b)]))
+    out = {
+        "lowK": one(-1, -1), "up1": one(0, 0), "tail_low": one(-1, -1),
+        "upK": one(1, 0), "low1": one(0, 0), "tail_up": one(-1, -1),
+        "trace": tr,
+    }
+    if kw.pop("suff_everywhere", False):
+        out["upK"] = one(-1, -1)
+    out.update({k: one(*v) for k, v in kw.items()})
+    return out
+
+
+def _rho(monkeypatch, d, crit, pieces, bnorm=1.0):
+    """``phase._rho_boundaries`` on the given pieces (``_affine_pieces`` replaced)."""
+    monkeypatch.setattr(phase, "_affine_pieces", lambda sig, n, K: pieces)
+    return phase._rho_boundaries({"sig_lo": np.zeros(d)}, None, bnorm, crit)
+
+
+CR = RibbonCriterion(K=2, q=0.5, eps=0.25)
+R_LO, R_HI = _ratio_bounds(CR)
+P4 = 4.0 * R_LO  # ↓₁(R_lo·4) is 4u·P4 + 2^-960 below P4
+
+
+def test_ratio_bounds_are_the_documented_ones():
+    """The ratio bounds used by the model: ``q^(2(K−1))`` widened by ``↓₁₆``/``↑₁₆``."""
+    assert CR.ratio_bounds == (R_LO, R_HI)
+
+
+def _nec_cases(d):
+    """``(trace, model argument)`` per case: each puts one group of terms into most
+    of the condition's value. The allowance is about ``4du`` per unit of trace."""
+    return {
+        # ℓ_A = R_hi υ_A: the decay condition at 0 is its round-off and allowance
+        "decay A": ((1.0, 0.0, 1.0, 0.0), ("dec", (R_HI, 1.0), (1.0, 0.0))),
+        # ℓ_B − R_hi υ_B = (10d + 1)u against (1 + R_hi) a_N ≈ 5du
+        "decay B": (
+            (1.0, 1.0, 1.0, 1.0),
+            ("dec", (0.0, R_HI + (10 * d + 1) * U), (1.0, 1.0)),
+        ),
+        # τ_A = ε trS: the variance condition at 0 is its round-off and allowance
+        "variance A": ((4.0, 0.0, 4.0, 0.0), ("var", (1.0, 2.0))),
+        # τ_B − ε trN = 32d²u against d a_N ≈ 16d²u
+        "variance B": ((4.0, 4.0, 4.0, 4.0), ("var", (0.5, 1.0 + 32 * d * d * U))),
+    }
+
+
+def _suff_cases(d):
+    """As :func:`_nec_cases` for the sufficient conditions."""
+    return {
+        "decay A": (
+            (1.0, 0.0, 1.0, 0.0),
+            ("dec", (P4 - (10 * d + 8) * U, 1.0), (4.0, 0.0)),
+        ),
+        "decay B": ((1.0, 1.0, 1.0, 1.0), ("dec", (-1.0, P4 - 4 * U), (0.0, 4.0))),
+        "variance A": (
+            (4.0, 0.0, 4.0, 0.0),
+            ("var", (1.0 - 32 * d * d * U, 1.0)),
+        ),
+        "variance B": ((0.0, 4.0, 0.0, 4.0), ("var", (-1.0, 1.0 - 32 * U))),
+    }
+
+
+CASES = ["decay A", "decay B", "variance A", "variance B"]
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("d, bnorm", [(2, 1.0), (5, 3.7)])
+def test_rho_nec_is_the_documented_expression(monkeypatch, case, d, bnorm):
+    """``ρ_nec`` from one necessary condition (the others idle), against the
+    docstring's expression evaluated by :class:`Iv` (exact rationals, each operation
+    rounded as IEEE 754 does): equal. The inputs put the round-off and the allowance
+    ``a_S``, ``a_N`` of the condition into most of its value (exact cancellations of
+    the main terms), so that each of its terms and constants decides the result;
+    ``ρ_suff`` is 0 (no sufficient condition holds at 0)."""
+    tr, spec = _nec_cases(d)[case]
+    key = {"dec": None, "var": "tail_low"}[spec[0]]
+    kw = {"tail_low": spec[1]} if key else {"lowK": spec[1], "up1": spec[2]}
+    got = _rho(monkeypatch, d, CR, _pieces(tr, **kw), bnorm)
+    want = _model(d, CR, tr, bnorm, nec=spec)
+    assert got[0] == 0.0
+    assert got[1] in want and want.rel_width() == 0.0
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("d, bnorm", [(2, 1.0), (5, 3.7)])
+def test_rho_suff_is_the_documented_expression(monkeypatch, case, d, bnorm):
+    """``ρ_suff`` from one sufficient condition (the other kind holding everywhere,
+    no necessary condition anywhere: ``ρ_nec = inf``), against the docstring's
+    expression evaluated by :class:`Iv`: equal; inputs as for ``ρ_nec``."""
+    tr, spec = _suff_cases(d)[case]
+    if spec[0] == "dec":
+        kw = {"upK": spec[1], "low1": spec[2]}
+    else:
+        kw = {"upK": (-1.0, -1.0), "tail_up": spec[1]}
+    got = _rho(monkeypatch, d, CR, _pieces(tr, **kw), bnorm)
+    want = _model(d, CR, tr, bnorm, suff=spec)
+    assert got[1] == math.inf
+    assert got[0] in want and want.rel_width() == 0.0
+
+
+def test_rho_boundaries_special_values(monkeypatch):
+    """``x_nec = 0`` (an interval ``[0, e)`` reaching past the half-line end: every
+    ``ρ > 0`` excluded) gives ``(0, 0)`` exactly; where the sufficient pieces hold
+    everywhere but a necessary one excludes a half-line (contradictory pieces), the
+    sufficient boundary is cut to the necessary one: both ends equal; with no
+    sufficient condition at 0, ``ρ_suff = 0`` even when ``ρ_nec > 1``."""
+    tr = (1.0, 1.0, 1.0, 1.0)
+    pc = _pieces(tr, tail_low=(-1.0, 1.0), lowK=(10.0, -1.0))
+    assert _rho(monkeypatch, 2, CR, pc) == (0.0, 0.0)
+    pc = _pieces(tr, tail_low=(-1.0, 1.0), suff_everywhere=True)
+    lo, hi = _rho(monkeypatch, 2, CR, pc)
+    assert lo == hi and hi > 1.0
+    pc = _pieces(tr, tail_low=(-4.0, 1.0))
+    lo, hi = _rho(monkeypatch, 2, CR, pc)
+    assert lo == 0.0 and hi > 1.0
