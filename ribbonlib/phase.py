@@ -1987,6 +1987,15 @@ def _sgd_parts(
     accurate to ``sgd.cloud_rounding(d, T)`` times its largest diagonal entry, the bound
     that :mod:`ribbonlib.sgd` states for the cloud covariance (its recursions run once
     per source, each with non-negative coefficients); every sum is rounded outward.
+
+    In float64, with ``↑_k``/``↓_k`` the roundings :func:`_up`/:func:`_down`, ``P`` the
+    parts ``(signal, init, label)`` and ``E, (n̂, n̂_lo, n̂_hi)`` those of gradient
+    descent (:func:`_gd_parts`): ``e_i = ↑₂(ε_T max|diag P_i|)``,
+    ``ε_T = sgd.cloud_rounding(d, T)``; ``S' = S + P_signal``, then
+    ``σ_ε² diag P_label`` added to its diagonal; the error bound
+    ``E' = ↑₂(E + (e_0 + ↑₁(σ_ε² e_2)) + 2u|S'|)``; the noise
+    ``(n̂ + diag P_init, max(↓₂(n̂_lo + diag P_init − e_1), 0),
+    ↑₂(n̂_hi + diag P_init + e_1))`` (sums left to right).
     """
     from . import sgd
 

@@ -715,3 +715,40 @@ def test_rho_boundaries_special_values(monkeypatch):
     pc = _pieces(tr, tail_low=(-4.0, 1.0))
     lo, hi = _rho(monkeypatch, 2, CR, pc)
     assert lo == 0.0 and hi > 1.0
+
+
+def test_sgd_parts_is_the_documented_expression():
+    """:func:`phase._sgd_parts` against its docstring's float64 expression, evaluated
+    by :class:`Iv` (exact rationals, each operation rounded as IEEE 754 does) from
+    the float inputs it names (the gradient-descent parts, ``sgd.fluctuation_parts``
+    and ``sgd.cloud_rounding``): every entry equal. Complements the budget test above,
+    which allows the evaluation its rounding; this one also sees a rounding ``↑_k``
+    made one step wider."""
+    from ribbonlib import sgd
+
+    lam = np.array([1.0, 0.5, 0.25, 0.125])
+    b = np.array([1.0, 0.5, -0.3, 0.2])
+    eta, B, T, noise = 0.5, 2, 20, 3.0
+    d = lam.size
+    S, E, (n_f, n_lo, n_hi) = phase._gd_parts(lam, b, eta, T)
+    parts = sgd.fluctuation_parts(lam, b, eta, B, T)
+    eps_T = sgd.cloud_rounding(d, T)
+    e = [m_up((Iv.of(eps_T) * np.max(np.abs(np.diag(v)))).fl(), 2) for v in parts]
+    lab = m_up((e[2] * noise).fl(), 1)
+    S2, E2, n = phase._sgd_parts(lam, b, eta, B, T, noise)
+    for i in range(d):
+        for j in range(d):
+            s2 = (Iv.of(S[i, j]) + parts.signal[i, j]).fl()
+            if i == j:
+                s2 = (s2 + (Iv.of(noise) * parts.label[i, i]).fl()).fl()
+            assert S2[i, j] in s2
+            head = (Iv.of(E[i, j]) + (e[0] + lab).fl()).fl()
+            want = m_up((head + (s2.abs() * Fraction(2, 2**53)).fl()).fl(), 2)
+            assert E2[i, j] in want and want.rel_width() == 0.0
+    for k in range(d):
+        ini = parts.init[k, k]
+        assert n[0][k] in (Iv.of(n_f[k]) + ini).fl()
+        lo = m_down(((Iv.of(n_lo[k]) + ini).fl() - e[1]).fl(), 2)
+        assert n[1][k] in Iv(max(lo.lo, 0))
+        hi = m_up(((Iv.of(n_hi[k]) + ini).fl() + e[1]).fl(), 2)
+        assert n[2][k] in hi
