@@ -1452,6 +1452,17 @@ def ribbon_certified(
         ``lower_K > q^(2(K−1)) upper_1`` or a lower bound on the tail variance,
         ``max(tr − Σ_{k<=K} upper_k, Σ_{k>K} max(lower_k, 0), tail_lower_K)``, is ``> ε
         tr``.
+
+    Notes
+    -----
+    In float64, with ``↑_k``/``↓_k`` the roundings :func:`_up`/:func:`_down`,
+    ``Σ↑``/``Σ↓`` the sum bounds :func:`_sum_up`/:func:`_sum_down`, ``(R_lo, R_hi)``
+    ``criterion.ratio_bounds`` and ``[tr_lo, tr_hi]`` the trace: the tail bounds are
+    ``min(↑₁(tr_hi − Σ↓ lower_{k<=K}), Σ↑ upper_{k>K}, tail_upper_K)`` and
+    ``max(↓₁(tr_lo − Σ↑ upper_{k<=K}), Σ↓ max(lower_{k>K}, 0), tail_lower_K)`` (the
+    sums over ``k > K`` are exactly 0 when ``d = K``); ``proved`` is
+    ``upper_K <= ↓₁(R_lo lower_1)`` and ``tail_up <= ↓₁(ε tr_lo)``, ``excluded`` is
+    ``lower_K > ↑₁(R_hi upper_1)`` or ``tail_lo > ↑₁(ε tr_hi)``.
     """
     criterion = _check_criterion(criterion)
     lo = np.asarray(lower, dtype=float)
@@ -1607,12 +1618,22 @@ def geometric_certified(
     Parameters
     ----------
     lower, upper : array_like, shape (..., d)
-        Bounds on the descending eigenvalues, ``d >= K``.
+        Bounds ``lower <= μ <= upper`` on the descending eigenvalues (so ``lower <=
+        upper``), ``d >= K``.
     criterion : GeometricCriterion
 
     Returns
     -------
     proved, excluded : ndarray of bool, shape (...)
+
+    Notes
+    -----
+    In float64, with ``↑_k``/``↓_k`` the roundings :func:`_up`/:func:`_down` and
+    ``(h_lo, h_hi, g_lo, g_hi)`` ``criterion.squared_bounds()`` (on ``q_max²`` and
+    ``q_min²``): ``proved`` is ``upper_{k+1} <= ↓₁(h_lo max(lower_k, 0))`` and
+    ``↑₁(g_hi upper_k) <= lower_{k+1}`` for every ``k < K``, and ``lower_1 > 0``;
+    ``excluded`` is ``lower_{k+1} > ↑₁(h_hi upper_k)`` or ``upper_{k+1} <
+    ↓₁(g_lo max(lower_k, 0))`` for some ``k < K``, or ``upper_1 <= 0``.
     """
     criterion = _check_geometric(criterion)
     lo = np.asarray(lower, dtype=float)
@@ -1654,6 +1675,10 @@ def _largest_below(A: np.ndarray, B: np.ndarray) -> float:
     last kind up, so the returned ``x`` is covered. Returns ``−1`` when no condition
     holds
     at ``x = 0``.
+
+    In float64: ``inf`` when a condition has ``A_k <= 0`` and ``B_k <= 0``; else ``x``
+    is the largest ``↓₁(−A_k/B_k)`` over ``A_k <= 0`` (:func:`_down`), and ``inf``
+    again when some half-line (``B_k < 0 < A_k``) starts at ``↑₁(−A_k/B_k) <= x``.
     """
     A = np.asarray(A, dtype=float).ravel()
     B = np.asarray(B, dtype=float).ravel()
@@ -1690,6 +1715,11 @@ def _excluded_from(A: np.ndarray, B: np.ndarray) -> float:
     ends down, so every ``x`` beyond the returned value is covered. Returns ``inf``
     when no condition holds for all large ``x`` and ``0`` when they cover every ``x >
     0``.
+
+    In float64: ``0`` when some ``B_k = 0 < A_k``; ``inf`` when no ``B_k > 0``; else
+    ``x_0 = max(0, min ↑₁(−A_k/B_k))`` over ``B_k > 0`` (:func:`_up`), and ``0``
+    instead when some interval end ``↓₁(−A_k/B_k)`` (``B_k < 0 < A_k``) exceeds
+    ``x_0``.
     """
     A = np.asarray(A, dtype=float).ravel()
     B = np.asarray(B, dtype=float).ravel()

@@ -408,16 +408,17 @@ def test_sgd_parts_round_off_budget():
     ↑₂(ε_T max|diag P_i|)`` for the parts ``P = (signal, init, label)`` of
     ``sgd.fluctuation_parts`` and ``ε_T = sgd.cloud_rounding(d, T)``:
     ``E' = ↑₂(E + e_0 + ↑₁(σ_ε² e_2) + 2u|S'|)``, ``n̂' = n̂ + diag(P_init)``,
-    ``n̂'_lo = ↓₂(n̂_lo + diag P_init − e_1)``, ``n̂'_hi = ↑₂(n̂_hi + diag P_init + e_1)``,
-    ``E, n̂`` those of gradient descent. Each budget is summed here in exact rationals
-    from the float terms, each ``↑_k`` as the factor ``1 + (2k + 2)u``; the float
-    evaluation adds at most four roundings (``4u`` relative, every term being
-    ``>= 0``), and the ``2^-960`` allowances are far below. So each returned value lies
-    in ``[budget (1 − 4u), budget (1 + 4u)]`` (lower ends: ``[budget (1 − 4u)...]``
-    alike). At ``σ_ε² = 3`` the label term is most of ``E'``, ``e_0`` about 5% and
-    ``2u|S'|`` about ``1e-4`` of it; ``e_1`` is ``1e-13`` of ``n̂``, far above
-    ``4u``. ``n̂' = n̂ + diag P_init`` is checked against the diagonal of
-    ``sgd.cloud_covariance`` at ``s = 1`` minus ``S'``."""
+    ``n̂'_lo = ↓₂(n̂_lo + diag P_init − e_1)``,
+    ``n̂'_hi = ↑₂(n̂_hi + diag P_init + e_1)``, ``E, n̂`` those of gradient descent.
+    Each budget is summed here in exact rationals from the float terms, each ``↑_k``
+    as the factor ``1 ± (2k + 2)u``; the float evaluation adds at most four roundings
+    of sums of terms of one sign (``4u`` relative), and the ``2^-960`` allowances are
+    far below that. So each returned value lies in ``[budget (1 − 4u),
+    budget (1 + 4u)]``. At ``σ_ε² = 3`` the label term is most of ``E'``, ``e_0``
+    about 5% and ``2u|S'|`` about ``1e-4`` of it; ``e_1`` is ``1e-13`` of ``n̂``, far
+    above ``4u``. ``n̂' = n̂ + diag P_init`` is checked against the diagonal of
+    ``sgd.cloud_covariance`` at ``s = 1`` minus ``S'`` (the two agree to the
+    ``1e-13`` of the cloud's own rounding)."""
     from ribbonlib import sgd
 
     lam = np.array([1.0, 0.5, 0.25, 0.125])
