@@ -2120,14 +2120,11 @@ def sgd_rho_boundaries(
 ) -> tuple[float, float]:
     """The phase boundaries of :func:`analytic_rho_boundaries` for online SGD.
 
-    The SGD floor enters the noise: with ``x = s²`` the noise is ``c + x n̂'``,
-    ``c = σ_ε² φ_ε`` the label-noise floor and ``n̂' = n̂ + φ_0``, and the signal is
-    ``S + Φ_b`` (:func:`sgd_analytic_bounds`); every bound is again affine in ``x``
-    (the ``j``-th largest noise lies between ``min c + x n̂'_(j)`` and
-    ``max c + x n̂'_(j)``, the tails of the noise between ``(d − j) min c + x t̂'_j``
-    and
-    ``Σ_{k ∈ J} c_k + x t̂'_j``, ``J`` the ``d − j`` modes of smallest ``n̂'``), and the
-    same half-lines and intervals give ``ρ_suff <= ρ_nec``.
+    The cloud is split as in :func:`sgd_analytic_bounds`: with ``x = s²`` the noise is
+    ``x n̂'``, ``n̂' = n̂ + φ_0``, and the signal is ``S + Φ_b + diag(c)``, where the
+    label-noise floor ``c = σ_ε² φ_ε`` does not depend on ``s`` and so joins the
+    signal. Every bound is then affine in ``x`` as before, and the same half-lines and
+    intervals give ``ρ_suff <= ρ_nec``.
 
     Parameters
     ----------
