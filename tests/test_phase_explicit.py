@@ -1,0 +1,406 @@
+"""Round-off budgets of the explicit (Rayleigh--Ritz) route of ``phase.analytic_bounds``.
+
+Every certified quantity of ``_explicit_signal``, ``_explicit_cloud``,
+``_affine_pieces`` and ``_ritz_block_lower`` is a float value widened by a stated
+round-off budget: ``up_k(x) = x + ((2k + 2) u |x| + 2^-960)`` and ``down_k(x)``
+likewise (:func:`ribbonlib.phase._up`), where ``x`` is the float value of a named
+expression. The tests recompute each budget in exact rational arithmetic
+(``fractions.Fraction``) from the float inputs and the float intermediates the
+docstrings name, with one rounding to nearest per float operation (Python's
+``float(Fraction)`` rounds correctly), and check the returned value against it.
+
+Tolerance (:func:`near`): half an ulp of the returned value (the last rounding to
+nearest of ``x ± margin``) plus ``4u`` of the margin (the float evaluation of the
+margin ``|x|·c + 2^-960`` itself rounds at most twice), plus any slack passed
+explicitly. A budget constant changed by one (``k → k + 1`` moves the value by
+``2u|x|``, at least one ulp), a sign flipped or a term dropped falls outside it.
+Inputs are built so that every float intermediate is exact or one named rounding
+(dyadic entries, diagonal matrices, exact unit eigenvectors, exact cancellations).
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction as Fr
+
+import numpy as np
+import pytest
+
+from ribbonlib import phase
+
+U = Fr(1, 2**53)
+TINY = Fr(1, 2**960)
+
+
+def fl(x) -> float:
+    """The float nearest to the exact rational ``x`` (one rounding to nearest)."""
+    return float(Fr(x))
+
+
+def up(x, k) -> Fr:
+    """The exact budget ``x + (2k + 2) u |x| + 2^-960`` of ``_up(x, k)``."""
+    x = Fr(x)
+    return x + (2 * Fr(k) + 2) * U * abs(x) + TINY
+
+
+def down(x, k) -> Fr:
+    """The exact budget ``x − (2k + 2) u |x| − 2^-960`` of ``_down(x, k)``."""
+    x = Fr(x)
+    return x - (2 * Fr(k) + 2) * U * abs(x) - TINY
+
+
+def near(got, ref, slack=Fr(0)) -> bool:
+    """``got`` is ``ref`` up to the rounding of its own evaluation: half an ulp of
+    ``got`` plus ``2u`` of a margin ``(2k + 2) u |x| + 2^-960`` (its own two roundings;
+    ``k <= 48`` here, so ``2u·100u|x|`` covers the relative part)."""
+    g = Fr(float(got))
+    tol = Fr(math.ulp(float(got))) / 2 + slack + 2 * U * (TINY + 100 * U * abs(Fr(ref)))
+    return abs(g - Fr(ref)) <= tol
+
+
+def seq_cumsum(x) -> list:
+    """``np.cumsum`` as its float values: sequential sums, each rounded to nearest."""
+    out, s = [], 0.0
+    for v in x:
+        s = fl(Fr(s) + Fr(float(v)))
+        out.append(s)
+    return out
+
+
+# ------------------------------------------------------------------ _explicit_signal
+
+
+def signal_reference(sig: dict, d: int, rank: int) -> dict:
+    """The stated formulas of :func:`phase._explicit_signal` for the tails and
+    ``sig_up``, from the returned ``sig_lo`` and ``trS_hi``, as exact budgets."""
+    sl = [float(v) for v in sig["sig_lo"]]
+    csum = seq_cumsum(sl)
+    head = [0.0] + [fl(down(c, d)) for c in csum]
+    rsum = seq_cumsum(sl[::-1])[::-1]
+    tail_lo = [down(c, d) for c in rsum] + [Fr(0)]
+    tail_up = []
+    run = None
+    for i in range(d + 1):
+        v = max(up(fl(Fr(sig["trS_hi"]) - Fr(head[i])), 1), Fr(0))
+        v = Fr(0) if i >= rank else v
+        run = v if run is None else min(run, v)
+        tail_up.append(run)
+    return {"head": head, "tail_lo": tail_lo, "tail_up": tail_up}
+
+
+def sig_up_reference(sig: dict, d: int, rank: int) -> list:
+    """``sig_up[i] = min(up1(tail_up[i] − tail_lo[i+1]), min_{j<=i}
+    up1(tail_up[j]/(i − j + 1)))``, clipped at 0, running minimum, 0 from ``rank``,
+    from the returned (float) tails."""
+    tu = [float(v) for v in sig["tail_up"]]
+    tl = [float(v) for v in sig["tail_lo"]]
+    out, run = [], None
+    for i in range(d):
+        trick = up(fl(Fr(tu[i]) - Fr(tl[i + 1])), 1)
+        spread = min(up(fl(Fr(tu[j]) / (i - j + 1)), 1) for j in range(i + 1))
+        v = max(min(trick, spread), Fr(0))
+        run = v if run is None else min(run, v)
+        out.append(Fr(0) if i >= rank else run)
+    return out
+
+
+@pytest.mark.parametrize(
+    "diag, rank",
+    [
+        ([1.75, 0.75, 0.375], 3),  # tails by subtraction (Sterbenz-exact trick)
+        ([1.0, 1.0, 1.0], 3),  # ties: every trick is a difference of neighbours
+        ([3.0, 2.0, 0.0, 0.0], 2),  # zero from the rank on
+        ([1.5e-300, 1.0e-300, 5e-301], 3),  # below 1e-280: the 2^-960 shows
+        ([0.875, 0.0625, 0.0], 3),  # spread binds (a small second eigenvalue)
+    ],
+)
+def test_explicit_signal_tails_and_upper_bounds_by_their_budget(diag, rank):
+    """``tail_lo``, ``tail_up`` and ``sig_up`` of ``_explicit_signal`` are the stated
+    budgets of their float expressions (see the module docstring for the tolerance),
+    recomputed from the returned ``sig_lo`` and ``trS_hi`` of a diagonal ``S`` (E =
+    0): every difference, quotient and running minimum of the docstring, exactly."""
+    S = np.diag(np.array(diag, dtype=float))
+    d = S.shape[0]
+    sig = phase._explicit_signal(S, np.zeros((d, d)), rank, 8)
+    ref = signal_reference(sig, d, rank)
+    for i in range(d + 1):
+        assert near(sig["tail_lo"][i], ref["tail_lo"][i]), i
+        assert near(sig["tail_up"][i], ref["tail_up"][i]), i
+    for i, v in enumerate(sig_up_reference(sig, d, rank)):
+        assert near(sig["sig_up"][i], v), i
+    # sound: the exact spectrum lies inside
+    lam = sorted(diag, reverse=True)
+    for i in range(d):
+        assert sig["sig_lo"][i] <= lam[i] <= sig["sig_up"][i]
+
+
+def test_explicit_signal_tail_upper_at_zero_is_the_trace_bound():
+    """``tail_up[0] = up1(trS_hi − 0)``: exactly ``trS_hi (1 + 4u) + 2^-960`` up to
+    its last rounding; and at a scale far below 1 the clip at zero does not lift it."""
+    for scale in (1.0, 3.0, 1e-3, 1e-200):
+        S = np.diag(np.array([0.75, 0.5]) * scale)
+        sig = phase._explicit_signal(S, np.zeros((2, 2)), 2, 8)
+        t = sig["trS_hi"]
+        assert near(sig["tail_up"][0], up(t, 1))
+        assert sig["tail_up"][0] < 2 * t
+        assert sig["sig_up"][0] < 2 * t
+
+
+def exact_quadratic(Y: np.ndarray, M: np.ndarray, i: int) -> Fr:
+    """``y_iᵀ M y_i`` in exact arithmetic."""
+    y = [Fr(float(v)) for v in Y[:, i]]
+    n = len(y)
+    return sum(y[k] * Fr(float(M[k, m])) * y[m] for k in range(n) for m in range(n))
+
+
+def ritz_reference(S: np.ndarray, E: np.ndarray, sig: dict) -> dict:
+    """The stated budgets of the Ritz-vector quantities of ``_explicit_signal``, from
+    the returned ``Y`` (the inputs make every product of ``Y``, ``S``, ``E`` exact):
+    ``q_lo_i = max(down1(y_iᵀSy_i − err_i), 0)``, ``err_i = up1(rnd_i + up_{2d+2}(|y_i|ᵀ
+    E|y_i|))``, ``rnd_i = 1.01 (2d + 4) u |y_i|ᵀ|S||y_i|``, ``f = up2(F(YᵀY − I) +
+    1.01 (d + 2) u F(|Y|ᵀ|Y|))`` with ``F = _frob_up``, ``yy_hi = up_{d+1}(|y_1|²)``,
+    ``one_f = up1(1 + f)``, ``ray_lo = down1(q_lo_1/yy_hi)``, ``head_lo = [0,
+    down_{k+2}(Σ_{i<=j} q_lo_i/one_f)]``."""
+    Y = sig["Y"]
+    d, k = Y.shape
+    aY, aS = np.abs(Y), np.abs(S)
+    q_lo, errs = [], []
+    for i in range(k):
+        quad = exact_quadratic(Y, S, i)
+        rnd = fl(Fr(fl(Fr(1.01) * (2 * d + 4))) * U * exact_quadratic(aY, aS, i))
+        err = up(fl(Fr(rnd) + Fr(fl(up(exact_quadratic(aY, E, i), 2 * d + 2)))), 1)
+        errs.append(err)
+        q_lo.append(fl(max(down(fl(quad - Fr(fl(err))), 1), Fr(0))))
+    FY = Y.T @ Y - np.eye(k)
+    G = aY.T @ aY
+    f = fl(
+        up(
+            fl(
+                Fr(float(phase._frob_up(FY)))
+                + fl(Fr(fl(Fr(1.01) * (d + 2))) * U * Fr(float(phase._frob_up(G))))
+            ),
+            2,
+        )
+    )
+    yy = sum(Fr(float(v)) ** 2 for v in Y[:, 0])
+    yy_hi = fl(up(fl(yy), d + 1))
+    one_f = fl(up(fl(1 + Fr(f)), 1))
+    ray = down(fl(Fr(q_lo[0]) / Fr(yy_hi)), 1) if yy_hi > 0 else Fr(0)
+    cs = seq_cumsum(q_lo)
+    head = [Fr(0)] + [down(fl(Fr(c) / Fr(one_f)), k + 2) for c in cs]
+    return {"q_lo": q_lo, "err": errs, "f": f, "yy_hi": up(fl(yy), d + 1),
+            "one_f": up(fl(1 + Fr(f)), 1), "ray_lo": ray, "head_lo": head}
+
+
+def check_ritz(S: np.ndarray, E: np.ndarray, sig: dict) -> dict:
+    ref = ritz_reference(S, E, sig)
+    Y = sig["Y"]
+    assert np.array_equal(sig["y2"], Y[:, 0] * Y[:, 0])
+    assert near(sig["yy_hi"], ref["yy_hi"])
+    assert near(sig["one_f"], ref["one_f"])
+    assert near(sig["ray_lo"], ref["ray_lo"])
+    for j, h in enumerate(ref["head_lo"]):
+        assert near(sig["head_lo"][j], h), j
+    return ref
+
+
+def test_explicit_signal_ritz_quantities_at_exact_unit_vectors():
+    """A diagonal ``S`` (dyadic entries) has exact unit Ritz vectors: ``quad = S_ii``,
+    the round-off term ``1.01 (2d + 4) u S_ii`` and the error term ``E_ii`` enter
+    ``q_lo``, ``YᵀY = I`` makes ``f`` its round-off term alone. Every returned Ritz
+    quantity is its stated budget (module docstring), recomputed exactly."""
+    S = np.diag([1.75, 0.75, 0.375, 0.0])
+    E = np.diag([2.0**-30, 2.0**-20, 0.0, 0.0])
+    sig = phase._explicit_signal(S, E, 3, 8)
+    Y = sig["Y"]
+    assert Y.shape[1] == 3
+    assert np.array_equal(np.abs(Y), np.abs(np.round(Y)))  # exact unit vectors
+    ref = check_ritz(S, E, sig)
+    assert ref["q_lo"][0] < 1.75
+
+
+@pytest.mark.parametrize("e", [0.0, 2.0**-39 - 2.0**-45, 2.0**-42])
+def test_explicit_signal_rayleigh_quotient_where_round_off_dominates(e):
+    """Without pivots (``p_max = 0``) the test vector is ``sqrt(diag S) = (1, 1)``;
+    ``S = [[1, −(1 − ε)], [−(1 − ε), 1]]`` (``ε = 2^-40``, PSD) gives the exact
+    ``quad = 2ε`` against ``|y|ᵀ|S||y| = 4 − 2ε``, so the round-off term ``≈ 32u`` is
+    a visible part of ``q_lo``; ``E = e·e_1e_1ᵀ`` then leaves ``quad − e`` small, so
+    the ``(4d + 6)u e`` of the error term shows. Compared with the exact budgets."""
+    eps = 2.0**-40
+    S = np.array([[1.0, -(1.0 - eps)], [-(1.0 - eps), 1.0]])
+    E = np.array([[e, 0.0], [0.0, 0.0]])
+    sig = phase._explicit_signal(S, E, 2, 0)
+    assert np.array_equal(sig["Y"], np.ones((2, 1)))
+    ref = check_ritz(S, E, sig)
+    assert 0 < ref["q_lo"][0] < 2 * eps - e
+
+
+@pytest.mark.parametrize("d", [4, 16, 64])
+def test_explicit_signal_orthonormal_test_vector_f_is_its_round_off(d):
+    """``S = J/d`` (all entries ``1/d``, rank 1) without pivots: the test vector
+    ``y = (1/√d)·1`` ... is ``sqrt(diag S)``, of unit length exactly for ``d = 4^j``,
+    so ``YᵀY − I = 0`` and ``f = up2(2^-480-ish + 1.01 (d + 2) u)``: ``one_f`` and the
+    head bounds show every constant of that round-off term."""
+    S = np.full((d, d), 1.0 / d)
+    sig = phase._explicit_signal(S, np.zeros((d, d)), 1, 0)
+    assert float(sig["Y"][:, 0] @ sig["Y"][:, 0]) == 1.0
+    check_ritz(S, np.zeros((d, d)), sig)
+    assert 1 - 1e-12 < sig["head_lo"][1] < 1.0  # σ_1 = 1: below it, and tight
+
+
+def test_explicit_signal_rayleigh_quotient_of_a_short_test_vector():
+    """``|y_1|² < 1`` (``y = sqrt(diag S)`` of a small diagonal ``S``): ``ray_lo`` is
+    still the quotient ``down1(q_lo_1/yy_hi)``, just below the exact ``y_1ᵀSy_1/|y_1|²
+    = Σ S_kk²/Σ S_kk`` and so below ``σ_1``."""
+    S = np.diag([0.25, 0.0625])
+    sig = phase._explicit_signal(S, np.zeros((2, 2)), 2, 0)
+    assert sig["yy_hi"] < 1
+    check_ritz(S, np.zeros((2, 2)), sig)
+    exact = (0.25**2 + 0.0625**2) / (0.25 + 0.0625)
+    assert exact * (1 - 1e-14) < sig["ray_lo"] <= exact <= 0.25
+
+
+# ------------------------------------------------------------------ _ritz_block_lower
+
+
+def hadamard(n: int) -> np.ndarray:
+    """Sylvester's Hadamard matrix of order ``n = 2^j`` (entries ±1)."""
+    H = np.ones((1, 1))
+    while H.shape[0] < n:
+        H = np.block([[H, H], [H, -H]])
+    return H
+
+
+def frob(X) -> Fr:
+    """``_frob_up`` of a float matrix (the helper the docstring names), exactly."""
+    return Fr(float(phase._frob_up(np.asarray(X, dtype=float))))
+
+
+def lowest(H: np.ndarray, eH: float) -> float:
+    """``lo_p`` of :func:`phase._eig_enclosure` for one matrix and one ``eH``."""
+    return float(phase._eig_enclosure(H[None], np.array([eH]))[0][0, -1])
+
+
+def ritz_block_reference(sig: dict, n_lo: np.ndarray, K: int):
+    """The stated budget of :func:`phase._ritz_block_lower` as an interval for each
+    of ``(A, B)``.
+
+    ``f = up2(F(WᵀW − I) + 1.01 (d + 2) u F(|W|ᵀ|W|))``, ``eA = up4((1 + f) eS +
+    1.01 (2d + 4) u F(|W|ᵀ|S||W|) + 2u F(WᵀSW))``, ``eB = up2(1.01 (d + 4) u
+    F(|W|ᵀ diag(n_lo) |W|))``, ``a_lo, b_lo`` the smallest lower ends of
+    :func:`phase._eig_enclosure` at ``(WᵀSW, eA)`` and ``(Wᵀ diag(n_lo) W, eB)``, and
+    the pieces ``down1(a_lo/one_f)``, ``down1(b_lo/one_f)``, ``one_f = up1(1 + f)``.
+    The inputs are dyadic with few bits, so every matrix product is exact whatever
+    its order of summation; the sums of the ``e``'s are evaluated left to right, so
+    ``eA``, ``eB`` are known to ``4u`` of themselves and ``a_lo``, ``b_lo`` (monotone
+    in ``e``) are bracketed by the enclosures at ``e (1 ± 8u)``."""
+    W = sig["Y"][:, :K]
+    d = W.shape[0]
+    S, aW = sig["S"], np.abs(W)
+    f = fl(
+        up(fl(frob(W.T @ W - np.eye(K)) + Fr(fl(1.01 * (d + 2) * U)) * frob(aW.T @ aW)), 2)
+    )
+    A = W.T @ S @ W
+    eA = fl(
+        up(
+            fl((1 + Fr(f)) * Fr(sig["eS"]))
+            + Fr(fl(1.01 * (2 * d + 4) * U)) * frob(aW.T @ np.abs(S) @ aW)
+            + 2 * U * frob(A),
+            4,
+        )
+    )
+    Bm = (W.T * n_lo[None, :]) @ W
+    eB = fl(up(Fr(fl(1.01 * (d + 4) * U)) * frob((aW.T * n_lo[None, :]) @ aW), 2))
+    one_f = fl(up(fl(1 + Fr(f)), 1))
+    out = []
+    for H, e in ((A, eA), (Bm, eB)):
+        los = [lowest(H, fl(Fr(e) * (1 + s * 8 * U))) for s in (1, -1)]
+        out.append([down(fl(Fr(x) / Fr(one_f)), 1) for x in los])
+    return f, out
+
+
+def check_ritz_block(sig: dict, n_lo: np.ndarray, K: int):
+    f, ((a0, a1), (b0, b1)) = ritz_block_reference(sig, n_lo, K)
+    (A, B), = phase._ritz_block_lower(sig, n_lo, K)
+    for got, lo, hi in ((A[0], a0, a1), (B[0], b0, b1)):
+        tol = Fr(math.ulp(float(got))) / 2 + 2 * U * (TINY + 100 * U * abs(hi))
+        assert lo - tol <= Fr(float(got)) <= hi + tol, (float(got), float(lo), float(hi))
+    return f, float(A[0]), float(B[0])
+
+
+def test_ritz_block_lower_f_and_one_f_by_their_budget():
+    """``W`` = 8 columns of the Hadamard matrix of order 256 over 16 (exactly
+    orthonormal, dense): ``f`` is its round-off term ``1.01·258·u·F(|W|ᵀ|W|)`` (about
+    ``2100u``) alone, ``S = I`` and ``n_lo = 1/4`` make ``WᵀSW = I`` and ``Wᵀ diag(n)
+    W = I/4`` exact. Both pieces are their stated budgets: every constant of ``f`` and
+    ``one_f`` moves them by at least one ulp."""
+    d, K = 256, 8
+    W = hadamard(d)[:, :K] / 16.0
+    sig = {"Y": W, "S": np.eye(d), "eS": 0.0}
+    f, a, b = check_ritz_block(sig, np.full(d, 0.25), K)
+    assert 2000 * 2.0**-53 < f < 2200 * 2.0**-53
+    assert 1 - 1e-11 < a < 1 and 0.25 * (1 - 1e-11) < b < 0.25
+
+
+@pytest.mark.parametrize("eS", [0.0, 2.0**-41])
+def test_ritz_block_lower_error_of_a_where_it_is_most_of_the_bound(eS):
+    """``W = (e_1, e_2)`` of ``d = 32`` and ``S`` with block ``[[1, 1 − ε], [1 − ε,
+    1]]`` (``ε = 2^-40``): ``λ_min(WᵀSW) = ε`` is a few hundred times ``eA``, so the
+    round-off terms ``1.01 (2d + 4) u F(|W|ᵀ|S||W|)`` and ``2u F(A)`` (``eS = 0``),
+    or the factor ``(1 + f)`` of ``eS`` (``eS = 2^-41``), are a visible part of the
+    piece ``A``. Checked against the stated budget; sound: below ``ε``."""
+    d, eps = 32, 2.0**-40
+    S = np.zeros((d, d))
+    S[:2, :2] = [[1.0, 1.0 - eps], [1.0 - eps, 1.0]]
+    W = np.eye(d)[:, :2]
+    n_lo = np.full(d, 0.5)
+    _, a, b = check_ritz_block({"Y": W, "S": S, "eS": eS}, n_lo, 2)
+    assert 0 < a < eps - eS
+    assert 0.5 * (1 - 1e-13) < b < 0.5
+
+
+def test_ritz_block_lower_error_of_b_where_it_is_most_of_the_bound():
+    """``n_lo = (1, ν, 0, ...)`` with ``ν = 2^-42`` (``d = 64``, ``W = (e_1, e_2)``):
+    ``Wᵀ diag(n_lo) W = diag(1, ν)`` and ``b_lo ≈ ν − eB`` with ``eB = up2(1.01 (d
+    + 4) u F(diag(1, ν)))`` about 3% of ``ν``: every constant of ``eB`` shows."""
+    d = 64
+    n_lo = np.zeros(d)
+    n_lo[:2] = [1.0, 2.0**-42]
+    S = np.zeros((d, d))
+    S[0, 0] = S[1, 1] = 1.0
+    _, a, b = check_ritz_block({"Y": np.eye(d)[:, :2], "S": S, "eS": 0.0}, n_lo, 2)
+    assert 0.9 * 2.0**-42 < b < 2.0**-42
+
+
+def test_ritz_block_lower_is_empty_when_vacuous():
+    """No piece when ``a_lo < 0`` (``S = 0``, whatever ``b_lo``), when ``b_lo < 0``
+    (``n_lo = 0``, whatever ``a_lo``), or when ``f >= 1/2`` (``W = 1.25 e_1``:
+    ``f ≈ 0.5625``), nor with fewer than ``K`` Ritz vectors."""
+    d = 8
+    e1 = np.eye(d)[:, :1]
+    one = np.diag(np.ones(d))
+    assert phase._ritz_block_lower({"Y": e1, "S": np.zeros((d, d)), "eS": 0.0},
+                                   np.ones(d), 1) == []
+    assert phase._ritz_block_lower({"Y": e1, "S": one, "eS": 0.0}, np.zeros(d), 1) == []
+    assert phase._ritz_block_lower({"Y": 1.25 * e1, "S": one, "eS": 0.0},
+                                   np.ones(d), 1) == []
+    assert phase._ritz_block_lower({"Y": e1, "S": one, "eS": 0.0}, np.ones(d), 2) == []
+    assert len(phase._ritz_block_lower({"Y": e1, "S": one, "eS": 0.0},
+                                       np.ones(d), 1)) == 1
+
+
+def test_ritz_block_lower_is_empty_at_f_one_half():
+    """The guard is ``f >= 1/2``: at ``W = w e_1`` with ``w = 1.2247448713915843``
+    (just above ``sqrt(1.5)``, found by a scan) and ``d = 64`` the stated budget of
+    ``f`` is exactly ``1/2`` (checked here in exact arithmetic), and no piece comes
+    back although ``a_lo, b_lo > 0``; one ulp of ``w`` lower gives ``f < 1/2`` and a
+    piece."""
+    d = 64
+    n_lo = np.ones(d)
+    for w, want in ((1.2247448713915843, 0), (math.nextafter(1.2247448713915843, 0), 1)):
+        W = np.zeros((d, 1))
+        W[0, 0] = w
+        sig = {"Y": W, "S": np.eye(d), "eS": 0.0}
+        f, _ = ritz_block_reference(sig, n_lo, 1)
+        assert (f == 0.5) == (want == 0) and f <= 0.5
+        assert len(phase._ritz_block_lower(sig, n_lo, 1)) == want
