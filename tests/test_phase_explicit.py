@@ -404,3 +404,157 @@ def test_ritz_block_lower_is_empty_at_f_one_half():
         f, _ = ritz_block_reference(sig, n_lo, 1)
         assert (f == 0.5) == (want == 0) and f <= 0.5
         assert len(phase._ritz_block_lower(sig, n_lo, 1)) == want
+
+
+# ------------------------------------------------------------------ _explicit_cloud
+
+
+def tails_of(x, is_up: bool) -> list:
+    """``_tails``: ``t_j = Σ_{m>j} x_m`` (sequential from the end) rounded out by
+    ``up_d``/``down_d``, as floats (each the float nearest to its budget)."""
+    d = len(x)
+    rev = seq_cumsum([float(v) for v in x][::-1])[::-1]
+    return [fl(up(v, d) if is_up else down(v, d)) for v in rev] + [0.0]
+
+
+def add(a, b) -> Fr:
+    """The float sum ``fl(a + b)`` as an exact rational."""
+    return Fr(fl(Fr(float(a)) + Fr(float(b))))
+
+
+def cloud_reference(sig: dict, n: tuple, s: float) -> dict:
+    """The stated budgets of :func:`phase._explicit_cloud` for one scale ``s``, every
+    intermediate the float nearest to its own budget and each output left exact
+    (before its last rounding): see the docstring of ``_explicit_cloud``."""
+    d = sig["sig_lo"].size
+    nf, nlo, nhi = (r[0] for r in phase._noise_rows(n, np.array([s])))
+    los = sorted((float(v) for v in nlo), reverse=True)
+    his = sorted((float(v) for v in nhi), reverse=True)
+    tn_lo, tn_hi = tails_of(los, False), tails_of(his, True)
+    tr_lo_x = max(down(add(sig["trS_lo"], tn_lo[0]), 1), Fr(0))
+    tr_hi_x = up(add(sig["trS_hi"], tn_hi[0]), 1)
+    tr_lo, tr_hi = fl(tr_lo_x), fl(tr_hi_x)
+    low = [max(los[m], fl(down(add(sig["sig_lo"][m], los[-1]), 1))) for m in range(d)]
+    W = phase._ritz_basis(sig["Y"], nf, phase._NOISE_AXES)
+    ritz, _ = phase._poincare_lower(sig["S"], sig["eS"], nf[None], nlo[None],
+                                    nhi[None], W)
+    for m in range(ritz.shape[1]):
+        low[m] = max(low[m], float(ritz[0, m]))
+    diag = max(fl(down(add(sig["var_lo"][k], nlo[k]), 1)) for k in range(d))
+    y2 = sum(Fr(float(a)) * Fr(float(b)) for a, b in zip(nlo, sig["y2"]))
+    q = fl(down(fl(down(fl(y2), d + 2)) / Fr(sig["yy_hi"]), 1))
+    ray = fl(down(add(sig["ray_lo"], q), 1))
+    low[0] = max(low[0], diag, ray)
+    low = [max(v, 0.0) for v in low]
+    weyl = [
+        fl(up(min(add(sig["sig_up"][i], his[m - i]) for i in range(m + 1)), 1))
+        for m in range(d)
+    ]
+    total = fl(down(seq_cumsum(low)[-1], d))
+    others = [max(fl(down(add(total, -low[m]), 1)), 0.0) for m in range(d)]
+    upp = [min(weyl[m], fl(up(add(tr_hi, -others[m]), 1))) for m in range(d)]
+    head_lo = [0.0] + [fl(down(c, d)) for c in seq_cumsum(low)]
+    head_up = [0.0] + [fl(up(c, d)) for c in seq_cumsum(upp)]
+    tu_s, tl_s = sig["tail_up"], sig["tail_lo"]
+    tail_up = [
+        min(
+            fl(up(min(add(tu_s[i], tn_hi[m - i]) for i in range(m + 1)), 1)),
+            fl(up(add(tr_hi, -head_lo[m]), 1)),
+        )
+        for m in range(d + 1)
+    ]
+    low_tails = tails_of(low, False)
+    tail_lo = [
+        max(
+            fl(down(add(tl_s[m], tn_lo[m]), 1)),
+            fl(down(add(tr_lo, -head_up[m]), 1)),
+            low_tails[m],
+        )
+        for m in range(d + 1)
+    ]
+    allow = fl(up(Fr(fl(4.0 * d * U)) * Fr(tr_hi), 2))
+    dallow = fl(d * Fr(allow))
+    return {
+        "trace_lo": tr_lo_x,
+        "trace_hi": tr_hi_x,
+        "lower": [Fr(fl(down(add(v, -allow), 1))) - TINY for v in low],
+        "upper": [Fr(fl(up(add(v, allow), 1))) + TINY for v in upp],
+        "tail_lo": [
+            max(Fr(fl(down(add(v, -dallow), 2))) - TINY, Fr(0)) for v in tail_lo
+        ],
+        "tail_up": [Fr(fl(up(add(v, dallow), 2))) + TINY for v in tail_up],
+        "pre": (low, upp, tail_lo, tail_up, allow),
+    }
+
+
+def check_cloud(sig: dict, n: tuple, s: float, ulps: int = 0):
+    ref = cloud_reference(sig, n, s)
+    lower, upper, _, tail_lo, tail_up, tr_lo, tr_hi = phase._explicit_cloud(
+        sig, n, np.array([s])
+    )
+    assert near(tr_lo[0], ref["trace_lo"]) and near(tr_hi[0], ref["trace_hi"])
+    got = {"lower": lower[0], "upper": upper[0], "tail_lo": tail_lo[0],
+           "tail_up": tail_up[0]}
+    for key, vals in got.items():
+        for m, v in enumerate(vals):
+            slack = ulps * Fr(math.ulp(float(v)))
+            assert near(v, ref[key][m], slack), (key, m, float(v), float(ref[key][m]))
+    return ref
+
+
+def cloud_input(diag, noise, scale=1.0, rank=None):
+    """A diagonal signal (``E = 0``) and the unit noise ``(n̂, n̂_lo, n̂_hi)`` with
+    ``n̂_lo = n̂ − 2^-20 n̂`` and ``n̂_hi = n̂ + 2^-20 n̂`` (dyadic, exact)."""
+    S = np.diag(np.array(diag, dtype=float) * scale)
+    d = S.shape[0]
+    sig = phase._explicit_signal(S, np.zeros((d, d)), d if rank is None else rank, 8)
+    nf = np.array(noise, dtype=float) * scale
+    return sig, (nf, nf - nf * 2.0**-20, nf + nf * 2.0**-20)
+
+
+@pytest.mark.parametrize(
+    "diag, noise, s",
+    [
+        ([1.75, 0.75, 0.375, 0.0], [0.5, 0.25, 0.125, 0.0625], 1.0),
+        ([1.75, 0.75, 0.0, 0.0], [0.5, 0.25, 0.125, 0.0625], 0.0),
+        ([0.0, 0.0, 0.0, 0.0], [0.5, 0.25, 0.125, 0.0625], 2.0),
+        ([1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0], 0.5),
+    ],
+)
+def test_explicit_cloud_every_output_by_its_budget(diag, noise, s):
+    """``lower``, ``upper``, the tails and the trace bounds of ``_explicit_cloud`` are
+    their stated budgets, recomputed from the signal summary of a diagonal ``S`` and a
+    dyadic noise: pure signal, pure noise, ties (all equal)."""
+    sig, n = cloud_input(diag, noise)
+    check_cloud(sig, n, s)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-295, 1e-280])
+def test_explicit_cloud_budget_below_the_underflow_scale(scale):
+    """At scales near ``1e-300`` the absolute ``2^-960`` of every rounding (and the
+    extra ``∓2^-960`` of the eigensolver allowance) is most of each bound. Here the
+    ``2^-960`` of a margin is not negligible against the ulp of the value, so every
+    intermediate can be off its nearest float by one ulp: four ulps of slack, against
+    ``2^-960`` ≈ 10^-289, many thousands of ulps at these scales."""
+    sig, n = cloud_input([1.75, 0.75, 0.375], [0.5, 0.25, 0.125], scale)
+    check_cloud(sig, n, 1.0, ulps=4)
+
+
+@pytest.mark.parametrize(
+    "s, noise", [(1.0, [0.5, 0.25, 0.125, 0.0625]), (0.75, [2.0, 2.0, 2.0, 1.5])]
+)
+def test_explicit_cloud_rayleigh_quotient_candidate_by_its_budget(s, noise):
+    """For ``μ_1`` the Rayleigh quotient at the top Ritz vector, ``down1(ray_lo +
+    down1(down_{d+2}(n_loᵀ y²)/yy_hi))``, binds when the signal is rank one along
+    ``(1, 1, 1, 1)/2`` (so the diagonal entries are a quarter of it) and Poincaré is
+    made weak by a large stated ``eS`` (a valid, loose input): ``lower[0]`` is then
+    that budget minus the allowance, recomputed exactly. A near-flat noise makes its part
+    ``n_loᵀy²/yy_hi`` most of the quotient, so its own margin shows."""
+    S = np.full((4, 4), 0.25)
+    sig = phase._explicit_signal(S, np.zeros((4, 4)), 1, 8)
+    sig = dict(sig, eS=0.5)
+    nf = np.array(noise)
+    n = (nf, nf - nf * 2.0**-20, nf + nf * 2.0**-20)
+    ref = check_cloud(sig, n, s)
+    low = ref["pre"][0]
+    assert low[0] > max(float(v) for v in sig["var_lo"] + n[1] * s * s)
