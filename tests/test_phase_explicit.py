@@ -558,3 +558,88 @@ def test_explicit_cloud_rayleigh_quotient_candidate_by_its_budget(s, noise):
     ref = check_cloud(sig, n, s)
     low = ref["pre"][0]
     assert low[0] > max(float(v) for v in sig["var_lo"] + n[1] * s * s)
+
+
+# ------------------------------------------------------------------ _affine_pieces
+
+
+def affine_reference(sig: dict, n: tuple, K: int) -> dict:
+    """The stated pieces of :func:`phase._affine_pieces` (see its docstring), each
+    intermediate the float nearest to its budget and each piece exact before its
+    last rounding; the Ritz-block piece of ``lowK`` is :func:`phase._ritz_block_lower`
+    (tested above)."""
+    d = sig["sig_lo"].size
+    n_lo, n_hi = n[1], n[2]
+    nl = sorted((float(v) for v in n_lo), reverse=True)
+    nh = sorted((float(v) for v in n_hi), reverse=True)
+    t_lo, t_hi = tails_of(nl, False), tails_of(nh, True)
+    tr = (sig["trS_lo"], t_lo[0], sig["trS_hi"], t_hi[0])
+    sl, su = [float(v) for v in sig["sig_lo"]], [float(v) for v in sig["sig_up"]]
+    ny = sum(Fr(float(a)) * Fr(float(b)) for a, b in zip(n_lo, sig["y2"]))
+    ray = (sig["ray_lo"], down(fl(Fr(fl(down(fl(ny), d + 2))) / Fr(sig["yy_hi"])), 1))
+    low1 = list(zip(sig["var_lo"], n_lo)) + [ray, (sl[0], nl[-1])]
+    up1 = [(su[0], nh[0]), (tr[2], tr[3])]
+    others = fl(down(add(seq_cumsum(sl)[-1], -sl[K - 1]), d))
+    upK = [(su[i - 1], nh[K - i]) for i in range(1, K + 1)]
+    upK.append(
+        (up(add(tr[2], -others), 1), up(add(tr[3], -fl(down(fl((d - 1) * Fr(nl[-1])), 2))), 1))
+    )
+    lowK = [(sl[K - 1], nl[-1]), (0.0, nl[K - 1])]
+    for a, b in phase._ritz_block_lower(sig, n_lo, K):
+        lowK.append((a[0], b[0]))
+    tail_up = [(sig["tail_up"][K - j], t_hi[j]) for j in range(K + 1)]
+    sK = seq_cumsum(sl[:K])[-1] if K else 0.0
+    tail_up.append(
+        (up(add(tr[2], -fl(down(sK, K))), 1), up(add(tr[3], -fl(down(K * Fr(nl[-1]), 1))), 1))
+    )
+    tail_low = [(sig["tail_lo"][K], t_lo[K])]
+    nhd = sig["head_lo"].size - 1
+    if nhd >= K - 1:
+        Y2 = sig["Y2"]
+        cols = [sum(Fr(float(n_lo[r])) * Fr(float(Y2[r, c])) for r in range(d))
+                for c in range(Y2.shape[1])]
+        g = [0.0] + [fl(down(fl(Fr(c) / Fr(sig["one_f"])), d + nhd + 2))
+                     for c in seq_cumsum([fl(c) for c in cols])]
+        hS, hN = sig["head_lo"][K - 1], g[K - 1]
+        upK.append(
+            (up(add(add(tr[2], -hS), -sig["tail_lo"][K]), 2),
+             up(add(add(tr[3], -hN), -t_lo[K]), 2))
+        )
+        if nhd >= K:
+            tail_up.append(
+                (up(add(tr[2], -sig["head_lo"][K]), 1), up(add(tr[3], -g[K]), 1))
+            )
+    return {"low1": low1, "up1": up1, "upK": upK, "lowK": lowK, "tail_up": tail_up,
+            "tail_low": tail_low, "trace": tr}
+
+
+def check_affine(sig: dict, n: tuple, K: int):
+    got = phase._affine_pieces(sig, n, K)
+    ref = affine_reference(sig, n, K)
+    for key in ("low1", "up1", "upK", "lowK", "tail_up", "tail_low"):
+        A, B = got[key]
+        assert A.size == B.size == len(ref[key]), key
+        for j, (a, b) in enumerate(ref[key]):
+            assert near(A[j], a) and near(B[j], b), (key, j, A[j], float(a), B[j], float(b))
+    assert tuple(got["trace"]) == tuple(ref["trace"])
+    return got, ref
+
+
+@pytest.mark.parametrize("K", [1, 2, 3, 4])
+@pytest.mark.parametrize(
+    "diag, noise",
+    [
+        ([1.75, 0.75, 0.0, 0.0], [0.5, 0.25, 0.125, 0.0625]),
+        ([1.0, 0.5, 0.25, 0.0], [1.0, 1.0, 1.0, 1.0]),
+        ([0.75, 0.0, 0.0, 0.0], [0.0625, 0.125, 0.25, 0.5]),
+    ],
+)
+def test_affine_pieces_by_their_budget(diag, noise, K):
+    """Every ``(A, B)`` pair of ``_affine_pieces`` is its stated budget, in its stated
+    order, for ``K = 1..d`` around the number of Ritz vectors (2, 3 and 1 here: the
+    Ky Fan pieces exist for ``K <= k + 1`` and ``K <= k``), from the summary of a
+    diagonal ``S`` (exact unit Ritz vectors, so ``n_lo Y²`` is exact) and a dyadic
+    noise; flat noise makes ``tr n̂ − (d − 1) n̂_(d)`` a small difference so its
+    margin shows."""
+    sig, n = cloud_input(diag, noise, rank=sum(v > 0 for v in diag))
+    check_affine(sig, n, K)
