@@ -1,4 +1,4 @@
-"""Round-off budgets of the explicit (Rayleigh--Ritz) route of ``phase.analytic_bounds``.
+"""Round-off budgets of the explicit (Rayleigh--Ritz) route of ``analytic_bounds``.
 
 Every certified quantity of ``_explicit_signal``, ``_explicit_cloud``,
 ``_affine_pieces`` and ``_ritz_block_lower`` is a float value widened by a stated
@@ -298,7 +298,13 @@ def ritz_block_reference(sig: dict, n_lo: np.ndarray, K: int):
     d = W.shape[0]
     S, aW = sig["S"], np.abs(W)
     f = fl(
-        up(fl(frob(W.T @ W - np.eye(K)) + Fr(fl(1.01 * (d + 2) * U)) * frob(aW.T @ aW)), 2)
+        up(
+            fl(
+                frob(W.T @ W - np.eye(K))
+                + Fr(fl(1.01 * (d + 2) * U)) * frob(aW.T @ aW)
+            ),
+            2,
+        )
     )
     A = W.T @ S @ W
     eA = fl(
@@ -324,7 +330,7 @@ def check_ritz_block(sig: dict, n_lo: np.ndarray, K: int):
     (A, B), = phase._ritz_block_lower(sig, n_lo, K)
     for got, lo, hi in ((A[0], a0, a1), (B[0], b0, b1)):
         tol = Fr(math.ulp(float(got))) / 2 + 2 * U * (TINY + 100 * U * abs(hi))
-        assert lo - tol <= Fr(float(got)) <= hi + tol, (float(got), float(lo), float(hi))
+        assert lo - tol <= Fr(float(got)) <= hi + tol, (float(got), float(lo))
     return f, float(A[0]), float(B[0])
 
 
@@ -397,7 +403,8 @@ def test_ritz_block_lower_is_empty_at_f_one_half():
     piece."""
     d = 64
     n_lo = np.ones(d)
-    for w, want in ((1.2247448713915843, 0), (math.nextafter(1.2247448713915843, 0), 1)):
+    w0 = 1.2247448713915843
+    for w, want in ((w0, 0), (math.nextafter(w0, 0), 1)):
         W = np.zeros((d, 1))
         W[0, 0] = w
         sig = {"Y": W, "S": np.eye(d), "eS": 0.0}
@@ -548,8 +555,8 @@ def test_explicit_cloud_rayleigh_quotient_candidate_by_its_budget(s, noise):
     down1(down_{d+2}(n_loᵀ y²)/yy_hi))``, binds when the signal is rank one along
     ``(1, 1, 1, 1)/2`` (so the diagonal entries are a quarter of it) and Poincaré is
     made weak by a large stated ``eS`` (a valid, loose input): ``lower[0]`` is then
-    that budget minus the allowance, recomputed exactly. A near-flat noise makes its part
-    ``n_loᵀy²/yy_hi`` most of the quotient, so its own margin shows."""
+    that budget minus the allowance, recomputed exactly. A near-flat noise makes its
+    part ``n_loᵀy²/yy_hi`` most of the quotient, so its own margin shows."""
     S = np.full((4, 4), 0.25)
     sig = phase._explicit_signal(S, np.zeros((4, 4)), 1, 8)
     sig = dict(sig, eS=0.5)
@@ -582,7 +589,10 @@ def affine_reference(sig: dict, n: tuple, K: int) -> dict:
     others = fl(down(add(seq_cumsum(sl)[-1], -sl[K - 1]), d))
     upK = [(su[i - 1], nh[K - i]) for i in range(1, K + 1)]
     upK.append(
-        (up(add(tr[2], -others), 1), up(add(tr[3], -fl(down(fl((d - 1) * Fr(nl[-1])), 2))), 1))
+        (
+            up(add(tr[2], -others), 1),
+            up(add(tr[3], -fl(down(fl((d - 1) * Fr(nl[-1])), 2))), 1),
+        )
     )
     lowK = [(sl[K - 1], nl[-1]), (0.0, nl[K - 1])]
     for a, b in phase._ritz_block_lower(sig, n_lo, K):
@@ -590,7 +600,10 @@ def affine_reference(sig: dict, n: tuple, K: int) -> dict:
     tail_up = [(sig["tail_up"][K - j], t_hi[j]) for j in range(K + 1)]
     sK = seq_cumsum(sl[:K])[-1] if K else 0.0
     tail_up.append(
-        (up(add(tr[2], -fl(down(sK, K))), 1), up(add(tr[3], -fl(down(K * Fr(nl[-1]), 1))), 1))
+        (
+            up(add(tr[2], -fl(down(sK, K))), 1),
+            up(add(tr[3], -fl(down(K * Fr(nl[-1]), 1))), 1),
+        )
     )
     tail_low = [(sig["tail_lo"][K], t_lo[K])]
     nhd = sig["head_lo"].size - 1
@@ -620,7 +633,7 @@ def check_affine(sig: dict, n: tuple, K: int):
         A, B = got[key]
         assert A.size == B.size == len(ref[key]), key
         for j, (a, b) in enumerate(ref[key]):
-            assert near(A[j], a) and near(B[j], b), (key, j, A[j], float(a), B[j], float(b))
+            assert near(A[j], a) and near(B[j], b), (key, j, A[j], B[j])
     assert tuple(got["trace"]) == tuple(ref["trace"])
     return got, ref
 
@@ -643,3 +656,44 @@ def test_affine_pieces_by_their_budget(diag, noise, K):
     margin shows."""
     sig, n = cloud_input(diag, noise, rank=sum(v > 0 for v in diag))
     check_affine(sig, n, K)
+
+
+# ------------------------------------------------- _pivot_columns, grids, entry points
+
+
+def test_pivot_columns_follow_the_largest_residual():
+    """Diagonal pivoting: after mode 0 the residuals are ``(0, 1 − 0.81, 1/2)``, so
+    mode 2 comes next and mode 1 last (a choice of any columns would give valid
+    bounds, but the docstring fixes this one)."""
+    S = np.array([[1.0, 0.9, 0.0], [0.9, 1.0, 0.0], [0.0, 0.0, 0.5]])
+    assert phase._pivot_columns(S, 3).tolist() == [0, 2, 1]
+    assert phase._pivot_columns(S, 2).tolist() == [0, 2]
+    assert phase._pivot_columns(S, 0).tolist() == []
+
+
+def test_pivot_columns_stop_at_the_threshold():
+    """Pivoting stops once every residual is at most ``2^-36 tr S``: a residual of
+    ``2^-40`` (below) and one of exactly ``2^-36 tr S`` (``tr S = 1`` exactly) are not
+    taken, one of ``2^-35`` is."""
+    t = 2.0**-36
+    for small, want in ((2.0**-40, [0]), (t, [0]), (2 * t, [0, 1])):
+        S = np.diag([1.0 - small, small])
+        assert float(np.trace(S)) == 1.0
+        assert phase._pivot_columns(S, 4).tolist() == want, small
+
+
+def test_analytic_bounds_grid_shapes():
+    """``analytic_bounds_grid`` returns the documented shapes: ``(A, R, d)``,
+    ``(A, R)``, ``(A, R, d + 1)``, and ``(A, 1, d)`` / ``(A, 1, d + 1)`` for the
+    signal bounds (independent of ``s``); ``analytic_bounds`` the single slices."""
+    lams = np.array([[1.0, 0.5, 0.25], [1.0, 0.25, 0.0625]])
+    out = phase.analytic_bounds_grid(lams, [1.0, 0.5, 0.25], [0.0, 1.0], 0.5, [5, 7])
+    assert out.lower.shape == out.upper.shape == (2, 2, 3)
+    assert out.trace.shape == out.trace_lower.shape == out.trace_upper.shape == (2, 2)
+    assert out.tail_lower.shape == out.tail_upper.shape == (2, 2, 4)
+    assert out.signal_lower.shape == out.signal_upper.shape == (2, 1, 3)
+    assert out.signal_tail.shape == (2, 1, 4)
+    one = phase.analytic_bounds(lams[1], [1.0, 0.5, 0.25], 1.0, 0.5, 7)
+    for key, v in vars(one).items():
+        row = 0 if key.startswith("signal") else 1
+        np.testing.assert_array_equal(v, getattr(out, key)[1, row])
