@@ -783,10 +783,13 @@ def _pivot_columns(S: np.ndarray, p_max: int) -> np.ndarray:
     """Columns of ``S`` chosen by a partial Cholesky factorisation with diagonal
     pivoting.
 
-    Step ``i`` takes the mode whose residual diagonal entry (the squared distance of its
-    centred trajectory to the span of those chosen so far) is largest; the loop stops
-    when every residual is below ``_PIVOT_TOL·tr S`` or after ``p_max`` steps. Any
-    choice of columns gives valid bounds; this one makes them tight.
+    Step ``i`` takes the mode ``j`` whose residual diagonal entry (the squared distance
+    of its centred trajectory to the span of those chosen so far) is largest (the first
+    one on a tie); the loop stops when that residual is at most ``_PIVOT_TOL·tr S``
+    (``tr S`` the float sum of ``max(S_kk, 0)``), when the recomputed pivot entry
+    ``S_jj − Σ_t F_jt²`` is not positive, or after ``min(p_max, d)`` steps
+    (``p_max <= 0``: no column). Residuals are clipped at zero and the chosen one set
+    to zero. Any choice of columns gives valid bounds; this one makes them tight.
     """
     d = S.shape[0]
     diag = np.maximum(np.diag(S), 0.0)
@@ -816,6 +819,30 @@ def _explicit_signal(S: np.ndarray, E: np.ndarray, rank: int, p_max: int) -> dic
     rank``
     on), and ``σ_{i+1} <= sig_up[i] = min(tail_up[i] − tail_lo[i+1],
     min_{j<=i} tail_up[j]/(i − j + 1))``. Every sum and difference rounded outward.
+
+    Round-off budget. ``up_k(x) = x + ((2k + 2) u |x| + 2^-960)`` and ``down_k(x) = x −
+    (...)`` (:func:`_up`, :func:`_down`), ``x`` the float value of the expression
+    (float sums left to right, as ``np.cumsum``), ``F = _frob_up``:
+
+    * ``head[0] = 0``, ``head[i] = down_d(Σ_{j<i} sig_lo[j])``; ``tail_lo[i] =
+      down_d(Σ_{j>=i} sig_lo[j])`` (summed from the end), ``tail_lo[d] = 0``;
+    * ``tail_up[i]`` = running minimum over ``i`` of ``max(up_1(trS_hi − head[i]),
+      0)``, set to 0 from ``i = rank`` on;
+    * ``sig_up[i]`` = running minimum of ``max(min(up_1(tail_up[i] − tail_lo[i+1]),
+      min_{j<=i} up_1(tail_up[j]/(i − j + 1))), 0)``, 0 from ``rank`` on.
+
+    The Ritz vectors ``Y = Q Y_q`` (columns ``y_i``, descending), or the single column
+    ``sqrt(max(diag S, 0))`` when no pivot is taken, serve as test vectors:
+
+    * ``q_lo[i] = max(down_1(y_iᵀ S y_i − err_i), 0)`` with ``err_i = up_1(rnd_i +
+      up_{2d+2}(|y_i|ᵀ E |y_i|))`` and ``rnd_i = 1.01 (2d + 4) u |y_i|ᵀ|S||y_i|``;
+    * ``f = up_2(F(YᵀY − I) + 1.01 (d + 2) u F(|Y|ᵀ|Y|))``, ``one_f = up_1(1 + f)``;
+    * ``y2 = y_1∘y_1``, ``Y2 = Y∘Y``, ``yy_hi = up_{d+1}(y_1ᵀy_1)`` (at least
+      ``2^-960``, so positive), ``ray_lo = down_1(q_lo[0]/yy_hi)``;
+    * ``head_lo = [0, down_{k+2}(Σ_{i<=j} q_lo[i] / one_f) for j < k]`` (``k`` columns).
+
+    Returns the dict of these (and ``S``, ``eS = F(E)``, ``rank``, ``trS_lo``,
+    ``trS_hi`` and ``var_lo`` of :func:`_trace_of_signal`, ``trS_f = fl(tr S)``).
     """
     d = S.shape[0]
     eS = float(_frob_up(E))
@@ -893,7 +920,34 @@ def _noise_rows(n: tuple, s_arr: np.ndarray):
 
 
 def _explicit_cloud(sig: dict, n: tuple, s_arr: np.ndarray):
-    """Bounds on ``C = S + s² diag(n̂)`` for every ``s`` from the signal summary."""
+    """Bounds on ``C = S + s² diag(n̂)`` for every ``s`` from the signal summary.
+
+    Per scale, with the noise rows ``(n_f, n_lo, n_hi)`` of :func:`_noise_rows`, their
+    descending sorts ``l``, ``h`` and ``up_k``, ``down_k`` as in
+    :func:`_explicit_signal` (float sums left to right; ``_tails`` rounds by ``d``):
+
+    * ``trace_lo = max(down_1(trS_lo + tn_lo[0]), 0)``, ``trace_hi = up_1(trS_hi +
+      tn_hi[0])`` with ``tn_lo = _tails(l, down)``, ``tn_hi = _tails(h, up)``;
+    * ``lower[m]`` before the allowance: the maximum of ``l[m]``, ``down_1(sig_lo[m] +
+      l[d−1])``, the Poincaré bound of :func:`_poincare_lower` on ``W =
+      _ritz_basis(Y, n_f, 16)`` (``m < p``), and for ``m = 0`` ``max_k down_1(var_lo[k]
+      + n_lo[k])`` and ``down_1(ray_lo + down_1(down_{d+2}(n_loᵀ y2)/yy_hi))``; then
+      clipped at 0;
+    * ``upper[m]`` before the allowance: ``min(up_1(min_{i+j=m}(sig_up[i] + h[j])),
+      up_1(trace_hi − others[m]))``, ``others[m] = max(down_1(down_d(Σ lower) −
+      lower[m]), 0)``;
+    * ``tail_up[K] = min(up_1(min_{i+j=K}(tail_up_S[i] + tn_hi[j])), up_1(trace_hi −
+      head_lo[K]))``, ``tail_lo[K] = max(down_1(tail_lo_S[K] + tn_lo[K]),
+      down_1(trace_lo − head_up[K]), _tails(lower, down)[K])``, where ``head_lo[K] =
+      down_d(Σ_{m<K} lower[m])``, ``head_up[K] = up_d(Σ_{m<K} upper[m])``;
+    * the eigensolver allowance ``a = up_2(4 d u trace_hi)``: ``lower = down_1(lower −
+      a) − 2^-960``, ``upper = up_1(upper + a) + 2^-960``, ``tail_lo =
+      max(down_2(tail_lo − d a) − 2^-960, 0)``, ``tail_up = up_2(tail_up + d a) +
+      2^-960``.
+
+    Returns ``lower, upper, trace, tail_lo, tail_up, trace_lo, trace_hi`` (rows per
+    scale; ``trace = trS_f + Σ n_f`` in float64).
+    """
     d = sig["sig_lo"].size
     noise_f, noise_lo, noise_hi = _noise_rows(n, s_arr)
     lo_sorted, hi_sorted = -np.sort(-noise_lo, axis=1), -np.sort(-noise_hi, axis=1)
@@ -1025,6 +1079,8 @@ def _explicit_grid(
     T_list: list,
     pivots: int,
 ) -> SpectrumBounds:
+    """:func:`_explicit_signal` and :func:`_explicit_cloud` for every row of ``L``
+    (rank ``min(d, T)``): the shapes of :func:`analytic_bounds_grid`."""
     A, d = L.shape
     Rn = s_arr.size
     shape = {
@@ -1746,7 +1802,28 @@ def _affine_pieces(sig: dict, n: tuple, K: int) -> dict:
     """Affine bounds ``A + x B`` (``x = s²``) on ``μ_1``, ``μ_K``, the tail beyond ``K``
     and
     ``tr C`` for ``C = S + x diag(n̂)``: a dict of ``(A, B)`` pairs of arrays, lower
-    bounds rounded down and upper bounds up (valid for every ``x >= 0``)."""
+    bounds rounded down and upper bounds up (valid for every ``x >= 0``).
+
+    With ``up_k``, ``down_k`` as in :func:`_explicit_signal`, ``l``, ``h`` the
+    descending ``n_lo``, ``n_hi``, ``t_lo = _tails(l, down)``, ``t_hi = _tails(h, up)``
+    and ``tr = (trS_lo, t_lo[0], trS_hi, t_hi[0])`` (returned as ``"trace"``), the
+    pieces, in this order:
+
+    * ``low1``: ``(var_lo[k], n_lo[k])`` for every ``k``; ``(ray_lo,
+      down_1(down_{d+2}(n_loᵀ y2)/yy_hi))``; ``(sig_lo[0], l[d−1])``;
+    * ``up1``: ``(sig_up[0], h[0])``, ``(trS_hi, t_hi[0])``;
+    * ``upK``: ``(sig_up[i−1], h[K−i])`` for ``i = 1..K``; ``(up_1(trS_hi − o),
+      up_1(t_hi[0] − down_2((d − 1) l[d−1])))`` with ``o = down_d(Σ sig_lo −
+      sig_lo[K−1])``; and, when ``k >= K − 1`` Ritz vectors, ``(up_2(trS_hi −
+      head_lo[K−1] − tail_lo[K]), up_2(t_hi[0] − g[K−1] − t_lo[K]))`` with ``g = [0,
+      down_{d+k+2}(Σ_{i<=j} (n_loᵀ Y2)_i / one_f)]``;
+    * ``lowK``: ``(sig_lo[K−1], l[d−1])``, ``(0, l[K−1])`` and the piece of
+      :func:`_ritz_block_lower`, if any;
+    * ``tail_up``: ``(tail_up_S[K−j], t_hi[j])`` for ``j = 0..K``; ``(up_1(trS_hi −
+      down_K(Σ_{i<K} sig_lo[i])), up_1(t_hi[0] − down_1(K l[d−1])))``; and, when
+      ``k >= K``, ``(up_1(trS_hi − head_lo[K]), up_1(t_hi[0] − g[K]))``;
+    * ``tail_low``: ``(tail_lo_S[K], t_lo[K])``.
+    """
     d = sig["sig_lo"].size
     n_lo, n_hi = n[1], n[2]
     nl_s, nh_s = -np.sort(-n_lo), -np.sort(-n_hi)
@@ -1823,6 +1900,15 @@ def _ritz_block_lower(sig: dict, n_lo: np.ndarray, K: int) -> list:
     ``λ_K(WᵀCW) >= λ_min(WᵀSW) + x λ_min(Wᵀ diag(n̂) W)``; ``diag(n̂) ⪰ diag(n̂_lo)``.
     Both smallest eigenvalues are enclosed as in :func:`_eig_enclosure`. Where the
     plateau noise lies along the signal directions this sees it, unlike the noise floor.
+
+    Round-off budget (``up_k``, ``down_k`` as in :func:`_explicit_signal`, ``F =
+    _frob_up``, ``d`` the number of rows of ``W``): ``f = up_2(F(WᵀW − I) + 1.01 (d +
+    2) u F(|W|ᵀ|W|))``; ``eA = up_4((1 + f) eS + 1.01 (2d + 4) u F(|W|ᵀ|S||W|) + 2u
+    F(WᵀSW))`` and ``eB = up_2(1.01 (d + 4) u F(|W|ᵀ diag(n_lo) |W|))``; ``a_lo``,
+    ``b_lo`` the smallest lower ends of :func:`_eig_enclosure` at ``(WᵀSW, eA)`` and
+    ``(Wᵀ diag(n_lo) W, eB)``. Empty unless ``a_lo >= 0``, ``b_lo >= 0`` and ``f <
+    1/2``; else the one piece ``(down_1(a_lo/one_f), down_1(b_lo/one_f))``, ``one_f =
+    up_1(1 + f)``.
     """
     Y = sig["Y"]
     if Y.shape[1] < K:
