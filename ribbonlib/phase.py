@@ -1902,13 +1902,13 @@ def _ritz_block_lower(sig: dict, n_lo: np.ndarray, K: int) -> list:
     plateau noise lies along the signal directions this sees it, unlike the noise floor.
 
     Round-off budget (``up_k``, ``down_k`` as in :func:`_explicit_signal`, ``F =
-    _frob_up``, ``d`` the number of rows of ``W``): ``f = up_2(F(WᵀW − I) + 1.01 (d +
-    2) u F(|W|ᵀ|W|))``; ``eA = up_4((1 + f) eS + 1.01 (2d + 4) u F(|W|ᵀ|S||W|) + 2u
-    F(WᵀSW))`` and ``eB = up_2(1.01 (d + 4) u F(|W|ᵀ diag(n_lo) |W|))``; ``a_lo``,
-    ``b_lo`` the smallest lower ends of :func:`_eig_enclosure` at ``(WᵀSW, eA)`` and
-    ``(Wᵀ diag(n_lo) W, eB)``. Empty unless ``a_lo >= 0``, ``b_lo >= 0`` and ``f <
-    1/2``; else the one piece ``(down_1(a_lo/one_f), down_1(b_lo/one_f))``, ``one_f =
-    up_1(1 + f)``.
+    _frob_up``, ``d`` the number of rows of ``W``, sums evaluated left to right):
+    ``f = up_2(F(WᵀW − I) + 1.01 (d + 2) u F(|W|ᵀ|W|))``; ``eA = up_4((1 + f) eS +
+    1.01 (2d + 4) u F(|W|ᵀ|S||W|) + 2u F(WᵀSW))`` and ``eB = up_2(1.01 (d + 4) u
+    F(|W|ᵀ diag(n_lo) |W|))``; ``a_lo``, ``b_lo`` the smallest lower ends of
+    :func:`_eig_enclosure` at ``(WᵀSW, eA)`` and ``(Wᵀ diag(n_lo) W, eB)``. Empty
+    unless ``a_lo >= 0``, ``b_lo >= 0`` and ``f < 1/2``; else the one piece
+    ``(down_1(a_lo/one_f), down_1(b_lo/one_f))``, ``one_f = up_1(1 + f)``.
     """
     Y = sig["Y"]
     if Y.shape[1] < K:

@@ -291,37 +291,33 @@ def ritz_block_reference(sig: dict, n_lo: np.ndarray, K: int):
     :func:`phase._eig_enclosure` at ``(WᵀSW, eA)`` and ``(Wᵀ diag(n_lo) W, eB)``, and
     the pieces ``down1(a_lo/one_f)``, ``down1(b_lo/one_f)``, ``one_f = up1(1 + f)``.
     The inputs are dyadic with few bits, so every matrix product is exact whatever
-    its order of summation; the sums of the ``e``'s are evaluated left to right, so
-    ``eA``, ``eB`` are known to ``4u`` of themselves and ``a_lo``, ``b_lo`` (monotone
-    in ``e``) are bracketed by the enclosures at ``e (1 ± 8u)``."""
+    its order of summation; the scalar expressions are float operations left to
+    right (as Python evaluates them), each the float nearest to its exact value, and
+    ``up_k`` the float nearest to its budget (the code rounds ``x`` and its margin
+    separately: the same float but at a tie within ``(2k + 2) u²|x|`` of a midpoint,
+    which these inputs avoid). ``a_lo``, ``b_lo`` are then those of the code, and
+    each piece is exact before its last rounding."""
     W = sig["Y"][:, :K]
     d = W.shape[0]
     S, aW = sig["S"], np.abs(W)
-    f = fl(
-        up(
-            fl(
-                frob(W.T @ W - np.eye(K))
-                + Fr(fl(1.01 * (d + 2) * U)) * frob(aW.T @ aW)
-            ),
-            2,
-        )
-    )
+
+    def prod(c, x) -> float:  # fl(c·x) for a float constant c and a float x
+        return fl(Fr(c) * Fr(float(x)))
+
+    fr = frob(W.T @ W - np.eye(K))
+    f = fl(up(fl(fr + Fr(prod(1.01 * (d + 2) * 2.0**-53, frob(aW.T @ aW)))), 2))
     A = W.T @ S @ W
-    eA = fl(
-        up(
-            fl((1 + Fr(f)) * Fr(sig["eS"]))
-            + Fr(fl(1.01 * (2 * d + 4) * U)) * frob(aW.T @ np.abs(S) @ aW)
-            + 2 * U * frob(A),
-            4,
-        )
-    )
+    t1 = prod(fl(1 + Fr(f)), sig["eS"])
+    t2 = prod(1.01 * (2 * d + 4) * 2.0**-53, frob(aW.T @ np.abs(S) @ aW))
+    t3 = prod(2.0 * 2.0**-53, frob(A))
+    eA = fl(up(fl(Fr(fl(Fr(t1) + Fr(t2))) + Fr(t3)), 4))
     Bm = (W.T * n_lo[None, :]) @ W
-    eB = fl(up(Fr(fl(1.01 * (d + 4) * U)) * frob((aW.T * n_lo[None, :]) @ aW), 2))
+    eB = fl(up(prod(1.01 * (d + 4) * 2.0**-53, frob((aW.T * n_lo[None, :]) @ aW)), 2))
     one_f = fl(up(fl(1 + Fr(f)), 1))
     out = []
     for H, e in ((A, eA), (Bm, eB)):
-        los = [lowest(H, fl(Fr(e) * (1 + s * 8 * U))) for s in (1, -1)]
-        out.append([down(fl(Fr(x) / Fr(one_f)), 1) for x in los])
+        x = lowest(H, e)
+        out.append([down(fl(Fr(x) / Fr(one_f)), 1)] * 2)
     return f, out
 
 
@@ -365,17 +361,20 @@ def test_ritz_block_lower_error_of_a_where_it_is_most_of_the_bound(eS):
     assert 0.5 * (1 - 1e-13) < b < 0.5
 
 
-def test_ritz_block_lower_error_of_b_where_it_is_most_of_the_bound():
-    """``n_lo = (1, ν, 0, ...)`` with ``ν = 2^-42`` (``d = 64``, ``W = (e_1, e_2)``):
-    ``Wᵀ diag(n_lo) W = diag(1, ν)`` and ``b_lo ≈ ν − eB`` with ``eB = up2(1.01 (d
-    + 4) u F(diag(1, ν)))`` about 3% of ``ν``: every constant of ``eB`` shows."""
+@pytest.mark.parametrize("nu", [2.0**-42, 1.05e-14])
+def test_ritz_block_lower_error_of_b_where_it_is_most_of_the_bound(nu):
+    """``n_lo = (1, ν, 0, ...)`` (``d = 64``, ``W = (e_1, e_2)``): ``Wᵀ diag(n_lo) W =
+    diag(1, ν)`` and ``b_lo ≈ ν − eB`` with ``eB = up2(1.01 (d + 4) u F(diag(1, ν)))
+    ≈ 7.6e-15``, about 3% of ``ν = 2^-42``: every constant of ``eB`` shows; at ``ν =
+    1.05e-14`` the bound is about a quarter of ``eB``, so even the margin ``6u eB`` of
+    ``eB`` itself is several ulps of it."""
     d = 64
     n_lo = np.zeros(d)
-    n_lo[:2] = [1.0, 2.0**-42]
+    n_lo[:2] = [1.0, nu]
     S = np.zeros((d, d))
     S[0, 0] = S[1, 1] = 1.0
     _, a, b = check_ritz_block({"Y": np.eye(d)[:, :2], "S": S, "eS": 0.0}, n_lo, 2)
-    assert 0.9 * 2.0**-42 < b < 2.0**-42
+    assert 0 < b < nu
 
 
 def test_ritz_block_lower_is_empty_when_vacuous():
@@ -697,3 +696,17 @@ def test_analytic_bounds_grid_shapes():
     for key, v in vars(one).items():
         row = 0 if key.startswith("signal") else 1
         np.testing.assert_array_equal(v, getattr(out, key)[1, row])
+
+
+def test_ritz_block_lower_piece_just_below_f_one_half():
+    """At ``W = w e_1``, ``w = 1.2247448713915847``, ``d = 57`` (found by a scan) the
+    stated budget ``f`` is the largest float below ``1/2`` (checked exactly): the
+    piece is there, and it is its budget. A margin of ``f`` one rounding larger would
+    reach ``1/2`` and drop it."""
+    d = 57
+    W = np.zeros((d, 1))
+    W[0, 0] = 1.2247448713915847
+    sig = {"Y": W, "S": np.eye(d), "eS": 0.0}
+    f, _ = ritz_block_reference(sig, np.ones(d), 1)
+    assert f == math.nextafter(0.5, 0)
+    check_ritz_block(sig, np.ones(d), 1)
