@@ -237,8 +237,10 @@ def test_run_gd_agrees_with_closed_form_and_loss():
     loss = np.sum((W @ X.T - y) ** 2, axis=1) / (2 * X.shape[0])
     np.testing.assert_allclose(dynamics.gd_loss(lam, V.T @ w_star, V.T @ w0, eta, 80), loss,
                                rtol=1e-9, atol=1e-28)
+    # run_gd takes λ_1 from the largest singular value of X, which may differ from the
+    # eigenvalue of XᵀX/N in the last bits: step a relative 1e-12 beyond 2/λ_1.
     with pytest.raises(ValueError, match="to converge"):
-        dynamics.run_gd(X, y, w0, 2.0 / lam[0], 5)
+        dynamics.run_gd(X, y, w0, 2.0 / lam[0] * (1 + 1e-12), 5)
 
 
 def test_run_sgd_full_batch_is_gd_and_seeded():
