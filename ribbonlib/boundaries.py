@@ -56,9 +56,12 @@ def scale_integrals(alpha: float) -> tuple[float, float]:
     of ``e^(−xt/T)`` over ``t/T`` uniform in ``[0, 1]``),
     ``I_S = ∫_0^∞ x^(−γ) V(x) dx`` and ``I_N = ∫_0^∞ x^(−γ) (1 − e^(−2x))/(2x) dx``;
     in closed form ``I_N = −2^(γ−1) Γ(−γ)`` and
-    ``I_S = I_N − 2Γ(−γ)(1 − 2^γ)/(1 + γ)``. At the removable singularities
-    (integer ``γ``) the Gamma form is averaged over ``γ ± 10^-15`` at 50 digits (error
-    ``O(10^-30)``).
+    ``I_S = I_N − 2Γ(−γ)(1 − 2^γ)/(1 + γ)``. At its removable singularities
+    ``γ = 1, 2`` (within ``10^-12``) the Gamma form of ``I_S`` is averaged over
+    ``γ ± 10^-15`` at 50 digits (error ``O(10^-30)``). Near the true poles ``γ → 0``
+    (``α → ∞``, where ``I_S ≈ I_N ≈ 1/(2γ)``) and ``γ → 3`` (``α → 1/3``, where
+    ``I_S ≈ 1/(12(3 − γ))``) it is evaluated as it stands: averaging across a pole
+    would be wrong.
 
     Parameters
     ----------
@@ -73,7 +76,7 @@ def scale_integrals(alpha: float) -> tuple[float, float]:
     a = _validate.finite_real(alpha, "alpha", low=1.0 / 3.0, low_open=True)
     with mpmath.workdps(50):
         g = 1 / mpmath.mpf(a)
-        if abs(g - mpmath.nint(g)) < mpmath.mpf(10) ** -12:
+        if mpmath.nint(g) in (1, 2) and abs(g - mpmath.nint(g)) < mpmath.mpf(10) ** -12:
             h = mpmath.mpf(10) ** -15
             lo, hi = _gamma_form(g - h), _gamma_form(g + h)
             I_S = (lo[0] + hi[0]) / 2

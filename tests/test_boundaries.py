@@ -79,6 +79,35 @@ def test_scale_integrals_at_the_removable_singularities(alpha):
     assert i_s == pytest.approx(sum(near) / 2, rel=1e-10)
 
 
+@pytest.mark.parametrize("alpha", [np.nextafter(1 / 3, 1), (1 + 1e-14) / 3, (1 + 1e-9) / 3])
+def test_scale_integrals_near_the_pole_at_one_third(alpha):
+    """γ = 1/α → 3: I_S = 1/(12(3 − γ)) + R. On [0, 1], 0 ≤ x²/12 − V(x) ≤ x³/12 (the
+    alternating series x²/12 − x³/12 + 17x⁴/360 − …), and on [1, ∞) 0 ≤ V(x) ≤ 1/(2x),
+    so |R| ≤ 1/(12(4 − γ)) + 1/(2γ) < 1/4. Averaging the Gamma form across the pole
+    (γ ± 10^-15 straddling 3) gave a negative I_S at the first α."""
+    i_s, i_n = boundaries.scale_integrals(alpha)
+    assert i_n == math.inf
+    with mpmath.workdps(40):
+        gap = 3 - 1 / mpmath.mpf(float(alpha))
+        lead = 1 / (12 * gap)
+    assert i_s > 0
+    assert abs(i_s - float(lead)) <= 0.25 + 4e-16 * i_s
+
+
+@pytest.mark.parametrize("alpha", [1e6, 1e13, 1e300])
+def test_scale_integrals_near_the_pole_at_zero(alpha):
+    """γ = 1/α → 0: I_N = 1/(2γ) + R_N with |R_N| ≤ 1/(1 − γ) + e^(−2)/4 (the integrand
+    is at most x^(−γ) on [0, 1]; on [1, ∞) it is x^(−γ)/(2x) less at most e^(−2x)/(2x)),
+    and I_N − I_S = ∫ x^(−γ)((1 − e^(−x))/x)² dx ≤ 1/(1 − γ) + 1/(1 + γ). Averaging the
+    Gamma form over γ ± 10^-15 gave a relative error 10^-4 at α = 10^13."""
+    i_s, i_n = boundaries.scale_integrals(alpha)
+    g = 1 / alpha
+    r_n = 1 / (1 - g) + math.exp(-2) / 4
+    half = 1 / (2 * g)
+    assert abs(i_n - half) <= r_n + 4e-16 * half
+    assert abs(i_s - half) <= r_n + 1 / (1 - g) + 1 / (1 + g) + 4e-16 * half
+
+
 @pytest.mark.parametrize("X", [3.0, 30.0, 400.0])
 def test_log_scale_integrals_against_quadrature(X):
     j_s, j_n = boundaries.log_scale_integrals(X)
