@@ -1511,8 +1511,8 @@ def ribbon_certified(
 
     Notes
     -----
-    In float64, with ``↑_k``/``↓_k`` the roundings :func:`_up`/:func:`_down`,
-    ``Σ↑``/``Σ↓`` the sum bounds :func:`_sum_up`/:func:`_sum_down`, ``(R_lo, R_hi)``
+    In float64, with ``↑_k``/``↓_k`` the roundings ``_up``/``_down``,
+    ``Σ↑``/``Σ↓`` the sum bounds ``_sum_up``/``_sum_down``, ``(R_lo, R_hi)``
     ``criterion.ratio_bounds`` and ``[tr_lo, tr_hi]`` the trace: the tail bounds are
     ``min(↑₁(tr_hi − Σ↓ lower_{k<=K}), Σ↑ upper_{k>K}, tail_upper_K)`` and
     ``max(↓₁(tr_lo − Σ↑ upper_{k<=K}), Σ↓ max(lower_{k>K}, 0), tail_lower_K)`` (the
@@ -1684,7 +1684,7 @@ def geometric_certified(
 
     Notes
     -----
-    In float64, with ``↑_k``/``↓_k`` the roundings :func:`_up`/:func:`_down` and
+    In float64, with ``↑_k``/``↓_k`` the roundings ``_up``/``_down`` and
     ``(h_lo, h_hi, g_lo, g_hi)`` ``criterion.squared_bounds()`` (on ``q_max²`` and
     ``q_min²``): ``proved`` is ``upper_{k+1} <= ↓₁(h_lo max(lower_k, 0))`` and
     ``↑₁(g_hi upper_k) <= lower_{k+1}`` for every ``k < K``, and ``lower_1 > 0``;

@@ -259,3 +259,28 @@ def test_student_markdown_has_no_solution() -> None:
     md = _converter().convert(SOURCE, "student")
     assert "**Exercise 2.1**" in md and "Do the thing." in md
     assert "forty-two" not in md and "Solution" not in md and "print(42)" not in md
+
+
+def test_api_docstrings_cite_only_documented_names():
+    """The API page renders the public members of each module it lists, and the strict
+    build fails on a cross-reference it cannot resolve: a public docstring may name a
+    private helper only as code (````_up````), never as ``:func:`_up```."""
+    import importlib
+    import inspect
+
+    modules = re.findall(r"^\.\. automodule:: (\S+)\n   :members:", (ROOT / "api.md").read_text(), re.M)
+    assert "ribbonlib.phase" in modules
+    role = re.compile(r":(?:func|class|meth|attr|data|obj):`~?(?:[\w.]*\.)?(_\w*)`")
+    bad = []
+    for name in modules:
+        mod = importlib.import_module(name)
+        for member, obj in vars(mod).items():
+            if member.startswith("_") or getattr(obj, "__module__", None) != name:
+                continue
+            for what, doc in [(member, inspect.getdoc(obj))] + [
+                (f"{member}.{m}", inspect.getdoc(f))
+                for m, f in vars(obj).items()
+                if inspect.isclass(obj) and not m.startswith("_") and callable(f)
+            ]:
+                bad += [f"{name}.{what}: {hit}" for hit in role.findall(doc or "")]
+    assert not bad, "public docstrings cite private names: " + ", ".join(bad)
