@@ -23,7 +23,13 @@ first counter-example instead of shrinking it.
 
 How they are counted. killed = a test failed, or the tests crashed or timed out (ran
 for more CPU time than pyproject allows; shown apart, since a mutant that only makes
-the code slower is caught by the clock rather than by a test); survived = every test
+the code slower is caught by the clock rather than by a test). mutmut also stops a
+mutant after half that limit in *wall* time, which on a busy machine (and at ``nice
+19``) stops mutants whose tests merely waited for a core and counts them as killed;
+this driver widens the wall clock to WALL_FACTOR times mutmut's, so that the CPU limit
+decides and a busy machine cannot raise the score. ``--retest-timeouts`` tests the
+timed-out mutants of a finished run again (a run made before this change, or one
+whose machine was starved); survived = every test
 that calls the function passed; no tests = no selected test calls the function (a
 survivor too). A survivor that tests/mutation_survivors.md lists as equivalent (it
 computes the same values on the whole domain its function documents) leaves the
@@ -38,6 +44,7 @@ Usage (from the repository root, with the project's .venv)::
     python tools/mutation/run.py --sample 40      # 40 mutants per module (seeded)
     python tools/mutation/run.py --report         # re-read the last run, no testing
     python tools/mutation/run.py --resume         # finish an interrupted run
+    python tools/mutation/run.py --retest-timeouts bounds  # re-test the timeouts
 
 A run starts from scratch (mutants/ is deleted): mutmut keeps old verdicts when only
 the tests changed, which would make a stale score look current. ``--resume`` keeps
@@ -89,6 +96,45 @@ def restrict_operators() -> None:
     mutators.mutation_operators[:] = [
         (node_type, op) for node_type, op in mutators.mutation_operators if op in keep
     ]
+
+
+#: mutmut's wall-clock limit, ``(t + timeout_constant) * timeout_multiplier`` for tests
+#: that took ``t`` seconds without a mutant, is multiplied by this. Its CPU limit (twice
+#: the wall limit, in CPU seconds) is left as it is and stops a looping mutant; the wall
+#: clock only remains for a mutant that blocks without using the CPU.
+WALL_FACTOR = 20.0
+
+
+def widen_wall_clock() -> None:
+    """Make mutmut's wall-clock timeout WALL_FACTOR times longer (its CPU limit stays)."""
+    import mutmut.workers.isolation as isolation
+
+    plain = isolation.register_timeout
+    if getattr(plain, "widened", False):
+        return
+
+    def register_timeout(pid: int, timeout_s: float) -> None:
+        plain(pid, timeout_s * WALL_FACTOR)
+
+    register_timeout.widened = True  # type: ignore[attr-defined]
+    isolation.register_timeout = register_timeout
+
+
+def retest_timeouts(modules: list[str]) -> int:
+    """Clear the verdict of every timed-out mutant, so that the next run tests it again."""
+    from mutmut.mutation.data import SourceFileMutationData
+    from mutmut.stats import status_by_exit_code
+
+    cleared = 0
+    for mod in modules:
+        data = SourceFileMutationData(path=Path("ribbonlib") / f"{mod}.py")
+        data.load()
+        for key, code in data.exit_code_by_key.items():
+            if code is not None and status_by_exit_code[code] == "timeout":
+                data.exit_code_by_key[key] = None
+                cleared += 1
+        data.save()
+    return cleared
 
 
 def modules_to_mutate() -> list[str]:
@@ -362,6 +408,9 @@ def main(argv: list[str] | None = None) -> int:
         help="mutants tested at once (default 1, so the machine stays usable)")
     parser.add_argument("--resume", action="store_true",
                         help="keep the verdicts of a stopped run (same code and tests)")
+    parser.add_argument("--retest-timeouts", action="store_true",
+                        help="test the timed-out mutants of the last run again "
+                             "(keeps every other verdict)")
     parser.add_argument("--report", action="store_true",
                         help="print the score of the last run without testing anything")
     args = parser.parse_args(argv)
@@ -385,11 +434,15 @@ def main(argv: list[str] | None = None) -> int:
 
     # Only the chosen modules are mutated; the others stay as they are in mutants/.
     config().only_mutate = [f"ribbonlib/{mod}.py" for mod in modules]
-    if not args.resume:
+    fresh = not (args.resume or args.retest_timeouts)
+    if fresh:
         shutil.rmtree(WORK, ignore_errors=True)
     generate_mutants()
-    if args.sample:
+    if args.sample and fresh:
         skip_all_but_a_sample(modules, args.sample, args.seed)
+    if args.retest_timeouts:
+        print(f"Testing {retest_timeouts(modules)} timed-out mutants again")
+    widen_wall_clock()
     print(f"Testing {'a sample of ' if args.sample else ''}the mutants of "
           f"{', '.join(modules)} with {args.workers} worker(s)")
 
