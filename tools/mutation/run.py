@@ -23,19 +23,23 @@ first counter-example instead of shrinking it.
 
 How they are counted. killed = a test failed, or the tests crashed or timed out (ran
 for more CPU time than pyproject allows; shown apart, since a mutant that only makes
-the code slower is caught by the clock rather than by a test). mutmut also stops a
-mutant after half that limit in *wall* time, which on a busy machine (and at ``nice
-19``) stops mutants whose tests merely waited for a core and counts them as killed;
-this driver widens the wall clock to WALL_FACTOR times mutmut's, so that the CPU limit
-decides and a busy machine cannot raise the score. ``--retest-timeouts`` tests the
-timed-out mutants of a finished run again (a run made before this change, or one
-whose machine was starved); survived = every test
+the code slower is caught by the clock rather than by a test); survived = every test
 that calls the function passed; no tests = no selected test calls the function (a
 survivor too). A survivor that tests/mutation_survivors.md lists as equivalent (it
 computes the same values on the whole domain its function documents) leaves the
 denominator:
 
     score = killed / (mutants - listed equivalents)
+
+Timeouts. mutmut also stops a mutant after half of its CPU limit in *wall* time,
+which on a busy machine (and at ``nice 19``) stops mutants whose tests merely waited
+for a core, and counts them as killed. This driver widens the wall clock WALL_FACTOR
+times, so that the CPU limit decides and a busy machine cannot raise the score.
+``--retest-timeouts`` tests the timed-out mutants of a run again (one made before this
+change, or on a starved machine). ``--retest-survivors`` tests the survivors and the
+timeouts again after tests were added: as long as no test was removed or weakened, a
+killed mutant stays killed, so this gives the verdicts of a fresh run (mutmut itself
+re-tests every mutant of a function whose code changed).
 
 Usage (from the repository root, with the project's .venv)::
 
@@ -45,6 +49,7 @@ Usage (from the repository root, with the project's .venv)::
     python tools/mutation/run.py --report         # re-read the last run, no testing
     python tools/mutation/run.py --resume         # finish an interrupted run
     python tools/mutation/run.py --retest-timeouts bounds  # re-test the timeouts
+    python tools/mutation/run.py --retest-survivors bounds # after adding tests
 
 A run starts from scratch (mutants/ is deleted): mutmut keeps old verdicts when only
 the tests changed, which would make a stale score look current. ``--resume`` keeps
@@ -120,8 +125,9 @@ def widen_wall_clock() -> None:
     isolation.register_timeout = register_timeout
 
 
-def retest_timeouts(modules: list[str]) -> int:
-    """Clear the verdict of every timed-out mutant, so that the next run tests it again."""
+def clear_verdicts(modules: list[str], statuses: set[str]) -> int:
+    """Clear the verdict of every mutant whose status is in ``statuses``, so that the
+    next run tests it again; return how many."""
     from mutmut.mutation.data import SourceFileMutationData
     from mutmut.stats import status_by_exit_code
 
@@ -130,7 +136,7 @@ def retest_timeouts(modules: list[str]) -> int:
         data = SourceFileMutationData(path=Path("ribbonlib") / f"{mod}.py")
         data.load()
         for key, code in data.exit_code_by_key.items():
-            if code is not None and status_by_exit_code[code] == "timeout":
+            if code is not None and status_by_exit_code[code] in statuses:
                 data.exit_code_by_key[key] = None
                 cleared += 1
         data.save()
@@ -411,6 +417,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retest-timeouts", action="store_true",
                         help="test the timed-out mutants of the last run again "
                              "(keeps every other verdict)")
+    parser.add_argument("--retest-survivors", action="store_true",
+                        help="test the survivors and timeouts of the last run again "
+                             "against the tests as they are now (tests only added "
+                             "since: the killed stay killed)")
     parser.add_argument("--report", action="store_true",
                         help="print the score of the last run without testing anything")
     args = parser.parse_args(argv)
@@ -434,14 +444,16 @@ def main(argv: list[str] | None = None) -> int:
 
     # Only the chosen modules are mutated; the others stay as they are in mutants/.
     config().only_mutate = [f"ribbonlib/{mod}.py" for mod in modules]
-    fresh = not (args.resume or args.retest_timeouts)
+    fresh = not (args.resume or args.retest_timeouts or args.retest_survivors)
     if fresh:
         shutil.rmtree(WORK, ignore_errors=True)
     generate_mutants()
     if args.sample and fresh:
         skip_all_but_a_sample(modules, args.sample, args.seed)
-    if args.retest_timeouts:
-        print(f"Testing {retest_timeouts(modules)} timed-out mutants again")
+    if args.retest_timeouts or args.retest_survivors:
+        again = {"timeout"} | (NOT_KILLED if args.retest_survivors else set())
+        print(f"Testing {clear_verdicts(modules, again)} mutants again "
+              f"({', '.join(sorted(again))})")
     widen_wall_clock()
     print(f"Testing {'a sample of ' if args.sample else ''}the mutants of "
           f"{', '.join(modules)} with {args.workers} worker(s)")
