@@ -434,16 +434,33 @@ def _modulus_from_log_nome(logq, prec: int | None):
 
 
 def _log_nome_unit(a, b, c, d, prec: int | None):
-    """``log q₁ = −2π K(1/γ) / K(1 − 1/γ)`` (parameters); −inf if ``γ = 1``."""
-    _, m, mc, _ = (
-        _gamma_parts(a, b, c, d) if prec is not None else _gamma_parts_float(a, b, c, d)
-    )
-    if mc == 0:
-        return -math.inf if prec is None else -mpmath.inf
+    """``log q₁ = −2π K(1/γ) / K(1 − 1/γ)`` (parameters); −inf if ``γ = 1``.
+
+    Each ``K`` is taken from the complementary parameter, which ``_gamma_parts`` forms
+    without cancellation: ``K(p) = π / (2 agm(1, sqrt(1 − p)))``, so
+    ``log q₁ = −2π agm(1, sqrt(1/γ)) / agm(1, sqrt(1 − 1/γ))``, accurate for ``γ`` near
+    1 and for ``γ`` so large that ``1 − 1/γ`` rounds to 1 (a ``K`` of the rounded
+    parameter would be infinite there). In float64 (scipy's ``ellipkm1``) the same
+    holds while ``1/γ`` is a normal float; below that (``γ > 2^1022``, where its float
+    has lost digits or is 0) ``K(1/γ) = π/2`` and ``K(1 − 1/γ) = ln 4 − ½ ln(1/γ)``
+    hold to far below float64 resolution, with the logarithm of the exact ratio.
+    """
     if prec is None:
-        # K(m) = ellipkm1(1 − m) = ellipkm1(mc), K(mc) = ellipkm1(m): accurate near 1
-        return -2.0 * math.pi * float(special.ellipkm1(mc)) / float(special.ellipkm1(m))
-    return -2 * mpmath.pi * mpmath.ellipk(m) / mpmath.ellipk(mc)
+        _, m, mc, _ = _gamma_parts_float(a, b, c, d)
+        if mc == 0:
+            return -math.inf
+        if m >= np.finfo(float).tiny:
+            # K(m) = ellipkm1(1 − m) = ellipkm1(mc), K(mc) = ellipkm1(m)
+            return (
+                -2.0 * math.pi * float(special.ellipkm1(mc)) / float(special.ellipkm1(m))
+            )
+        m_exact = _gamma_parts(*(Fraction(v) for v in (a, b, c, d)))[1]
+        log_m = math.log(m_exact.numerator) - math.log(m_exact.denominator)
+        return -(math.pi**2) / (math.log(4.0) - 0.5 * log_m)
+    _, m, mc, _ = _gamma_parts(a, b, c, d)
+    if mc == 0:
+        return -mpmath.inf
+    return -2 * mpmath.pi * mpmath.agm(1, mpmath.sqrt(m)) / mpmath.agm(1, mpmath.sqrt(mc))
 
 
 def _zolotarev_from_unit(logq1, ks, prec: int | None) -> list:
@@ -557,7 +574,9 @@ def _zolotarev_balls(m: arb, mc: arb, ks, bits: int) -> list[arb]:
     """Balls containing ``Z_k`` for ``1/γ ∈ m`` and ``1 − 1/γ ∈ mc`` (balls in [0, 1]).
 
     ``Z_k = sqrt(λ(τ))`` with Arb's modular lambda function ``λ = (θ₂/θ₃)⁴`` at
-    ``τ = 2ik K(1/γ)/K(1 − 1/γ)`` (nome ``q = e^{iπτ}``). Once ``q < 2^-(bits+8)`` the
+    ``τ = 2ik K(1/γ)/K(1 − 1/γ)`` (nome ``q = e^{iπτ}``), each ``K`` from the
+    complementary parameter, ``K(p) = π / (2 agm(1, sqrt(1 − p)))``, so that ``τ`` is
+    resolved also where ``1 − 1/γ`` is indistinguishable from 1. Once ``q < 2^-(bits+8)`` the
     bracket ``4 q^{1/2}(1 − 8q) <= Z_k <= 4 q^{1/2}`` (every factor of the theta
     product lies in ``[1 − q^{2j−1}, 1]``) is used instead. Where the balls do not
     decide (``γ`` indistinguishable from 1), ``[0, 1]`` (``Z_k <= 1`` always).
@@ -568,9 +587,9 @@ def _zolotarev_balls(m: arb, mc: arb, ks, bits: int) -> list[arb]:
             return [arb(1) if int(k) == 0 else arb(0) for k in ks]
         if not (mc > 0 and m > 0 and m <= 1):
             return [arb(1) if int(k) == 0 else unit for k in ks]
-        K = acb(m).elliptic_k().real
-        Kc = acb(mc).elliptic_k().real
-        t1 = 2 * K / Kc  # Im tau for k = 1
+        # K(p) = pi / (2 agm(1, sqrt(1 - p))): each K from its complementary
+        # parameter, resolved also where 1 - 1/gamma is indistinguishable from 1
+        t1 = 2 * arb(1).agm(m.sqrt()) / arb(1).agm(mc.sqrt())  # Im tau for k = 1
         cut = (bits + 8) * math.log(2.0)
         out = []
         for kk in ks:
@@ -596,7 +615,8 @@ def zolotarev_enclosure(E: Any, F: Any, k: Any, *, digits: int = 30):
     """Rigorous enclosures (Arb balls) of the Zolotarev numbers ``Z_k(E, F)``.
 
     The same number as :func:`zolotarev_number`, computed independently: Arb's
-    complete elliptic integral and modular lambda function, ``Z_k = sqrt(λ(τ))`` with
+    arithmetic-geometric mean (the complete elliptic integrals, ``K(p) = π / (2 agm(1,
+    sqrt(1 − p)))``) and modular lambda function, ``Z_k = sqrt(λ(τ))`` with
     ``τ = 2ik K(1/γ)/K(1 − 1/γ)``, in ball arithmetic from the exact endpoints.
 
     Parameters
@@ -710,7 +730,11 @@ def zolotarev_discrete(
     Returns
     -------
     ndarray, shape (kmax + 1,)
-        Non-increasing upper bounds on ``Z_0 = 1, Z_1, ..., Z_kmax``.
+        Non-increasing upper bounds on ``Z_0 = 1, Z_1, ..., Z_kmax``: entry ``k`` is
+        ``min(1, min_{1 <= j <= k} max_E |r_j| · max_F |1/r_j|)`` for the greedy
+        ``r_j`` of the points as read (floats exactly, other numbers at ``precision +
+        15`` digits), never below it and at most a relative ``2^-50`` (float64) or
+        ``10^-precision`` above it (Arb carries 32 bits beyond the target).
     """
     prec = _precision(precision)
     K = _validate.integer(kmax, "kmax", low=0)
