@@ -188,6 +188,61 @@ def test_zolotarev_enclosure_resolves_a_huge_cross_ratio(e):
             assert z.overlaps(yb) and not (z.rad() > arb(10) ** -30 * z.mid())
 
 
+# ------------------------------------------------------------------ theta product
+
+
+def test_modulus_from_log_nome_switches_to_the_transformation_above_minus_pi(
+    monkeypatch,
+):
+    """The docstring's switch: the product form at ``logq <= −π`` (``−π`` itself
+    included), Jacobi's imaginary transformation (one call at ``π²/logq``, which is
+    then ``< −π``) for ``logq > −π``, in float64 and at 31 and 60 digits. Seen by the
+    calls the function makes to itself; the values agree with mpmath's ``kfrom``."""
+    calls = []
+    inner = bounds._modulus_from_log_nome
+
+    def spy(logq, prec):
+        calls.append(logq)
+        return inner(logq, prec)
+
+    monkeypatch.setattr(bounds, "_modulus_from_log_nome", spy)
+    for prec in (None, 31, 60):
+        with mpmath.workdps(prec or 15):
+            pi = math.pi if prec is None else +mpmath.pi
+            above = math.nextafter(-pi, 0.0) if prec is None else -pi * (1 - mpmath.eps)
+            for logq, n in ((-pi, 1), (above, 2), (-0.5, 2), (-50.0, 1)):
+                calls.clear()
+                val = bounds._modulus_from_log_nome(logq, prec)
+                assert len(calls) == n, (prec, logq, calls)
+                if n == 2:
+                    assert calls[1] < -pi
+                with mpmath.workdps(2 * (prec or 15) + 20):
+                    ref = mpmath.kfrom(q=mpmath.exp(logq))
+                    tol = 1e-15 if prec is None else mpmath.mpf(10) ** (1 - prec)
+                    assert abs(val - ref) <= tol * ref
+
+
+@pytest.mark.parametrize("prec", [31, 45, 60])
+def test_modulus_from_log_nome_to_its_working_precision(prec):
+    """Relative error below ``10^(1 − prec)`` (the docstring) against mpmath's ``kfrom``
+    at twice the digits, at nomes where the product stops after a factor just above
+    ``10^-(prec+5)`` (``q = 10^-(prec − 5)`` to 10^-9 relative: one more factor
+    ``(1 + q²)/(1 + q)`` than a cut at ``10^-(prec − 5)`` would take, ``4q`` in relative
+    terms), near ``−π`` and far from it, and close to 0 (``q`` near 1, where the value
+    is 1 to working precision: ``1 − k <= k'² <= 16 e^{π²/logq}``)."""
+    with mpmath.workdps(prec):
+        ten = mpmath.mpf(10)
+        cut = -(prec - 5) * mpmath.log(ten) * (1 + ten**-9)
+        for logq in (cut, cut / 3, -mpmath.pi, -7, -300, -1, mpmath.mpf("-1e-3")):
+            val = bounds._modulus_from_log_nome(logq, prec)
+            with mpmath.workdps(2 * prec + 20):
+                ref = mpmath.kfrom(q=mpmath.exp(logq))
+                assert abs(val - ref) <= ten ** (1 - prec) * ref, logq
+        one = bounds._modulus_from_log_nome(mpmath.mpf("-1e-60"), prec)
+        assert abs(one - 1) <= ten ** (1 - prec)
+    assert bounds._modulus_from_log_nome(-1e-20, None) == 1.0
+
+
 # ------------------------------------------------------------- zolotarev_discrete
 
 
