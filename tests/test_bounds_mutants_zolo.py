@@ -169,6 +169,23 @@ def test_zolotarev_number_where_the_inverse_cross_ratio_underflows():
     assert_within_stated_accuracy(E, F, [0, 1, 7, 1000, 100000])
 
 
+@pytest.mark.parametrize(
+    "E,F",
+    [
+        ((1e200, 2e200), (3e200, 4e200)),
+        ((1e-200, 2e-200), (3e-200, 4e-200)),
+        ((-1e300, 1e-300), (2e-300, 1e300)),
+    ],
+    ids=["overflow", "underflow", "both"],
+)
+def test_zolotarev_number_where_float_products_of_the_endpoints_fail(E, F):
+    """Endpoints whose float64 products overflow (1e400) or underflow (1e-400): the
+    parameters ``1/γ`` and ``1 − 1/γ`` must come from the exact rationals, so the values
+    are within the stated accuracy of mpmath's K (in float arithmetic they would be
+    ``inf/inf`` or ``0/0``)."""
+    assert_within_stated_accuracy(E, F, [0, 1, 4, 300])
+
+
 @pytest.mark.parametrize("e", [60, 200, 1074])
 def test_zolotarev_enclosure_resolves_a_huge_cross_ratio(e):
     """E = [−1, −2^-e], F = −E (γ ≈ 2^(e−2), ``1 − 1/γ`` within 2^-1000 of 1 for the
