@@ -443,21 +443,24 @@ def _log_nome_unit(a, b, c, d, prec: int | None):
     ``log q₁ = −2π agm(1, sqrt(1/γ)) / agm(1, sqrt(1 − 1/γ))``, accurate for ``γ`` near
     1 and for ``γ`` so large that ``1 − 1/γ`` rounds to 1 (a ``K`` of the rounded
     parameter would be infinite there). In float64 (scipy's ``ellipkm1``) the same
-    holds while ``1/γ`` is a normal float; below that (``γ > 2^1022``, where its float
-    has lost digits or is 0) ``K(1/γ) = π/2`` and ``K(1 − 1/γ) = ln 4 − ½ ln(1/γ)``
-    hold to far below float64 resolution, with the logarithm of the exact ratio.
+    holds while ``1 − 1/γ`` rounds below 1; where it rounds to 1 (``1/γ <= 2^-54``,
+    also where ``1/γ`` is subnormal or underflows to 0), ``K(1/γ) = π/2`` and
+    ``K(1 − 1/γ) = ln 4 − ½ ln(1/γ)`` hold to below float64 resolution (the next terms
+    are ``O(1/γ · ln γ)``), with the logarithm of the exact ratio.
     """
     if prec is None:
         _, m, mc, _ = _gamma_parts_float(a, b, c, d)
         if mc == 0:
             return -math.inf
-        if m >= np.finfo(float).tiny:
+        if mc < 1.0:
             # K(m) = ellipkm1(1 − m) = ellipkm1(mc), K(mc) = ellipkm1(m)
             return (
                 -2.0 * math.pi * float(special.ellipkm1(mc)) / float(special.ellipkm1(m))
             )
         m_exact = _gamma_parts(*(Fraction(v) for v in (a, b, c, d)))[1]
-        log_m = math.log(m_exact.numerator) - math.log(m_exact.denominator)
+        # ln of the exact ratio: scaled by 2^e into [1/2, 2], so no digits cancel
+        e = m_exact.denominator.bit_length() - m_exact.numerator.bit_length()
+        log_m = math.log(_float_of(m_exact * 2**e)) - e * math.log(2.0)
         return -(math.pi**2) / (math.log(4.0) - 0.5 * log_m)
     _, m, mc, _ = _gamma_parts(a, b, c, d)
     if mc == 0:

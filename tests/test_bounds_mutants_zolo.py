@@ -148,11 +148,13 @@ def greedy_exact(E: list, F: list, kmax: int):
 )
 @example(e=1074, u=1.0, ks=[0, 1, 1000, 100000])
 @example(e=200, u=1.0, ks=[1, 5, 3000])
+@example(e=55, u=1.9, ks=[1, 40, 900])  # 1 − 1/γ just below 1 in float64
+@example(e=56, u=1.0, ks=[1, 40, 900])  # just rounding to 1
 def test_zolotarev_number_for_intervals_nearly_touching_beyond_double(e, u, ks):
     """E = [−1, −δ], F = [δ, 1] with δ = u·2^-e down to the smallest subnormal, so
     γ ≈ 1/(4δ) up to 2^1072: ``1 − 1/γ`` then rounds to 1 in float64 (and, beyond
-    ``10^45``, at the 45 digits of precision=30), and for the largest ``1/γ``
-    underflows. Each value must still be within the stated relative accuracy
+    ``10^45``, at the 45 digits of precision=30; the examples straddle the float64
+    switch at ``1/γ = 2^-54``), and for the largest ``1/γ`` underflows. Each value must still be within the stated relative accuracy
     ``rtol·(1 + |ln Z_k|)`` of mpmath's K at enough digits; this used to raise
     ZeroDivisionError (the nome's logarithm rounded to 0) or lose up to 17 digits."""
     delta = u * 2.0**-e
