@@ -460,7 +460,7 @@ def _log_nome_unit(a, b, c, d, prec: int | None):
         m_exact = _gamma_parts(*(Fraction(v) for v in (a, b, c, d)))[1]
         # ln of the exact ratio: scaled by 2^e into [1/2, 2], so no digits cancel
         e = m_exact.denominator.bit_length() - m_exact.numerator.bit_length()
-        log_m = math.log(_float_of(m_exact * 2**e)) - e * math.log(2.0)
+        log_m = math.log(float(m_exact * 2**e)) - e * math.log(2.0)
         return -(math.pi**2) / (math.log(4.0) - 0.5 * log_m)
     _, m, mc, _ = _gamma_parts(a, b, c, d)
     if mc == 0:
