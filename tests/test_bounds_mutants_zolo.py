@@ -20,13 +20,11 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 import pytest
+from flint import arb, ctx
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from flint import arb, ctx
-
 from ribbonlib import bounds, certify
-
 
 
 # ------------------------------------------------------------------------ references
