@@ -1250,9 +1250,13 @@ def _approx_eigenvectors(J: arb_mat, bits: int) -> np.ndarray:
     symmetric ball matrix.
 
     Arb's QR eigensolver at ``bits`` bits, then Newton--Schulz steps
-    ``V <- V (3I − VᵀV)/2`` until ``||VᵀV − I||_F < 2^-(bits−16)`` (the solver does not
-    orthogonalise vectors of close eigenvalues); where it returns nearly dependent
-    vectors (a multiple eigenvalue), ``mpmath.eigsy`` instead.
+    ``V <- V (3I − VᵀV)/2`` (midpoints kept) until ``||VᵀV − I||_F < 2^-(bits−16)``
+    (the solver does not orthogonalise vectors of close eigenvalues); where it
+    returns nearly dependent vectors (a multiple or nearly multiple eigenvalue: the
+    defect ``||VᵀV − I||_F`` of Arb's vectors, or of a step, is ``>= 1/4``, from
+    which the steps need not converge), or 64 steps do not suffice,
+    ``mpmath.eigsy`` at ``⌊bits/log2(10)⌋ + 1`` digits instead (``mpmath.mpf``
+    entries). Either way the columns are orthonormal to ``2^-(bits−16)``.
     """
     n = J.nrows()
     eye = arb_mat(n, n)
