@@ -1121,7 +1121,8 @@ def displacement_rank(X: Any, A: Any, B: Any, *, precision: int = 60, rtol: Any 
     precision : int
         Decimal digits of the SVD (``>= 16``).
     rtol : float, optional
-        Singular values above ``rtol · σ_1`` count; default ``10^(−precision/2)``.
+        Singular values strictly above ``rtol · σ_1`` count; default
+        ``10^(−⌊precision/2⌋)``.
 
     Returns
     -------
@@ -1176,6 +1177,11 @@ def singular_values_mp(X: Any, *, precision: int, symmetric: bool | None = None)
         ``10 · max(p, q) · 10^(−precision) · ||X||_F``: both solvers are backward
         stable, so each computed value lies within this of the exact singular value of
         the matrix as stored (Weyl). Values below it are not resolved.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is empty or not 2-D, or ``symmetric=True`` for a non-square ``X``.
     """
     prec = _validate.integer(precision, "precision", low=16)
     Xa = np.asarray(X, dtype=object)
@@ -1313,6 +1319,12 @@ def singular_value_enclosures(
     Returns
     -------
     ndarray of flint.arb, shape (min(p, q),)
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is empty (no rows or no columns, also as an ``arb_mat``), holds a
+        non-finite number, or ``symmetric=True`` for a non-square ``X``.
     """
     dig = _validate.integer(digits, "digits", low=16)
     if isinstance(X, arb_mat):

@@ -174,3 +174,165 @@ def test_approx_eigenvectors_refine_arb_vectors_or_fall_back_to_mpmath():
                     if i != j:
                         assert abs(G[i, j]) < tol, (bits, g, i, j)
     assert seen == {"one step", "just below 1/4", "just above 1/4", "far above 1/4"}
+
+
+def mp_singular_values(X: np.ndarray) -> list:
+    """Singular values of the float matrix ``X`` by mpmath's SVD at 60 digits.
+
+    Parameters
+    ----------
+    X : ndarray, shape (p, q)
+
+    Returns
+    -------
+    list of mpmath.mpf
+        Descending; each within ``10^-50 ||X||_F`` of the exact value (a backward
+        stable SVD at 60 digits of a matrix of at most 4 rows and columns).
+    """
+    with mpmath.workdps(60):
+        s = mpmath.svd_r(mpmath.matrix(X.tolist()), compute_uv=False)
+        return sorted((s[i] for i in range(len(s))), reverse=True)
+
+
+@st.composite
+def svd_matrices(draw):
+    """General, symmetric (indefinite), symmetric but for one entry, rank-deficient,
+    and one-row or one-column matrices of up to 4 x 4, entries spread over 1e-3..1e3."""
+    kind = draw(st.sampled_from(["general", "symmetric", "nearly", "rank one", "line"]))
+    p, q = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    if kind == "line":
+        p, q = (1, q) if draw(st.booleans()) else (p, 1)
+    if kind in ("symmetric", "nearly"):
+        q = p
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    X = rng.normal(size=(p, q)) * 10.0 ** draw(st.floats(-3.0, 3.0))
+    if kind == "rank one":
+        X = np.outer(X[:, 0], rng.normal(size=q))
+    if kind in ("symmetric", "nearly"):
+        X = X + X.T
+        if kind == "nearly" and p > 1:
+            X[0, p - 1] = np.nextafter(X[0, p - 1], np.inf)
+    return X
+
+
+@settings(max_examples=40)
+@given(svd_matrices(), st.sampled_from([16, 20]))
+def test_singular_value_enclosures_contain_the_singular_values(X, digits):
+    """Every ball contains the singular value of its rank (mpmath's SVD at 60 digits,
+    within ``10^-50 ||X||_F``), one ball per singular value (``min(p, q)``), the
+    midpoints descending, each ball resolved to ``(p + q) 10^-digits ||X||_F`` (the
+    docstring's ``d 10^-digits ||X||`` with ``d`` the order ``p + q`` of the
+    symmetric matrix solved, ``||X|| <= ||X||_F``); at the smallest admitted
+    ``digits`` (16) too. Symmetric, nearly symmetric (the default choice of the
+    eigensolver is made on exact symmetry) and one-row or one-column matrices."""
+    p, q = X.shape
+    sv = bounds.singular_value_enclosures(X, digits=digits)
+    ref = mp_singular_values(X)
+    assert isinstance(sv, np.ndarray) and len(sv) == min(p, q)
+    with mpmath.workdps(60):
+        fro = mpmath.sqrt(mpmath.fsum(mpmath.mpf(v) ** 2 for v in X.ravel()))
+        slack = exact(mpmath.mpf(10) ** -50 * fro)
+        width = exact((p + q) * mpmath.mpf(10) ** -digits * fro)
+    for s, r in zip(sv, ref):
+        assert isinstance(s, arb) and s.is_finite()
+        mid, rad = exact(s.mid()), exact(certify.to_mpf(s.rad()))
+        assert abs(mid - exact(r)) <= rad + slack
+        assert rad <= width
+    mids = [exact(s.mid()) for s in sv]
+    assert all(mids[i] >= mids[i + 1] for i in range(len(mids) - 1))
+
+
+def test_singular_value_enclosures_refuse_what_they_document():
+    """``symmetric=True`` needs a square matrix, also when the shape alone (not the
+    entries) would decide the default; an ``arb_mat`` with no rows or no columns is
+    refused like an empty array."""
+    with pytest.raises(ValueError, match="square"):
+        bounds.singular_value_enclosures(np.ones((2, 3)), digits=20, symmetric=True)
+    with pytest.raises(ValueError, match="square"):
+        bounds.singular_value_enclosures(np.ones((3, 2)), digits=20, symmetric=True)
+    for M in (arb_mat(0, 3), arb_mat(3, 0)):
+        with pytest.raises(ValueError, match="non-empty"):
+            bounds.singular_value_enclosures(M, digits=20)
+
+
+def jordan_wielandt_balls(X, bits: int = 400) -> list:
+    """Enclosures of the singular values of ``X`` (exact entries) from the eigenvalues
+    of ``[[0, X], [Xᵀ, 0]]`` with 100-digit vectors, descending.
+
+    Parameters
+    ----------
+    X : array_like of floats or mpmath numbers, shape (p, q)
+    bits : int
+        Working precision of the ball arithmetic.
+
+    Returns
+    -------
+    list of flint.arb
+        The ``min(p, q)`` largest eigenvalue enclosures.
+    """
+    X = np.asarray(X, dtype=object)
+    p, q = X.shape
+    with ctx.workprec(bits):
+        J = arb_mat(p + q, p + q)
+        for i in range(p):
+            for j in range(q):
+                J[i, p + j] = J[p + j, i] = certify.to_arb(X[i, j])
+        ev = certify.symmetric_eigenvalues(J, digits=100, balls=True)
+    return list(ev[: min(p, q)])
+
+
+def test_singular_values_mp_take_mpmath_entries_exactly():
+    """mpmath entries are taken at their value, not rounded to float64: for entries
+    1/3, 1/7, 1/5 at 50 digits, every value lies within the stated allowance
+    ``10 max(p, q) 10^-40 ||X||_F`` (about ``1e-38`` here) of the exact singular value
+    (Arb enclosures), far below the ``1e-17`` a float64 entry would be off."""
+    with mpmath.workdps(50):
+        X = np.array(
+            [[mpmath.mpf(1) / 3, mpmath.mpf(1) / 7], [mpmath.mpf(0), mpmath.mpf(1) / 5]],
+            dtype=object,
+        )
+    sv, allow = bounds.singular_values_mp(X, precision=40)
+    with ctx.workprec(400):
+        for s, e in zip(sv, jordan_wielandt_balls(X)):
+            assert abs(certify.to_arb(s) - e) <= certify.to_arb(allow)
+
+
+@settings(max_examples=10)
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(0, 2**32 - 1))
+def test_singular_values_mp_at_the_smallest_precision(p, q, seed):
+    """``precision = 16`` is admitted (the documented lower end): every value lies
+    within the returned allowance ``10 max(p, q) 10^-16 ||X||_F`` of the exact singular
+    value (Arb enclosures from 100-digit vectors)."""
+    X = np.random.default_rng(seed).normal(size=(p, q))
+    sv, allow = bounds.singular_values_mp(X, precision=16)
+    assert len(sv) == min(p, q)
+    with ctx.workprec(400):
+        for s, e in zip(sv, jordan_wielandt_balls(X)):
+            assert abs(certify.to_arb(s) - e) <= certify.to_arb(allow)
+
+
+def test_singular_values_mp_refuse_symmetric_for_a_non_square_matrix():
+    """``symmetric=True`` asks for the symmetric eigensolver, which needs a square
+    matrix: refused for 2 x 3 and 3 x 2, as the docstring states."""
+    for shape in ((2, 3), (3, 2)):
+        with pytest.raises(ValueError, match="square"):
+            bounds.singular_values_mp(np.ones(shape), precision=30, symmetric=True)
+
+
+def test_displacement_rank_default_precision_is_sixty_digits():
+    """The default equals ``precision=60`` bitwise, on a displacement with irrational
+    singular values (``D = [[1, 1], [0, 1]]``, ``σ = (√5 ± 1)/2``) whose 61-digit
+    values differ from the 60-digit ones (checked), and the values are those within
+    ``10 · 2 · 10^-60 ||D||_F`` of ``(√5 ± 1)/2`` (mpmath at 100 digits)."""
+    X = [[1.0, 1.0], [0.0, 1.0]]
+    A, B = [1.0, 1.0], [0.0, 0.0]
+    rank, sv = bounds.displacement_rank(X, A, B)
+    rank60, sv60 = bounds.displacement_rank(X, A, B, precision=60)
+    _, sv61 = bounds.displacement_rank(X, A, B, precision=61)
+    assert rank == rank60 == 2
+    assert [exact(s) for s in sv] == [exact(s) for s in sv60]
+    assert [exact(s) for s in sv61] != [exact(s) for s in sv60]
+    with mpmath.workdps(100):
+        ref = [(mpmath.sqrt(5) + 1) / 2, (mpmath.sqrt(5) - 1) / 2]
+        for s, r in zip(sv, ref):
+            assert abs(s - r) <= 20 * mpmath.mpf(10) ** -60 * mpmath.sqrt(3)
