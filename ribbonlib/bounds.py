@@ -1161,7 +1161,7 @@ def singular_values_mp(X: Any, *, precision: int, symmetric: bool | None = None)
     Parameters
     ----------
     X : array_like, shape (p, q)
-        float64 or mpmath entries.
+        Real entries: float64 or ``mpmath.mpf`` (taken exactly).
     precision : int
         Working precision in decimal digits (``>= 16``).
     symmetric : bool, optional
@@ -1303,7 +1303,8 @@ def singular_value_enclosures(
     Symmetric ``X``: the absolute values of the eigenvalue enclosures of
     :func:`ribbonlib.certify.symmetric_eigenvalues`. Otherwise the eigenvalues ``±σ_i``
     of the symmetric ``[[0, X], [Xᵀ, 0]]``. The approximate eigenvectors come from Arb's
-    QR eigensolver at ``digits`` digits; only their quality matters (Weyl and Ostrowski
+    QR eigensolver at ``digits`` digits and 32 guard bits (``⌈digits·log2(10)⌉ + 32``
+    bits, ``_approx_eigenvectors``); only their quality matters (Weyl and Ostrowski
     turn any vectors into valid enclosures), and each ball is resolved to about
     ``d·10^-digits·||X||``. A ball that contains 0 only bounds ``σ_i`` from above.
 

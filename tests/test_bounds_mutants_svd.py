@@ -336,3 +336,128 @@ def test_displacement_rank_default_precision_is_sixty_digits():
         ref = [(mpmath.sqrt(5) + 1) / 2, (mpmath.sqrt(5) - 1) / 2]
         for s, r in zip(sv, ref):
             assert abs(s - r) <= 20 * mpmath.mpf(10) ** -60 * mpmath.sqrt(3)
+
+
+class _Solver:
+    """Stands in for ``flint.acb_mat`` in ``bounds``: its ``eig`` returns the given
+    vectors (or raises ``ValueError``), so that the documented rule can be tested at
+    its exact boundaries.
+
+    Parameters
+    ----------
+    vectors : list of lists of Fraction, or None
+        The "approximate eigenvectors" (columns) to return; ``None``: raise
+        ``ValueError`` as a failing solver would.
+    """
+
+    def __init__(self, vectors):
+        self.vectors = vectors
+
+    def __call__(self, J):
+        return self
+
+    def eig(self, **kwargs):
+        if self.vectors is None:
+            raise ValueError("failed")
+        rows = [[arb(q.numerator) / q.denominator for q in row] for row in self.vectors]
+        return [], acb_mat(arb_mat(rows))
+
+
+def _block(a: Fraction, b: Fraction) -> list:
+    """``[[a, b], [−b, a]] ⊕ [[a, b], [−b, a]]``, whose ``VᵀV`` is ``(a² + b²) I₄``.
+
+    Parameters
+    ----------
+    a, b : Fraction
+
+    Returns
+    -------
+    list of lists of Fraction, shape (4, 4)
+    """
+    z = Fraction(0)
+    return [[a, b, z, z], [-b, a, z, z], [z, z, a, b], [z, z, -b, a]]
+
+
+def _mpmath_eigenvectors_check(V, J: arb_mat, bits: int) -> None:
+    """Assert that ``V`` holds ``mpmath.mpf`` eigenvectors of ``J``: orthonormal to
+    ``2^-(bits − 16)`` (exactly) and ``VᵀJV`` diagonal to ``2^-(bits − 20) ||J||_F``.
+
+    Parameters
+    ----------
+    V : ndarray, shape (n, n)
+    J : flint.arb_mat
+        Symmetric with exact entries.
+    bits : int
+    """
+    n = J.nrows()
+    assert isinstance(V, np.ndarray) and V.shape == (n, n)
+    assert all(isinstance(v, mpmath.mpf) for v in V.ravel())
+    assert defect2(V) < Fraction(2) ** (-2 * (bits - 16))
+    with ctx.workprec(2 * bits + 64):
+        Vm = arb_mat([[certify.to_arb(v) for v in row] for row in V])
+        G = Vm.transpose() * J * Vm
+        fro = sum((J[i, j] ** 2 for i in range(n) for j in range(n)), arb(0)).sqrt()
+        tol = arb(2) ** -(bits - 20) * fro
+        assert all(abs(G[i, j]) < tol for i in range(n) for j in range(n) if i != j)
+
+
+def test_approx_eigenvectors_at_the_exact_thresholds(monkeypatch):
+    """The two thresholds of the docstring are strict for the steps and inclusive for
+    the fallback, checked at solver vectors whose defect lands exactly on them
+    (``VᵀV = (a² + b²) I₄`` with dyadic ``a, b``: the defect is computed exactly at
+    ``bits`` bits): ``||VᵀV − I||_F = 2^-(bits − 16)`` exactly (``a = 1``,
+    ``b = 2^-56``, ``bits = 127``) is not yet good enough, so a step follows and the
+    result is strictly below it; ``||VᵀV − I||_F = 1/4`` exactly (``a = b = 3/4``)
+    takes mpmath's vectors. A solver that raises ``ValueError`` (the ``except``
+    branch) also leads to mpmath's vectors."""
+    J = arb_mat([[4, 1, 0, 0], [1, 3, 0, 0], [0, 0, 2, 1], [0, 0, 1, -1]])
+    bits = 127
+    V0 = _block(Fraction(1), Fraction(1, 2**56))
+    assert defect2(V0) == Fraction(2) ** (-2 * (bits - 16))
+    monkeypatch.setattr(bounds, "acb_mat", _Solver(V0))
+    V = bounds._approx_eigenvectors(J, bits)
+    assert all(isinstance(v, arb) and v.is_exact() for v in V.ravel())
+    assert defect2(V) < Fraction(2) ** (-2 * (bits - 16))
+    V0 = _block(Fraction(3, 4), Fraction(3, 4))
+    assert defect2(V0) == Fraction(1, 16)
+    monkeypatch.setattr(bounds, "acb_mat", _Solver(V0))
+    _mpmath_eigenvectors_check(bounds._approx_eigenvectors(J, 128), J, 128)
+    monkeypatch.setattr(bounds, "acb_mat", _Solver(None))
+    _mpmath_eigenvectors_check(bounds._approx_eigenvectors(J, 128), J, 128)
+
+
+def test_approx_eigenvectors_fallback_works_at_the_stated_digits():
+    """The fallback runs ``mpmath.eigsy`` at ``⌊bits/log2(10)⌋ + 1`` digits, as the
+    docstring states: at ``bits = 128`` that is 39 digits, mpmath's 133 bits, and
+    the entries of the returned (irrational) eigenvectors of a matrix with a double
+    eigenvalue are numbers of exactly that width (at most 133 bits, and some entry
+    uses all of them), so neither fewer digits (cruder vectors) nor more (slower)
+    are used; and they are eigenvectors to the stated quality."""
+    bits = 128
+    J = rotated(Fraction(0))
+    V = bounds._approx_eigenvectors(J, bits)
+    _mpmath_eigenvectors_check(V, J, bits)
+    width = mpmath.libmp.dps_to_prec(int(bits / np.log2(10.0)) + 1)
+    assert width == 133
+    assert max(int(v.man_exp[0]).bit_length() for v in V.ravel()) == width
+
+
+@pytest.mark.parametrize("digits", [16, 20, 31])
+def test_singular_value_enclosures_solve_at_digits_and_32_guard_bits(digits, monkeypatch):
+    """The approximate eigenvectors are computed at ``⌈digits·log2(10)⌉ + 32`` bits, as
+    the docstring states (the guard bits are what resolves each ball well below
+    ``10^-digits``): the bits passed on are the least ``b`` with ``2^b >= 10^digits``
+    (exact integers) plus 32, on both routes (symmetric and ``[[0, X], [Xᵀ, 0]]``)."""
+    seen = []
+    original = bounds._approx_eigenvectors
+
+    def spy(J, bits):
+        seen.append(bits)
+        return original(J, bits)
+
+    monkeypatch.setattr(bounds, "_approx_eigenvectors", spy)
+    least = next(b for b in range(4 * digits) if 2**b >= 10**digits)
+    X = np.array([[2.0, 1.0], [1.0, -3.0]])
+    bounds.singular_value_enclosures(X, digits=digits)
+    bounds.singular_value_enclosures(X[:, :1], digits=digits)
+    assert seen == [least + 32, least + 32]
