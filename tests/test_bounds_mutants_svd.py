@@ -461,3 +461,23 @@ def test_singular_value_enclosures_solve_at_digits_and_32_guard_bits(digits, mon
     bounds.singular_value_enclosures(X, digits=digits)
     bounds.singular_value_enclosures(X[:, :1], digits=digits)
     assert seen == [least + 32, least + 32]
+
+
+def test_approx_eigenvectors_fallback_is_eigsy_of_the_midpoints(monkeypatch):
+    """The fallback's vectors are those of ``mpmath.eigsy`` of the midpoint matrix at
+    ``⌊bits/log2(10)⌋ + 1`` digits, as the docstring states, bitwise: for a symmetric
+    ball matrix with integer midpoints (exact at any precision, so symmetrising them
+    changes nothing) and irrational eigenvectors, reached through a solver that
+    raises ``ValueError``."""
+    monkeypatch.setattr(bounds, "acb_mat", _Solver(None))
+    rows = [[4, 1, 2], [1, 3, -1], [2, -1, -2]]
+    J = arb_mat(rows)
+    for bits in (64, 128):
+        V = bounds._approx_eigenvectors(J, bits)
+        floor = max(k for k in range(bits) if 10**k <= 2**bits)  # ⌊bits/log2(10)⌋
+        digits = floor + 1
+        with mpmath.workdps(digits):
+            _, Q = mpmath.eigsy(mpmath.matrix(rows))
+        assert [[exact(v) for v in row] for row in V] == [
+            [exact(Q[i, j]) for j in range(3)] for i in range(3)
+        ]
