@@ -1262,7 +1262,8 @@ def _approx_eigenvectors(J: arb_mat, bits: int) -> np.ndarray:
     defect ``||VᵀV − I||_F`` of Arb's vectors, or of a step, is ``>= 1/4``, from
     which the steps need not converge), or 64 steps do not suffice,
     ``mpmath.eigsy`` of the symmetrised midpoints ``(A + Aᵀ)/2`` at
-    ``⌊bits/log2(10)⌋ + 1`` digits instead (its vectors, ``mpmath.mpf`` entries). Either way the columns are orthonormal to ``2^-(bits−16)``.
+    ``⌊bits/log2(10)⌋ + 1`` digits instead (its vectors, ``mpmath.mpf`` entries).
+    Either way the columns are orthonormal to ``2^-(bits−16)``.
     """
     n = J.nrows()
     eye = arb_mat(n, n)
