@@ -1260,7 +1260,8 @@ def _approx_eigenvectors(J: arb_mat, bits: int) -> np.ndarray:
     (the solver does not orthogonalise vectors of close eigenvalues); where it
     returns nearly dependent vectors (a multiple or nearly multiple eigenvalue: the
     defect ``||VᵀV − I||_F`` of Arb's vectors, or of a step, is ``>= 1/4``, from
-    which the steps need not converge), or 64 steps do not suffice,
+    which the steps need not converge), or 64 steps do not suffice, or the solver
+    raises ``ValueError``,
     ``mpmath.eigsy`` of the symmetrised midpoints ``(A + Aᵀ)/2`` at
     ``⌊bits/log2(10)⌋ + 1`` digits instead (its vectors, ``mpmath.mpf`` entries).
     Either way the columns are orthonormal to ``2^-(bits−16)``.
