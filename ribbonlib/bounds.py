@@ -808,6 +808,9 @@ def displacement_singular_value_bounds(
     Returns
     -------
     ndarray, shape (n,)
+        float64 when every bound is a float: ``scale`` a float and each ``Z_k`` used
+        a float or ``>= 1`` (then replaced by the number 1, whatever its type);
+        mpmath numbers (an object array) otherwise.
     """
     Zs = list(np.asarray(Z, dtype=object).reshape(-1))
     if not Zs:
@@ -857,9 +860,13 @@ def cayley_nodes(lam: Any, eta: float, *, precision: int | None = None) -> np.nd
     Parameters
     ----------
     lam : array_like, shape (d,)
-        Eigenvalues ``λ_k > 0``.
-    eta : float
-        Learning rate, ``0 < η·max(λ) < 2``.
+        Eigenvalues ``λ_k > 0``. With ``precision``, the entries of an object array
+        that are mpmath numbers or decimal strings are taken as they are (a string
+        at the working precision); any other real number, and every entry of any
+        other array, as the float64 it rounds to.
+    eta : float or mpmath.mpf
+        Learning rate, ``0 < η·max(λ) < 2``; with ``precision``, any other real
+        number (a ``Fraction``, a decimal string) as the float64 it rounds to.
     precision : int, optional
         Decimal digits; float64 when omitted.
 
@@ -969,7 +976,9 @@ def displacement_generators(
     steps : int
         ``T >= 0``.
     b : array_like, shape (d,), optional
-        Ground truth in the eigenbasis (the diagonal scaling).
+        Ground truth in the eigenbasis (the diagonal scaling). With ``precision``,
+        mpmath entries are taken as they are, any other as the float64 it rounds to
+        (``lam`` and ``eta`` as in :func:`cayley_nodes`).
     which : {"S", "G", "G_inf"}
     form : {"sylvester", "lyapunov"}
         ``"sylvester"``: ``A = r``, ``B = 1/r`` (needs every ``ηλ_k != 1``);

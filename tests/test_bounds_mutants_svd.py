@@ -481,3 +481,112 @@ def test_approx_eigenvectors_fallback_is_eigsy_of_the_midpoints(monkeypatch):
         assert [[exact(v) for v in row] for row in V] == [
             [exact(Q[i, j]) for j in range(3)] for i in range(3)
         ]
+
+
+def test_displacement_singular_value_bounds_float_unless_an_mpmath_bound_is_used():
+    """The documented type of the result: a ``Z_k >= 1`` is replaced by the number 1,
+    so mpmath entries ``Z = [1, 2]`` (both capped, ``Z_0`` exactly at the cap) with a
+    float ``scale`` give float64 bounds ``scale``; an mpmath entry below 1 that is
+    used gives mpmath numbers (``0.5 · 0.5``, exact)."""
+    out = bounds.displacement_singular_value_bounds(
+        [mpmath.mpf(1), mpmath.mpf(2)], 1, 3, scale=0.5
+    )
+    assert out.dtype == np.float64 and list(out) == [0.5, 0.5, 0.5]
+    out = bounds.displacement_singular_value_bounds([mpmath.mpf(1), 0.5], 1, 2, scale=0.5)
+    assert out.dtype == np.float64 and list(out) == [0.5, 0.25]
+    out = bounds.displacement_singular_value_bounds([mpmath.mpf(0.5)], 1, 1, scale=0.5)
+    assert out.dtype == object and out[0] == mpmath.mpf(0.25)
+
+
+def exact_nodes(lam, eta) -> list:
+    """``h_k = (2 − ηλ_k)/(ηλ_k)`` in exact rationals.
+
+    Parameters
+    ----------
+    lam : sequence of Fraction
+    eta : Fraction
+
+    Returns
+    -------
+    list of Fraction
+    """
+    return [(2 - eta * x) / (eta * x) for x in lam]
+
+
+def assert_close(got, ref: Fraction, digits: int) -> None:
+    """``|got − ref| <= 10^-(digits − 1) |ref|``: a value at ``digits`` digits (rounded
+    once from a computation with guard digits) that is ``ref``.
+
+    Parameters
+    ----------
+    got : mpmath.mpf
+    ref : Fraction
+    digits : int
+    """
+    assert abs(exact(got) - ref) <= Fraction(1, 10 ** (digits - 1)) * abs(ref)
+
+
+def test_cayley_nodes_take_inputs_as_documented():
+    """At 50 digits: mpmath eigenvalues (1/3 at 60 digits) and decimal strings in an
+    object array are taken as they are (a float64 1/3 would be off by 1e-17);
+    ``Fraction``, numpy ``float32`` and ``int64`` entries, and a ``Fraction`` learning
+    rate, as the float64 they round to. The reference is the exact rational
+    ``(2 − ηλ)/(ηλ)`` of those values, and a value at 50 digits is within
+    ``10^-49`` of it relatively."""
+    with mpmath.workdps(60):
+        third = mpmath.mpf(1) / 3
+    lam = np.array([third, "0.1"], dtype=object)
+    h = bounds.cayley_nodes(lam, 0.5, precision=50)
+    ref = exact_nodes([exact(third), Fraction(1, 10)], Fraction(1, 2))
+    for got, r in zip(h, ref):
+        assert_close(got, r, 50)
+    lam = np.array([Fraction(1, 3), np.float32(0.7), np.int64(2)], dtype=object)
+    h = bounds.cayley_nodes(lam, Fraction(1, 5), precision=50)
+    vals = [Fraction(float(Fraction(1, 3))), Fraction(float(np.float32(0.7))), Fraction(2)]
+    ref = exact_nodes(vals, Fraction(float(Fraction(1, 5))))
+    for got, r in zip(h, ref):
+        assert_close(got, r, 50)
+
+
+@pytest.mark.parametrize("form", ["sylvester", "lyapunov"])
+def test_displacement_generators_without_b_at_precision(form):
+    """With ``b`` omitted (``U = I``) at 30 digits: ``which="G_inf"`` gives
+    ``X_kl = 1/(1 − r_k r_l)`` (exact rationals from the float inputs, within
+    ``10^-29`` relatively) with one generator, ``which="G"`` two, and
+    ``diag(A) X − X diag(B) = M Nᵀ`` holds to ``10^-25`` of the size of its terms (each
+    returned number is rounded at 30 digits). ``b`` given as ``Fraction`` entries is
+    taken as its float64 values (the same result as the floats). The float64 path
+    has one generator for ``G_inf`` too."""
+    lam, eta = [1.0, 0.3, 0.05], 0.9
+    r = [1 - Fraction(eta) * Fraction(x) for x in lam]
+    X, A, B, M, N = bounds.displacement_generators(
+        lam, eta, 5, which="G_inf", form=form, precision=30
+    )
+    assert M.shape == N.shape == (3, 1)
+    for k in range(3):
+        for j in range(3):
+            assert_close(X[k, j], 1 / (1 - r[k] * r[j]), 30)
+    for which, nu in (("G_inf", 1), ("G", 2)):
+        X, A, B, M, N = bounds.displacement_generators(
+            lam, eta, 5, which=which, form=form, precision=30
+        )
+        assert M.shape == N.shape == (3, nu)
+        for k in range(3):
+            for j in range(3):
+                lhs = exact(A[k]) * exact(X[k, j]) - exact(X[k, j]) * exact(B[j])
+                rhs = sum(exact(M[k, i]) * exact(N[j, i]) for i in range(nu))
+                size = abs(exact(A[k]) * exact(X[k, j])) + abs(
+                    exact(X[k, j]) * exact(B[j])
+                )
+                assert abs(lhs - rhs) <= Fraction(1, 10**25) * size
+    X, A, B, M, N = bounds.displacement_generators(lam, eta, 5, which="G_inf", form=form)
+    assert M.shape == N.shape == (3, 1)
+    b = [Fraction(1, 3), Fraction(-2, 7), Fraction(5)]
+    got = bounds.displacement_generators(
+        lam, eta, 5, b=np.array(b, dtype=object), form=form, precision=30
+    )
+    want = bounds.displacement_generators(
+        lam, eta, 5, b=[float(v) for v in b], form=form, precision=30
+    )
+    for g, w in zip(got, want):
+        assert [exact(v) for v in g.ravel()] == [exact(v) for v in w.ravel()]
