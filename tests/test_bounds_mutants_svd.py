@@ -12,7 +12,15 @@ test_bounds.py lets pass.
   60 digits, at the smallest admitted ``digits``; the refusals it documents.
 * ``singular_values_mp``: mpmath entries taken exactly, the smallest admitted
   precision, and ``symmetric=True`` refused for a non-square matrix.
+* ``_approx_eigenvectors`` at defects exactly on its thresholds, after a failing
+  solver, and its fallback (``mpmath.eigsy`` at the stated digits): the solver's
+  vectors are given by a stand-in for ``flint.acb_mat``.
 * ``displacement_rank``: the default precision is 60 digits.
+* ``displacement_singular_value_bounds``: the documented type of the result.
+* ``cayley_nodes`` and ``displacement_generators``: mpmath numbers and decimal strings
+  taken as they are, other numbers as float64; the generators without ``b`` at
+  ``precision`` (``X = G_∞`` in exact rationals, the number of generators, the
+  displacement identity).
 """
 
 from __future__ import annotations
