@@ -169,7 +169,8 @@ def test_approx_eigenvectors_refine_arb_vectors_or_fall_back_to_mpmath():
         V = bounds._approx_eigenvectors(J, bits)
         assert isinstance(V, np.ndarray) and V.shape == (3, 3)
         if raw < Fraction(1, 16):
-            assert all(isinstance(v, arb) and v.is_exact() for v in V.ravel()), (bits, g)
+            exact_balls = all(isinstance(v, arb) and v.is_exact() for v in V.ravel())
+            assert exact_balls, (bits, g)
         else:
             assert all(isinstance(v, mpmath.mpf) for v in V.ravel()), (bits, g)
         assert defect2(V) < target, (bits, g)
@@ -295,10 +296,8 @@ def test_singular_values_mp_take_mpmath_entries_exactly():
     ``10 max(p, q) 10^-40 ||X||_F`` (about ``1e-38`` here) of the exact singular value
     (Arb enclosures), far below the ``1e-17`` a float64 entry would be off."""
     with mpmath.workdps(50):
-        X = np.array(
-            [[mpmath.mpf(1) / 3, mpmath.mpf(1) / 7], [mpmath.mpf(0), mpmath.mpf(1) / 5]],
-            dtype=object,
-        )
+        one = mpmath.mpf(1)
+        X = np.array([[one / 3, one / 7], [0 * one, one / 5]], dtype=object)
     sv, allow = bounds.singular_values_mp(X, precision=40)
     with ctx.workprec(400):
         for s, e in zip(sv, jordan_wielandt_balls(X)):
@@ -451,7 +450,9 @@ def test_approx_eigenvectors_fallback_works_at_the_stated_digits():
 
 
 @pytest.mark.parametrize("digits", [16, 20, 31])
-def test_singular_value_enclosures_solve_at_digits_and_32_guard_bits(digits, monkeypatch):
+def test_singular_value_enclosures_solve_at_digits_and_32_guard_bits(
+    digits, monkeypatch
+):
     """The approximate eigenvectors are computed at ``⌈digits·log2(10)⌉ + 32`` bits, as
     the docstring states (the guard bits are what resolves each ball well below
     ``10^-digits``): the bits passed on are the least ``b`` with ``2^b >= 10^digits``
@@ -500,7 +501,9 @@ def test_displacement_singular_value_bounds_float_unless_an_mpmath_bound_is_used
         [mpmath.mpf(1), mpmath.mpf(2)], 1, 3, scale=0.5
     )
     assert out.dtype == np.float64 and list(out) == [0.5, 0.5, 0.5]
-    out = bounds.displacement_singular_value_bounds([mpmath.mpf(1), 0.5], 1, 2, scale=0.5)
+    out = bounds.displacement_singular_value_bounds(
+        [mpmath.mpf(1), 0.5], 1, 2, scale=0.5
+    )
     assert out.dtype == np.float64 and list(out) == [0.5, 0.25]
     out = bounds.displacement_singular_value_bounds([mpmath.mpf(0.5)], 1, 1, scale=0.5)
     assert out.dtype == object and out[0] == mpmath.mpf(0.25)
@@ -550,7 +553,7 @@ def test_cayley_nodes_take_inputs_as_documented():
         assert_close(got, r, 50)
     lam = np.array([Fraction(1, 3), np.float32(0.7), np.int64(2)], dtype=object)
     h = bounds.cayley_nodes(lam, Fraction(1, 5), precision=50)
-    vals = [Fraction(float(Fraction(1, 3))), Fraction(float(np.float32(0.7))), Fraction(2)]
+    vals = [Fraction(float(v)) for v in lam]
     ref = exact_nodes(vals, Fraction(float(Fraction(1, 5))))
     for got, r in zip(h, ref):
         assert_close(got, r, 50)
@@ -587,7 +590,9 @@ def test_displacement_generators_without_b_at_precision(form):
                     exact(X[k, j]) * exact(B[j])
                 )
                 assert abs(lhs - rhs) <= Fraction(1, 10**25) * size
-    X, A, B, M, N = bounds.displacement_generators(lam, eta, 5, which="G_inf", form=form)
+    X, A, B, M, N = bounds.displacement_generators(
+        lam, eta, 5, which="G_inf", form=form
+    )
     assert M.shape == N.shape == (3, 1)
     b = [Fraction(1, 3), Fraction(-2, 7), Fraction(5)]
     got = bounds.displacement_generators(
