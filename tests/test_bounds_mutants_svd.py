@@ -152,7 +152,7 @@ def test_approx_eigenvectors_refine_arb_vectors_or_fall_back_to_mpmath():
     600-bit ``J``). The cases reach every window a changed threshold moves: a raw
     defect in ``[2^-112, 2^-111)`` (one step needed, none if the target were
     ``2^-(bits − 17)``), in ``[1/√17, 1/4)`` (steps, not mpmath), in
-    ``[1/4, 1/√8)`` and in ``[1/4, 4)`` (mpmath, not steps)."""
+    ``[1/4, 1/√8)`` and in ``[1/√8, 4)`` (mpmath, not steps)."""
     seen = set()
     for bits, g in CASES:
         J = rotated(g)
