@@ -1601,6 +1601,8 @@ def _exact_inputs(
 
 
 def _accurate(values, bits: int) -> bool:
+    """Whether every ball is finite and either exact or resolved to ``bits`` relative
+    bits (``rel_accuracy_bits() >= bits``)."""
     for v in values:
         if not v.is_finite():
             return False
