@@ -84,20 +84,21 @@ def frobenius_30(lam, b, eta, T) -> arb:
 
 @pytest.mark.parametrize("which", ["lam", "b", "eta"])
 def test_mpf_inputs_are_taken_exactly(which):
-    """An mpf input with more bits than a float is read exactly (the docstrings: the
-    bounds are about exactly the given inputs): ``zolotarev_closed[0]`` is
+    """An mpf input with more bits than a float (``λ`` in an object array) is read
+    exactly (the docstrings: the bounds are about exactly the given inputs):
+    ``zolotarev_closed[0]`` is
     ``||S||_F·min(1, 4)`` rounded up to 30 digits, so it lies in
     ``[||S||_F, ||S||_F (1 + 10^-29)]`` for the exact ``S`` of the mpf input (the
     rounding to 30 digits, ``2^-100``, plus ~64-bit-resolved balls at most), while its
     float64 neighbour moves ``S`` by about ``2^-80`` relative, 10^5 times that."""
     lam, b, eta, T = [mpmath.mpf(0.75), 0.5], [1.0, -0.25], 0.5, 6
-    x = long_mpf(2**80 + 3, 2**80)
     if which == "lam":
-        lam[0] = x
+        lam[0] = long_mpf(2**80 + 3, 2**80)
     elif which == "b":
-        b[0] = x
+        b[0] = long_mpf(2**80 + 3, 2**80)
     else:
-        eta = x * 0.5
+        eta = long_mpf(2**80 + 3, 2**81)
+    lam = np.array(lam, dtype=object)  # (a list is read as float64, as everywhere)
     got = bounds.signal_width_bounds(lam, b, eta, T, route="zolotarev_closed", precision=30)
     ref = frobenius_30(lam, b, eta, T)
     with ctx.workprec(300):
