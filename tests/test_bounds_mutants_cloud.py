@@ -124,14 +124,15 @@ def test_mpf_ground_truth_below_the_float_range_is_a_mode():
 @pytest.mark.parametrize("which", ["lam", "b", "eta"])
 def test_other_inputs_are_read_as_their_float64_value(which):
     """Numbers that are not mpf are read as their float64 value (``_exact_inputs``), as
-    the float64 checks read them: an int that a float cannot hold (``3^40``) gives the
+    the float64 checks read them: an int that a float cannot hold (``3^40``; for ``λ`` in
+    an object array, which keeps it as given) gives the
     same bounds, to the last of 30 digits, as ``float(3^40)``; the two differ by
     ``2^-54`` relative, far above the 30-digit rounding."""
     big = 3**40
     assert Fraction(float(big)) != big
     lam, b, eta, T = [0.75, 0.5], [1.0, -0.25], 0.5, 6
     if which == "lam":
-        lam, eta = [big, big / 2], 2.0**-66
+        lam, eta = np.array([big, big // 2], dtype=object), 2.0**-66
     elif which == "b":
         b = [big, 1.0]
     else:
