@@ -1578,8 +1578,8 @@ def chebyshev_tails(
 def _exact_inputs(
     lam: Any, b: Any, eta: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
-    """Validated ``lam``, ``b`` (as given: floats or mpf, taken exactly), their float64
-    copies, and ``eta``."""
+    """Validated ``lam``, ``b`` (mpf entries as given, taken exactly; every other number
+    as its float64 value), their float64 copies, and ``eta`` (likewise)."""
     lam_v = _validate.eigenvalues(lam)
     lam_f = np.asarray(lam_v, dtype=float)
     d = lam_f.size
