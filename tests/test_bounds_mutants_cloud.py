@@ -168,3 +168,29 @@ def test_cloud_balls_form_eta_lambda_exactly_for_long_mpf_inputs():
     assert parts["wp"] < 200
     for x, a in zip(lam, parts["a"]):
         assert a.is_exact() and arb_frac(a) == frac(eta) * frac(x)
+
+
+# ------------------------------------------------------------------ result types
+
+
+@pytest.mark.parametrize(
+    "lam,b,T",
+    [
+        ([1.0, 0.5, 0.25], [1.0, 0.0, -2.0], 7),  # a zero mode: padded
+        ([1.0, 0.5], [1.0, 2.0], 1),  # rank one: zeros beyond it
+        ([1.0, 0.5], [1.0, 2.0], 0),  # T = 0: all zero
+        ([1.0, 0.5], [0.0, 0.0], 4),  # b = 0: all zero
+    ],
+)
+def test_route_types_in_float64_and_at_a_precision(lam, b, T):
+    """``signal_width_bounds`` returns float64 arrays when ``precision`` is omitted and
+    object arrays of mpmath.mpf at a precision (its docstring), every entry, the zeros
+    beyond the rank and of the modes with ``b_k = 0`` included, for every route."""
+    rf = bounds.signal_width_bounds(lam, b, 0.5, T, route="all")
+    rm = bounds.signal_width_bounds(lam, b, 0.5, T, route="all", precision=30)
+    for name in bounds.SIGNAL_ROUTES:
+        assert isinstance(rf[name], np.ndarray) and rf[name].dtype == np.float64, name
+        assert rf[name].shape == (len(lam),)
+        assert rm[name].dtype == object and rm[name].shape == (len(lam),)
+        assert all(isinstance(v, mpmath.mpf) for v in rm[name]), name
+        assert all(float(x) <= y for x, y in zip(rm[name], rf[name]))
