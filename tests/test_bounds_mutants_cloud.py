@@ -194,3 +194,184 @@ def test_route_types_in_float64_and_at_a_precision(lam, b, T):
         assert rm[name].dtype == object and rm[name].shape == (len(lam),)
         assert all(isinstance(v, mpmath.mpf) for v in rm[name]), name
         assert all(float(x) <= y for x, y in zip(rm[name], rf[name]))
+
+
+# ------------------------------------------------------- the routes as their formulas
+
+
+@st.composite
+def problems(draw, d_max: int = 5):
+    """``(lam, b, eta, T)`` with ``T >= 1``: power-law, exponential, spread (to 1e8)
+    and clustered spectra with exact ties, in any order; ground truths with zeros and
+    signs; ``ηλ_max`` log-uniform in [1e-6, 1.9], exactly 1 or next to 2."""
+    d = draw(st.integers(1, d_max))
+    kind = draw(st.sampled_from(["power", "exponential", "spread", "ties"]))
+    if kind == "power":
+        lam = np.arange(1, d + 1, dtype=float) ** -draw(st.floats(0.1, 3.0))
+    elif kind == "exponential":
+        lam = draw(st.floats(0.05, 0.99)) ** np.arange(d, dtype=float)
+    elif kind == "spread":
+        x = draw(st.lists(st.floats(0.0, 1.0), min_size=d, max_size=d))
+        lam = 10.0 ** (-draw(st.floats(0.0, 8.0)) * np.array(x))
+    else:
+        lam = np.array(draw(st.lists(st.sampled_from([1.0, 0.5, 0.01]), min_size=d,
+                                     max_size=d)))
+    lam = lam * 10.0 ** draw(st.floats(-2.0, 2.0))
+    lam = lam[draw(st.permutations(range(d)))]
+    b = np.array(draw(st.lists(st.sampled_from([1.0, -0.5, 2.0, 0.0, 0.03]),
+                               min_size=d, max_size=d)))
+    top = lam.max()
+    ek = draw(st.sampled_from(["log", "log", "one", "near two"]))
+    if ek == "one":
+        eta = 1.0 / top
+    elif ek == "near two":
+        eta = (2.0 - 10.0 ** -draw(st.floats(1.0, 12.0))) / top
+    else:
+        eta = 10.0 ** draw(st.floats(-6.0, math.log10(1.9))) / top
+    while eta * top >= 2.0:
+        eta = math.nextafter(eta, 0.0)
+    T = draw(st.one_of(st.integers(1, 6), st.integers(7, 300), st.integers(301, 10**6)))
+    return lam, b, eta, T
+
+
+def route_reference(lam, b, eta, T) -> dict:
+    """The ``"discrete"`` and ``"split"`` routes by their formulas, at 50 digits.
+
+    The modes with ``b_k != 0``, fastest first (stable in the given order); ``S`` from
+    :func:`ribbonlib.certify.cloud_matrices`, ``U G_∞ U / n`` and the leading-block
+    Frobenius norms from closed forms in Arb at 300 bits, the Zolotarev numbers of the
+    leading blocks from :func:`ribbonlib.bounds.zolotarev_number` at 40 digits, the
+    Chebyshev errors ``min(tail, cap)`` from :func:`ribbonlib.bounds.chebyshev_tails`
+    at 30 digits and the half range of ``r^t`` in mpmath; the greedy zeros of the
+    discrete route in mpmath (exactly zero at their own node).
+
+    Returns
+    -------
+    dict
+        ``"discrete"``, ``"split"``: lists of mpf, one per index below the rank
+        ``min(#{b_k != 0}, T)``.
+    """
+    keep = [k for k in sorted(range(len(lam)), key=lambda k: -lam[k]) if b[k] != 0]
+    lam_k, b_k = lam[keep], b[keep]
+    d, n = len(keep), T + 1
+    S, _ = certify.cloud_matrices(lam_k, b_k, eta, T, target_bits=300)
+    with ctx.workprec(300):
+        a = [certify.to_arb(eta) * certify.to_arb(x) for x in lam_k]
+        u = [certify.to_arb(x).sqrt() * certify.to_arb(y) for x, y in zip(lam_k, b_k)]
+        Gi = [[u[k] * u[l] / (n * (a[k] + a[l] - a[k] * a[l])) for l in range(d)]
+              for k in range(d)]
+
+        def lead(X, s):
+            return sum((X[k][l] ** 2 for k in range(s) for l in range(s)), arb(0)).sqrt()
+
+        Sl = [[S[k, l] for l in range(d)] for k in range(d)]
+        balls = dict(
+            fS=[lead(Sl, s) for s in range(1, d + 1)],
+            fG=[lead(Gi, s) for s in range(1, d + 1)],
+            h=[(2 - x) / x for x in a],
+            dS=[S[k, k] for k in range(d)],
+            dG=[Gi[k][k] for k in range(d)],
+            u2=[x * x for x in u],
+        )
+    mids = {key: [certify.to_mpf(x) for x in v] for key, v in balls.items()}  # exact
+    with mpmath.workdps(50):
+        return _reference_rest(lam_k, eta, T, **mids)
+
+
+def _reference_rest(lam_k, eta, T, fS, fG, h, dS, dG, u2) -> dict:
+    """The rest of :func:`route_reference`, in the current mpmath context."""
+    d = len(lam_k)
+    rank = min(d, T)
+    ks = list(range(d + 1))
+    Z = []
+    for s in range(1, d + 1):
+        if lam_k[0] == lam_k[s - 1]:
+            Z.append([mpmath.mpf(1)] + [mpmath.mpf(0)] * d)
+        else:
+            E, F = (h[0], h[s - 1]), (-h[s - 1], -h[0])
+            Z.append([mpmath.mpf(z) for z in bounds.zolotarev_number(E, F, ks, precision=40)])
+    xs = [mpmath.mpf(eta) * mpmath.mpf(x) for x in lam_k]  # exact products (106 bits)
+    betas = [-T * mpmath.log1p(-x) / 2 if x < 1 else mpmath.mpf(0) for x in xs]
+    tails = bounds.chebyshev_tails(betas, d - 1, precision=30)
+    eps = []
+    for k, x in enumerate(xs):
+        cap = -mpmath.expm1(T * mpmath.log1p(-x)) / 2 if x < 1 else x / 2
+        eps.append([min(cap, mpmath.mpf(tails[k, m])) if x < 1 else cap for m in range(d)])
+    terms = [[u2[k] * eps[k][m] ** 2 for m in range(d)] for k in range(d)]
+
+    def greedy(diag, nu):
+        r2, best, cur = [mpmath.mpf(1)] * d, [], None
+        for _ in range((d - 1) // nu + 1):
+            t = [diag[j] * r2[j] for j in range(d)]
+            cur = mpmath.fsum(t) if cur is None else min(cur, mpmath.fsum(t))
+            best.append(cur)
+            j = max(range(d), key=lambda i: t[i])
+            if t[j] > 0:
+                z = xs[j]
+                r2 = [r2[i] * ((z - xs[i]) / (xs[i] + z - xs[i] * z)) ** 2
+                      for i in range(d)]
+        return [best[i // nu] for i in range(d)]
+
+    disc = [min(x, y) for x, y in zip(greedy(dS, 2), greedy(dG, 1))]
+    split = []
+    for l in range(rank):
+        cands = []
+        for s in range(d + 1):
+            def A(i):
+                if i >= s:
+                    return mpmath.mpf(0)
+                z2, z1 = Z[s - 1][i // 2], Z[s - 1][i]
+                return min(fS[s - 1] * min(1, z2), fG[s - 1] * min(1, z1))
+
+            def B(j):
+                return mpmath.fsum(terms[k][j] for k in range(s, d))
+
+            for i0 in range(min(s, l) + 1):
+                cands.append((mpmath.sqrt(A(i0)) + mpmath.sqrt(B(l - i0))) ** 2)
+        split.append(min(cands))
+    return {"discrete": disc[:rank], "split": split}
+
+
+def assert_is_formula(got, ref, prec):
+    """``got`` (a route rounded up) is ``ref`` rounded up and no more.
+
+    At 30 digits the route is the 30-digit rounding up of balls resolved to far more
+    bits, and the reference is good to ~35 digits: ``|got/ref − 1| <= 10^-25``. In
+    float64 each route is its exact value rounded up through at most eight float
+    operations of one ulp each (conversion, sum and square, each followed by one step
+    up): ``ref (1 − 10^-25) <= got <= ref (1 + 16u)``, plus the smallest subnormal for
+    results below the float range.
+    """
+    with mpmath.workdps(60):
+        for i, (g, r) in enumerate(zip(got, ref)):
+            g, r = mpmath.mpf(g), mpmath.mpf(r)
+            assert g >= r * (1 - mpmath.mpf(10) ** -25), (i, g, r)
+            if prec is None:
+                assert g <= r * (1 + 16 * U) + 2.0**-1070, (i, g, r)
+            else:
+                assert g <= r * (1 + mpmath.mpf(10) ** -25), (i, g, r)
+
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@given(problems())
+@example(p=(np.array([0.3, 1.0, 0.02]), np.array([1.0, 2.0, -0.5]), 0.9, 40))
+@example(p=(np.array([1.0, 0.5, 1.0, 0.01]), np.array([1.0, -0.5, 2.0, 1.0]), 0.5, 9))
+def test_split_and_discrete_routes_are_their_formulas(p):
+    """The ``"split"`` route is ``min over s and i + j = l + 1`` of
+    ``(sqrt σ̂_i(S_FF) + sqrt σ̂_j(S_SS))²``, with ``σ̂_i(S_FF)`` the better of
+    ``||S_FF||_F min(1, Z_⌊(i−1)/2⌋)`` and ``||U G_∞ U/n||_F min(1, Z_{i−1})`` on the
+    leading ``s x s`` block (zero for ``i > s``) and ``σ̂_j(S_SS)`` the Chebyshev sum
+    over the other modes; the ``"discrete"`` route is the better of the greedy
+    point-set bounds for ``S`` (``ν = 2``) and ``U G_∞ U/n`` (``ν = 1``), each the
+    smallest value over the first ``k`` greedy zeros (the docstrings). Both, in
+    float64 and at 30 digits, are these formulas rounded up (tolerances in
+    ``assert_is_formula``), zero beyond the rank."""
+    lam, b, eta, T = p
+    assume(np.count_nonzero(b) > 0)
+    ref = route_reference(lam, b, eta, T)
+    rank = len(ref["split"])
+    for prec in (None, 30):
+        got = bounds.signal_width_bounds(lam, b, eta, T, route="all", precision=prec)
+        for name in ("split", "discrete"):
+            assert_is_formula(got[name][:rank], ref[name], prec)
+            assert all(v == 0 for v in got[name][rank:])
