@@ -1622,8 +1622,10 @@ def _cloud_balls(
     ``G_kl = (1 − (r_k r_l)^n)/(n c_kl)``, ``cov = G − m mᵀ``, ``G_∞/n = 1/(n c)``,
     ``β = T|log r|/2`` (``r > 0``) and the half range ``cap`` of ``r^t``, ``t = 0..T``.
     ``1 − x^n`` is formed as ``−expm1(n log1p(x − 1))`` for ``x > 0``; the working
-    precision is doubled until every ball is resolved to ``target`` relative bits (the
-    cancellation in ``G − m mᵀ`` for slow modes costs about ``2 log2(1/(nηλ))``).
+    precision starts at ``max(128, target + 64)`` bits and is doubled until every ball
+    is resolved to ``target`` relative bits (the cancellation in ``G − m mᵀ`` for slow
+    modes costs about ``2 log2(1/(nηλ))``), or has reached ``_MAX_BITS``; the
+    precision used is returned as ``wp``.
     """
     d = len(lam_o)
     n = T + 1
