@@ -1619,7 +1619,8 @@ def _cloud_balls(
     With ``a = ηλ`` (exact), ``r = 1 − a``, ``n = T + 1`` and
     ``c_kl = a_k + a_l − a_k a_l = 1 − r_k r_l > 0``: ``h = (2 − a)/a``,
     ``u = sqrt(λ) b``, ``m_k = (1 − r_k^n)/(n a_k)``,
-    ``G_kl = (1 − (r_k r_l)^n)/(n c_kl)``, ``cov = G − m mᵀ``, ``G_∞/n = 1/(n c)``,
+    ``G_kl = (1 − (r_k r_l)^n)/(n c_kl)`` (``m = G = 1`` exactly for ``n = 1``),
+    ``cov = G − m mᵀ``, ``G_∞/n = 1/(n c)``,
     ``β = T|log r|/2`` (``r > 0``) and the half range ``cap`` of ``r^t``, ``t = 0..T``.
     ``1 − x^n`` is formed as ``−expm1(n log1p(x − 1))`` for ``x > 0``; the working
     precision starts at ``max(128, target + 64)`` bits and is doubled until every ball
@@ -1657,7 +1658,8 @@ def _cloud_balls(
                     em.append(1 - r[k] ** n)
                     beta.append(None)
                     cap.append(a[k] / 2 if T > 0 else arb(0))
-            m = [em[k] / (n * a[k]) for k in range(d)]
+            # n = 1 (T = 0): m = 1 and G = 1 exactly, so that cov = 0 is the exact ball 0
+            m = [em[k] / (n * a[k]) if n > 1 else arb(1) for k in range(d)]
             G = [[None] * d for _ in range(d)]
             cov = [[None] * d for _ in range(d)]
             gin = [[None] * d for _ in range(d)]
@@ -1668,7 +1670,7 @@ def _cloud_balls(
                         emp = -(n * (-c).log1p()).expm1()
                     else:
                         emp = 1 - (r[k] * r[l]) ** n
-                    g = emp / (n * c)
+                    g = emp / (n * c) if n > 1 else arb(1)
                     G[k][l] = G[l][k] = g
                     cov[k][l] = cov[l][k] = g - m[k] * m[l]
                     gin[k][l] = gin[l][k] = 1 / (n * c)

@@ -375,3 +375,82 @@ def test_split_and_discrete_routes_are_their_formulas(p):
         for name in ("split", "discrete"):
             assert_is_formula(got[name][:rank], ref[name], prec)
             assert all(v == 0 for v in got[name][rank:])
+
+
+# ------------------------------------------------------------------ the cloud balls
+
+
+def contains(ball, q: Fraction) -> bool:
+    """The exact rational ``q`` lies in ``ball`` (decided with a much tighter ball)."""
+    with ctx.workprec(4 * max(ctx.prec, 1000)):
+        return ball.contains(arb(q.numerator) / q.denominator)
+
+
+@pytest.mark.parametrize(
+    "lam,b,eta,T,prec",
+    [
+        ([1.0, 0.5, 0.25], [1.0, -2.0, 0.5], 0.5, 3, None),
+        ([1.5, 1.0, 0.1], [1.0, 0.3, 2.0], 1.0, 2, 30),  # r = -1/2, 0, 9/10
+        ([1.0, 0.75], [1.0, 1.0], 1.9, 5, None),  # both r < 0
+        ([1.0, 0.5], [1.0, 1.0], 1.0, 0, None),  # T = 0: every half range is 0
+        ([1.0, 0.5], [1.0, 1.0], 1.5, 0, 30),
+        ([1.0, 1e-30], [1.0, 3.0], 0.5, 10, None),  # slow: ~190 bits cancel in G − m mᵀ
+        ([1.0, 1e-25], [1.0, 3.0], 0.5, 10, 30),
+    ],
+)
+def test_cloud_balls_are_the_closed_forms(lam, b, eta, T, prec):
+    """Every ball of ``_cloud_balls`` contains its closed form, written here in exact
+    rationals for small ``T`` (``r^n`` expanded; the half range of ``r^t`` as the
+    largest minus the smallest of ``r^0 .. r^T``, halved, by brute force; ``β`` and
+    ``u = sqrt(λ) b`` through their squares and exponentials), and is resolved to the
+    ``target`` bits asked for; the working precision returned is ``max(128, target +
+    64)`` times a power of two (its docstring), the start itself when nothing cancels,
+    a doubling of it when the slow mode's cancellation exceeds the 64 guard bits."""
+    target = bounds._target_bits(prec)
+    lam_o = np.array([float(x) for x in lam], dtype=object)
+    parts = bounds._cloud_balls(lam_o, np.array(b, dtype=object), eta, T, target)
+    wp, start = parts["wp"], max(128, target + 64)
+    slow = min(lam) < 1e-20
+    if slow:
+        assert wp > start and wp % start == 0 and (wp // start).bit_count() == 1
+    else:
+        assert wp == start
+    d, n = len(lam), T + 1
+    a = [frac(eta) * frac(x) for x in lam]
+    r = [1 - x for x in a]
+    m = [(1 - x**n) / (n * y) for x, y in zip(r, a)]
+    with ctx.workprec(wp):
+        for k in range(d):
+            assert parts["a"][k].is_exact() and arb_frac(parts["a"][k]) == a[k]
+            assert parts["pos"][k] == (r[k] > 0)
+            powers = [r[k] ** t for t in range(T + 1)]
+            exact = {
+                "h": (2 - a[k]) / a[k],
+                "m": m[k],
+                "cap": (max(powers) - min(powers)) / 2,
+            }
+            for key, q in exact.items():
+                assert contains(parts[key][k], q), (key, k)
+            u2 = parts["u"][k] ** 2
+            assert contains(u2, frac(lam[k]) * frac(b[k]) ** 2)
+            beta = parts["beta"][k]
+            if r[k] > 0:  # e^(-2 beta / T) = r
+                if T > 0:
+                    with ctx.workprec(4 * wp):
+                        assert contains((-2 * beta / T).exp(), r[k])
+                else:
+                    assert beta.is_zero()
+            else:
+                assert beta is None
+            for l in range(d):
+                c = a[k] + a[l] - a[k] * a[l]
+                G = (1 - (r[k] * r[l]) ** n) / (n * c)
+                for key, q in (("G", G), ("cov", G - m[k] * m[l]), ("gin", 1 / (n * c))):
+                    assert contains(parts[key][k][l], q), (key, k, l)
+        flat = (
+            [x for key in ("G", "cov") for row in parts[key] for x in row]
+            + [x for key in ("h", "u", "m", "cap") for x in parts[key]]
+            + [x for x in parts["beta"] if x is not None]
+        )
+        for x in flat:
+            assert x.is_exact() or x.rel_accuracy_bits() >= target
