@@ -622,7 +622,9 @@ def zolotarev_enclosure(E: Any, F: Any, k: Any, *, digits: int = 30):
     The same number as :func:`zolotarev_number`, computed independently: Arb's
     arithmetic-geometric mean (the complete elliptic integrals, ``K(p) = π / (2 agm(1,
     sqrt(1 − p)))``) and modular lambda function, ``Z_k = sqrt(λ(τ))`` with
-    ``τ = 2ik K(1/γ)/K(1 − 1/γ)``, in ball arithmetic from the exact endpoints.
+    ``τ = 2ik K(1/γ)/K(1 − 1/γ)``, in ball arithmetic from the exact endpoints, at a
+    working precision of ``⌈digits·log₂ 10⌉ + 48`` bits (each midpoint has at most
+    that many bits).
 
     Parameters
     ----------
