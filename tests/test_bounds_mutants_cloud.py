@@ -454,3 +454,48 @@ def test_cloud_balls_are_the_closed_forms(lam, b, eta, T, prec):
         )
         for x in flat:
             assert x.is_exact() or x.rel_accuracy_bits() >= target
+
+
+# ------------------------------------------------------------ zolotarev_enclosure
+
+ENCLOSURE_CASES = [
+    ((0.25, 1.0), (-1.0, -0.25), [0, 1, 2, 5, 9]),
+    ((1.0, 3.0), (4.0, 7.5), [1, 3, 4, 7]),
+    ((mpmath.mpf(1) / 3, 2.0), (-9.0, -2.5), [1, 2, 6, 11, 13]),
+]
+
+
+def number_ball(E, F, ks) -> list:
+    """Balls around :func:`ribbonlib.bounds.zolotarev_number` at 60 digits, of the
+    radius its docstring states: ``zolotarev_rtol(60)·(1 + |ln Z_k|)`` relative."""
+    out = []
+    with mpmath.workdps(80):
+        for z in bounds.zolotarev_number(E, F, ks, precision=60):
+            rad = bounds.zolotarev_rtol(60) * (1 + abs(mpmath.log(z))) * z
+            out.append(arb(certify.to_arb(z).mid(), certify.to_arb(rad).mid()))
+    return out
+
+
+@pytest.mark.parametrize("E,F,ks", ENCLOSURE_CASES)
+def test_zolotarev_enclosure_default_is_30_digits(E, F, ks):
+    """``digits`` defaults to 30 (the signature's documented default): the balls are
+    the same balls, midpoint and radius, as with ``digits=30``."""
+    got = bounds.zolotarev_enclosure(E, F, ks)
+    ref = bounds.zolotarev_enclosure(E, F, ks, digits=30)
+    for x, y in zip(got, ref):
+        assert x.mid() == y.mid() and x.rad() == y.rad()
+
+
+@pytest.mark.parametrize("digits", [1, 7, 16, 30, 45])
+@pytest.mark.parametrize("E,F,ks", ENCLOSURE_CASES)
+def test_zolotarev_enclosure_works_at_its_stated_precision(E, F, ks, digits):
+    """The balls are computed at ``⌈digits·log₂ 10⌉ + 48`` bits (the docstring): every
+    midpoint fits in that many bits, every ball is resolved to ``digits`` (relative
+    accuracy at least ``digits·log₂ 10`` bits), and each overlaps the 60-digit
+    :func:`ribbonlib.bounds.zolotarev_number` widened by its stated error."""
+    bits = math.ceil(digits * math.log2(10)) + 48
+    got = bounds.zolotarev_enclosure(E, F, ks, digits=digits)
+    for x, z in zip(got, number_ball(E, F, ks)):
+        assert x.mid().bits() <= bits
+        assert x.is_exact() or x.rel_accuracy_bits() >= digits * math.log2(10)
+        assert x.overlaps(z)
