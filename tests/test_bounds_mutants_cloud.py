@@ -235,7 +235,7 @@ def problems(draw, d_max: int = 5):
 
 
 def route_reference(lam, b, eta, T) -> dict:
-    """The ``"discrete"`` and ``"split"`` routes by their formulas, at 50 digits.
+    """The a priori, ``"discrete"`` and ``"split"`` routes by their formulas, at 50 digits.
 
     The modes with ``b_k != 0``, fastest first (stable in the given order); ``S`` from
     :func:`ribbonlib.certify.cloud_matrices`, ``U G_∞ U / n`` and the leading-block
@@ -248,6 +248,7 @@ def route_reference(lam, b, eta, T) -> dict:
     Returns
     -------
     dict
+        ``"zolotarev_closed"``, ``"zolotarev"``, ``"uncentred"``, ``"infinite"``,
         ``"discrete"``, ``"split"``: lists of mpf, one per index below the rank
         ``min(#{b_k != 0}, T)``.
     """
@@ -265,7 +266,10 @@ def route_reference(lam, b, eta, T) -> dict:
             return sum((X[k][l] ** 2 for k in range(s) for l in range(s)), arb(0)).sqrt()
 
         Sl = [[S[k, l] for l in range(d)] for k in range(d)]
+        mu = [u[k] * (1 - (1 - a[k]) ** n) / (n * a[k]) for k in range(d)]
+        UGU = [[Sl[k][l] + mu[k] * mu[l] for l in range(d)] for k in range(d)]
         balls = dict(
+            fU=[lead(UGU, d)],
             fS=[lead(Sl, s) for s in range(1, d + 1)],
             fG=[lead(Gi, s) for s in range(1, d + 1)],
             h=[(2 - x) / x for x in a],
@@ -278,7 +282,7 @@ def route_reference(lam, b, eta, T) -> dict:
         return _reference_rest(lam_k, eta, T, **mids)
 
 
-def _reference_rest(lam_k, eta, T, fS, fG, h, dS, dG, u2) -> dict:
+def _reference_rest(lam_k, eta, T, fS, fG, fU, h, dS, dG, u2) -> dict:
     """The rest of :func:`route_reference`, in the current mpmath context."""
     d = len(lam_k)
     rank = min(d, T)
@@ -290,6 +294,18 @@ def _reference_rest(lam_k, eta, T, fS, fG, h, dS, dG, u2) -> dict:
         else:
             E, F = (h[0], h[s - 1]), (-h[s - 1], -h[0])
             Z.append([mpmath.mpf(z) for z in bounds.zolotarev_number(E, F, ks, precision=40)])
+    if lam_k[0] == lam_k[-1]:
+        Zc = Z[-1]
+    else:  # 4 exp(-pi^2 k / log(16 gamma)), gamma the cross-ratio of [h_1, h_d], -[...]
+        g = (h[0] + h[-1]) ** 2 / (4 * h[0] * h[-1])
+        Zc = [4 * mpmath.exp(-mpmath.pi**2 * k / mpmath.log(16 * g)) for k in ks]
+    Zd = Z[-1]
+    a_priori = {
+        "zolotarev_closed": [fS[-1] * min(1, Zc[i // 2]) for i in range(rank)],
+        "zolotarev": [fS[-1] * min(1, Zd[i // 2]) for i in range(rank)],
+        "uncentred": [fU[0] * min(1, Zd[i // 2]) for i in range(rank)],
+        "infinite": [fG[-1] * min(1, Zd[i]) for i in range(rank)],
+    }
     xs = [mpmath.mpf(eta) * mpmath.mpf(x) for x in lam_k]  # exact products (106 bits)
     betas = [-T * mpmath.log1p(-x) / 2 if x < 1 else mpmath.mpf(0) for x in xs]
     tails = bounds.chebyshev_tails(betas, d - 1, precision=30)
@@ -329,7 +345,7 @@ def _reference_rest(lam_k, eta, T, fS, fG, h, dS, dG, u2) -> dict:
             for i0 in range(min(s, l) + 1):
                 cands.append((mpmath.sqrt(A(i0)) + mpmath.sqrt(B(l - i0))) ** 2)
         split.append(min(cands))
-    return {"discrete": disc[:rank], "split": split}
+    return {"discrete": disc[:rank], "split": split, **a_priori}
 
 
 def assert_is_formula(got, ref, prec):
@@ -353,17 +369,22 @@ def assert_is_formula(got, ref, prec):
 
 
 @settings(max_examples=120, deadline=None, derandomize=True)
-@given(problems())
+@given(problems(d_max=7))
 @example(p=(np.array([0.3, 1.0, 0.02]), np.array([1.0, 2.0, -0.5]), 0.9, 40))
 @example(p=(np.array([1.0, 0.5, 1.0, 0.01]), np.array([1.0, -0.5, 2.0, 1.0]), 0.5, 9))
-def test_split_and_discrete_routes_are_their_formulas(p):
-    """The ``"split"`` route is ``min over s and i + j = l + 1`` of
+@example(p=(np.full(4, 0.5), np.array([1.0, -0.5, 2.0, 1.0]), 0.5, 9))  # a point
+@example(p=(0.7 ** np.arange(7.0), np.ones(7), 0.3, 50))
+def test_signal_width_routes_are_their_formulas(p):
+    """The a priori routes are ``scale·min(1, Z_⌊(i−1)/ν⌋)`` (``||S||_F`` with the
+    closed form ``4 exp(−π²k/log 16γ)`` and with the Zolotarev number, ``ν = 2``;
+    ``||U G U||_F``, ``ν = 2``; ``||U G_∞ U/n||_F``, ``ν = 1``; a point spectrum has
+    ``Z_k = 0`` for ``k >= 1``). The ``"split"`` route is ``min over s and i + j = l + 1`` of
     ``(sqrt σ̂_i(S_FF) + sqrt σ̂_j(S_SS))²``, with ``σ̂_i(S_FF)`` the better of
     ``||S_FF||_F min(1, Z_⌊(i−1)/2⌋)`` and ``||U G_∞ U/n||_F min(1, Z_{i−1})`` on the
     leading ``s x s`` block (zero for ``i > s``) and ``σ̂_j(S_SS)`` the Chebyshev sum
     over the other modes; the ``"discrete"`` route is the better of the greedy
     point-set bounds for ``S`` (``ν = 2``) and ``U G_∞ U/n`` (``ν = 1``), each the
-    smallest value over the first ``k`` greedy zeros (the docstrings). Both, in
+    smallest value over the first ``k`` greedy zeros (the docstrings). All, in
     float64 and at 30 digits, are these formulas rounded up (tolerances in
     ``assert_is_formula``), zero beyond the rank."""
     lam, b, eta, T = p
@@ -372,7 +393,7 @@ def test_split_and_discrete_routes_are_their_formulas(p):
     rank = len(ref["split"])
     for prec in (None, 30):
         got = bounds.signal_width_bounds(lam, b, eta, T, route="all", precision=prec)
-        for name in ("split", "discrete"):
+        for name in ref:
             assert_is_formula(got[name][:rank], ref[name], prec)
             assert all(v == 0 for v in got[name][rank:])
 
