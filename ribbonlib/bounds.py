@@ -1581,7 +1581,8 @@ def _exact_inputs(
     lam: Any, b: Any, eta: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
     """Validated ``lam``, ``b`` (mpf entries as given, taken exactly; every other number
-    as its float64 value), their float64 copies, and ``eta`` (likewise)."""
+    as its float64 value), their float64 copies, and ``eta`` (likewise), with
+    ``η·λ_k < 2`` checked for the exact values."""
     lam_v = _validate.eigenvalues(lam)
     lam_f = np.asarray(lam_v, dtype=float)
     d = lam_f.size
@@ -1599,6 +1600,13 @@ def _exact_inputs(
     )
     eta_f = _validate.learning_rate(eta, lam_f)
     eta_v = eta if isinstance(eta, mpmath.mpf) else eta_f
+    # the float check above rounds: an mpf eta (or lam) can pass it with eta*lam >= 2
+    eta_a = certify.to_arb(eta_v)
+    for x in lam_o:
+        x_a = certify.to_arb(x)
+        with _arb_ctx.workprec(eta_a.mid().bits() + x_a.mid().bits() + 8):
+            if not eta_a * x_a < 2:  # exact product
+                raise ValueError("eta must satisfy 0 < eta*max(lam) < 2 exactly")
     return lam_o, b_v, lam_f, b_f, eta_v
 
 

@@ -547,3 +547,28 @@ def test_cloud_spectrum_bounds_resolve_to_the_working_precision(lam, b, s, eta, 
         for m in range(d):
             assert up[m] - lo[m] <= 1000 * d * mpmath.mpf(10) ** -30 * tr
             assert lof[m] <= lo[m] and up[m] <= upf[m]
+
+
+def eta_next_to_two_over(lam: float, offset: int):
+    """``2/λ + offset·2^-190`` as a 200-bit mpf (``η·λ − 2`` is ~1e-57 from 0)."""
+    with mpmath.workprec(200):
+        return mpmath.mpf(2) / mpmath.mpf(lam) + offset * mpmath.mpf(2) ** -190
+
+
+def test_mpf_eta_is_checked_exactly():
+    """An mpf ``η`` just above ``2/λ`` (``η·λ − 2 ≈ 2e-57``, exactly, in rationals) rounds
+    to a float that passes the float64 check (``fl(fl(η)·λ) < 2``); it is outside the
+    documented domain ``η·max(λ) < 2`` and both functions refuse it (they returned
+    negative "upper bounds" of ~-1e56 before), while the mpf just below ``2/λ`` is
+    accepted and gives non-negative bounds on the signal."""
+    lam = 3.4660180792803144
+    over, under = eta_next_to_two_over(lam, 1), eta_next_to_two_over(lam, -1)
+    assert frac(over) * frac(lam) > 2 > frac(under) * frac(lam)
+    assert float(over) * lam < 2.0
+    with pytest.raises(ValueError, match="exactly"):
+        bounds.signal_width_bounds([lam, 1.0], [1.0, 1.0], over, 5, precision=30)
+    with pytest.raises(ValueError, match="exactly"):
+        bounds.cloud_spectrum_bounds([lam, 1.0], [1.0, 1.0], 0.1, over, 5)
+    sig = bounds.signal_width_bounds([lam, 1.0], [1.0, 1.0], under, 5, precision=30)
+    lo, up = bounds.cloud_spectrum_bounds([lam, 1.0], [1.0, 1.0], 0.1, under, 5)
+    assert all(v > 0 for v in sig) and all(0 < x <= y for x, y in zip(lo, up))
