@@ -1,15 +1,18 @@
-"""ribbonlib.bounds: the signal-width routes and the cloud balls behind them, piece by piece.
+"""ribbonlib.bounds: the signal-width routes and the cloud balls behind them, in detail.
 
-The statements of :func:`~ribbonlib.bounds.signal_width_bounds` (and of the helpers it
-is made of: the ball enclosures of the cloud, the greedy point-set route, the split
-route joined by Weyl's inequality, the exact reading of the inputs) at the places the
-tests of ``test_bounds.py`` do not reach: each route as its stated formula, not merely
-as some upper bound; the types of the results in float64 and at a precision; inputs
-given as mpmath numbers with more bits than a float, or below the float range. The
-references are independent: :func:`ribbonlib.certify.cloud_matrices` for the signal,
-closed forms in Arb at a much higher precision written here, exact rational
-arithmetic (:class:`fractions.Fraction`) for the greedy products, and the Zolotarev
-numbers and Chebyshev tails of the library's own tested public functions.
+The statements of :func:`~ribbonlib.bounds.signal_width_bounds` and
+:func:`~ribbonlib.bounds.cloud_spectrum_bounds` (and of the helpers they are made of:
+the ball enclosures of the cloud, the greedy point-set route, the split route joined by
+Weyl's inequality, the exact reading of the inputs) and of
+:func:`~ribbonlib.bounds.zolotarev_enclosure` at the places the tests of
+``test_bounds.py`` do not reach: each route as its stated formula, not merely as some
+upper bound; the types of the results in float64 and at a precision; inputs given as
+mpmath numbers with more bits than a float, below the float range, or with ``η·λ``
+just above 2; the stated working precisions. The references are independent:
+:func:`ribbonlib.certify.cloud_matrices` for the signal, closed forms in Arb at a much
+higher precision and in exact rational arithmetic (:class:`fractions.Fraction`) written
+here, the greedy zeros in mpmath, and the Zolotarev numbers and Chebyshev tails of the
+library's own tested public functions.
 """
 
 from __future__ import annotations
@@ -99,7 +102,9 @@ def test_mpf_inputs_are_taken_exactly(which):
     else:
         eta = long_mpf(2**80 + 3, 2**81)
     lam = np.array(lam, dtype=object)  # (a list is read as float64, as everywhere)
-    got = bounds.signal_width_bounds(lam, b, eta, T, route="zolotarev_closed", precision=30)
+    got = bounds.signal_width_bounds(
+        lam, b, eta, T, route="zolotarev_closed", precision=30
+    )
     ref = frobenius_30(lam, b, eta, T)
     with ctx.workprec(300):
         g = certify.to_arb(got[0])
@@ -124,8 +129,8 @@ def test_mpf_ground_truth_below_the_float_range_is_a_mode():
 @pytest.mark.parametrize("which", ["lam", "b", "eta"])
 def test_other_inputs_are_read_as_their_float64_value(which):
     """Numbers that are not mpf are read as their float64 value (``_exact_inputs``), as
-    the float64 checks read them: an int that a float cannot hold (``3^40``; for ``λ`` in
-    an object array, which keeps it as given) gives the
+    the float64 checks read them: an int that a float cannot hold (``3^40``; for ``λ``
+    in an object array, which keeps it as given) gives the
     same bounds, to the last of 30 digits, as ``float(3^40)``; the two differ by
     ``2^-54`` relative, far above the 30-digit rounding."""
     big = 3**40
@@ -235,7 +240,7 @@ def problems(draw, d_max: int = 5):
 
 
 def route_reference(lam, b, eta, T) -> dict:
-    """The a priori, ``"discrete"`` and ``"split"`` routes by their formulas, at 50 digits.
+    """The a priori, ``"discrete"`` and ``"split"`` routes by their formulas.
 
     The modes with ``b_k != 0``, fastest first (stable in the given order); ``S`` from
     :func:`ribbonlib.certify.cloud_matrices`, ``U G_∞ U / n`` and the leading-block
@@ -263,7 +268,8 @@ def route_reference(lam, b, eta, T) -> dict:
               for k in range(d)]
 
         def lead(X, s):
-            return sum((X[k][l] ** 2 for k in range(s) for l in range(s)), arb(0)).sqrt()
+            sq = (X[k][l] ** 2 for k in range(s) for l in range(s))
+            return sum(sq, arb(0)).sqrt()
 
         Sl = [[S[k, l] for l in range(d)] for k in range(d)]
         mu = [u[k] * (1 - (1 - a[k]) ** n) / (n * a[k]) for k in range(d)]
@@ -293,7 +299,8 @@ def _reference_rest(lam_k, eta, T, fS, fG, fU, h, dS, dG, u2) -> dict:
             Z.append([mpmath.mpf(1)] + [mpmath.mpf(0)] * d)
         else:
             E, F = (h[0], h[s - 1]), (-h[s - 1], -h[0])
-            Z.append([mpmath.mpf(z) for z in bounds.zolotarev_number(E, F, ks, precision=40)])
+            Zs = bounds.zolotarev_number(E, F, ks, precision=40)
+            Z.append([mpmath.mpf(z) for z in Zs])
     if lam_k[0] == lam_k[-1]:
         Zc = Z[-1]
     else:  # 4 exp(-pi^2 k / log(16 gamma)), gamma the cross-ratio of [h_1, h_d], -[...]
@@ -312,7 +319,9 @@ def _reference_rest(lam_k, eta, T, fS, fG, fU, h, dS, dG, u2) -> dict:
     eps = []
     for k, x in enumerate(xs):
         cap = -mpmath.expm1(T * mpmath.log1p(-x)) / 2 if x < 1 else x / 2
-        eps.append([min(cap, mpmath.mpf(tails[k, m])) if x < 1 else cap for m in range(d)])
+        eps.append(
+            [min(cap, mpmath.mpf(tails[k, m])) if x < 1 else cap for m in range(d)]
+        )
     terms = [[u2[k] * eps[k][m] ** 2 for m in range(d)] for k in range(d)]
 
     def greedy(diag, nu):
@@ -378,7 +387,8 @@ def test_signal_width_routes_are_their_formulas(p):
     """The a priori routes are ``scale·min(1, Z_⌊(i−1)/ν⌋)`` (``||S||_F`` with the
     closed form ``4 exp(−π²k/log 16γ)`` and with the Zolotarev number, ``ν = 2``;
     ``||U G U||_F``, ``ν = 2``; ``||U G_∞ U/n||_F``, ``ν = 1``; a point spectrum has
-    ``Z_k = 0`` for ``k >= 1``). The ``"split"`` route is ``min over s and i + j = l + 1`` of
+    ``Z_k = 0`` for ``k >= 1``). The ``"split"`` route is
+    ``min over s and i + j = l + 1`` of
     ``(sqrt σ̂_i(S_FF) + sqrt σ̂_j(S_SS))²``, with ``σ̂_i(S_FF)`` the better of
     ``||S_FF||_F min(1, Z_⌊(i−1)/2⌋)`` and ``||U G_∞ U/n||_F min(1, Z_{i−1})`` on the
     leading ``s x s`` block (zero for ``i > s``) and ``σ̂_j(S_SS)`` the Chebyshev sum
@@ -466,7 +476,8 @@ def test_cloud_balls_are_the_closed_forms(lam, b, eta, T, prec):
             for l in range(d):
                 c = a[k] + a[l] - a[k] * a[l]
                 G = (1 - (r[k] * r[l]) ** n) / (n * c)
-                for key, q in (("G", G), ("cov", G - m[k] * m[l]), ("gin", 1 / (n * c))):
+                exact = (("G", G), ("cov", G - m[k] * m[l]), ("gin", 1 / (n * c)))
+                for key, q in exact:
                     assert contains(parts[key][k][l], q), (key, k, l)
         flat = (
             [x for key in ("G", "cov") for row in parts[key] for x in row]
@@ -556,7 +567,7 @@ def eta_next_to_two_over(lam: float, offset: int):
 
 
 def test_mpf_eta_is_checked_exactly():
-    """An mpf ``η`` just above ``2/λ`` (``η·λ − 2 ≈ 2e-57``, exactly, in rationals) rounds
+    """An mpf ``η`` just above ``2/λ`` (``η·λ − 2 ≈ 2e-57``, in rationals) rounds
     to a float that passes the float64 check (``fl(fl(η)·λ) < 2``); it is outside the
     documented domain ``η·max(λ) < 2`` and both functions refuse it (they returned
     negative "upper bounds" of ~-1e56 before), while the mpf just below ``2/λ`` is
