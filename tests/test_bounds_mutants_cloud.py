@@ -421,6 +421,8 @@ def contains(ball, q: Fraction) -> bool:
     "lam,b,eta,T,prec",
     [
         ([1.0, 0.5, 0.25], [1.0, -2.0, 0.5], 0.5, 3, None),
+        ([1.0, 0.5, 0.25], [1.0, 1.0, -0.5], 0.5, 1, None),  # n = 2
+        ([1.5, 0.5], [1.0, 2.0], 1.0, 1, 30),
         ([1.5, 1.0, 0.1], [1.0, 0.3, 2.0], 1.0, 2, 30),  # r = -1/2, 0, 9/10
         ([1.0, 0.75], [1.0, 1.0], 1.9, 5, None),  # both r < 0
         ([1.0, 0.5], [1.0, 1.0], 1.0, 0, None),  # T = 0: every half range is 0
@@ -583,3 +585,21 @@ def test_mpf_eta_is_checked_exactly():
     sig = bounds.signal_width_bounds([lam, 1.0], [1.0, 1.0], under, 5, precision=30)
     lo, up = bounds.cloud_spectrum_bounds([lam, 1.0], [1.0, 1.0], 0.1, under, 5)
     assert all(v > 0 for v in sig) and all(0 < x <= y for x, y in zip(lo, up))
+
+
+def test_mpf_eta_just_below_two_over_lambda_is_accepted():
+    """``η = (2^191 − 4)/(49·2^190)`` (an exact 184-bit mpf) and ``λ = 49`` give
+    ``η·λ = 2 − 2^-188`` exactly, inside the domain, and ``fl(fl(η)·λ) < 2``: the exact
+    check must decide it from the full 190-bit product (a product rounded to fewer
+    bits is 2 and would refuse it). Both functions accept it, and the bound on
+    ``σ_1`` holds for the exact ``S`` (proved in Arb)."""
+    N = (2**191 - 4) // 49
+    assert N * 49 == 2**191 - 4
+    with mpmath.workprec(400):
+        eta = mpmath.mpf(N) / mpmath.mpf(2) ** 190
+    assert frac(eta) * 49 == 2 - Fraction(1, 2**188) and float(eta) * 49.0 < 2.0
+    sig = bounds.signal_width_bounds([49.0], [1.0], eta, 3, precision=30)
+    S, _ = certify.cloud_matrices([49.0], [1.0], eta, 3, target_bits=300)
+    assert certify.to_arb(sig[0]) >= S[0, 0] > 0
+    lo, up = bounds.cloud_spectrum_bounds([49.0], [1.0], 0.1, eta, 3)
+    assert 0 < lo[0] <= up[0]
