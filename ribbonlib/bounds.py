@@ -1390,6 +1390,11 @@ def rational_sup(zeros: Any, interval: Any, *, target: Any = None, digits: int =
     working precision. The maximum near each interior extremum is thereby located
     to within ``sqrt(target)`` relative, however the zeros are placed.
 
+    The balls carry ``b = ⌊digits·log₂10⌋ + 32`` bits, and a piece ``[x0, x1]`` is no
+    longer halved once its half-width is below ``2^-⌊b/2⌋·c`` (``c`` its midpoint).
+    Without a target, ``U − L`` is therefore of the order of
+    ``2^-b·(n·sup|r| + max x*²|r''(x*)|)`` (``n`` zeros, ``x*`` the interior maxima).
+
     Parameters
     ----------
     zeros : array_like
@@ -1400,14 +1405,16 @@ def rational_sup(zeros: Any, interval: Any, *, target: Any = None, digits: int =
         Stop refining a piece once its bound is at most this (e.g. the claimed sup
         times ``1 + ε``); default: refine to the resolution of ``digits``.
     digits : int, optional
-        Working precision (decimal digits).
+        Working precision (decimal digits), at least 16; default 40.
 
     Returns
     -------
     L, U : flint.arb
-        Exact numbers with ``L <= sup |r| <= U``: ``L`` from values at points, ``U``
-        from the pieces (``U = 1``, the trivial bound, once ``L`` exceeds ``target``:
-        the claim ``sup <= target`` is then refuted and nothing is refined further).
+        Exact numbers of at most ``b`` bits with ``L <= sup |r| <= U``: ``L`` from
+        values at points, ``U`` from the pieces (``U = 1``, the trivial bound, once
+        ``L`` exceeds ``target``, strictly, on a piece where ``|r|`` is not monotone:
+        the claim ``sup <= target`` is then refuted and nothing is refined further;
+        ``L = target`` refutes nothing).
     """
     dig = _validate.integer(digits, "digits", low=16)
     bits = int(dig * _LOG2_10) + 32

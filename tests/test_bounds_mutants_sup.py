@@ -1,0 +1,201 @@
+"""Tests of ribbonlib.bounds aimed at mutants that the tests of test_bounds.py let pass:
+``rational_sup`` (the certified sup of ``|Π_j (x − p_j)/(x + p_j)|`` on an interval).
+
+The reference for the sup is independent of the library's subdivision: for
+``r(x) = Π_j (x − p_j)/(x + p_j)`` with ``p_j > 0`` and ``x > 0``,
+``r'/r = Σ_j 2 p_j/(x² − p_j²) =: g(x)``, and ``g' = −Σ_j 4 p_j x/(x² − p_j²)² < 0``,
+so between two consecutive distinct zeros ``g`` falls from ``+∞`` to ``−∞`` and
+``|r|`` has exactly one critical point (a maximum), and none below the smallest or
+above the largest zero. The sup on ``[lo, hi]`` is therefore the largest of ``|r(lo)|``,
+``|r(hi)|`` and ``|r|`` at those maxima that lie inside, each located by bisection of
+``g`` in mpmath at 80 digits.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import pytest
+from flint import arb, ctx
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ribbonlib import bounds, certify
+
+REF_DPS = 80
+
+
+def sup_reference(zeros, lo, hi):
+    """The sup of ``|r|`` on ``[lo, hi]`` from the critical points of ``r``.
+
+    Parameters
+    ----------
+    zeros : list of float
+        The ``p_j > 0`` (repetitions allowed).
+    lo, hi : float
+        The interval, ``0 < lo < hi``.
+
+    Returns
+    -------
+    sup, curv : mpmath.mpf
+        The sup of ``|r|`` at 80 digits (the bisection of ``g`` pins each critical
+        point to ``2^-300`` relative, far below the error that matters at a
+        maximum, which is quadratic), and the largest ``x*² |r''(x*)|`` over the interior
+        maxima ``x*`` (0 if none): at a maximum ``g = 0``, so ``|r|'' = |r| g'``.
+    """
+    with mpmath.workdps(REF_DPS):
+        Z = [mpmath.mpf(z) for z in zeros]
+        lo, hi = mpmath.mpf(lo), mpmath.mpf(hi)
+
+        def r(x):
+            return abs(mpmath.fprod([(x - p) / (x + p) for p in Z]))
+
+        def g(x):
+            return mpmath.fsum([2 * p / (x * x - p * p) for p in Z])
+
+        vals, curv = [r(lo), r(hi)], mpmath.mpf(0)
+        distinct = sorted(set(Z))
+        for p, q in zip(distinct, distinct[1:]):
+            a, b = p, q
+            for _ in range(300):
+                m = (a + b) / 2
+                if g(m) > 0:
+                    a = m
+                else:
+                    b = m
+            x = (a + b) / 2
+            if lo < x < hi:
+                vals.append(r(x))
+                gp = mpmath.fsum([4 * p * x / (x * x - p * p) ** 2 for p in Z])
+                curv = max(curv, x * x * gp * r(x))
+        return max(vals), curv
+
+
+def working_bits(digits: int) -> int:
+    """``b = ⌊digits · log₂ 10⌋ + 32``, the working precision the docstring states."""
+    return int(digits * math.log2(10.0)) + 32
+
+
+def mantissa_bits(x: arb) -> int:
+    """The bit length of the odd mantissa of an exact ball (0 for zero)."""
+    assert x.rad() == 0
+    if x == 0:
+        return 0
+    man, _ = x.man_exp()
+    return abs(int(man)).bit_length()
+
+
+@st.composite
+def sup_problems(draw):
+    """Zeros and an interval, log-uniform over six decades, with near-double zeros
+    (relative gaps down to 1e-8: a sharp interior maximum), and ``digits`` from the
+    smallest accepted 16 up to 40."""
+    n = draw(st.integers(1, 5))
+    zeros = [10.0 ** draw(st.floats(-3.0, 3.0)) for _ in range(n)]
+    if n >= 2 and draw(st.booleans()):
+        zeros[-1] = zeros[0] * (1.0 + 10.0 ** -draw(st.floats(1.0, 8.0)))
+    ends = sorted(10.0 ** draw(st.floats(-3.0, 3.0)) for _ in range(2))
+    if draw(st.booleans()):  # the interval around the zeros
+        ends = [min(zeros) / draw(st.floats(1.01, 10.0)), max(zeros) * 2.0]
+    if not ends[0] < ends[1]:
+        ends[1] = ends[0] * 2.0
+    digits = draw(st.sampled_from([16, 17, 25, 40]))
+    return zeros, tuple(ends), digits
+
+
+@settings(max_examples=40)
+@given(sup_problems())
+def test_rational_sup_encloses_the_sup_of_the_critical_points(prob):
+    """Without a target: ``L <= sup|r| <= U`` against the 80-digit sup of the critical
+    points, both exact numbers of at most ``b`` bits, ``U <= 1`` (every factor is below
+    1 in modulus) and ``U − L`` within the stated order
+    ``2^-b (n sup + max x*²|r''(x*)|)``, with a factor 64 for the constants the
+    statement leaves open (the enclosure of ``r'`` over a piece overestimates its true
+    range by a bounded factor, and the ends carry ``n`` roundings each)."""
+    zeros, (lo, hi), digits = prob
+    low, up = bounds.rational_sup(zeros, (lo, hi), digits=digits)
+    sup, curv = sup_reference(zeros, lo, hi)
+    b = working_bits(digits)
+    assert low.rad() == 0 and up.rad() == 0
+    assert mantissa_bits(low) <= b and mantissa_bits(up) <= b
+    with ctx.workprec(400):
+        s = certify.to_arb(sup)
+        assert low <= s <= up <= 1
+        tol = 64 * arb(2) ** -b * (len(zeros) * s + certify.to_arb(curv))
+        assert up - low <= tol
+
+
+@settings(max_examples=40)
+@given(
+    sup_problems(),
+    st.sampled_from([-0.5, -1e-6, 1e-9, 1e-3, 0.5]),
+    st.sampled_from(["arb", "mpf", "float"]),
+)
+def test_rational_sup_with_a_target_proves_or_refutes_the_claim(prob, eps, kind):
+    """A target ``sup·(1 + ε)`` (capped below 1), given as an exact ball, an mpmath
+    number or a float: always ``L <= sup <= U <= 1``. Above the sup by more than the
+    order of ``U − L`` without a target (the test's tolerance of the test above) the
+    claim is proved, ``U <= target``; below it by more than that, the claim is refuted,
+    ``L > target``."""
+    zeros, (lo, hi), digits = prob
+    sup, curv = sup_reference(zeros, lo, hi)
+    b = working_bits(digits)
+    with mpmath.workdps(REF_DPS):
+        goal = min(sup * (1 + mpmath.mpf(eps)), (1 + sup) / 2)
+    target = {"arb": certify.to_arb(goal), "mpf": goal, "float": float(goal)}[kind]
+    low, up = bounds.rational_sup(zeros, (lo, hi), target=target, digits=digits)
+    with ctx.workprec(400):
+        s, g = certify.to_arb(sup), certify.to_arb(target)
+        assert low <= s <= up <= 1
+        tol = 64 * arb(2) ** -b * (len(zeros) * s + certify.to_arb(curv))
+        if g >= s + tol:
+            assert up <= g
+        if g <= s - tol:
+            assert low > g
+
+
+def test_rational_sup_target_equal_to_an_exact_end_value_is_not_refuted():
+    """``r(x) = (x − 3)(x − 7)/((x + 3)(x + 7))`` on ``[1, 6]``: ``r(1) = (−1/2)(−3/4)
+    = 3/8`` exactly (dyadic), and ``|r|`` falls to 0 at 3 and has its only interior
+    maximum at ``x = √21`` (``20x² = 420`` from ``r'/r = 0``), where
+    ``|r| = (√21 − 3)(7 − √21)/((√21 + 3)(√21 + 7)) < 0.05``; so the sup is ``3/8``,
+    attained at the end. A target of exactly ``3/8`` is then a true claim: ``L = 3/8``
+    equals the target without exceeding it, nothing is refuted, and the claim is
+    proved with ``U = 3/8``."""
+    with mpmath.workdps(30):
+        x = mpmath.sqrt(21)
+        assert (x - 3) * (7 - x) / ((x + 3) * (x + 7)) < 0.05
+    for target in (0.375, certify.to_arb(0.375)):
+        low, up = bounds.rational_sup([3.0, 7.0], (1.0, 6.0), target=target)
+        assert low == up == arb(3) / 8
+
+
+def test_rational_sup_refuses_an_empty_or_point_interval_and_a_zero_at_the_origin():
+    """The documented domain is ``0 < lo < hi`` and ``p_j > 0``: a point interval
+    ``lo = hi`` and a zero ``p = 0`` (where ``r`` has the factor ``x/x``) are refused;
+    an interval just wider than a point, and a zero just above 0, are accepted."""
+    with pytest.raises(ValueError, match="0 < lo < hi"):
+        bounds.rational_sup([0.5], (0.3, 0.3))
+    with pytest.raises(ValueError, match="zeros must be > 0"):
+        bounds.rational_sup([0.5, 0.0], (0.1, 1.0))
+    low, up = bounds.rational_sup([0.5], (0.3, math.nextafter(0.3, 1.0)))
+    assert low <= up <= 1
+    low, up = bounds.rational_sup([5e-324], (0.1, 1.0), digits=16)
+    assert low <= 1 and up <= 1
+
+
+def test_rational_sup_digits_boundary_and_default():
+    """``digits`` is accepted from 16 (15 is refused), and its default is the
+    documented 40: the same exact ``L`` and ``U`` as ``digits=40``."""
+    zeros, interval = [0.3, 0.7, 0.05], (0.01, 1.0)
+    with pytest.raises(ValueError, match="digits"):
+        bounds.rational_sup(zeros, interval, digits=15)
+    low16, up16 = bounds.rational_sup(zeros, interval, digits=16)
+    sup, _ = sup_reference(zeros, *interval)
+    with ctx.workprec(400):
+        assert low16 <= certify.to_arb(sup) <= up16
+    default = bounds.rational_sup(zeros, interval)
+    forty = bounds.rational_sup(zeros, interval, digits=40)
+    assert default[0] == forty[0] and default[1] == forty[1]
+    assert default[0].rad() == 0 and default[1].rad() == 0
