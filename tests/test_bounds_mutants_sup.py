@@ -1,5 +1,7 @@
 """Tests of ribbonlib.bounds aimed at mutants that the tests of test_bounds.py let pass:
-``rational_sup`` (the certified sup of ``|Π_j (x − p_j)/(x + p_j)|`` on an interval).
+``rational_sup`` (the certified sup of ``|Π_j (x − p_j)/(x + p_j)|`` on an interval),
+the ball entries of ``cauchy_matrix``, the inputs and output types of
+``chebyshev_tails`` and the scalar result of ``zolotarev_bound``.
 
 The reference for the sup is independent of the library's subdivision: for
 ``r(x) = Π_j (x − p_j)/(x + p_j)`` with ``p_j > 0`` and ``x > 0``,
@@ -14,8 +16,10 @@ above the largest zero. The sup on ``[lo, hi]`` is therefore the largest of ``|r
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import mpmath
+import numpy as np
 import pytest
 from flint import arb, ctx
 from hypothesis import given, settings
@@ -199,3 +203,101 @@ def test_rational_sup_digits_boundary_and_default():
     forty = bounds.rational_sup(zeros, interval, digits=40)
     assert default[0] == forty[0] and default[1] == forty[1]
     assert default[0].rad() == 0 and default[1].rad() == 0
+
+
+# ------------------------------------------------- cauchy_matrix, chebyshev_tails
+
+
+def test_cauchy_matrix_enclosure_entries_have_the_stated_bits():
+    """The ball entries are computed at ``⌈precision·log₂10⌉ + 32`` bits (80 without
+    ``precision``), as the docstring states: every midpoint has at most that many bits,
+    and every ball contains the exact ``1/(x_i − y_j)`` (exact rationals). Six by six
+    nodes with non-dyadic differences, so that the quotients fill their precision."""
+    xs = [k / 7 - 2.0 for k in range(6)]
+    ys = [1.0 + k / 3 for k in range(6)]
+    for precision, b in ((None, 80), (30, math.ceil(30 * math.log2(10)) + 32)):
+        C = bounds.cauchy_matrix(xs, ys, precision=precision, enclosure=True)
+        for i, x in enumerate(xs):
+            for j, y in enumerate(ys):
+                man, _ = C[i, j].mid().man_exp()
+                assert abs(int(man)).bit_length() <= b
+                exact = 1 / (Fraction(x) - Fraction(y))
+                with ctx.workprec(400):
+                    q = arb(exact.numerator) / exact.denominator
+                    assert C[i, j].contains(q)
+
+
+def tau_reference(beta, mmax: int, dps: int = 80) -> list:
+    """``τ(β, m) = 1 − e^{−β}(I_0(β) + 2 Σ_{1 <= j <= m} I_j(β))``, m = 0..mmax, in
+    mpmath at ``dps`` digits from its Bessel functions (the complement of the
+    generating function ``e^β = Σ_j I_j(β)``; no cancellation for the ``β ~ 1`` used)."""
+    with mpmath.workdps(dps):
+        b = mpmath.mpf(beta)
+        ive = [mpmath.besseli(j, b) * mpmath.exp(-b) for j in range(mmax + 1)]
+        head, out = ive[0], []
+        for m in range(mmax + 1):
+            out.append(1 - head)
+            if m < mmax:
+                head += 2 * ive[m + 1]
+        return out
+
+
+def test_chebyshev_tails_take_an_mpmath_beta_exactly():
+    """``β = 1/3`` as a 60-digit mpmath number, at 30 digits: every returned ``τ`` lies
+    in ``[τ, τ(1 + 10^-28)]`` of the 80-digit reference at that same ``β`` (rounded up,
+    accurate to the working precision, as documented). The float ``1/3`` differs from it
+    by ``2^-54`` relative, which moves ``τ`` by about ``10^-17`` relative: far outside."""
+    with mpmath.workdps(60):
+        beta = mpmath.mpf(1) / 3
+    mmax = 4
+    got = bounds.chebyshev_tails([beta], mmax, precision=30)[0]
+    ref = tau_reference(beta, mmax)
+    with mpmath.workdps(80):
+        for m in range(mmax + 1):
+            assert ref[m] <= got[m] <= ref[m] * (1 + mpmath.mpf(10) ** -28)
+
+
+def test_chebyshev_tails_round_other_numbers_to_float_and_keep_the_dtype():
+    """Documented: numbers other than floats and mpmath numbers are rounded to float64
+    first, so a :class:`fractions.Fraction` 1/3 and an int 2 give exactly the values of
+    the floats ``1/3`` and ``2.0``; the result is a float64 array without
+    ``precision`` and an object array of mpmath numbers with it."""
+    mmax = 3
+    for precision in (None, 30):
+        a = bounds.chebyshev_tails([Fraction(1, 3), 2], mmax, precision=precision)
+        b = bounds.chebyshev_tails([1 / 3, 2.0], mmax, precision=precision)
+        assert a.shape == b.shape == (2, mmax + 1)
+        assert all(x == y for x, y in zip(a.reshape(-1), b.reshape(-1)))
+        if precision is None:
+            assert a.dtype == np.float64
+        else:
+            assert a.dtype == object
+            assert all(isinstance(v, mpmath.mpf) for v in a.reshape(-1))
+
+
+# ------------------------------------------------------------------ zolotarev_bound
+
+
+def test_zolotarev_bound_scalar_k_gives_a_python_float_or_an_mpf():
+    """A scalar ``k`` gives one number of the documented type, a Python ``float`` (not
+    a numpy scalar) or an ``mpmath.mpf`` with ``precision``, equal to the entry of the
+    array result for ``[k]``, and never below the closed form
+    ``4 exp(−π² k / log(16 γ))`` (mpmath at 60 digits, ``γ`` the exact cross-ratio
+    ``(c − a)(d − b)/((c − b)(d − a))``), within one rounding of the result above it
+    (``2^-52`` relative in float64, ``10^-29`` at 30 digits)."""
+    E, F = (0.25, 1.0), (2.0, 3.5)
+    with mpmath.workdps(60):
+        a, b, c, d = (mpmath.mpf(v) for v in (*E, *F))
+        gamma = (c - a) * (d - b) / ((c - b) * (d - a))
+    for k in (0, 1, 3):
+        with mpmath.workdps(60):
+            closed = 4 * mpmath.exp(-mpmath.pi**2 * k / mpmath.log(16 * gamma))
+        zf = bounds.zolotarev_bound(E, F, k)
+        zm = bounds.zolotarev_bound(E, F, k, precision=30)
+        assert type(zf) is float
+        assert isinstance(zm, mpmath.mpf)
+        assert zf == bounds.zolotarev_bound(E, F, [k])[0]
+        assert zm == bounds.zolotarev_bound(E, F, [k], precision=30)[0]
+        with mpmath.workdps(60):
+            assert closed <= zf <= closed * (1 + mpmath.mpf(2) ** -52)
+            assert closed <= zm <= closed * (1 + mpmath.mpf(10) ** -29)
