@@ -371,7 +371,8 @@ def zolotarev_bound(E: Any, F: Any, k: Any, *, precision: int | None = None):
     Returns
     -------
     float, mpmath.mpf or ndarray
-        One value per ``k`` (an array when ``k`` is an array).
+        One value per ``k`` (an array when ``k`` is an array); for a scalar ``k`` a
+        Python ``float`` (float64) or an ``mpmath.mpf`` (with ``precision``).
 
     Raises
     ------
@@ -1236,9 +1237,10 @@ def cauchy_matrix(
     precision : int, optional
         Decimal digits; float64 when omitted.
     enclosure : bool, optional
-        Return a ball matrix (``flint.arb_mat``, about ``precision`` digits, 53 bits
-        without it) that contains the exact ``C`` of the given nodes (floats and mpmath
-        numbers taken exactly).
+        Return a ball matrix (``flint.arb_mat``) that contains the exact ``C`` of the
+        given nodes (floats and mpmath numbers taken exactly), each entry computed at
+        ``⌈precision·log₂10⌉ + 32`` bits (80 bits without ``precision``): its midpoint
+        has at most that many bits.
     """
     prec = _precision(precision)
     work = None if prec is None else prec + _GUARD
@@ -1550,7 +1552,9 @@ def chebyshev_tails(
     Parameters
     ----------
     beta : array_like, shape (p,)
-        ``β >= 0`` (floats and mpmath numbers are taken exactly).
+        ``β >= 0`` (floats and mpmath numbers are taken exactly; other real numbers,
+        such as ints, :class:`fractions.Fraction` or numpy scalars, are rounded to
+        float64 first).
     mmax : int
         Largest degree, ``>= 0``.
     precision : int, optional
@@ -1559,6 +1563,7 @@ def chebyshev_tails(
     Returns
     -------
     ndarray, shape (p, mmax + 1)
+        float64, or mpmath numbers (object dtype) with ``precision``.
     """
     prec = _precision(precision)
     mm = _validate.integer(mmax, "mmax", low=0)
