@@ -301,3 +301,24 @@ def test_zolotarev_bound_scalar_k_gives_a_python_float_or_an_mpf():
         with mpmath.workdps(60):
             assert closed <= zf <= closed * (1 + mpmath.mpf(2) ** -52)
             assert closed <= zm <= closed * (1 + mpmath.mpf(10) ** -29)
+
+
+@settings(max_examples=30)
+@given(sup_problems(), st.sampled_from([1e-6, 1e-2, 0.5]))
+def test_rational_sup_proves_again_a_target_equal_to_its_bound(prob, eps):
+    """A piece stops once its bound is *at most* the target (documented), so a proved
+    claim reproduces itself: run once with a target above the sup (``U <= target``:
+    proved), then again with the target ``U``. Every piece that stopped the first time
+    has its bound at most ``U`` and stops again, every piece that was halved had its
+    bound above the first target, hence above ``U``, and is halved again, and no value
+    ``<= sup <= U`` can refute; the second run follows the same subdivision and returns
+    the same exact ``L`` and ``U``."""
+    zeros, (lo, hi), digits = prob
+    sup, _ = sup_reference(zeros, lo, hi)
+    with mpmath.workdps(REF_DPS):
+        goal = certify.to_arb(min(sup * (1 + mpmath.mpf(eps)), (1 + sup) / 2))
+    low, up = bounds.rational_sup(zeros, (lo, hi), target=goal, digits=digits)
+    if not up <= goal:
+        return  # stopped at the resolution above the target: nothing to reproduce
+    low2, up2 = bounds.rational_sup(zeros, (lo, hi), target=up, digits=digits)
+    assert low2 == low and up2 == up
