@@ -322,3 +322,22 @@ def test_rational_sup_proves_again_a_target_equal_to_its_bound(prob, eps):
         return  # stopped at the resolution above the target: nothing to reproduce
     low2, up2 = bounds.rational_sup(zeros, (lo, hi), target=up, digits=digits)
     assert low2 == low and up2 == up
+
+
+@pytest.mark.parametrize("eps", [1e-4, 1e-2, 0.1])
+def test_rational_sup_mean_value_form_uses_the_half_width(eps):
+    """Five zeros with two of them 0.2% apart (a sharp maximum between them) on
+    ``[0.032, 1.56]`` at 16 digits, with a target above the sup: the pieces are
+    accepted by the mean-value form ``|r(c)| + w·max|r'|`` as soon as it is below the
+    target, and that form bounds ``|r|`` on the piece only with ``w`` at least its
+    half-width (the largest ``|x − c|``). The returned ``U`` must still be at least the
+    80-digit sup of the critical points, and ``L`` at most it."""
+    zeros = [67.98443386069732, 1.1090473751931638, 0.30279911021414635,
+             0.16207266318854832, 0.16175255362747837]
+    lo, hi = 0.032138768513067836, 1.5635668876006041
+    sup, _ = sup_reference(zeros, lo, hi)
+    with mpmath.workdps(REF_DPS):
+        goal = sup * (1 + mpmath.mpf(eps))
+    low, up = bounds.rational_sup(zeros, (lo, hi), target=goal, digits=16)
+    with ctx.workprec(400):
+        assert low <= certify.to_arb(sup) <= up <= certify.to_arb(goal)
