@@ -341,3 +341,33 @@ def test_rational_sup_mean_value_form_uses_the_half_width(eps):
     low, up = bounds.rational_sup(zeros, (lo, hi), target=goal, digits=16)
     with ctx.workprec(400):
         assert low <= certify.to_arb(sup) <= up <= certify.to_arb(goal)
+
+
+@pytest.mark.parametrize("digits", [16, 40])
+def test_rational_sup_halves_a_piece_whose_half_width_equals_the_resolution(digits):
+    """The stated stopping rule is strict: a piece is halved until its half-width is
+    *below* ``2^-k·c``, ``k = ⌊b/2⌋``. On ``[1 − w, 1 + 3w]``, ``w = 2^-k``, the first
+    halving gives the piece ``[1 − w, 1 + w]`` of half-width exactly ``w = 2^-k·1``,
+    which must be halved again. The two zeros ``p = 1 − 64w`` and ``q = x*²/p`` put the
+    only maximum of ``|r|`` at ``x* = √(pq) = 1 + w/3`` (then ``r'`` contains 0 on
+    every piece around it), so the midpoint ``1 + w/2`` of ``[1, 1 + w]`` is evaluated,
+    ``w/6`` from ``x*``, and ``L >= |r(1 + w/2)| ≈ sup − |r''| (w/6)²/2 = sup −
+    |r''| w²/72``. Stopping at the tie would leave the midpoint ``1``, ``w/3`` away:
+    ``sup − L ≈ |r''| w²/18``. The test allows ``|r''| w²/36``; the cubic term of
+    the expansion (relative ``w/(q − x*) ≈ 2^-6``) and the round-off (``2^-b`` of the
+    sup, against ``|r''| w²/72 ≈ 10^-5`` of it) are far below the margin."""
+    b = working_bits(digits)
+    k = b // 2
+    with mpmath.workdps(REF_DPS):
+        w = mpmath.mpf(2) ** -k
+        lo, hi = 1 - w, 1 + 3 * w
+        xs = 1 + w / 3
+        p = 1 - 64 * w
+        q = xs * xs / p
+    low, up = bounds.rational_sup([p, q], (lo, hi), digits=digits)
+    sup, curv = sup_reference([p, q], lo, hi)
+    with mpmath.workdps(REF_DPS):
+        assert abs(mpmath.sqrt(p * q) - xs) < w * mpmath.mpf(10) ** -20
+        r2 = curv / xs**2  # |r''(x*)|
+        assert sup - certify.to_mpf(low) <= r2 * w * w / 36
+        assert certify.to_mpf(low) <= sup <= certify.to_mpf(up)
