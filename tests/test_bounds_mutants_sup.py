@@ -371,3 +371,35 @@ def test_rational_sup_halves_a_piece_whose_half_width_equals_the_resolution(digi
         r2 = curv / xs**2  # |r''(x*)|
         assert sup - certify.to_mpf(low) <= r2 * w * w / 36
         assert certify.to_mpf(low) <= sup <= certify.to_mpf(up)
+
+
+@pytest.mark.parametrize("digits", [16, 40])
+@pytest.mark.parametrize("left, expected", [(1.0, 0.29), (0.75, 0.70)])
+def test_rational_sup_stops_halving_below_the_resolution(digits, left, expected):
+    """The stated stopping rule, from the other side: a piece whose half-width is
+    below ``2^-k·c`` is not halved again, and its bound is the mean-value form
+    ``|r(c)| + hw·max|r'|`` with ``hw`` its half-width and ``max|r'|`` from an
+    enclosure of ``r'`` (at least the true maximum). With ``w = 2^-k``, ``x* = 1 +
+    w/3`` (zeros ``1 − 64w`` and ``x*²/p``) and the interval ``[1 − a·w,
+    1 + (4 − a)·w]``, ``a = 1`` or ``3/4``: for ``a = 1`` the last piece around ``x*`` is
+    ``[1, 1 + w]`` (half-width ``w/2``), for ``a = 3/4`` it is ``[1 − 3w/4, 1 + 3w/4]``
+    (``3w/4 < w``, the first halving). To second order in the distance to ``x*``,
+    ``U − sup >= hw·|r''|·(farther end − x*) − |r''|(c − x*)²/2``: ``|r''|w²(1/3 −
+    1/72) = 0.319|r''|w²`` and ``|r''|w²(13/16 − 1/18) = 0.757|r''|w²``. The test
+    asks for 0.29 and 0.70 of ``|r''|w²`` (the cubic terms are ``w/(64w)`` relative,
+    the round-off ``2^-b`` of the sup). A piece halved beyond the rule would give a
+    bound closer to the sup by a factor of about 4 per halving."""
+    b = working_bits(digits)
+    k = b // 2
+    with mpmath.workdps(REF_DPS):
+        w = mpmath.mpf(2) ** -k
+        lo, hi = 1 - mpmath.mpf(left) * w, 1 + (4 - mpmath.mpf(left)) * w
+        xs = 1 + w / 3
+        p = 1 - 64 * w
+        q = xs * xs / p
+    low, up = bounds.rational_sup([p, q], (lo, hi), digits=digits)
+    sup, curv = sup_reference([p, q], lo, hi)
+    with mpmath.workdps(REF_DPS):
+        r2 = curv / xs**2  # |r''(x*)|
+        assert certify.to_mpf(up) - sup >= expected * r2 * w * w
+        assert certify.to_mpf(low) <= sup <= certify.to_mpf(up)
