@@ -374,21 +374,25 @@ def test_rational_sup_halves_a_piece_whose_half_width_equals_the_resolution(digi
 
 
 @pytest.mark.parametrize("digits", [16, 40])
-@pytest.mark.parametrize("left, expected", [(1.0, 0.29), (0.75, 0.70)])
-def test_rational_sup_stops_halving_below_the_resolution(digits, left, expected):
-    """The stated stopping rule, from the other side: a piece whose half-width is
-    below ``2^-k·c`` is not halved again, and its bound is the mean-value form
-    ``|r(c)| + hw·max|r'|`` with ``hw`` its half-width and ``max|r'|`` from an
-    enclosure of ``r'`` (at least the true maximum). With ``w = 2^-k``, ``x* = 1 +
-    w/3`` (zeros ``1 − 64w`` and ``x*²/p``) and the interval ``[1 − a·w,
-    1 + (4 − a)·w]``, ``a = 1`` or ``3/4``: for ``a = 1`` the last piece around ``x*`` is
-    ``[1, 1 + w]`` (half-width ``w/2``), for ``a = 3/4`` it is ``[1 − 3w/4, 1 + 3w/4]``
-    (``3w/4 < w``, the first halving). To second order in the distance to ``x*``,
-    ``U − sup >= hw·|r''|·(farther end − x*) − |r''|(c − x*)²/2``: ``|r''|w²(1/3 −
-    1/72) = 0.319|r''|w²`` and ``|r''|w²(13/16 − 1/18) = 0.757|r''|w²``. The test
-    asks for 0.29 and 0.70 of ``|r''|w²`` (the cubic terms are ``w/(64w)`` relative,
-    the round-off ``2^-b`` of the sup). A piece halved beyond the rule would give a
-    bound closer to the sup by a factor of about 4 per halving."""
+@pytest.mark.parametrize("left, form", [(1.0, 1 / 3 - 1 / 72), (0.75, 13 / 12 - 1 / 288)])
+def test_rational_sup_last_piece_is_bounded_by_its_mean_value_form(digits, left, form):
+    """The stated stopping rule, from the other side, and the stated bound of a piece.
+    With ``w = 2^-k``, the zeros ``p = 1 − 64w`` and ``q = x*²/p`` (the only maximum
+    of ``|r|`` at ``x* = 1 + w/3``) and the interval ``[1 − a·w, 1 + (4 − a)·w]``, the
+    first piece has half-width ``2w`` and is halved; its left half ``[1 − aw, 1 + (2 −
+    a)w]`` has half-width ``w`` and midpoint ``c = 1 + (1 − a)w``. For ``a = 3/4``,
+    ``w < 2^-k·c``: it is the last piece (not halved again), ``c − x* = −w/12`` and its
+    farther end is ``13w/12`` from ``x*``. For ``a = 1`` it is halved at the tie, and
+    the last piece is ``[1, 1 + w]`` (half-width ``w/2 < 2^-k``), ``c − x* = w/6``,
+    farther end ``2w/3`` away. Its bound ``|r(c)| + hw·max|r'|`` is then, to second
+    order, ``sup + |r''| w² · form`` with ``form = hw·(farther end − x*)/w² −
+    (c − x*)²/(2w²)``: ``1/3 − 1/72`` and ``13/12 − 1/288``. The enclosure of ``r'``
+    is not below its true maximum, so ``U − sup >= 0.9·form·|r''|w²`` (the cubic terms
+    are ``w/(63w)`` relative, the round-off ``2^-b`` of the sup). It is also tight here
+    to first order (each product-rule term varies through one factor only, linearly,
+    which midpoint-radius arithmetic encloses exactly), so ``U − sup <= 1.2·form·
+    |r''|w²``. A piece halved beyond the rule gives about a quarter of the bound; a
+    multiple of ``max|r'|`` or of ``hw``, a multiple of it."""
     b = working_bits(digits)
     k = b // 2
     with mpmath.workdps(REF_DPS):
@@ -400,6 +404,7 @@ def test_rational_sup_stops_halving_below_the_resolution(digits, left, expected)
     low, up = bounds.rational_sup([p, q], (lo, hi), digits=digits)
     sup, curv = sup_reference([p, q], lo, hi)
     with mpmath.workdps(REF_DPS):
-        r2 = curv / xs**2  # |r''(x*)|
-        assert certify.to_mpf(up) - sup >= expected * r2 * w * w
-        assert certify.to_mpf(low) <= sup <= certify.to_mpf(up)
+        unit = curv / xs**2 * w * w  # |r''(x*)| w²
+        excess = certify.to_mpf(up) - sup
+        assert 0.9 * form * unit <= excess <= 1.2 * form * unit
+        assert certify.to_mpf(low) <= sup
