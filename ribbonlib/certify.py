@@ -60,7 +60,17 @@ MAX_BITS = 1 << 15
 
 
 def _float_down(m: int, e: int) -> float:
-    """Largest float64 ``<= m·2^e`` (exact integers ``m``, ``e``)."""
+    """Largest float64 ``<= m·2^e`` (exact integers ``m``, ``e``).
+
+    Where ``|m·2^e|`` is below ``2^-1100`` (under the smallest subnormal ``2^-1074``) or
+    at least ``2^1100`` (above the largest float) the answer follows from the sign
+    alone, without forming ``2^e`` exactly (an exponent of ``−10^12`` would take
+    terabytes).
+    """
+    if m != 0 and e + abs(m).bit_length() < -1100:
+        return 0.0 if m > 0 else -5e-324
+    if m != 0 and e + abs(m).bit_length() > 1100:
+        return float(np.finfo(float).max) if m > 0 else -math.inf
     exact = Fraction(m) * (Fraction(2) ** e)
     try:
         f = math.ldexp(float(m), e) if m != 0 else 0.0

@@ -408,3 +408,37 @@ def test_rational_sup_last_piece_is_bounded_by_its_mean_value_form(digits, left,
         excess = certify.to_mpf(up) - sup
         assert 0.9 * form * unit <= excess <= 1.2 * form * unit
         assert certify.to_mpf(low) <= sup
+
+
+def test_zolotarev_bound_at_a_huge_degree_rounds_up_to_the_smallest_float():
+    """Documented: in float64, values below the smallest float round up to it. At
+    ``k = 10^12`` (and ``2^70``, which numpy holds only as a Python int in an object
+    array) the bound ``4 exp(−π² k / log(16γ))`` is about ``10^(-1.4·10^12)``: the
+    float result is the smallest subnormal ``2^-1074``, scalar or in an array, and the
+    30-digit result is a positive mpf at least the closed form (mpmath at 80 digits,
+    whose exponent range is unbounded) and above it by at most the error of the
+    exponent ``x = π²k/log(16γ)`` at the 148 working bits (``x·2^-148`` relative) and
+    the final rounding.
+    Regression: the rounding of such a ball to float64 formed ``2^e`` exactly, for
+    ``e ≈ −4.6·10^12``, and ran out of memory."""
+    E, F = (0.0, 1.0), (2.0, 3.0)
+    tiny = math.ldexp(1.0, -1074)
+    for k in (10**12, 2**70):
+        assert bounds.zolotarev_bound(E, F, k) == tiny
+        arr = bounds.zolotarev_bound(E, F, [k, 1])
+        assert arr[0] == tiny and 0 < arr[1] < 1
+        zm = bounds.zolotarev_bound(E, F, k, precision=30)
+        with mpmath.workdps(80):
+            gamma = mpmath.mpf(4) / 3  # (2 − 0)(3 − 1)/((2 − 1)(3 − 0))
+            x = mpmath.pi**2 * k / mpmath.log(16 * gamma)
+            closed = 4 * mpmath.exp(-x)
+            # x from a few balls at 148 bits (pi², log(16 gamma), the quotient, the
+            # product with k), each radius an upper bound of its rounding
+            rtol = 16 * x * mpmath.mpf(2) ** -148 + mpmath.mpf(10) ** -29
+            assert closed <= zm <= closed * (1 + rtol)
+    with ctx.workprec(64):
+        x = -(arb(2) ** -(10**12))
+        ends = certify.enclose(x)
+        assert float(ends.lo) == -tiny and float(ends.hi) == 0.0
+        ends = certify.enclose(3 * arb(2) ** (10**12))
+        assert float(ends.lo) == np.finfo(float).max and float(ends.hi) == math.inf
