@@ -442,3 +442,58 @@ def test_zolotarev_bound_at_a_huge_degree_rounds_up_to_the_smallest_float():
         assert float(ends.lo) == -tiny and float(ends.hi) == 0.0
         ends = certify.enclose(3 * arb(2) ** (10**12))
         assert float(ends.lo) == np.finfo(float).max and float(ends.hi) == math.inf
+
+
+# ------------------------------------------------------- Chebyshev tails, far regimes
+
+
+def test_ive_down_returns_the_orders_zero_to_J():
+    """``_ive_down(β, J)`` returns the ``J + 1`` balls of ``e^{−β} I_j(β)``,
+    ``j = 0..J`` (documented), each containing mpmath's value at 60 digits."""
+    J = 6
+    with ctx.workprec(120):
+        beta = arb(1) / 4  # the exact dyadic 1/4
+        iv = bounds._ive_down(beta, J)
+    assert len(iv) == J + 1
+    with mpmath.workdps(60):
+        for j, ball in enumerate(iv):
+            ref = mpmath.besseli(j, mpmath.mpf(1) / 4) * mpmath.exp(-mpmath.mpf(1) / 4)
+            assert ball.lower() <= certify.to_arb(ref * (1 + mpmath.mpf(10) ** -50))
+            assert certify.to_arb(ref * (1 - mpmath.mpf(10) ** -50)) <= ball.upper()
+
+
+def test_chebyshev_tails_of_a_tiny_mpmath_beta():
+    """``β = 10^-6000`` (an mpmath number, taken exactly; below every float) at 30
+    digits: ``τ(β, m) = 2 Σ_{j>m} e^{−β} I_j(β) ≈ 2 (β/2)^{m+1}/(m+1)!``, far below
+    the ``2^-(2^14)`` that the complement ``1 − e^{−β}(I_0 + …)`` could resolve at the
+    largest working precision, so it is summed upwards. Reference: the first 20 terms
+    in mpmath (the rest is below ``β²`` relative); the result is an upper bound within
+    ``10^-28`` of it."""
+    with mpmath.workdps(60):
+        beta = mpmath.mpf(10) ** -6000
+    mmax = 2
+    got = bounds.chebyshev_tails([beta], mmax, precision=30)[0]
+    with mpmath.workdps(60):
+        for m in range(mmax + 1):
+            ref = 2 * mpmath.fsum(
+                mpmath.besseli(j, beta) * mpmath.exp(-beta) for j in range(m + 1, m + 21)
+            )
+            assert ref <= got[m] <= ref * (1 + mpmath.mpf(10) ** -28)
+
+
+def test_chebyshev_tails_far_beyond_beta():
+    """``β = 1``, ``m`` up to 1800 at 30 digits: ``τ(1, 1800) ≈ 2e^{-1} 2^{-1801}/1801!
+    ≈ 10^-5600`` is below ``2^-(2^14)``, the resolution of the complement at the
+    largest working precision, so only the upward sums resolve it (documented for
+    ``β <= 2(m + 1)``). Reference: 30 terms in mpmath at 60 digits (each next term is
+    below ``1/(2·1800)`` of the one before); the results for the last degrees are upper
+    bounds within ``10^-28``."""
+    mmax = 1800
+    got = bounds.chebyshev_tails([1.0], mmax, precision=30)[0]
+    with mpmath.workdps(60):
+        one = mpmath.mpf(1)
+        for m in (mmax - 1, mmax):
+            ref = 2 * mpmath.fsum(
+                mpmath.besseli(j, one) * mpmath.exp(-one) for j in range(m + 1, m + 31)
+            )
+            assert ref <= got[m] <= ref * (1 + mpmath.mpf(10) ** -28)
