@@ -464,21 +464,22 @@ def test_ive_down_returns_the_orders_zero_to_J():
 
 def test_chebyshev_tails_of_a_tiny_mpmath_beta():
     """``β = 10^-6000`` (an mpmath number, taken exactly; below every float) at 30
-    digits: ``τ(β, m) = 2 Σ_{j>m} e^{−β} I_j(β) ≈ 2 (β/2)^{m+1}/(m+1)!``, far below
+    digits, ``mmax = 0`` and 2: ``τ(β, m) = 2 Σ_{j>m} e^{−β} I_j(β) ≈ 2 (β/2)^{m+1}/(m+1)!``, far below
     the ``2^-(2^14)`` that the complement ``1 − e^{−β}(I_0 + …)`` could resolve at the
     largest working precision, so it is summed upwards. Reference: the first 20 terms
     in mpmath (the rest is below ``β²`` relative); the result is an upper bound within
     ``10^-28`` of it."""
     with mpmath.workdps(60):
         beta = mpmath.mpf(10) ** -6000
-    mmax = 2
-    got = bounds.chebyshev_tails([beta], mmax, precision=30)[0]
-    with mpmath.workdps(60):
-        for m in range(mmax + 1):
-            ref = 2 * mpmath.fsum(
-                mpmath.besseli(j, beta) * mpmath.exp(-beta) for j in range(m + 1, m + 21)
-            )
-            assert ref <= got[m] <= ref * (1 + mpmath.mpf(10) ** -28)
+    for mmax in (0, 2):
+        got = bounds.chebyshev_tails([beta], mmax, precision=30)[0]
+        with mpmath.workdps(60):
+            for m in range(mmax + 1):
+                ref = 2 * mpmath.fsum(
+                    mpmath.besseli(j, beta) * mpmath.exp(-beta)
+                    for j in range(m + 1, m + 21)
+                )
+                assert ref <= got[m] <= ref * (1 + mpmath.mpf(10) ** -28)
 
 
 def test_chebyshev_tails_far_beyond_beta():
