@@ -188,7 +188,9 @@ def _target_bits(prec: int | None) -> int:
 
 
 def _mpf_round(x: arb, prec: int, rnd: str):
-    """An end of the ball ``x`` rounded outward to ``prec`` digits (``"c"``: up)."""
+    """An end of the ball ``x`` rounded outward to ``prec`` digits, i.e. to an mpf of
+    ``⌈prec·log₂10⌉ + 4`` bits (``"c"``: the upper end rounded up, else the lower end
+    rounded down)."""
     bits = int(math.ceil(prec * _LOG2_10)) + 4
     # Arb rounds the end outward to the context's precision
     with _arb_ctx.workprec(bits + 8):

@@ -498,3 +498,64 @@ def test_chebyshev_tails_far_beyond_beta():
                 mpmath.besseli(j, one) * mpmath.exp(-one) for j in range(m + 1, m + 31)
             )
             assert ref <= got[m] <= ref * (1 + mpmath.mpf(10) ** -28)
+
+
+# ------------------------------------------------------------ input and rounding helpers
+
+
+def test_intervals_that_touch_at_either_end_are_refused():
+    """Documented: intervals that overlap *or touch* are refused, whichever of the two
+    lies to the left (``b = c``, and ``d = a``), while a gap of one ulp is accepted
+    (its cross-ratio is then finite and at least 1)."""
+    for E, F in (((0.0, 1.0), (1.0, 3.0)), ((1.0, 3.0), (0.0, 1.0))):
+        with pytest.raises(ValueError, match="overlap or touch"):
+            bounds.cross_ratio(E, F)
+    gap = math.nextafter(1.0, 2.0)
+    assert 1.0 <= bounds.cross_ratio((gap, 3.0), (0.0, 1.0)) < math.inf
+
+
+def test_float_paths_round_mpmath_inputs_and_return_float64():
+    """Without ``precision`` the functions work in float64: an mpmath endpoint is
+    rounded to float64 first (``cross_ratio`` of ``1/3`` at 60 digits is that of the
+    float ``1/3``, a Python float), and an array of degrees gives a float64 array.
+    ``precision = 16``, the smallest accepted, gives mpmath numbers (15 is refused)."""
+    with mpmath.workdps(60):
+        third = mpmath.mpf(1) / 3
+    g = bounds.cross_ratio((0.0, third), (1.0, 2.0))
+    assert type(g) is float
+    assert g == bounds.cross_ratio((0.0, float(third)), (1.0, 2.0))
+    arr = bounds.zolotarev_bound((0.0, 1.0), (2.0, 3.0), [1, 2])
+    assert isinstance(arr, np.ndarray) and arr.dtype == np.float64
+    with pytest.raises(ValueError, match="precision"):
+        bounds.zolotarev_bound((0.0, 1.0), (2.0, 3.0), 1, precision=15)
+    z16 = bounds.zolotarev_bound((0.0, 1.0), (2.0, 3.0), 1, precision=16)
+    g16 = bounds.cross_ratio((0.0, 1.0), (2.0, 3.0), precision=16)
+    assert isinstance(z16, mpmath.mpf) and isinstance(g16, mpmath.mpf)
+    with mpmath.workdps(40):
+        closed = 4 * mpmath.exp(-mpmath.pi**2 / mpmath.log(16 * mpmath.mpf(4) / 3))
+        assert closed <= z16 <= closed * (1 + mpmath.mpf(10) ** -15)
+        assert abs(g16 - mpmath.mpf(4) / 3) <= mpmath.mpf(10) ** -15
+
+
+def test_mpf_round_ends_are_outward_with_the_stated_bits():
+    """``_mpf_round`` (``_up`` / ``_down`` at ``prec`` digits) returns the upper or the
+    lower end of the ball rounded outward to ``⌈prec·log₂10⌉ + 4`` bits (documented):
+    for the wide ball ``1 ± 1/2`` the ends ``3/2`` and ``1/2`` (to the ``2^-30`` of
+    Arb's radius); for ``1/3 ±
+    2^-200`` mpf numbers of at most that many bits on either side of ``1/3``, apart by
+    at most two units of that last bit."""
+    prec = 30
+    nbits = math.ceil(prec * math.log2(10)) + 4
+    wide = arb(1, 0.5)  # Arb stores the radius 1/2 rounded up (30-bit magnitude)
+    assert 1.5 <= bounds._up(wide, prec) <= 1.5 + 1e-8
+    assert 0.5 - 1e-8 <= bounds._down(wide, prec) <= 0.5
+    with ctx.workprec(400):
+        third = arb(1) / 3
+    hi, lo = bounds._up(third, prec), bounds._down(third, prec)
+    with mpmath.workdps(120):
+        exact = mpmath.mpf(1) / 3
+        assert lo < exact < hi
+        assert hi - lo <= 2 * mpmath.mpf(2) ** (-nbits - 1)
+    for v in (hi, lo):
+        man, _ = v.man_exp
+        assert int(man).bit_length() <= nbits
