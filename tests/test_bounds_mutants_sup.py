@@ -43,10 +43,11 @@ def sup_reference(zeros, lo, hi):
     Returns
     -------
     sup, curv : mpmath.mpf
-        The sup of ``|r|`` at 80 digits (the bisection of ``g`` pins each critical
-        point to ``2^-300`` relative, far below the error that matters at a
-        maximum, which is quadratic), and the largest ``x*² |r''(x*)|`` over the interior
-        maxima ``x*`` (0 if none): at a maximum ``g = 0``, so ``|r|'' = |r| g'``.
+        The sup of ``|r|`` at 80 digits (300 bisections of ``g`` pin each critical
+        point to the working precision, and an error there enters the value at a
+        maximum only quadratically), and the largest ``x*² |r''(x*)|`` over the
+        interior maxima ``x*`` (0 if none): at a maximum ``g = 0``, so
+        ``|r|'' = |r| g'``.
     """
     with mpmath.workdps(REF_DPS):
         Z = [mpmath.mpf(z) for z in zeros]
@@ -230,7 +231,8 @@ def test_cauchy_matrix_enclosure_entries_have_the_stated_bits():
 def tau_reference(beta, mmax: int, dps: int = 80) -> list:
     """``τ(β, m) = 1 − e^{−β}(I_0(β) + 2 Σ_{1 <= j <= m} I_j(β))``, m = 0..mmax, in
     mpmath at ``dps`` digits from its Bessel functions (the complement of the
-    generating function ``e^β = Σ_j I_j(β)``; no cancellation for the ``β ~ 1`` used)."""
+    generating function ``e^β = Σ_j I_j(β)``; no cancellation for the ``β ~ 1``
+    used)."""
     with mpmath.workdps(dps):
         b = mpmath.mpf(beta)
         ive = [mpmath.besseli(j, b) * mpmath.exp(-b) for j in range(mmax + 1)]
@@ -246,7 +248,8 @@ def test_chebyshev_tails_take_an_mpmath_beta_exactly():
     """``β = 1/3`` as a 60-digit mpmath number, at 30 digits: every returned ``τ`` lies
     in ``[τ, τ(1 + 10^-28)]`` of the 80-digit reference at that same ``β`` (rounded up,
     accurate to the working precision, as documented). The float ``1/3`` differs from it
-    by ``2^-54`` relative, which moves ``τ`` by about ``10^-17`` relative: far outside."""
+    by ``2^-54`` relative, which moves ``τ`` by about ``10^-17`` relative: far
+    outside."""
     with mpmath.workdps(60):
         beta = mpmath.mpf(1) / 3
     mmax = 4
@@ -374,7 +377,9 @@ def test_rational_sup_halves_a_piece_whose_half_width_equals_the_resolution(digi
 
 
 @pytest.mark.parametrize("digits", [16, 40])
-@pytest.mark.parametrize("left, form", [(1.0, 1 / 3 - 1 / 72), (0.75, 13 / 12 - 1 / 288)])
+@pytest.mark.parametrize(
+    "left, form", [(1.0, 1 / 3 - 1 / 72), (0.75, 13 / 12 - 1 / 288)]
+)
 def test_rational_sup_last_piece_is_bounded_by_its_mean_value_form(digits, left, form):
     """The stated stopping rule, from the other side, and the stated bound of a piece.
     With ``w = 2^-k``, the zeros ``p = 1 − 64w`` and ``q = x*²/p`` (the only maximum
@@ -464,7 +469,8 @@ def test_ive_down_returns_the_orders_zero_to_J():
 
 def test_chebyshev_tails_of_a_tiny_mpmath_beta():
     """``β = 10^-6000`` (an mpmath number, taken exactly; below every float) at 30
-    digits, ``mmax = 0`` and 2: ``τ(β, m) = 2 Σ_{j>m} e^{−β} I_j(β) ≈ 2 (β/2)^{m+1}/(m+1)!``, far below
+    digits, ``mmax = 0`` and 2:
+    ``τ(β, m) = 2 Σ_{j>m} e^{−β} I_j(β) ≈ 2 (β/2)^{m+1}/(m+1)!``, far below
     the ``2^-(2^14)`` that the complement ``1 − e^{−β}(I_0 + …)`` could resolve at the
     largest working precision, so it is summed upwards. Reference: the first 20 terms
     in mpmath (the rest is below ``β²`` relative); the result is an upper bound within
@@ -500,7 +506,7 @@ def test_chebyshev_tails_far_beyond_beta():
             assert ref <= got[m] <= ref * (1 + mpmath.mpf(10) ** -28)
 
 
-# ------------------------------------------------------------ input and rounding helpers
+# ------------------------------------------------------- input and rounding helpers
 
 
 def test_intervals_that_touch_at_either_end_are_refused():
