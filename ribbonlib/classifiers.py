@@ -1493,7 +1493,8 @@ class TwinTracking:
     quartic : numpy.ndarray of flint.arb, shape (T + 1,)
         ``(Σ_i ||P f_{t,i}||⁴)^(1/2)``.
     lemma : numpy.ndarray of flint.arb, shape (T + 1,)
-        ``max_i ||R(f_{t,i})|| / (½ ||P f_{t,i}||²)`` over the samples.
+        ``max_i ||R(f_{t,i})|| / (½ ||P f_{t,i}||²)`` over the samples; a sample with
+        ``P f_{t,i} = 0`` (all its logits equal, so ``R(f_{t,i}) = 0``) counts 0.
     displacement : numpy.ndarray of flint.arb, shape (T + 1,)
         ``||(F_t − F_0) P||_F``.
     rms : numpy.ndarray of flint.arb, shape (T + 1,)
@@ -1631,7 +1632,9 @@ def twin_tracking(X: Any, labels: Any, params0: Any, *, lr: float, steps: int,
             re, pe = R.entries(), Pf.entries()
             r2 = [sum([x * x for x in re[i * C:(i + 1) * C]], zero) for i in range(N)]
             q2 = [sum([x * x for x in pe[i * C:(i + 1) * C]], zero) for i in range(N)]
-            ratios = [zero if q.is_zero() and r.is_zero()
+            # P f = 0 exactly means f is constant, so softmax(f) = 1/C and R(f) = 0:
+            # the ratio is 0, even when the ball of ||R||² is not an exact zero
+            ratios = [zero if q.is_zero()
                       else r.nonnegative_part().sqrt() / (q / 2)
                       for r, q in zip(r2, q2)]
             cols["lemma"][t] = reduce(lambda a, b: a.max(b), ratios)

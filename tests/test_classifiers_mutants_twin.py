@@ -1,0 +1,217 @@
+"""ribbonlib.classifiers: twin_closed_form and twin_tracking, property by property.
+
+Every column of :class:`ribbonlib.classifiers.TwinTracking` is checked against the
+exact softmax gradient descent and its twin iterated in mpmath at 50 digits (code that
+shares nothing with :func:`twin_tracking`): every ball must contain the exact value.
+The validation of both functions is checked at the boundaries of their documented
+domains (``lr > 0``, ``bits >= 64``, ``params0`` a softmax-linear model with ``C``
+outputs, the documented default ``bits = 128``).
+"""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+from flint import ctx
+
+from ribbonlib import classifiers as cl
+
+u = 2.0**-53
+
+
+def mp_columns(Xa, y, C, W0, eta, T):
+    """Every column of TwinTracking, from the exact runs iterated in mpmath.
+
+    Parameters
+    ----------
+    Xa : numpy.ndarray, shape (N, d_a)
+        Inputs with the constant column appended.
+    y : numpy.ndarray of int, shape (N,)
+        Labels.
+    C : int
+        Number of classes.
+    W0 : numpy.ndarray, shape (d_a, C)
+        Initial weights (bias as the last row).
+    eta : float
+        Learning rate.
+    T : int
+        Number of steps.
+
+    Returns
+    -------
+    dict of str to list of mpmath.mpf
+        ``error``, ``remainder``, ``quartic``, ``lemma``, ``displacement``, ``rms`` and
+        ``loss``, one value per step ``t = 0..T``, with the definitions of the
+        attributes of :class:`TwinTracking` (the lemma's ratio is 0 for a sample with
+        ``P f = 0``, where the remainder vanishes too).
+    """
+    N = Xa.shape[0]
+    X = mpmath.matrix(Xa.tolist())
+    Y = mpmath.matrix(np.eye(C)[y].tolist())
+    P = mpmath.matrix(C, C)
+    for i in range(C):
+        for j in range(C):
+            P[i, j] = (1 if i == j else 0) - mpmath.mpf(1) / C
+    W = mpmath.matrix(W0.tolist())
+    Wl = mpmath.matrix(W0.tolist())
+    F0 = X * W * P
+    cols = {k: [] for k in ("error", "remainder", "quartic", "lemma", "displacement",
+                            "rms", "loss")}
+    for _ in range(T + 1):
+        F, Fl = X * W, X * Wl
+        probs = mpmath.zeros(N, C)
+        rem2 = quart = sq = loss = lemma = mpmath.mpf(0)
+        for i in range(N):
+            f = [F[i, c] for c in range(C)]
+            m = max(f)
+            e = [mpmath.exp(x - m) for x in f]
+            s = mpmath.fsum(e)
+            p = [x / s for x in e]
+            mean = mpmath.fsum(f) / C
+            pf = [x - mean for x in f]
+            r2 = mpmath.fsum((a - mpmath.mpf(1) / C - b / C) ** 2 for a, b in zip(p, pf))
+            q2 = mpmath.fsum(b * b for b in pf)
+            rem2 += r2
+            quart += q2 * q2
+            sq += q2
+            loss += m + mpmath.log(s) - f[int(y[i])]
+            if q2 > 0:
+                lemma = max(lemma, mpmath.sqrt(r2) / (q2 / 2))
+            for c in range(C):
+                probs[i, c] = p[c]
+        cols["error"].append(mpmath.sqrt(mpmath.fsum(x**2 for x in (F - Fl) * P)))
+        cols["displacement"].append(mpmath.sqrt(mpmath.fsum(x**2 for x in F * P - F0)))
+        cols["remainder"].append(mpmath.sqrt(rem2))
+        cols["quartic"].append(mpmath.sqrt(quart))
+        cols["rms"].append(mpmath.sqrt(sq / N))
+        cols["loss"].append(loss / N)
+        cols["lemma"].append(lemma)
+        W = W - X.T * (probs - Y) * (mpmath.mpf(eta) / N)
+        Wl = Wl - X.T * (mpmath.ones(N, C) / C + Fl * P / C - Y) * (mpmath.mpf(eta) / N)
+    return cols
+
+
+def contains(ball, value) -> bool:
+    """Whether the arb ``ball`` contains the mpmath number ``value``.
+
+    The ball's ends are taken at 256 bits and read as 60-digit decimals, so no float64
+    rounding enters the comparison.
+    """
+    with ctx.workprec(256):
+        lo = mpmath.mpf(ball.lower().str(60, radius=False))
+        hi = mpmath.mpf(ball.upper().str(60, radius=False))
+    slack = mpmath.mpf(10) ** -45 * (1 + abs(value))      # the 60-digit decimal ends
+    return lo - slack <= value <= hi + slack
+
+
+def problem(seed: int, n: int = 5, d: int = 2, c: int = 3, scale: float = 0.7):
+    """A small problem: inputs, labels using every class, a softmax-linear start."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    y = rng.permutation(np.arange(n) % c)
+    p0 = cl.init_params(d, c, (), out_scale=scale, seed=seed)
+    return X, y, p0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_tracking_columns_contain_the_mpmath_runs(seed):
+    """Every column of TwinTracking (error, remainder, quartic, lemma, displacement,
+    rms, loss) and ``lam1`` contains the exact value, computed from the definitions in
+    the TwinTracking docstring on runs iterated in mpmath at 50 digits (an independent
+    implementation). The balls are exact enclosures, so the only tolerance is the
+    decimal reading of their ends (1e-45 relative, far below the 128-bit radius)."""
+    X, y, p0 = problem(seed)
+    n, c = X.shape[0], 3
+    Xa = np.hstack([X, np.ones((n, 1))])
+    W0 = np.vstack([p0[0], p0[1][None, :]])
+    T, eta = 3, 0.4
+    ex = cl.twin_tracking(X, y, p0, lr=eta, steps=T)
+    with mpmath.workdps(50):
+        ref = mp_columns(Xa, y, c, W0, eta, T)
+        for key, values in ref.items():
+            col = getattr(ex, key)
+            assert col.shape == (T + 1,)
+            for t, value in enumerate(values):
+                assert contains(col[t], value), (key, t)
+        lam = max(mpmath.eigsy(mpmath.matrix((Xa.T @ Xa).tolist()) / n)[0])
+        assert contains(ex.lam1, lam)
+
+
+def test_tracking_lemma_is_zero_for_zero_logits():
+    """From ``W_0 = 0`` every centred logit vector vanishes at ``t = 0`` and so does
+    the remainder: the lemma's ratio is 0 there (TwinTracking.lemma is the maximum of
+    the ratios, and ``R(f) = 0`` when ``P f = 0``), and the run must not be reported as
+    diverging. ``C = 2`` makes ``1/C`` exact, so the balls are exact zeros."""
+    X, y, _ = problem(3, c=2)
+    p0 = [np.zeros((2, 2)), np.zeros(2)]
+    ex = cl.twin_tracking(X, y, p0, lr=0.5, steps=2)
+    assert ex.lemma[0].is_zero()
+    assert ex.displacement[0].is_zero()
+    with mpmath.workdps(50):
+        Xa = np.hstack([X, np.ones((X.shape[0], 1))])
+        ref = mp_columns(Xa, y, 2, np.zeros((3, 2)), 0.5, 2)
+        for t in range(3):
+            assert contains(ex.lemma[t], ref["lemma"][t])
+
+
+def test_tracking_default_precision_is_128_bits():
+    """The signature documents ``bits = 128``: the default run is, ball for ball (mid
+    and radius), the run with ``bits=128``. Another working precision gives other
+    radii, so this pins the documented default exactly; no tolerance is involved."""
+    X, y, p0 = problem(4)
+    a = cl.twin_tracking(X, y, p0, lr=0.3, steps=2)
+    b = cl.twin_tracking(X, y, p0, lr=0.3, steps=2, bits=128)
+    for key in ("error", "remainder", "loss", "rms"):
+        for s, t in zip(getattr(a, key), getattr(b, key)):
+            assert s.mid() == t.mid() and s.rad() == t.rad()
+
+
+def test_tracking_domain_boundaries():
+    """``bits = 64`` is the lowest documented precision and must be accepted (and still
+    enclose the exact loss); ``lr = 0`` lies outside ``lr > 0`` and must be refused."""
+    X, y, p0 = problem(5)
+    ex = cl.twin_tracking(X, y, p0, lr=0.3, steps=1, bits=64)
+    Xa = np.hstack([X, np.ones((X.shape[0], 1))])
+    W0 = np.vstack([p0[0], p0[1][None, :]])
+    with mpmath.workdps(50):
+        ref = mp_columns(Xa, y, 3, W0, 0.3, 1)
+        for t in range(2):
+            assert contains(ex.loss[t], ref["loss"][t])
+    with pytest.raises(ValueError):
+        cl.twin_tracking(X, y, p0, lr=0.0, steps=1)
+    with pytest.raises(ValueError):
+        cl.twin_tracking(X, y, p0, lr=0.3, steps=1, bits=63)
+
+
+def test_params0_must_be_softmax_linear_even_with_c_hidden_units():
+    """A network with one hidden layer of exactly ``C`` units is not a softmax-linear
+    model: both functions must refuse it (the guard must not hinge on the width of the
+    second array, which here is ``C`` like a bias of a linear model)."""
+    X, y, _ = problem(6, n=6)
+    mlp = cl.init_params(2, 3, (3,), seed=0)
+    with pytest.raises(ValueError, match="softmax-linear"):
+        cl.twin_tracking(X, y, mlp, lr=0.3, steps=1)
+    tw = cl.linear_twin(X, y, lr=0.3, out_scale=0.5)
+    with pytest.raises(ValueError, match="softmax-linear"):
+        cl.twin_closed_form(tw, X, y, mlp, 1)
+
+
+def test_tracking_lemma_with_equal_logits_is_zero():
+    """Regression: from weights whose columns are equal (``C = 2``), every logit vector
+    is constant, so ``P f = 0`` exactly and ``R(f) = 0``: the lemma's ratio counts 0
+    (TwinTracking.lemma) and the run is not reported as diverging. The ball of
+    ``||R||²`` is not an exact zero there (``exp`` is rounded), which used to make the
+    ratio an infinite ball and raise. Compared with the mpmath runs (exact enclosures,
+    no tolerance beyond the decimal reading of the ball ends)."""
+    X, y, _ = problem(7, n=4, c=2)
+    W = np.array([[0.3, 0.3], [-0.2, -0.2]])
+    b = np.array([0.1, 0.1])
+    ex = cl.twin_tracking(X, y, [W, b], lr=0.5, steps=2)
+    assert ex.lemma[0].is_zero()
+    with mpmath.workdps(50):
+        Xa = np.hstack([X, np.ones((4, 1))])
+        ref = mp_columns(Xa, y, 2, np.vstack([W, b[None, :]]), 0.5, 2)
+        for key, values in ref.items():
+            for t, value in enumerate(values):
+                assert contains(getattr(ex, key)[t], value), (key, t)
