@@ -1381,6 +1381,11 @@ def twin_closed_form(twin: LinearTwin, X: Any, labels: Any, params0: Any,
       evaluation), the departure of ``V`` from orthonormality, the rounding of ``b``
       (products of lengths ``N``, ``d_a``, ``d_a``, ``d_a`` and ``C``) and of ``η/C``.
 
+    Since the departures of ``V`` and ``Q`` from orthonormality and the residual of the
+    eigenpairs are measured, not assumed of round-off size, the bound also holds for a
+    twin whose ``V`` or ``Q`` has been perturbed (by up to ``10^-3`` relative, say):
+    there it is dominated by these measured terms, first order in the perturbation.
+
     Parameters
     ----------
     twin : LinearTwin

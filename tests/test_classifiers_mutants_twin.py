@@ -10,6 +10,8 @@ outputs, the documented default ``bits = 128``).
 
 from __future__ import annotations
 
+import dataclasses
+
 import mpmath
 import numpy as np
 import pytest
@@ -215,3 +217,57 @@ def test_tracking_lemma_with_equal_logits_is_zero():
         for key, values in ref.items():
             for t, value in enumerate(values):
                 assert contains(getattr(ex, key)[t], value), (key, t)
+
+
+def mp_twin(Xa, y, C, W0, lr, T):
+    """``W_t P``, t = 0..T, of the exact linearised update iterated in mpmath.
+
+    ``W_{t+1} P = W_t P − (η/C)(Σ_a W_t P P − X_aᵀ C (Y − 1/C)/N)`` with the exact
+    ``η/C`` (``lr`` read exactly, divided by ``C`` in mpmath) and the exact ``Σ_a``.
+    """
+    N = Xa.shape[0]
+    X = mpmath.matrix(Xa.tolist())
+    G = X.T * (mpmath.matrix(np.eye(C)[y].tolist()) - mpmath.ones(N, C) / C) / N
+    S = X.T * X / N
+    P = mpmath.eye(C) - mpmath.ones(C, C) / C
+    step = mpmath.mpf(lr) / C
+    Z = mpmath.matrix(W0.tolist()) * P
+    out = [Z]
+    for _ in range(T):
+        Z = Z - step * (S * Z * P - C * G)
+        out.append(Z)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_twin_closed_form_bound_holds_for_a_perturbed_basis(seed):
+    """The bound of twin_closed_form measures the departure of ``V`` and ``Q`` from
+    orthonormality (its docstring): for a twin whose ``V`` is scaled by ``1 + ε``,
+    whose ``Q`` is, or both are moved by ``ε`` times a Gaussian matrix (``ε`` = 1e-6
+    and 1e-3), ``bound[t] >= ||X_a (Ŵ_t − W_t P)||_F`` at every step, ``W_t P`` the exact
+    twin iterated in mpmath at 40 digits. The error is then of size ``ε``, far above
+    the round-off, so the measured terms must carry it on their own (no tolerance:
+    the bound is an upper bound, the distance is exact to 40 digits)."""
+    rng = np.random.default_rng(seed)
+    N, d, C, T = 7, 2, 3, 4
+    X = rng.standard_normal((N, d))
+    y = rng.permutation(np.arange(N) % C)
+    lr = 0.8 * C / cl.linear_twin(X, y, lr=1e-9, out_scale=0.0).lam.max()
+    tw = cl.linear_twin(X, y, lr=lr, out_scale=1.0)
+    p0 = cl.init_params(d, C, (), out_scale=1.0, seed=seed)
+    Xa = np.hstack([X, np.ones((N, 1))])
+    W0 = np.vstack([p0[0], p0[1][None, :]])
+    with mpmath.workdps(40):
+        ref = mp_twin(Xa, y, C, W0, lr, T)
+        Xm = mpmath.matrix(Xa.tolist())
+        for eps in (1e-6, 1e-3):
+            E = rng.standard_normal(tw.V.shape)
+            F = rng.standard_normal(tw.Q.shape)
+            for V, Q in ((tw.V * (1 + eps), tw.Q), (tw.V, tw.Q * (1 + eps)),
+                         (tw.V + eps * E, tw.Q + eps * F)):
+                W, bound = cl.twin_closed_form(dataclasses.replace(tw, V=V, Q=Q),
+                                               X, y, p0, T)
+                for t in range(T + 1):
+                    D = Xm * (mpmath.matrix(W[t].tolist()) - ref[t])
+                    dist = mpmath.sqrt(mpmath.fsum(x**2 for x in D))
+                    assert dist <= bound[t], (eps, t, float(dist), bound[t])
