@@ -1385,6 +1385,10 @@ def twin_closed_form(twin: LinearTwin, X: Any, labels: Any, params0: Any,
     eigenpairs are measured, not assumed of round-off size, the bound also holds for a
     twin whose ``V`` or ``Q`` has been perturbed (by up to ``10^-3`` relative, say):
     there it is dominated by these measured terms, first order in the perturbation.
+    With ``ω = ||VᵀV − I||_F``, ``ω_Q = ||QQᵀ − P||_F`` and ``c_0 = VᵀW_0Q``, the bound at
+    ``t = 0`` is ``sqrt(N λ_1) ((ω + ω_Q)(1 + ω)||W_0||_F + ω_Q (1 + ω)(1 + ω_Q)||c_0||_F)``
+    up to terms of order ``u`` (``λ_1`` the largest eigenvalue of ``Σ_a`` plus the
+    residual of the eigenpairs).
 
     Parameters
     ----------

@@ -271,3 +271,40 @@ def test_twin_closed_form_bound_holds_for_a_perturbed_basis(seed):
                     D = Xm * (mpmath.matrix(W[t].tolist()) - ref[t])
                     dist = mpmath.sqrt(mpmath.fsum(x**2 for x in D))
                     assert dist <= bound[t], (eps, t, float(dist), bound[t])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_twin_closed_form_initial_bound_for_a_scaled_basis(seed):
+    """The docstring states the bound at ``t = 0``: ``sqrt(N λ_1)((ω + ω_Q)(1 + ω)||W_0||
+    + ω_Q (1 + ω)(1 + ω_Q)||c_0||)`` up to terms of order ``u``. With ``V`` scaled by
+    ``1 + 10^-3`` and ``Q`` by ``1 + 2·10^-3`` (exact eigenvectors otherwise, so the
+    residual of the eigenpairs stays of order ``u``), ``ω`` and ``ω_Q`` are about
+    ``10^-3`` and the stated value is evaluated in mpmath at 40 digits from the float
+    ``V``, ``Q``, ``W_0`` and the exact ``λ_1``. The order-``u`` terms are at most
+    ``(N + d_a + C)² u`` times the magnitudes ``||W_0||``, ``||c_0||`` (the products of
+    lengths ``N``, ``d_a`` and ``C``), i.e. below ``10^-9`` relative to a bound of size
+    ``10^-3 ||W_0||``: that is the tolerance, while a term of second order in ``ω``
+    dropped or doubled moves the bound by ``10^-3`` relative."""
+    rng = np.random.default_rng(seed)
+    N, d, C = 7, 2, 3
+    X = rng.standard_normal((N, d))
+    y = rng.permutation(np.arange(N) % C)
+    tw = cl.linear_twin(X, y, lr=0.5, out_scale=1.0)
+    V, Q = tw.V * (1 + 1e-3), tw.Q * (1 + 2e-3)
+    p0 = cl.init_params(d, C, (), out_scale=1.0, seed=seed)
+    _, bound = cl.twin_closed_form(dataclasses.replace(tw, V=V, Q=Q), X, y, p0, 0)
+    Xa = np.hstack([X, np.ones((N, 1))])
+    W0 = np.vstack([p0[0], p0[1][None, :]])
+    with mpmath.workdps(40):
+        Vm, Qm, Wm = (mpmath.matrix(A.tolist()) for A in (V, Q, W0))
+
+        def fro(A):
+            return mpmath.sqrt(mpmath.fsum(x**2 for x in A))
+
+        om = fro(Vm.T * Vm - mpmath.eye(d + 1))
+        om_q = fro(Qm * Qm.T - mpmath.eye(C) + mpmath.ones(C, C) / C)
+        lam1 = max(mpmath.eigsy(mpmath.matrix((Xa.T @ Xa).tolist()) / N)[0])
+        stated = mpmath.sqrt(N * lam1) * ((om + om_q) * (1 + om) * fro(Wm)
+                                          + om_q * (1 + om) * (1 + om_q)
+                                          * fro(Vm.T * Wm * Qm))
+        assert abs(bound[0] - stated) <= 1e-9 * stated, (bound[0], float(stated))
