@@ -1387,8 +1387,8 @@ def twin_closed_form(twin: LinearTwin, X: Any, labels: Any, params0: Any,
     there it is dominated by these measured terms, first order in the perturbation.
     With ``ω = ||VᵀV − I||_F``, ``ω_Q = ||QQᵀ − P||_F`` and ``c_0 = VᵀW_0Q``, the bound at
     ``t = 0`` is ``sqrt(N λ_1) ((ω + ω_Q)(1 + ω)||W_0||_F + ω_Q (1 + ω)(1 + ω_Q)||c_0||_F)``
-    up to terms of order ``u`` (``λ_1`` the largest eigenvalue of ``Σ_a`` plus the
-    residual of the eigenpairs).
+    up to terms of order ``u`` (``λ_1`` the largest ``λ_k`` plus the residual
+    ``||Σ_a V − V diag(λ)||_F`` of the eigenpairs).
 
     Parameters
     ----------
