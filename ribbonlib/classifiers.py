@@ -771,7 +771,9 @@ def train(X: Any, labels: Any, *, hidden: Sequence[int] = (), activation: str = 
     ------
     ValueError
         For malformed inputs or labels, an unknown activation or optimiser, out-of-range
-        hyper-parameters, unsorted or out-of-range recording steps, or a run that
+        hyper-parameters, unsorted or out-of-range recording steps, a recording of
+        more than ``MAX_ENTRIES`` probabilities (``len(record)·N·C``, the limit of
+        ``ribbonlib._validate``; exactly that many are accepted), or a run that
         diverges (non-finite loss: lower the learning rate).
     """
     A = _inputs(X)

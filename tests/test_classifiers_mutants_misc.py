@@ -275,3 +275,45 @@ def test_train_accepts_a_seed_sequence():
                       np.arange(4) % 2, (4, 4), channels=(2,), lr=0.1, steps=1,
                       seed=np.random.SeedSequence(4))
     assert np.all(np.isfinite(c.probs))
+
+
+def test_recording_limit_is_len_record_times_n_times_c(monkeypatch):
+    """:func:`train` refuses to record more than ``MAX_ENTRIES`` probabilities, counted
+    as ``len(record)·N·C``, and accepts exactly that many (documented in its Raises).
+    The limit is lowered to 60 so that both sides of the boundary are cheap:
+    ``5·4·3 = 60`` is accepted, ``6·4·3 = 72`` refused (``N/C`` or ``C/N`` in place of
+    ``N·C`` would accept it)."""
+    X, y = toy(13, n=4, d=2, c=3)
+    monkeypatch.setattr(cl, "_MAX_ENTRIES", 60)
+    tr = cl.train(X, y, lr=0.1, steps=4)
+    assert tr.probs.shape == (5, 4, 3)
+    with pytest.raises(ValueError, match="too large"):
+        cl.train(X, y, lr=0.1, steps=5)
+    with pytest.raises(ValueError, match="too large"):
+        cl.train(X, y, lr=0.1, steps=60, record=np.arange(0, 60, 10))
+
+
+def test_zero_weight_decay_ignores_the_size_of_the_weights():
+    """Without weight decay the loss is the mean cross-entropy alone: finite weights of
+    any size that multiply a zero feature leave the logits, the loss and the gradient
+    of the other parameters unchanged (the penalty ``0·‖W‖²`` is not formed: with
+    ``‖W‖² = inf`` it would be NaN). Compared with the same network whose weights on
+    that feature are 0: the same float operations on the same logits, so equal."""
+    X, y = toy(14, n=6, d=3, c=3)
+    X[:, 0] = 0.0
+    params = cl.init_params(3, 3, (), out_scale=1.0, seed=7)
+    big = [p.copy() for p in params]
+    small = [p.copy() for p in params]
+    big[0][0] = 1e200
+    small[0][0] = 0.0
+    lb, gb = cl.loss_and_grad(big, X, y)
+    ls, gs = cl.loss_and_grad(small, X, y)
+    assert math.isfinite(lb) and lb == ls
+    for a, b in zip(gb, gs):
+        assert np.array_equal(a, b)
+    Xc = np.random.default_rng(3).standard_normal((4, 16))
+    pc = cl.init_conv_params((4, 4), 2, (1,), seed=2)
+    pc[0] = pc[0] * 0.0
+    pc[0][4, 0] = 1e200      # the centre tap of a kernel on all-zero images
+    lc, gc = cl.conv_loss_and_grad(pc, Xc * 0.0, np.arange(4) % 2, (4, 4))
+    assert math.isfinite(lc)
