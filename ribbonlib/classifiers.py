@@ -1186,8 +1186,9 @@ def linear_twin(X: Any, labels: Any, *, lr: float, out_scale: float) -> LinearTw
     Raises
     ------
     ValueError
-        For malformed inputs, a singular ``Σ`` (some eigenvalue is 0 to round-off), or a
-        learning rate at which the twin diverges.
+        For malformed inputs, a singular ``Σ`` (some eigenvalue is 0 to round-off:
+        ``λ_min <= 1000 ε λ_1 max(N, d + 1)``, ``ε`` the float64 machine epsilon), or a
+        learning rate at which the twin diverges (``lr·λ_1/C >= 2``).
     """
     from .spectra import of_data  # local import keeps the module light
 

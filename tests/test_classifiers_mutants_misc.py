@@ -317,3 +317,94 @@ def test_zero_weight_decay_ignores_the_size_of_the_weights():
     pc[0][4, 0] = 1e200      # the centre tap of a kernel on all-zero images
     lc, gc = cl.conv_loss_and_grad(pc, Xc * 0.0, np.arange(4) % 2, (4, 4))
     assert math.isfinite(lc)
+
+
+# ------------------------------------------------------------- parameter validation
+
+
+def test_params_refusals():
+    """``params`` must be a non-empty list or tuple ``[W_1, b_1, ...]`` of even length,
+    every ``W_l`` 2-D with as many rows as the previous layer has outputs, every ``b_l``
+    of shape ``(k,)``, and all entries finite: each violation (an empty list, an odd
+    length, an array in place of a list, a scalar or 1-D weight matrix, a wrong row
+    count with a consistent bias, a non-finite bias) is refused with ``ValueError``."""
+    X = np.zeros((3, 3))
+    W1, b1 = np.zeros((3, 4)), np.zeros(4)
+    W2, b2 = np.zeros((4, 2)), np.zeros(2)
+    cl.logits([W1, b1, W2, b2], X)
+    arr = np.empty(2, dtype=object)
+    arr[0], arr[1] = W2[:3], b2
+    bad = {"non-empty": [[], [W1, b1, W2], arr],
+           "W_1|layer 1": [[np.float64(0.5), b2], [np.zeros(3), b2]],
+           "layer 2": [[W1, b1, np.zeros((5, 2)), b2], [W1, b1, np.zeros(4), np.zeros(1)]],
+           "non-finite": [[W1, b1, W2, np.array([0.0, np.nan])]]}
+    for msg, cases in bad.items():
+        for params in cases:
+            with pytest.raises(ValueError, match=msg):
+                cl.logits(params, X)
+
+
+def test_init_params_hidden_gains():
+    """Hidden weights of :func:`init_params` are ``N(0, g²/(fan_in + 1))`` with
+    ``g = 1`` for ``tanh`` and ``g = sqrt(2)`` for ``relu`` (documented): mean squares
+    of 60 000 first-layer weights in standard errors ``var·sqrt(2/n)`` within the
+    z-score limit (union bound over the two activations)."""
+    zl = check.z_limit(1e-6, 2)
+    for act, g2 in (("tanh", 1.0), ("relu", 2.0)):
+        p = cl.init_params(3, 2, (20000,), activation=act, seed=5)
+        w, var = p[0].ravel(), g2 / 4
+        z = (np.mean(w**2) - var) / (var * math.sqrt(2.0 / w.size))
+        assert abs(z) <= zl, (act, z)
+
+
+# ------------------------------------------------------------ linear twin's domain
+
+
+def hadamard_inputs(a):
+    """Four samples whose ``Σ_a`` is exactly ``diag(a_1², a_2², a_3², 1)``.
+
+    Parameters
+    ----------
+    a : sequence of 3 floats
+        Column scales.
+
+    Returns
+    -------
+    numpy.ndarray, shape (4, 3)
+        Columns ``a_j h_j`` for the three non-constant columns ``h_j`` of the 4 x 4
+        Hadamard matrix: orthogonal to each other and to the constant column, with
+        ``|h_j|² = 4``, so ``X_aᵀX_a / 4`` is diagonal and its entries are ``a_j²``.
+    """
+    h = np.array([[1, 1, -1, -1], [1, -1, 1, -1], [1, -1, -1, 1]], dtype=float).T
+    return h * np.asarray(a, dtype=float)
+
+
+def test_linear_twin_singularity_threshold():
+    """A singular ``Σ`` is ``λ_min <= 1000 ε λ_1 max(N, d + 1)`` (documented). With
+    ``Σ_a = diag(4, a², 1, 1)`` (``N = 4``, ``d = 3``, so ``max(N, d + 1) = 4`` and
+    the threshold is ``t = 16000 ε``) and ``a² = r t``: refused for ``r = 0.5`` and
+    accepted for ``r = 1.0005`` and ``1.1`` (margins far above the few-ulp rounding of
+    ``a²`` and of the diagonal eigenvalues)."""
+    eps = np.finfo(float).eps
+    t = 1e3 * eps * 4.0 * 4
+    y = np.array([0, 1, 0, 1])
+    with pytest.raises(ValueError, match="singular"):
+        cl.linear_twin(hadamard_inputs([2.0, math.sqrt(0.5 * t), 1.0]), y, lr=0.1,
+                       out_scale=1.0)
+    for r in (1.0005, 1.1):
+        tw = cl.linear_twin(hadamard_inputs([2.0, math.sqrt(r * t), 1.0]), y, lr=0.1,
+                            out_scale=1.0)
+        assert abs(tw.lam.min() / (r * t) - 1) <= 1e-12
+
+
+def test_linear_twin_learning_rate_boundary():
+    """The twin converges for ``lr·λ_1/C < 2`` (documented): with ``λ_1 = 4`` exactly
+    (``Σ_a = diag(4, 1, 1, 1)``) and ``C = 2``, ``lr = 1`` (ratio exactly 2) and
+    ``lr = 1.25`` are refused, and the next float below 1 is accepted."""
+    X = hadamard_inputs([2.0, 1.0, 1.0])
+    y = np.array([0, 1, 0, 1])
+    for lr in (1.0, 1.25):
+        with pytest.raises(ValueError, match="lr"):
+            cl.linear_twin(X, y, lr=lr, out_scale=1.0)
+    tw = cl.linear_twin(X, y, lr=float(np.nextafter(1.0, 0.0)), out_scale=1.0)
+    assert tw.lam.max() == 4.0
