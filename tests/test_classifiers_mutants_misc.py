@@ -408,3 +408,27 @@ def test_linear_twin_learning_rate_boundary():
             cl.linear_twin(X, y, lr=lr, out_scale=1.0)
     tw = cl.linear_twin(X, y, lr=float(np.nextafter(1.0, 0.0)), out_scale=1.0)
     assert tw.lam.max() == 4.0
+
+
+def test_linear_twin_singularity_threshold_is_inclusive():
+    """The refusal ``λ_min <= 1000 ε λ_1 max(N, d + 1)`` includes equality (documented
+    ``<=``). Inputs ``diag(a_1², a², 1, 1)`` of :func:`hadamard_inputs` with ``a`` a
+    few ulps around ``sqrt(t)`` are scanned for one whose smallest eigenvalue (as
+    :func:`ribbonlib.spectra.of_data` computes it, the eigenvalues the statement is
+    about) equals the threshold exactly; that one is refused. If the platform's SVD
+    rounds so that no candidate hits the threshold, there is nothing to test."""
+    from ribbonlib.spectra import of_data
+
+    eps = np.finfo(float).eps
+    y = np.array([0, 1, 0, 1])
+    for a1 in (9.0, 13.0, 3.0, 5.0, 7.0, 11.0):
+        t = 1e3 * eps * (a1 * a1) * 4
+        for k in range(-6, 7):
+            a = math.sqrt(t) * (1 + k * 2.0**-52)
+            X = hadamard_inputs([a1, a, 1.0])
+            lam, _ = of_data(np.hstack([X, np.ones((4, 1))]))
+            if lam[-1] == 1e3 * eps * lam[0] * 4:
+                with pytest.raises(ValueError, match="singular"):
+                    cl.linear_twin(X, y, lr=0.01, out_scale=1.0)
+                return
+    pytest.skip("no input with λ_min exactly at the threshold on this platform")
