@@ -762,6 +762,13 @@ def train(X: Any, labels: Any, *, hidden: Sequence[int] = (), activation: str = 
     params0 : list of array_like, optional
         Initial parameters; drawn from :func:`init_params` when omitted.
 
+    Cost: ``steps`` gradients (of the mini-batch, or of all ``N`` samples at full
+    batch), and the loss on all ``N`` samples only at the recorded steps (at full batch
+    it comes with the gradient of that step; the final step needs no gradient). A
+    non-finite loss is seen where a loss is computed (every step but the last at full
+    batch, the recorded ones with mini-batches); elsewhere divergence shows as
+    non-finite parameters.
+
     Returns
     -------
     Trajectory
