@@ -762,12 +762,12 @@ def train(X: Any, labels: Any, *, hidden: Sequence[int] = (), activation: str = 
     params0 : list of array_like, optional
         Initial parameters; drawn from :func:`init_params` when omitted.
 
-    Cost: ``steps`` gradients (of the mini-batch, or of all ``N`` samples at full
-    batch), and the loss on all ``N`` samples only at the recorded steps (at full batch
-    it comes with the gradient of that step; the final step needs no gradient). A
-    non-finite loss is seen where a loss is computed (every step but the last at full
-    batch, the recorded ones with mini-batches); elsewhere divergence shows as
-    non-finite parameters.
+    Cost: ``steps`` gradient evaluations (on the mini-batch, or on all ``N`` samples
+    at full batch), plus one loss-only evaluation on all ``N`` samples at every
+    recorded step that has no full-batch gradient (each recorded step with
+    mini-batches; the final step at full batch). A non-finite loss is seen where a
+    loss is computed (every step but the last at full batch, the recorded ones with
+    mini-batches); elsewhere divergence shows as non-finite parameters.
 
     Returns
     -------
