@@ -458,19 +458,23 @@ def test_train_cost_in_loss_and_gradient_evaluations(monkeypatch, batch):
 
 def test_central_difference_error_scales_with_the_loss_under_weight_decay():
     """The error of :func:`central_difference` is the truncation plus about
-    ``2^-bits |L| / h`` (docstring), with ``L`` the loss itself. Tiny weights
-    (``10^-40``) under a huge weight decay (``10^40``) make the penalty's derivative
-    ``O(1)`` while the penalty and the loss stay ``O(1)``: the 256-bit result then
-    agrees with the 1024-bit one (same ``h``, hence the same truncation) within
-    ``2^10 · 2^-256 (|L| + 1) / h`` (a factor ``2^10`` for the constant of the
-    estimate), far below the derivative."""
+    ``2^-bits |L| / h`` (docstring), ``|L|`` the size of the losses it differences
+    (at ``θ ± hv``). Tiny weights (``10^-40``) under a huge weight decay (``10^40``)
+    make the penalty's derivative ``O(1)``, while the losses at the stencil ends are
+    ``log C + 10^40 h² |v_W|² / 2`` (about ``10^16``): the 256-bit result agrees with
+    the 1024-bit one (same ``h``, hence the same truncation) within
+    ``2^10 · 2^-256 (max |L(θ ± hv)| + 1) / h`` (a factor ``2^10`` for the constant of
+    the estimate; the ends' losses in float64, ample for a tolerance), far below the
+    derivative."""
     X, y = toy(16, n=5, d=3, c=3)
     params = cl.init_params(3, 3, (), out_scale=1.0, seed=8)
     params[0] = params[0] * 1e-40
     v = [np.random.default_rng(9).standard_normal(p.shape) for p in params]
     wd, h = 1e40, 2.0**-40
-    L = cl.loss_and_grad(params, X, y, weight_decay=wd)[0]
+    ends = [cl.loss_and_grad([p + sg * h * q for p, q in zip(params, v)], X, y,
+                             weight_decay=wd)[0] for sg in (1, -1)]
+    size = max(abs(e) for e in ends) + 1
     lo = cl.central_difference(params, X, y, v, weight_decay=wd, bits=256)
     hi = cl.central_difference(params, X, y, v, weight_decay=wd, bits=1024)
     assert abs(hi) > 1e-3
-    assert abs(lo - hi) <= mpmath.mpf(2) ** (10 - 256) * (abs(L) + 1) / h
+    assert abs(lo - hi) <= mpmath.mpf(2) ** (10 - 256) * size / h
