@@ -8,9 +8,13 @@ two samples or one feature, the smallest working precision of
 fractional or 2-D scales and horizons), the documented output shape of
 :func:`twin_spectra_grid`, the initial distribution of :func:`init_conv_params` on
 samples large enough to resolve the fan-in ``+ 1``, the ReLU refusal of an exact zero
-pre-activation, and the mini-batch sampler of :func:`train` (a batch of all ``N``
+pre-activation, the mini-batch sampler of :func:`train` (a batch of all ``N``
 samples is a permutation of the data, so one step equals the full-batch step within the
-round-off bound of the gradient).
+round-off bound of the gradient), the refusals of malformed dense parameters, the hidden
+gains of :func:`init_params`, the singularity and learning-rate thresholds of
+:func:`linear_twin`, the recording limit and the evaluation cost of :func:`train`, and
+the error of :func:`central_difference` relative to the size of the losses it
+differences.
 """
 
 from __future__ import annotations
