@@ -412,28 +412,31 @@ def test_linear_twin_learning_rate_boundary():
     assert tw.lam.max() == 4.0
 
 
-def test_linear_twin_singularity_threshold_is_inclusive():
+def test_linear_twin_singularity_threshold_is_inclusive(monkeypatch):
     """The refusal ``λ_min <= 1000 ε λ_1 max(N, d + 1)`` includes equality (documented
-    ``<=``). Inputs ``diag(a_1², a², 1, 1)`` of :func:`hadamard_inputs` with ``a`` a
-    few ulps around ``sqrt(t)`` are scanned for one whose smallest eigenvalue (as
-    :func:`ribbonlib.spectra.of_data` computes it, the eigenvalues the statement is
-    about) equals the threshold exactly; that one is refused. If the platform's SVD
-    rounds so that no candidate hits the threshold, there is nothing to test."""
-    from ribbonlib.spectra import of_data
+    ``<=``). The eigenvalues the statement is about are those of
+    :func:`ribbonlib.spectra.of_data`; here it returns the true eigenvectors of the
+    inputs with the smallest eigenvalue set to the threshold itself (refused) and to
+    the next float above it (accepted), so the tie is met exactly on every platform."""
+    from ribbonlib import spectra
 
+    true_of_data = spectra.of_data
     eps = np.finfo(float).eps
+    X = hadamard_inputs([9.0, 1.0, 1.0])
     y = np.array([0, 1, 0, 1])
-    for a1 in (9.0, 13.0, 3.0, 5.0, 7.0, 11.0):
-        t = 1e3 * eps * (a1 * a1) * 4
-        for k in range(-6, 7):
-            a = math.sqrt(t) * (1 + k * 2.0**-52)
-            X = hadamard_inputs([a1, a, 1.0])
-            lam, _ = of_data(np.hstack([X, np.ones((4, 1))]))
-            if lam[-1] == 1e3 * eps * lam[0] * 4:
-                with pytest.raises(ValueError, match="singular"):
-                    cl.linear_twin(X, y, lr=0.01, out_scale=1.0)
-                return
-    pytest.skip("no input with λ_min exactly at the threshold on this platform")
+    N, d = X.shape
+    lam, V = true_of_data(np.hstack([X, np.ones((N, 1))]))
+    threshold = 1e3 * eps * lam[0] * max(N, d + 1)
+    for smallest, refused in ((threshold, True), (np.nextafter(threshold, np.inf), False)):
+        lam_set = lam.copy()
+        lam_set[-1] = smallest
+        monkeypatch.setattr(spectra, "of_data", lambda A, lam_set=lam_set: (lam_set, V))
+        if refused:
+            with pytest.raises(ValueError, match="singular"):
+                cl.linear_twin(X, y, lr=0.01, out_scale=1.0)
+        else:
+            tw = cl.linear_twin(X, y, lr=0.01, out_scale=1.0)
+            assert tw.lam.min() == smallest
 
 
 @pytest.mark.parametrize("batch", [None, 3])
