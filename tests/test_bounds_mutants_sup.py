@@ -346,6 +346,18 @@ def test_rational_sup_mean_value_form_uses_the_half_width(eps):
         assert low <= certify.to_arb(sup) <= up <= certify.to_arb(goal)
 
 
+def sharp_maximum(digits: int, left) -> tuple:
+    """The problem of the two stopping-rule tests: ``w = 2^-⌊b/2⌋`` at the working bits
+    ``b`` of ``digits``, the zeros ``p = 1 − 64w`` and ``q = x*²/p`` that put the only
+    maximum of ``|r|`` at ``x* = 1 + w/3``, and the interval ``[1 − left·w, 1 + (4 −
+    left)·w]``; returns ``(w, x*, p, q, lo, hi)`` as mpf at REF_DPS digits."""
+    with mpmath.workdps(REF_DPS):
+        w = mpmath.mpf(2) ** -(working_bits(digits) // 2)
+        xs = 1 + w / 3
+        p = 1 - 64 * w
+        return w, xs, p, xs * xs / p, 1 - mpmath.mpf(left) * w, 1 + (4 - mpmath.mpf(left)) * w
+
+
 @pytest.mark.parametrize("digits", [16, 40])
 def test_rational_sup_halves_a_piece_whose_half_width_equals_the_resolution(digits):
     """The stated stopping rule is strict: a piece is halved until its half-width is
@@ -359,14 +371,7 @@ def test_rational_sup_halves_a_piece_whose_half_width_equals_the_resolution(digi
     ``sup − L ≈ |r''| w²/18``. The test allows ``|r''| w²/36``; the cubic term of
     the expansion (relative ``w/(q − x*) ≈ 2^-6``) and the round-off (``2^-b`` of the
     sup, against ``|r''| w²/72 ≈ 10^-5`` of it) are far below the margin."""
-    b = working_bits(digits)
-    k = b // 2
-    with mpmath.workdps(REF_DPS):
-        w = mpmath.mpf(2) ** -k
-        lo, hi = 1 - w, 1 + 3 * w
-        xs = 1 + w / 3
-        p = 1 - 64 * w
-        q = xs * xs / p
+    w, xs, p, q, lo, hi = sharp_maximum(digits, 1)
     low, up = bounds.rational_sup([p, q], (lo, hi), digits=digits)
     sup, curv = sup_reference([p, q], lo, hi)
     with mpmath.workdps(REF_DPS):
@@ -398,14 +403,7 @@ def test_rational_sup_last_piece_is_bounded_by_its_mean_value_form(digits, left,
     which midpoint-radius arithmetic encloses exactly), so ``U − sup <= 1.2·form·
     |r''|w²``. A piece halved beyond the rule gives about a quarter of the bound; a
     multiple of ``max|r'|`` or of ``hw``, a multiple of it."""
-    b = working_bits(digits)
-    k = b // 2
-    with mpmath.workdps(REF_DPS):
-        w = mpmath.mpf(2) ** -k
-        lo, hi = 1 - mpmath.mpf(left) * w, 1 + (4 - mpmath.mpf(left)) * w
-        xs = 1 + w / 3
-        p = 1 - 64 * w
-        q = xs * xs / p
+    w, xs, p, q, lo, hi = sharp_maximum(digits, left)
     low, up = bounds.rational_sup([p, q], (lo, hi), digits=digits)
     sup, curv = sup_reference([p, q], lo, hi)
     with mpmath.workdps(REF_DPS):
