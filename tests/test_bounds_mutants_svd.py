@@ -451,25 +451,18 @@ def test_approx_eigenvectors_fallback_works_at_the_stated_digits():
 
 @pytest.mark.parametrize("digits", [16, 20, 31])
 def test_singular_value_enclosures_solve_at_digits_and_32_guard_bits(
-    digits, monkeypatch
+    digits, record_calls
 ):
     """The approximate eigenvectors are computed at ``⌈digits·log2(10)⌉ + 32`` bits, as
     the docstring states (the guard bits are what resolves each ball well below
     ``10^-digits``): the bits passed on are the least ``b`` with ``2^b >= 10^digits``
     (exact integers) plus 32, on both routes (symmetric and ``[[0, X], [Xᵀ, 0]]``)."""
-    seen = []
-    original = bounds._approx_eigenvectors
-
-    def spy(J, bits):
-        seen.append(bits)
-        return original(J, bits)
-
-    monkeypatch.setattr(bounds, "_approx_eigenvectors", spy)
+    calls = record_calls(bounds, "_approx_eigenvectors")
     least = next(b for b in range(4 * digits) if 2**b >= 10**digits)
     X = np.array([[2.0, 1.0], [1.0, -3.0]])
     bounds.singular_value_enclosures(X, digits=digits)
     bounds.singular_value_enclosures(X[:, :1], digits=digits)
-    assert seen == [least + 32, least + 32]
+    assert [c["bits"] for c in calls] == [least + 32, least + 32]
 
 
 def test_approx_eigenvectors_fallback_is_eigsy_of_the_midpoints(monkeypatch):

@@ -440,7 +440,7 @@ def test_linear_twin_singularity_threshold_is_inclusive(monkeypatch):
 
 
 @pytest.mark.parametrize("batch", [None, 3])
-def test_train_cost_in_loss_and_gradient_evaluations(monkeypatch, batch):
+def test_train_cost_in_loss_and_gradient_evaluations(record_calls, batch):
     """The documented cost of :func:`train`: ``steps`` gradient evaluations (of the
     mini-batch, or of all ``N`` samples at full batch) and full-data losses only at the
     recorded steps. Counted exactly by wrapping the loss-and-gradient routine: with
@@ -448,15 +448,9 @@ def test_train_cost_in_loss_and_gradient_evaluations(monkeypatch, batch):
     all samples plus 1 loss-only evaluation (step 6); mini-batches make 6 gradient
     evaluations of 3 samples and 3 loss-only evaluations on all 10."""
     X, y = toy(15, n=10, d=3, c=3)
-    calls = []
-    inner = cl._loss_grad
-
-    def counting(params, Xs, ys, act, wd, want_grad=True):
-        calls.append((Xs.shape[0], bool(want_grad)))
-        return inner(params, Xs, ys, act, wd, want_grad=want_grad)
-
-    monkeypatch.setattr(cl, "_loss_grad", counting)
+    log = record_calls(cl, "_loss_grad")
     cl.train(X, y, lr=0.1, steps=6, batch_size=batch, record=[0, 3, 6], seed=2)
+    calls = [(c["X"].shape[0], bool(c["want_grad"])) for c in log]
     if batch is None:
         assert sorted(calls) == sorted([(10, True)] * 6 + [(10, False)])
     else:
