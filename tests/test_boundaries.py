@@ -108,6 +108,33 @@ def test_scale_integrals_near_the_pole_at_zero(alpha):
     assert abs(i_s - half) <= r_n + 1 / (1 - g) + 1 / (1 + g) + 4e-16 * half
 
 
+@settings(max_examples=40)
+@given(
+    st.one_of(
+        st.floats(0.0, 300.0).map(lambda e: 10.0**e / 3.0),  # spread over the domain
+        st.floats(1e-16, 1e-3).map(lambda h: (1.0 + h) / 3.0),  # the pole γ → 3
+        st.tuples(st.sampled_from([0.5, 1.0]), st.floats(-1e-9, 1e-9)).map(
+            lambda ah: ah[0] * (1 + ah[1])  # the removable singularities γ = 2, 1
+        ),
+    ).filter(lambda a: a > 1.0 / 3.0)
+)
+def test_scale_integrals_bracket_on_the_whole_domain(alpha):
+    """Every α > 1/3 (γ = 1/α ∈ (0, 3)), the poles and the removable singularities
+    included: with 0 ≤ x²/12 − V(x) ≤ x³/12 on [0, 1] and 0 ≤ V(x) ≤ 1/(2x) on
+    [1, ∞), 1/(12(3 − γ)) − 1/(12(4 − γ)) ≤ I_S ≤ 1/(12(3 − γ)) + 1/(2γ), each side
+    widened by the relative rounding 4e-16 of the float results and of the bracket."""
+    i_s, i_n = boundaries.scale_integrals(alpha)
+    with mpmath.workdps(40):
+        g = 1 / mpmath.mpf(float(alpha))
+        low = float(1 / (12 * (3 - g)) - 1 / (12 * (4 - g)))
+        high = float(1 / (12 * (3 - g)) + 1 / (2 * g))
+    assert low * (1 - 4e-16) <= i_s <= high * (1 + 4e-16)
+    if alpha > 1:
+        assert i_s <= i_n  # V(x) <= (1 − e^(−2x))/(2x)
+    else:
+        assert i_n == math.inf
+
+
 @pytest.mark.parametrize("X", [3.0, 30.0, 400.0])
 def test_log_scale_integrals_against_quadrature(X):
     j_s, j_n = boundaries.log_scale_integrals(X)
